@@ -1,0 +1,211 @@
+"""The agent-type configuration. ``extra="forbid"`` everywhere: a misspelt key is an error, not a default.
+
+Blocks a provider can default (``auth``, ``webhooks``, ``field_mappings``) may be left out; the provider's
+defaults are filled in by ``shared.providers`` when the agent type is resolved, so the file stays short and
+a new provider brings its own defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ProviderName = Literal["elevenlabs", "vapi", "retell", "generic"]
+SecretName = Literal[
+    "ELEVENLABS_WORKSPACE_KEY",
+    "ELEVENLABS_HMAC_KEY",
+    "VAPI_SECRET",
+    "RETELL_API_KEY",
+    "GENERIC_API_KEY",
+    "ADMIN_API_KEY",
+    "PSEUDONYMIZATION_KEY",
+]
+AuthScheme = Literal["header", "bearer_or_header", "elevenlabs_hmac", "retell_signature", "hmac"]
+Endpoint = Literal["client_data", "retrieve", "post_call"]
+ENDPOINTS: tuple[Endpoint, ...] = ("client_data", "retrieve", "post_call")
+
+_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HmacOptions(_Model):
+    """A configurable HMAC credential (Vapi's HMAC plan): which headers, algorithm, message and encoding."""
+
+    algorithm: Literal["sha256", "sha512", "sha1"] = "sha256"
+    signature_header: str = "x-signature"
+    timestamp_header: str | None = "x-timestamp"
+    signature_prefix: str = ""
+    payload_format: str = "{timestamp}.{body}"
+    encoding: Literal["hex", "base64"] = "hex"
+    secret_is_base64: bool = False
+
+
+class EndpointAuth(_Model):
+    """How one endpoint authenticates: a scheme, its header and the secret's name (never its value)."""
+
+    scheme: AuthScheme
+    header: str | None = None
+    secret: SecretName
+    max_age_seconds: Annotated[int, Field(ge=1, le=86_400)] = 300
+    max_future_seconds: Annotated[int, Field(ge=0, le=86_400)] = 300
+    hmac: HmacOptions | None = None
+
+    @model_validator(mode="after")
+    def _scheme_needs(self) -> EndpointAuth:
+        if self.scheme in ("header", "bearer_or_header") and not self.header:
+            raise ValueError(f"scheme {self.scheme!r} needs a 'header'")
+        if self.scheme == "hmac" and self.hmac is None:
+            raise ValueError("scheme 'hmac' needs an 'hmac' block")
+        return self
+
+
+class AuthConfig(_Model):
+    client_data: EndpointAuth | None = None
+    retrieve: EndpointAuth | None = None
+    post_call: EndpointAuth | None = None
+
+
+class WebhooksConfig(_Model):
+    """Which endpoints this agent type serves and which post-call event types become memories."""
+
+    client_data: bool = True
+    retrieve: bool = True
+    post_call: bool = True
+    ingest_events: list[str] = Field(default_factory=list)
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024
+
+
+FieldPaths = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class FieldMappings(_Model):
+    """Dot paths (``a.b.0.c``) tried in order for each normalized field, per hook; missing keys keep defaults."""
+
+    client_data: dict[str, FieldPaths] = Field(default_factory=dict)
+    retrieve: dict[str, FieldPaths] = Field(default_factory=dict)
+    post_call: dict[str, FieldPaths] = Field(default_factory=dict)
+
+
+class AutoExtractRule(_Model):
+    """A caller attribute shown before the call: from structured fields first, then (optionally) patterns.
+
+    A pattern must have a named group ``value``; a match is kept only if it passes ``kind``'s checks, so a
+    fallback returns nothing rather than a wrong value.
+    """
+
+    fields: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    kind: Literal["name", "text", "keyword"] = "text"
+    keywords: list[str] = Field(default_factory=list)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
+            if "value" not in compiled.groupindex:
+                raise ValueError(f"pattern {pattern!r} needs a named group (?P<value>...)")
+        return patterns
+
+
+class MemoryConfig(_Model):
+    types: Annotated[list[str], Field(min_length=1)] = Field(default_factory=lambda: ["factual", "semantic"])
+    summary_type: str = "factual"
+    transcript_type: str = "semantic"
+    field_types: dict[str, str] = Field(default_factory=dict)
+    default_field_type: str = "factual"
+    retention_days: dict[str, Annotated[int, Field(ge=1, le=36_500)]] = Field(
+        default_factory=lambda: {"default": 365}
+    )
+    search_limit: Annotated[int, Field(ge=1, le=50)] = 3
+    context_limit: Annotated[int, Field(ge=0, le=50)] = 5
+    auto_extract: dict[str, AutoExtractRule] = Field(default_factory=dict)
+    store_caller_turns: bool = True
+
+    @field_validator("types")
+    @classmethod
+    def _type_names(cls, types: list[str]) -> list[str]:
+        for name in types:
+            if not _TYPE_NAME.match(name):
+                raise ValueError(f"memory type {name!r} must be lowercase letters, digits and '_'")
+        if len(set(types)) != len(types):
+            raise ValueError("memory types must be unique")
+        return types
+
+    @model_validator(mode="after")
+    def _types_known(self) -> MemoryConfig:
+        known = set(self.types)
+        used = {
+            "summary_type": [self.summary_type],
+            "transcript_type": [self.transcript_type],
+            "default_field_type": [self.default_field_type],
+            "field_types": list(self.field_types.values()),
+            "retention_days": [k for k in self.retention_days if k != "default"],
+        }
+        for where, names in used.items():
+            for name in names:
+                if name not in known:
+                    raise ValueError(f"{where}: memory type {name!r} is not in types {sorted(known)}")
+        return self
+
+    def retention_for(self, memory_type: str) -> int:
+        return self.retention_days.get(memory_type, self.retention_days.get("default", 365))
+
+
+class FirstMessages(_Model):
+    """Greeting templates; ``{caller_name}`` and any auto-extracted field can be used."""
+
+    new: str = "Hello! How may I help you today?"
+    returning: str = "Hello {caller_name}! Welcome back. How can I assist you today?"
+    returning_unnamed: str = "Welcome back! How can I assist you today?"
+
+
+class ResponseConfig(_Model):
+    format: Literal["elevenlabs_v1", "vapi_v1", "retell_v1", "generic_v1"] | None = None
+    first_message: FirstMessages = Field(default_factory=FirstMessages)
+    send_first_message: bool = True
+    prompt_override: str | None = Field(
+        default=None,
+        description="Replaces the agent's whole system prompt when set (ElevenLabs). Leave null to deliver "
+        "memory only through dynamic variables that the agent's own prompt references ({{memory_context}}).",
+    )
+    assistant_id: str | None = Field(default=None, description="Vapi: the saved assistant to answer with.")
+    static_variables: dict[str, str] = Field(default_factory=dict)
+
+
+class IdentityConfig(_Model):
+    default_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = "US"
+    pseudonymize: bool = Field(
+        default=False,
+        description="Store memories under a keyed hash of the caller id (secret PSEUDONYMIZATION_KEY).",
+    )
+
+
+class AgentType(_Model):
+    description: str = ""
+    provider: ProviderName
+    auth: AuthConfig | None = None
+    webhooks: WebhooksConfig | None = None
+    field_mappings: FieldMappings = Field(default_factory=FieldMappings)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    response: ResponseConfig = Field(default_factory=ResponseConfig)
+    identity: IdentityConfig = Field(default_factory=IdentityConfig)
+
+
+AGENT_TYPE_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+class AgentTypesFile(_Model):
+    schema_: str | None = Field(default=None, alias="$schema")
+    version: Literal[1] = 1
+    agent_types: dict[Annotated[str, Field(pattern=AGENT_TYPE_NAME)], AgentType] = Field(min_length=1)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -1,0 +1,90 @@
+"""One exception tree for the core; the HTTP edge renders each as ``{"error": message}`` with its status.
+
+    AgenticMemoryError
+    ├── ConfigError                   invalid agent_types.json or settings (start-up, never a request)
+    ├── StoreError
+    │   ├── NotFound
+    │   └── StoreUnavailable          backend failed; wraps the original with ``from exc``
+    └── HttpError                     carries ``status``
+        ├── BadRequest          400   malformed JSON, wrong envelope
+        ├── Unauthorized        401   missing or wrong secret or signature
+        ├── RouteNotFound       404
+        ├── MethodNotAllowed    405
+        ├── PayloadTooLarge     413
+        └── Unprocessable       422   well-formed but a required field is missing or invalid
+"""
+
+from __future__ import annotations
+
+
+class AgenticMemoryError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class ConfigError(AgenticMemoryError):
+    """A configuration mistake: names the file, the agent type and the field."""
+
+
+class StoreError(AgenticMemoryError):
+    """A memory store failure."""
+
+
+class NotFound(StoreError):
+    """The memory, user or object does not exist."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend could not be reached or answered with an error."""
+
+
+class HttpError(AgenticMemoryError):
+    """An error with an HTTP status; its message is safe to show (no input echoed)."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(HttpError):
+    status = 400
+
+
+class Unauthorized(HttpError):
+    status = 401
+
+    def __init__(self, message: str = "unauthorized") -> None:
+        super().__init__(message)
+
+
+class RouteNotFound(HttpError):
+    status = 404
+
+
+class MethodNotAllowed(HttpError):
+    status = 405
+
+
+class PayloadTooLarge(HttpError):
+    status = 413
+
+
+class Unprocessable(HttpError):
+    status = 422
+
+
+__all__ = [
+    "AgenticMemoryError",
+    "BadRequest",
+    "ConfigError",
+    "HttpError",
+    "MethodNotAllowed",
+    "NotFound",
+    "PayloadTooLarge",
+    "RouteNotFound",
+    "StoreError",
+    "StoreUnavailable",
+    "Unauthorized",
+    "Unprocessable",
+]

@@ -1,0 +1,46 @@
+"""Field mapping: configured dot paths (``a.b.0.c``) tried in order, with defaults; nulls never crash it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+_MISSING = object()
+
+
+def lookup(payload: Any, path: str) -> Any:
+    """The value at ``path`` or None; any null or wrong-typed step on the way gives None."""
+    node = payload
+    for step in path.split("."):
+        if isinstance(node, Mapping):
+            node = node.get(step, _MISSING)
+        elif isinstance(node, list) and step.lstrip("-").isdigit():
+            index = int(step)
+            node = node[index] if -len(node) <= index < len(node) else _MISSING
+        else:
+            return None
+        if node is _MISSING or node is None:
+            return None
+    return node
+
+
+class FieldMapper:
+    """Named fields of one hook, each a list of paths; the first path with a non-empty value wins."""
+
+    def __init__(self, paths: Mapping[str, Sequence[str]]) -> None:
+        self._paths = {name: list(candidates) for name, candidates in paths.items()}
+
+    def get(self, payload: Any, name: str, default: Any = None) -> Any:
+        for path in self._paths.get(name, ()):
+            value = lookup(payload, path)
+            if value is not None and value != "":
+                return value
+        return default
+
+    def text(self, payload: Any, name: str) -> str | None:
+        """The field as a stripped string, or None if absent or not a scalar."""
+        value = self.get(payload, name)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return None
+        text = str(value).strip()
+        return text or None

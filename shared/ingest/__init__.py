@@ -1,0 +1,1 @@
+"""Durable, idempotent post-call ingestion: archive the raw body, enqueue its key, let a worker remember it."""

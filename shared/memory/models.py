@@ -1,0 +1,36 @@
+"""The memory record and what a search returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One remembered thing about one caller, scoped to one agent type.
+
+    ``id`` is deterministic for memories derived from a post-call event (event key + position), so a
+    redelivered event writes the same ids again and changes nothing. ``created_at`` is the call's time,
+    not the processing time.
+    """
+
+    id: str
+    user_id: str
+    agent_type: str
+    type: str
+    text: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    conversation_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True)
+class ScoredMemory:
+    memory: Memory
+    score: float

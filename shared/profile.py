@@ -1,0 +1,57 @@
+"""An agent type resolved for running: the config with its provider's defaults filled in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.config.loader import load_agent_type
+from shared.config.models import ENDPOINTS, AgentType, EndpointAuth, WebhooksConfig
+from shared.fields import FieldMapper
+from shared.providers import provider_class
+from shared.providers.base import Provider
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    name: str
+    config: AgentType
+    provider: Provider
+    auth: dict[str, EndpointAuth]
+    webhooks: WebhooksConfig
+    fields: dict[str, FieldMapper]
+    response_format: str
+
+    def enabled(self, endpoint: str) -> bool:
+        return bool(getattr(self.webhooks, endpoint))
+
+
+def resolve_profile(name: str, config: AgentType) -> AgentProfile:
+    cls = provider_class(config.provider)
+    defaults = cls.defaults()
+    configured_auth = config.auth
+    auth = {
+        endpoint: (getattr(configured_auth, endpoint, None) if configured_auth else None) or defaults.auth[endpoint]
+        for endpoint in ENDPOINTS
+    }
+    webhooks = config.webhooks or defaults.webhooks
+    if not webhooks.ingest_events:
+        webhooks = webhooks.model_copy(update={"ingest_events": defaults.webhooks.ingest_events})
+    fields = {}
+    for endpoint in ENDPOINTS:
+        paths = dict(defaults.field_mappings.get(endpoint, {}))
+        paths.update(getattr(config.field_mappings, endpoint))
+        fields[endpoint] = FieldMapper(paths)
+    return AgentProfile(
+        name=name,
+        config=config,
+        provider=cls(),
+        auth=auth,
+        webhooks=webhooks,
+        fields=fields,
+        response_format=config.response.format or defaults.response_format,
+    )
+
+
+def load_profile(name: str, config_path: str | Path | None = None) -> AgentProfile:
+    return resolve_profile(name, load_agent_type(name, config_path))

@@ -1,0 +1,155 @@
+"""What every provider module supplies: defaults for its agent types, parsers into the normalized shapes, and
+formatters back into the platform's own wire format. Nothing platform-specific lives outside its module."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from shared.config.models import EndpointAuth, WebhooksConfig
+from shared.fields import FieldMapper
+from shared.memory.models import ScoredMemory
+
+
+class Operation(StrEnum):
+    """What a request asks for, whichever route it came in on (Vapi sends everything to one URL)."""
+
+    PRE_CALL = "pre_call"
+    TOOL = "tool"
+    POST_CALL = "post_call"
+    IGNORE = "ignore"
+
+
+@dataclass(frozen=True)
+class PreCallRequest:
+    caller: str | None
+    call_id: str | None = None
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    query: str
+    call_id: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ToolRequest:
+    caller: str | None
+    calls: list[ToolCall]
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PostCallEvent:
+    """A post-call event in one shape. ``ingest`` is False for event types acknowledged but not remembered."""
+
+    idempotency_key: str
+    event_type: str
+    ingest: bool
+    caller: str | None = None
+    conversation_id: str | None = None
+    occurred_at: datetime | None = None
+    summary: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    caller_turns: list[str] = field(default_factory=list)
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class CallerContext:
+    """The pre-call answer before formatting: every variable present, all strings."""
+
+    caller_id: str
+    user_id: str | None
+    returning: bool
+    memory_count: int
+    call_count: int
+    summary: str
+    context: str
+    first_message: str
+    fields: dict[str, str]
+    degraded: bool = False
+
+    def variables(self) -> dict[str, str]:
+        """The variables every platform gets; the original system's names are kept for existing prompts."""
+        return {
+            "caller_id": self.caller_id,
+            "memory_count": str(self.memory_count),
+            "call_count": str(self.call_count),
+            "returning_caller": "yes" if self.returning else "no",
+            "memory_summary": self.summary,
+            "memory_context": self.context,
+            **self.fields,
+        }
+
+
+@dataclass(frozen=True)
+class ToolAnswer:
+    call: ToolCall
+    matches: list[ScoredMemory]
+
+    def as_text(self) -> str:
+        if not self.matches:
+            return "No memories found for this caller."
+        return "\n".join(f"- {m.memory.text}" for m in self.matches)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "memories": [
+                {
+                    "text": m.memory.text,
+                    "type": m.memory.type,
+                    "score": round(m.score, 4),
+                    "created_at": m.memory.created_at.isoformat().replace("+00:00", "Z"),
+                }
+                for m in self.matches
+            ],
+            "count": len(self.matches),
+            "result": self.as_text(),
+        }
+
+
+@dataclass(frozen=True)
+class ProviderDefaults:
+    auth: dict[str, EndpointAuth]
+    webhooks: WebhooksConfig
+    field_mappings: dict[str, dict[str, list[str]]]
+    response_format: str
+
+
+class Provider(ABC):
+    """One voice platform. Instances are stateless; one is built per agent type at start-up."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def defaults(cls) -> ProviderDefaults: ...
+
+    def operation(self, route: Operation, payload: Any) -> Operation:
+        """Which operation a payload asks for; by default the route decides."""
+        return route
+
+    @abstractmethod
+    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest: ...
+
+    @abstractmethod
+    def format_pre_call(self, context: CallerContext, *, agent: Any) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest: ...
+
+    @abstractmethod
+    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent: ...
+
+    def ignored(self, payload: Any) -> dict[str, Any]:
+        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook."""
+        return {"status": "ignored"}

@@ -1,0 +1,64 @@
+"""Composition root: settings, secrets and ports in, a ready ``App`` and ``IngestWorker`` out.
+
+Every cloud edge (``functions/``) builds its ports from its own environment and calls ``build_runtime``
+once per cold start; the core never knows which cloud it runs on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.app import App
+from shared.auth import build_verifier
+from shared.clock import Clock, utc_now
+from shared.identity import CallerIdentity
+from shared.ingest.intake import PostCallIntake
+from shared.ingest.ports import Archive, Queue
+from shared.ingest.worker import IngestWorker
+from shared.memory.backends import build_store
+from shared.memory.manager import MemoryManager
+from shared.memory.store import MemoryStore
+from shared.profile import AgentProfile, load_profile
+from shared.secrets import SecretSource
+from shared.service import MemoryService
+from shared.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    profile: AgentProfile
+    store: MemoryStore
+    service: MemoryService
+    archive: Archive
+    queue: Queue
+    intake: PostCallIntake
+    worker: IngestWorker
+    app: App
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    secrets: SecretSource,
+    archive: Archive,
+    queue: Queue,
+    store: MemoryStore | None = None,
+    clock: Clock = utc_now,
+) -> Runtime:
+    """Raises ``ConfigError`` for an unknown agent type or a secret an enabled endpoint needs."""
+    profile = load_profile(settings.agent_type, settings.config_path)
+    verifiers = {
+        endpoint: build_verifier(profile.auth[endpoint], secrets, endpoint=endpoint)
+        for endpoint in ("client_data", "retrieve", "post_call")
+        if profile.enabled(endpoint)
+    }
+    admin_key = secrets.get("ADMIN_API_KEY")
+    identity = CallerIdentity.from_profile(profile, secrets)
+    store = store if store is not None else build_store(settings, secrets)
+    manager = MemoryManager(store, profile.name, profile.config.memory, clock=clock)
+    service = MemoryService(profile, manager, identity, clock=clock)
+    intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
+    worker = IngestWorker(profile, archive, service)
+    app = App(profile, service, intake, verifiers, admin_key=admin_key, clock=clock)
+    return Runtime(settings, profile, store, service, archive, queue, intake, worker, app)
