@@ -35,6 +35,11 @@ class Runtime:
     intake: PostCallIntake
     worker: IngestWorker
     app: App
+    clock: Clock = utc_now
+
+    def sweep(self) -> dict[str, int]:
+        """The retention sweep: delete what is past its retention. Idempotent; returns what it deleted."""
+        return {"memories": self.store.delete_expired(self.clock())}
 
 
 def build_runtime(
@@ -61,4 +66,4 @@ def build_runtime(
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
     worker = IngestWorker(profile, archive, service)
     app = App(profile, service, intake, verifiers, admin_key=admin_key, clock=clock)
-    return Runtime(settings, profile, store, service, archive, queue, intake, worker, app)
+    return Runtime(settings, profile, store, service, archive, queue, intake, worker, app, clock)

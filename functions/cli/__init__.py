@@ -1,0 +1,23 @@
+"""The ``agentic-memory`` command line. Each command group lives in its own module and is wired here."""
+
+from __future__ import annotations
+
+import typer
+
+from functions.cli import config_cmd, memories_cmd, serve_cmd
+
+app = typer.Typer(
+    name="agentic-memory",
+    help="Long-term memory for voice AI agents: serve locally, manage memories, bundle and deploy.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+app.command("serve")(serve_cmd.serve)
+app.command("replay")(memories_cmd.replay)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(memories_cmd.app, name="memories")
+
+
+def main() -> None:
+    app()
