@@ -1,0 +1,221 @@
+"""The handler bundle: one deterministic code zip for both clouds, a Lambda layer, a Cloud Functions requirements file.
+
+The code zip holds ``shared/``, ``functions/`` (without the CLI), ``config/``, ``main.py`` and
+``requirements.txt`` at the root, so AWS Lambda and Cloud Functions gen2 deploy the very same bytes. It is
+deterministic (sorted entries, fixed 1980-01-01 timestamps, fixed modes, stored uncompressed so no zlib
+build can change a byte) and named by its SHA-256, which Pulumi uses as ``source_code_hash`` and in the
+Cloud Storage object name (gen2 redeploys only when that name changes).
+
+Dependencies travel per cloud: Cloud Functions' build installs ``requirements.txt``; Lambda gets a layer of
+manylinux wheels (``python/`` at its root) built with ``pip --platform``. boto3 is in the Lambda runtime and
+stays out of the layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CODE_DIRS = ("shared", "functions", "config")
+ROOT_FILES = ("main.py",)
+REQUIREMENTS_NAME = "requirements.txt"
+EXCLUDED_PREFIXES = ("functions/cli/", "functions/local")
+EXCLUDED_PARTS = frozenset({"__pycache__", ".DS_Store", "Thumbs.db"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", "~", ".orig", ".rej")
+LAYER_EXCLUDED_PREFIXES = ("python/bin/",)
+
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = stat.S_IFREG | 0o644
+ZIP_CREATE_SYSTEM = 3  # Unix, whatever machine builds it
+
+# What the handlers import at run time (pinned to the tested versions; pyproject.toml holds the ranges).
+RUNTIME_REQUIREMENTS = ("httpx==0.28.1", "phonenumberslite==9.0.42", "pydantic==2.14.4")
+# Cloud Functions also needs its framework and the client libraries of the GCP ports (secrets come mounted as env).
+GCP_REQUIREMENTS = ("functions-framework==3.10.2", "google-cloud-pubsub==2.44.0", "google-cloud-storage==3.17.1")
+LAMBDA_PYTHON = "3.12"
+LAMBDA_PLATFORM = "manylinux2014_x86_64"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    code_zip: Path
+    code_sha256: str
+    requirements_txt: Path
+    layer_zip: Path | None
+
+
+def requirements_text() -> str:
+    """The Cloud Functions ``requirements.txt``: framework, runtime and GCP client libraries, sorted."""
+    return "".join(f"{line}\n" for line in sorted(RUNTIME_REQUIREMENTS + GCP_REQUIREMENTS, key=str.lower))
+
+
+def layer_requirements_text() -> str:
+    return "".join(f"{line}\n" for line in RUNTIME_REQUIREMENTS)
+
+
+def _excluded(name: str) -> bool:
+    parts = PurePosixPath(name).parts
+    return (
+        any(part in EXCLUDED_PARTS or part.startswith(".") for part in parts)
+        or name.endswith(EXCLUDED_SUFFIXES)
+        or name.startswith(EXCLUDED_PREFIXES)
+    )
+
+
+def _walk(root: Path, top: str) -> Iterator[tuple[str, Path]]:
+    """Every regular file under ``root/top`` as (archive name, path); symlinked directories are not followed."""
+    base = root / top
+    for dirpath, dirnames, filenames in os.walk(base):
+        dirnames[:] = [d for d in dirnames if d not in EXCLUDED_PARTS and not d.startswith(".")]
+        for filename in filenames:
+            path = Path(dirpath) / filename
+            if path.is_file():
+                yield path.relative_to(root).as_posix(), path
+
+
+def code_files(repo_root: Path | None = None) -> list[tuple[str, bytes]]:
+    """The code zip's entries as (archive name, content), sorted by name."""
+    root = (repo_root or REPO_ROOT).resolve()
+    entries: dict[str, bytes] = {}
+    for top in CODE_DIRS:
+        if not (root / top).is_dir():
+            raise FileNotFoundError(f"bundle: {top}/ is missing under {root}")
+        for name, path in _walk(root, top):
+            if not _excluded(name):
+                entries[name] = path.read_bytes()
+    for name in ROOT_FILES:
+        if not (root / name).is_file():
+            raise FileNotFoundError(f"bundle: {name} is missing under {root}")
+        entries[name] = (root / name).read_bytes()
+    entries[REQUIREMENTS_NAME] = requirements_text().encode()
+    return sorted(entries.items())
+
+
+def deterministic_zip(entries: Sequence[tuple[str, bytes]]) -> bytes:
+    """Zip bytes that depend on names and contents only: sorted, fixed timestamps, modes and host system."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+            info.create_system = ZIP_CREATE_SYSTEM
+            info.external_attr = FILE_MODE << 16
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def code_zip_bytes(repo_root: Path | None = None) -> bytes:
+    """The code zip in memory (cheap; for Pulumi, which needs the hash before any file exists)."""
+    return deterministic_zip(code_files(repo_root))
+
+
+def code_sha256(repo_root: Path | None = None) -> str:
+    return hashlib.sha256(code_zip_bytes(repo_root)).hexdigest()
+
+
+def pip_layer_command(
+    target: Path, requirements: Path, *, python_version: str = LAMBDA_PYTHON, platform: str = LAMBDA_PLATFORM
+) -> list[str]:
+    """The ``pip install`` argv for Lambda's runtime: binary manylinux wheels for its Python and architecture."""
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--platform",
+        platform,
+        "--implementation",
+        "cp",
+        "--python-version",
+        python_version,
+        "--only-binary=:all:",
+        "--target",
+        str(target),
+        "-r",
+        str(requirements),
+    ]
+
+
+def _layer_files(staging: Path) -> list[tuple[str, bytes]]:
+    entries = []
+    for name, path in _walk(staging, "python"):
+        if not _excluded(name) and not name.startswith(LAYER_EXCLUDED_PREFIXES):
+            entries.append((name, path.read_bytes()))
+    return sorted(entries)
+
+
+def build_layer(out_dir: Path, *, python_version: str = LAMBDA_PYTHON, platform: str = LAMBDA_PLATFORM) -> Path:
+    """The Lambda layer zip, named by a hash of its inputs and reused when it already exists (pip is slow).
+
+    Raises ``subprocess.CalledProcessError`` when pip cannot resolve binary wheels for the platform.
+    """
+    spec = f"{python_version}\n{platform}\n{layer_requirements_text()}"
+    layer_zip = out_dir / f"layer-py{python_version}-{platform}-{hashlib.sha256(spec.encode()).hexdigest()[:16]}.zip"
+    if layer_zip.is_file():
+        return layer_zip
+    with tempfile.TemporaryDirectory(prefix="agentic-memory-layer-") as tmp:
+        staging = Path(tmp)
+        requirements = staging / "requirements.txt"
+        requirements.write_text(layer_requirements_text())
+        command = pip_layer_command(staging / "python", requirements, python_version=python_version, platform=platform)
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        data = deterministic_zip(_layer_files(staging))
+    partial = layer_zip.with_suffix(".partial")
+    partial.write_bytes(data)
+    partial.replace(layer_zip)
+    return layer_zip
+
+
+def build_bundle(
+    out_dir: Path,
+    *,
+    repo_root: Path | None = None,
+    with_layer: bool = False,
+    python_version: str = LAMBDA_PYTHON,
+    platform: str = LAMBDA_PLATFORM,
+) -> Bundle:
+    """Write the code zip (named by its hash), ``requirements.txt`` and, if asked, the Lambda layer."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = code_zip_bytes(repo_root)
+    digest = hashlib.sha256(data).hexdigest()
+    code_zip = out_dir / f"code-{digest[:16]}.zip"
+    if not code_zip.is_file() or code_zip.read_bytes() != data:
+        code_zip.write_bytes(data)
+    requirements_txt = out_dir / REQUIREMENTS_NAME
+    requirements_txt.write_text(requirements_text())
+    layer_zip = build_layer(out_dir, python_version=python_version, platform=platform) if with_layer else None
+    return Bundle(code_zip=code_zip, code_sha256=digest, requirements_txt=requirements_txt, layer_zip=layer_zip)
+
+
+def unzip(archive: Path, destination: Path) -> Path:
+    """Extract a bundle zip (tests and benchmarks use it to stand in for /var/task and /opt)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(destination)
+    return destination
+
+
+__all__ = [
+    "Bundle",
+    "build_bundle",
+    "build_layer",
+    "code_files",
+    "code_sha256",
+    "code_zip_bytes",
+    "deterministic_zip",
+    "requirements_text",
+    "unzip",
+]
