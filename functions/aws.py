@@ -1,0 +1,68 @@
+"""AWS Lambda entry points: ``http_handler`` (API Gateway HTTP API 2.0, Function URLs), ``worker_handler`` (SQS),
+``sweeper_handler`` (EventBridge schedule). Adapters only; the ports come from ``functions.aws_ports``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from typing import Any
+
+from functions.aws_ports import ports_from_environ
+from functions.cold_start import ColdStart
+from functions.messages import decode_message
+from shared.http import Request
+from shared.runtime import Runtime, build_runtime
+from shared.settings import Settings
+
+log = logging.getLogger("agentic_memory.functions.aws")
+
+
+def _build() -> Runtime:
+    settings = Settings.from_environ(os.environ)
+    secrets, archive, queue = ports_from_environ(os.environ, settings.data_dir)
+    return build_runtime(settings, secrets=secrets, archive=archive, queue=queue)
+
+
+COLD_START = ColdStart(_build)
+
+
+def request_from_event(event: dict[str, Any]) -> Request:
+    """Payload 2.0 (HTTP API, Function URL); 1.0 fields as fallbacks. The stage prefix of a named stage is removed."""
+    context = event.get("requestContext") or {}
+    method = (context.get("http") or {}).get("method") or event.get("httpMethod") or "GET"
+    path = event.get("rawPath") or event.get("path") or "/"
+    stage = context.get("stage") or "$default"
+    if stage != "$default" and path.startswith(f"/{stage}/"):
+        path = path[len(stage) + 1 :]
+    body = event.get("body") or ""
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+    query = event.get("queryStringParameters") or {}
+    return Request.build(method, path, event.get("headers") or {}, raw, query)
+
+
+def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
+    response = COLD_START.runtime().app.handle(request_from_event(event))
+    try:
+        body, encoded = response.body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(response.body).decode("ascii"), True
+    return {"statusCode": response.status, "headers": dict(response.headers), "body": body, "isBase64Encoded": encoded}
+
+
+def worker_handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:
+    """Partial batch response: only failed messages return to the queue (and, after maxReceiveCount, the DLQ)."""
+    runtime = COLD_START.runtime()
+    failures = []
+    for record in event.get("Records") or []:
+        try:
+            runtime.worker.process(decode_message(record["body"]))
+        except Exception as exc:  # retried by SQS, then dead-lettered; log the type only, never the event
+            log.warning("queue message failed (%s); it will be retried", type(exc).__name__)
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
+
+
+def sweeper_handler(event: dict[str, Any] | None = None, context: object = None) -> dict[str, int]:
+    return COLD_START.runtime().sweep()

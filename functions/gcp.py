@@ -1,0 +1,55 @@
+"""Google Cloud Functions (gen2) entry points, re-exported by the bundle's ``main.py`` as the deploy targets:
+``http`` (every synchronous route), ``worker`` (CloudEvent from Pub/Sub), ``sweeper`` (HTTP, Cloud Scheduler).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import TYPE_CHECKING
+
+import functions_framework
+
+from functions.cold_start import ColdStart
+from functions.gcp_ports import ports_from_environ
+from functions.messages import decode_message
+from shared.http import Request, Response
+from shared.runtime import Runtime, build_runtime
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import flask
+    from cloudevents.http import CloudEvent
+
+
+def _build() -> Runtime:
+    settings = Settings.from_environ(os.environ)
+    secrets, archive, queue = ports_from_environ(os.environ, settings.data_dir)
+    return build_runtime(settings, secrets=secrets, archive=archive, queue=queue)
+
+
+COLD_START = ColdStart(_build)
+
+
+def _reply(response: Response) -> tuple[bytes, int, dict[str, str]]:
+    return response.body, response.status, dict(response.headers)
+
+
+@functions_framework.http
+def http(request: flask.Request) -> tuple[bytes, int, dict[str, str]]:
+    neutral = Request.build(
+        request.method, request.path, dict(request.headers), request.get_data(), request.args.to_dict()
+    )
+    return _reply(COLD_START.runtime().app.handle(neutral))
+
+
+@functions_framework.cloud_event
+def worker(event: CloudEvent) -> None:
+    """Raises on failure so Pub/Sub redelivers, then dead-letters after the subscription's max attempts."""
+    message = (event.data or {}).get("message") or {}
+    COLD_START.runtime().worker.process(decode_message(base64.b64decode(message.get("data") or "")))
+
+
+@functions_framework.http
+def sweeper(request: flask.Request) -> tuple[bytes, int, dict[str, str]]:
+    return _reply(Response.json(COLD_START.runtime().sweep()))

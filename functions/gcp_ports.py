@@ -1,0 +1,136 @@
+"""Google Cloud implementations of the archive and queue ports: Cloud Storage and Pub/Sub.
+
+Secrets need no port here: Cloud Functions mounts the stack's Secret Manager secrets as environment
+variables, which ``shared.secrets.EnvSecrets`` reads. Clients come in through the constructor; only
+``functions.gcp`` builds real ones, so importing this module imports no google-cloud library. Errors are
+recognised by their HTTP status (``exc.code``), which every ``google.api_core`` exception carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from functions import archive_metadata
+from functions.lazy import LazyClient
+from functions.messages import encode_message
+from functions.standalone import local_ports, wants_cloud_ports
+from shared.errors import NotFound, StoreUnavailable
+from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
+from shared.secrets import EnvSecrets, SecretSource
+
+DEFAULT_PREFIX = "events/"
+PUBLISH_TIMEOUT_SECONDS = 10.0
+PRECONDITION_FAILED = 412
+NOT_FOUND = 404
+
+
+def _status(exc: Exception) -> int | None:
+    code = getattr(exc, "code", None)
+    return int(code) if isinstance(code, int) else None
+
+
+class GcsArchive(Archive):
+    """Raw post-call bodies under ``prefix + idempotency key``, created only if absent (``if_generation_match=0``)."""
+
+    def __init__(self, bucket: str, *, storage_client: Any, prefix: str = DEFAULT_PREFIX) -> None:
+        self._client = storage_client
+        self._bucket_name = bucket
+        self._prefix = prefix
+
+    @property
+    def _bucket(self) -> Any:
+        return self._client.bucket(self._bucket_name)
+
+    def put_if_absent(self, event: ArchivedEvent) -> bool:
+        blob = self._bucket.blob(self._prefix + event.key)
+        blob.metadata = archive_metadata.to_metadata(event)
+        try:
+            blob.upload_from_string(event.body, content_type="application/octet-stream", if_generation_match=0)
+        except Exception as exc:
+            if _status(exc) == PRECONDITION_FAILED:
+                return False
+            raise StoreUnavailable("archive write failed") from exc
+        return True
+
+    def get(self, key: str) -> ArchivedEvent:
+        try:
+            blob = self._bucket.get_blob(self._prefix + key)
+            if blob is None:
+                raise NotFound(f"no archived event {key}")
+            body = blob.download_as_bytes()
+        except NotFound:
+            raise
+        except Exception as exc:
+            if _status(exc) == NOT_FOUND:
+                raise NotFound(f"no archived event {key}") from exc
+            raise StoreUnavailable("archive read failed") from exc
+        entry = archive_metadata.to_entry(key, blob.metadata or {}, blob.time_created)
+        return archive_metadata.with_body(entry, body)
+
+    def entries(self) -> Iterator[ArchiveEntry]:
+        try:
+            for blob in self._client.list_blobs(self._bucket_name, prefix=self._prefix):
+                yield archive_metadata.to_entry(blob.name[len(self._prefix) :], blob.metadata or {}, blob.time_created)
+        except Exception as exc:
+            raise StoreUnavailable("archive listing failed") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self._bucket.blob(self._prefix + key).delete()
+        except Exception as exc:
+            if _status(exc) != NOT_FOUND:
+                raise StoreUnavailable("archive delete failed") from exc
+
+
+class PubSubQueue(Queue):
+    """Publishes ``{"key": ...}`` to the stack's topic and waits for the server's ack before the 200 goes out."""
+
+    def __init__(self, topic: str, *, publisher: Any, timeout: float = PUBLISH_TIMEOUT_SECONDS) -> None:
+        self._topic = topic
+        self._publisher = publisher
+        self._timeout = timeout
+
+    def enqueue(self, key: str) -> None:
+        try:
+            self._publisher.publish(self._topic, encode_message(key).encode()).result(timeout=self._timeout)
+        except Exception as exc:
+            raise StoreUnavailable("queue publish failed") from exc
+
+
+def _storage_client() -> Any:
+    from google.cloud import storage
+
+    return storage.Client()
+
+
+def _publisher_client() -> Any:
+    from google.cloud import pubsub_v1
+
+    return pubsub_v1.PublisherClient()
+
+
+def ports_from_environ(
+    environ: Mapping[str, str],
+    data_dir: Path,
+    *,
+    storage_factory: Callable[[], Any] = _storage_client,
+    publisher_factory: Callable[[], Any] = _publisher_client,
+) -> tuple[SecretSource, Archive, Queue]:
+    """The stack sets ``ARCHIVE_BUCKET`` and ``PUBSUB_TOPIC``; with neither, local ports. Secrets are mounted as env.
+
+    The google-cloud libraries are imported and their clients built on first use, never on the pre-call path.
+    """
+    secrets = EnvSecrets(environ)
+    if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "PUBSUB_TOPIC"):
+        return (secrets, *local_ports(data_dir))
+    archive = GcsArchive(
+        environ["ARCHIVE_BUCKET"],
+        storage_client=LazyClient(storage_factory),
+        prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
+    )
+    return secrets, archive, PubSubQueue(environ["PUBSUB_TOPIC"], publisher=LazyClient(publisher_factory))
+
+
+__all__ = ["GcsArchive", "PubSubQueue", "ports_from_environ"]
