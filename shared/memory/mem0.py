@@ -1,0 +1,299 @@
+"""The ``mem0`` backend: Mem0 Platform over its 2.x HTTP API, behaving exactly like the embedded store.
+
+How each ``MemoryStore`` promise is kept on a service that is asynchronous and ADD-only:
+
+- scope: every read filters on the user id AND our ``agent_type`` metadata, so agent types never mix;
+- verbatim text: adds use ``infer=False``; our id, type, agent type, conversation id and ``expires_at``
+  travel in metadata (plus Mem0's day-granular ``expiration_date``), and reads drop what expired by ``now``;
+- idempotent ``add``: our ``Memory.id`` is looked up (and in the pending log) before posting, and reads
+  collapse duplicates by it, so a redelivered event never doubles a memory;
+- read-after-write: ``add`` records each accepted memory in a ``PendingLog`` and returns once Mem0 lists
+  it; reads merge fresh pending entries, so a caller who calls back within seconds is recognised;
+- retention: Mem0's expiry only hides, so ``delete_expired`` deletes; ``erase_user`` repeats
+  ``delete_all`` until a check finds nothing, then deletes the user entity.
+
+Reads share one ``read_timeout`` budget and raise ``StoreUnavailable`` on any failure (the service answers
+"new caller"); writes use ``write_timeout`` per request. This module never imports ``mem0``; wherever
+mem0ai itself is imported (tests, tools) set ``MEM0_ENVIRONMENT`` first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shared.clock import Clock, utc_now
+from shared.errors import NotFound, StoreUnavailable, Unprocessable
+from shared.memory import mem0_codec as codec
+from shared.memory import mem0_wire as wire
+from shared.memory.mem0_pending import InMemoryPendingLog, PendingLog, PendingMemory
+from shared.memory.models import Memory, ScoredMemory
+from shared.memory.store import MemoryStore
+from shared.secrets import Secret
+
+if TYPE_CHECKING:
+    import httpx
+
+logger = logging.getLogger(__name__)
+
+#: What a process importing mem0ai needs: no PostHog telemetry, a writable config dir (read-only $HOME on Lambda).
+MEM0_ENVIRONMENT = {"MEM0_TELEMETRY": "False", "MEM0_DIR": "/tmp/.mem0"}
+
+PAGE_SIZE = 100
+MAX_PAGES = 50
+ID_CHUNK = 50
+BATCH_DELETE = 1000
+ERASE_ROUNDS = 5
+_WORD = re.compile(r"\w+")
+
+
+class Mem0MemoryStore(MemoryStore):
+    def __init__(
+        self,
+        api_key: Secret,
+        host: str = wire.DEFAULT_HOST,
+        read_timeout: float = 1.5,
+        write_timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        clock: Clock = utc_now,
+        *,
+        pending: PendingLog | None = None,
+        pending_ttl: timedelta = timedelta(minutes=10),
+        visibility_timeout: float = 30.0,
+        poll_interval: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = wire.Mem0Http(api_key, host, transport=transport)
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._clock = clock
+        self._pending = pending if pending is not None else InMemoryPendingLog()
+        self._pending_ttl = pending_ttl
+        self._visibility_timeout = visibility_timeout
+        self._poll_interval = poll_interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+
+    # -- writes (worker) -------------------------------------------------------------------------------
+
+    def add(self, memories: Sequence[Memory]) -> int:
+        groups: dict[str, dict[str, Memory]] = {}
+        for memory in memories:
+            _check_user_id(memory.user_id)
+            groups.setdefault(memory.user_id, {}).setdefault(memory.id, memory)
+        return sum(self._add_for_user(user_id, list(group.values())) for user_id, group in groups.items())
+
+    def _add_for_user(self, user_id: str, group: list[Memory]) -> int:
+        listed = self._listed_ids(user_id, [m.id for m in group])
+        in_flight = {e.memory.id for e in self._pending.get(user_id) if self._fresh(e)}
+        if listed & in_flight:
+            self._pending.remove(user_id, listed & in_flight)
+        waiting = [m for m in group if m.id not in listed]
+        for memory in waiting:
+            if memory.id not in in_flight:
+                self._http.call("POST", wire.ADD, json=codec.add_body(memory), timeout=self._write_timeout)
+                self._pending.put(user_id, [PendingMemory(memory, self._clock())])
+        if waiting:
+            self._await_listed(user_id, {m.id for m in waiting})
+        return len(waiting)
+
+    def _await_listed(self, user_id: str, memory_ids: set[str]) -> None:
+        """Mem0 adds are asynchronous: return once it lists them, or raise so the worker retries later."""
+        give_up = self._monotonic() + self._visibility_timeout
+        while True:
+            seen = self._listed_ids(user_id, sorted(memory_ids))
+            if seen:
+                self._pending.remove(user_id, seen)
+                memory_ids -= seen
+            if not memory_ids:
+                return
+            if self._monotonic() >= give_up:
+                raise StoreUnavailable("mem0 accepted the memories but does not list them yet")
+            self._sleep(self._poll_interval)
+
+    def delete(self, memory_id: str) -> None:
+        items = self._list(codec.ids_filter("*", [memory_id]), self._write_timeout, show_expired=True)
+        if not items:
+            raise NotFound("no such memory")
+        for item in items:
+            self._delete_one(str(item["id"]))
+            self._pending.remove(str(item.get("user_id", "")), [memory_id])
+
+    def erase_user(self, user_id: str) -> int:
+        _check_user_id(user_id)
+        erased = {e.memory.id for e in self._pending.get(user_id)}
+        for _ in range(ERASE_ROUNDS):
+            items = self._list({"user_id": user_id}, self._write_timeout, show_expired=True)
+            if not items:
+                break
+            erased |= {codec.memory_id_of(item) or f"mem0:{item.get('id')}" for item in items}
+            self._http.call("DELETE", wire.MEMORIES, params={"user_id": user_id}, timeout=self._write_timeout)
+        else:
+            raise StoreUnavailable("mem0 still lists memories of the caller after repeated deletes")
+        with contextlib.suppress(NotFound):  # no entity left: nothing more to erase
+            self._http.call("DELETE", wire.entity_path("user", user_id), timeout=self._write_timeout)
+        self._pending.remove(user_id, erased)
+        return len(erased)
+
+    def delete_expired(self, now: datetime) -> int:
+        expired: dict[str, list[str]] = {}
+        for item in self._list(codec.expired_filter(now), self._write_timeout, show_expired=True):
+            memory = codec.memory_from_item(item)
+            if memory is not None and memory.is_expired(now):
+                expired.setdefault(memory.id, []).append(str(item["id"]))
+        mem0_ids = [mem0_id for ids in expired.values() for mem0_id in ids]
+        for start in range(0, len(mem0_ids), BATCH_DELETE):
+            chunk = [{"memory_id": mem0_id} for mem0_id in mem0_ids[start : start + BATCH_DELETE]]
+            self._http.call("DELETE", wire.BATCH, json={"memories": chunk}, timeout=self._write_timeout)
+        return len(expired)
+
+    # -- reads (pre-call and tool path) ----------------------------------------------------------------
+
+    def get_all(
+        self,
+        user_id: str,
+        agent_type: str,
+        *,
+        now: datetime,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        if (types is not None and not types) or (limit is not None and limit <= 0):
+            return []
+        deadline = wire.Deadline(self._read_timeout, monotonic=self._monotonic)
+        items = self._list(codec.scope_filter(user_id, agent_type, types), deadline)
+        found = _live(_decoded(items), user_id, agent_type, types, now)
+        for memory in self._pending_for(user_id, agent_type, types, now):
+            found.setdefault(memory.id, memory)
+        newest = sorted(found.values(), key=lambda m: (m.created_at, m.id), reverse=True)
+        return newest if limit is None else newest[:limit]
+
+    def search(
+        self,
+        user_id: str,
+        agent_type: str,
+        query: str,
+        *,
+        now: datetime,
+        limit: int,
+        types: Sequence[str] | None = None,
+    ) -> list[ScoredMemory]:
+        query = query.strip()
+        if not query or limit <= 0 or (types is not None and not types):
+            return []
+        body = {"query": query, "filters": codec.scope_filter(user_id, agent_type, types), "top_k": limit}
+        data = self._http.call("POST", wire.SEARCH, json=body, timeout=self._read_timeout)
+        items = _results(data)
+        scores: dict[str | None, float] = {}
+        for item in items:
+            mid = codec.memory_id_of(item)
+            scores[mid] = max(scores.get(mid, 0.0), _score(item))
+        found = {
+            mid: ScoredMemory(memory, scores.get(mid, 0.0))
+            for mid, memory in _live(_decoded(items), user_id, agent_type, types, now).items()
+        }
+        words = set(_WORD.findall(query.lower()))
+        for memory in self._pending_for(user_id, agent_type, types, now):
+            overlap = len(words & set(_WORD.findall(memory.text.lower()))) / max(len(words), 1)
+            if overlap > 0 and memory.id not in found:
+                found[memory.id] = ScoredMemory(memory, overlap)
+        return sorted(found.values(), key=lambda s: s.score, reverse=True)[:limit]
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _list(
+        self, filters: Mapping[str, Any], timeout: float | wire.Deadline, *, show_expired: bool = False
+    ) -> list[Mapping[str, Any]]:
+        """Every page of ``POST /v3/memories/`` for these filters."""
+        body: dict[str, Any] = {"filters": filters}
+        if show_expired:
+            body["show_expired"] = True
+        items: list[Mapping[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            data = self._http.call(
+                "POST", wire.LIST, json=body, params={"page": page, "page_size": PAGE_SIZE}, timeout=timeout
+            )
+            results = _results(data)
+            items.extend(results)
+            if not results or not (isinstance(data, Mapping) and data.get("next")):
+                break
+        return items
+
+    def _listed_ids(self, user_id: str, memory_ids: Sequence[str]) -> set[str]:
+        listed: set[str] = set()
+        for start in range(0, len(memory_ids), ID_CHUNK):
+            chunk = list(memory_ids[start : start + ID_CHUNK])
+            items = self._list(codec.ids_filter(user_id, chunk), self._write_timeout, show_expired=True)
+            listed |= {mid for mid in map(codec.memory_id_of, items) if mid in chunk}
+        return listed
+
+    def _delete_one(self, mem0_id: str) -> None:
+        with contextlib.suppress(NotFound):  # deleted meanwhile: the goal is reached
+            self._http.call("DELETE", wire.memory_path(mem0_id), timeout=self._write_timeout)
+
+    def _fresh(self, entry: PendingMemory) -> bool:
+        return entry.posted_at + self._pending_ttl > self._clock()
+
+    def _pending_for(
+        self, user_id: str, agent_type: str, types: Sequence[str] | None, now: datetime
+    ) -> Iterable[Memory]:
+        """Fresh pending entries; a failing log must not fail the read (Mem0's answer stands alone)."""
+        try:
+            entries = [e.memory for e in self._pending.get(user_id) if self._fresh(e)]
+        except Exception:
+            logger.warning("mem0 pending log unreadable; answering from Mem0 alone", exc_info=True)
+            return []
+        return _live({m.id: m for m in entries}, user_id, agent_type, types, now).values()
+
+
+def _check_user_id(user_id: str) -> None:
+    """``""`` or ``"*"`` would make Mem0's deletes match every caller in the project."""
+    if not user_id or not user_id.strip() or "*" in user_id:
+        raise Unprocessable("invalid user id")
+
+
+def _results(data: Any) -> list[Mapping[str, Any]]:
+    rows = data.get("results") if isinstance(data, Mapping) else data
+    if not isinstance(rows, list):
+        raise StoreUnavailable("mem0 answered with an unexpected shape")
+    return [row for row in rows if isinstance(row, Mapping)]
+
+
+def _decoded(items: Iterable[Mapping[str, Any]]) -> dict[str, Memory]:
+    """Our memories by our id; the first copy wins when a race left Mem0 holding two."""
+    found: dict[str, Memory] = {}
+    for item in items:
+        memory = codec.memory_from_item(item)
+        if memory is not None:
+            found.setdefault(memory.id, memory)
+    return found
+
+
+def _live(
+    memories: Mapping[str, Memory], user_id: str, agent_type: str, types: Sequence[str] | None, now: datetime
+) -> dict[str, Memory]:
+    """Re-check scope and expiry ourselves: Mem0's expiry is a whole day late and filters are its promise."""
+    return {
+        mid: m
+        for mid, m in memories.items()
+        if m.user_id == user_id
+        and m.agent_type == agent_type
+        and (types is None or m.type in types)
+        and not m.is_expired(now)
+    }
+
+
+def _score(item: Mapping[str, Any]) -> float:
+    try:
+        return float(item.get("score") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0

@@ -1,0 +1,153 @@
+"""The pending log: memories posted to Mem0 that Mem0 does not list yet (its adds are asynchronous).
+
+The worker writes an entry right after Mem0 accepts an add and removes it once Mem0 lists the memory; the
+read path merges fresh entries into what Mem0 returns, so a caller who calls back within seconds is still
+recognised. The HTTP function and the worker must share one log for that to hold across processes:
+``InMemoryPendingLog`` covers one process (local ``serve``), ``DirectoryPendingLog`` processes on one
+machine, ``ArchivePendingLog`` any cloud archive (give it its own bucket or prefix, never the event archive).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from shared.clock import Clock, utc_now
+from shared.errors import NotFound
+from shared.ingest.ports import Archive, ArchivedEvent
+from shared.memory.mem0_codec import memory_from_json, memory_to_json
+from shared.memory.models import Memory
+
+
+@dataclass(frozen=True)
+class PendingMemory:
+    memory: Memory
+    posted_at: datetime
+
+
+class PendingLog(ABC):
+    """Keyed by caller: the read path asks for one caller's entries, with one lookup."""
+
+    @abstractmethod
+    def get(self, user_id: str) -> list[PendingMemory]: ...
+
+    @abstractmethod
+    def put(self, user_id: str, entries: Sequence[PendingMemory]) -> None:
+        """Add or replace entries by memory id."""
+
+    @abstractmethod
+    def remove(self, user_id: str, memory_ids: Collection[str]) -> None:
+        """Forget these entries (Mem0 lists them now); with no ids left the caller's record goes."""
+
+
+class InMemoryPendingLog(PendingLog):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, dict[str, PendingMemory]] = {}
+
+    def get(self, user_id: str) -> list[PendingMemory]:
+        with self._lock:
+            return list(self._entries.get(user_id, {}).values())
+
+    def put(self, user_id: str, entries: Sequence[PendingMemory]) -> None:
+        with self._lock:
+            self._entries.setdefault(user_id, {}).update({e.memory.id: e for e in entries})
+
+    def remove(self, user_id: str, memory_ids: Collection[str]) -> None:
+        with self._lock:
+            mine = self._entries.get(user_id, {})
+            for memory_id in memory_ids:
+                mine.pop(memory_id, None)
+            if not mine:
+                self._entries.pop(user_id, None)
+
+
+class _SerializedLog(PendingLog):
+    """One JSON document per caller, named by a hash of the user id (no phone number in any name)."""
+
+    @abstractmethod
+    def _read(self, name: str) -> bytes | None: ...
+
+    @abstractmethod
+    def _write(self, name: str, data: bytes | None) -> None: ...
+
+    def get(self, user_id: str) -> list[PendingMemory]:
+        return list(self._load(user_id).values())
+
+    def put(self, user_id: str, entries: Sequence[PendingMemory]) -> None:
+        current = self._load(user_id)
+        current.update({e.memory.id: e for e in entries})
+        self._store(user_id, current)
+
+    def remove(self, user_id: str, memory_ids: Collection[str]) -> None:
+        current = self._load(user_id)
+        if any(memory_id in current for memory_id in memory_ids) or not current:
+            self._store(user_id, {k: v for k, v in current.items() if k not in memory_ids})
+
+    def _load(self, user_id: str) -> dict[str, PendingMemory]:
+        data = self._read(_name(user_id))
+        if not data:
+            return {}
+        rows = json.loads(data)
+        return {
+            row["memory"]["id"]: PendingMemory(
+                memory_from_json(row["memory"]), datetime.fromisoformat(row["posted_at"])
+            )
+            for row in rows
+        }
+
+    def _store(self, user_id: str, entries: dict[str, PendingMemory]) -> None:
+        rows = [{"memory": memory_to_json(e.memory), "posted_at": e.posted_at.isoformat()} for e in entries.values()]
+        self._write(_name(user_id), json.dumps(rows).encode() if rows else None)
+
+
+class DirectoryPendingLog(_SerializedLog):
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def _read(self, name: str) -> bytes | None:
+        try:
+            return (self._directory / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _write(self, name: str, data: bytes | None) -> None:
+        path = self._directory / name
+        if data is None:
+            path.unlink(missing_ok=True)
+            return
+        temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)  # atomic: a reader never sees half a document
+
+
+class ArchivePendingLog(_SerializedLog):
+    """Over any ``Archive`` (S3, Cloud Storage, files). The archive must be reserved for this log."""
+
+    def __init__(self, archive: Archive, *, agent_type: str, clock: Clock = utc_now) -> None:
+        self._archive = archive
+        self._agent_type = agent_type
+        self._clock = clock
+
+    def _read(self, name: str) -> bytes | None:
+        try:
+            return self._archive.get(name).body
+        except NotFound:
+            return None
+
+    def _write(self, name: str, data: bytes | None) -> None:
+        self._archive.delete(name)
+        if data is not None:
+            self._archive.put_if_absent(ArchivedEvent(name, data, self._clock(), self._agent_type))
+
+
+def _name(user_id: str) -> str:
+    return "mem0-pending-" + hashlib.sha256(user_id.encode()).hexdigest()[:32] + ".json"
