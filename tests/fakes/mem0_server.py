@@ -72,7 +72,7 @@ class FakeMem0Server:
         self._resume = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- lifecycle and switches ------------------------------------------------------------------------
 
@@ -375,6 +375,7 @@ def _metadata_match(metadata: dict[str, Any], expected: Any) -> bool:
 def _handler_for(server: FakeMem0Server) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
 
         def do_GET(self) -> None:
             self._serve()
