@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from functions.aws_ports import ports_from_environ
@@ -19,17 +20,17 @@ from shared.settings import Settings
 log = logging.getLogger("agentic_memory.functions.aws")
 
 
-def _build() -> Runtime:
-    settings = Settings.from_environ(os.environ)
-    secrets, archive, queue = ports_from_environ(os.environ, settings.data_dir)
+def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
+    settings = Settings.from_environ(environ)
+    secrets, archive, queue = ports_from_environ(environ, settings.data_dir, **port_options)
     return build_runtime(settings, secrets=secrets, archive=archive, queue=queue)
 
 
-COLD_START = ColdStart(_build)
+COLD_START = ColdStart(build)
 
 
-def request_from_event(event: dict[str, Any]) -> Request:
-    """Payload 2.0 (HTTP API, Function URL); 1.0 fields as fallbacks. The stage prefix of a named stage is removed."""
+def request_from_event(event: Mapping[str, Any]) -> Request:
+    """Payload 2.0 (HTTP API, Function URL); 1.0 fields as fallbacks. A named stage's path prefix is removed."""
     context = event.get("requestContext") or {}
     method = (context.get("http") or {}).get("method") or event.get("httpMethod") or "GET"
     path = event.get("rawPath") or event.get("path") or "/"
@@ -38,12 +39,11 @@ def request_from_event(event: dict[str, Any]) -> Request:
         path = path[len(stage) + 1 :]
     body = event.get("body") or ""
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
-    query = event.get("queryStringParameters") or {}
-    return Request.build(method, path, event.get("headers") or {}, raw, query)
+    return Request.build(method, path, event.get("headers") or {}, raw, event.get("queryStringParameters") or {})
 
 
-def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
-    response = COLD_START.runtime().app.handle(request_from_event(event))
+def serve_http(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any]:
+    response = runtime.app.handle(request_from_event(event))
     try:
         body, encoded = response.body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -51,9 +51,8 @@ def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any
     return {"statusCode": response.status, "headers": dict(response.headers), "body": body, "isBase64Encoded": encoded}
 
 
-def worker_handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:
+def serve_batch(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
     """Partial batch response: only failed messages return to the queue (and, after maxReceiveCount, the DLQ)."""
-    runtime = COLD_START.runtime()
     failures = []
     for record in event.get("Records") or []:
         try:
@@ -62,6 +61,14 @@ def worker_handler(event: dict[str, Any], context: object = None) -> dict[str, l
             log.warning("queue message failed (%s); it will be retried", type(exc).__name__)
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
+    return serve_http(COLD_START.runtime(), event)
+
+
+def worker_handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:
+    return serve_batch(COLD_START.runtime(), event)
 
 
 def sweeper_handler(event: dict[str, Any] | None = None, context: object = None) -> dict[str, int]:

@@ -12,8 +12,9 @@ import functions_framework
 
 from functions.cold_start import ColdStart
 from functions.gcp_ports import ports_from_environ
+from functions.http_edge import to_flask, to_request
 from functions.messages import decode_message
-from shared.http import Request, Response
+from shared.http import Response
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 
@@ -31,16 +32,9 @@ def _build() -> Runtime:
 COLD_START = ColdStart(_build)
 
 
-def _reply(response: Response) -> tuple[bytes, int, dict[str, str]]:
-    return response.body, response.status, dict(response.headers)
-
-
 @functions_framework.http
-def http(request: flask.Request) -> tuple[bytes, int, dict[str, str]]:
-    neutral = Request.build(
-        request.method, request.path, dict(request.headers), request.get_data(), request.args.to_dict()
-    )
-    return _reply(COLD_START.runtime().app.handle(neutral))
+def http(request: flask.Request) -> flask.Response:
+    return to_flask(COLD_START.runtime().app.handle(to_request(request)))
 
 
 @functions_framework.cloud_event
@@ -51,5 +45,6 @@ def worker(event: CloudEvent) -> None:
 
 
 @functions_framework.http
-def sweeper(request: flask.Request) -> tuple[bytes, int, dict[str, str]]:
-    return _reply(Response.json(COLD_START.runtime().sweep()))
+def sweeper(request: flask.Request) -> flask.Response:
+    """Cloud Scheduler's target; only its service account may invoke it (IAM), so it takes no other auth."""
+    return to_flask(Response.json(COLD_START.runtime().sweep()))

@@ -166,6 +166,7 @@ def build_layer(out_dir: Path, *, python_version: str = LAMBDA_PYTHON, platform:
     layer_zip = out_dir / f"layer-py{python_version}-{platform}-{hashlib.sha256(spec.encode()).hexdigest()[:16]}.zip"
     if layer_zip.is_file():
         return layer_zip
+    out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="agentic-memory-layer-") as tmp:
         staging = Path(tmp)
         requirements = staging / "requirements.txt"

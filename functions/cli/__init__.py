@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from functions.cli import config_cmd, memories_cmd, serve_cmd
+from functions.cli import bundle_cmd, config_cmd, memories_cmd, serve_cmd
 
 app = typer.Typer(
     name="agentic-memory",
@@ -15,6 +15,7 @@ app = typer.Typer(
 
 app.command("serve")(serve_cmd.serve)
 app.command("replay")(memories_cmd.replay)
+app.command("bundle")(bundle_cmd.bundle)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(memories_cmd.app, name="memories")
 
