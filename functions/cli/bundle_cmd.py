@@ -31,9 +31,9 @@ def bundle(
     except (FileNotFoundError, subprocess.CalledProcessError) as exc:
         fail(f"bundle failed: {exc}")
         raise  # unreachable
-    console.print(f"code zip      {built.code_zip}  ({built.code_zip.stat().st_size:,} bytes)")
+    console.print(f"code zip      {built.code_zip}  ({built.code_zip.stat().st_size:,} bytes)", soft_wrap=True)
     console.print(f"sha256        {built.code_sha256}", soft_wrap=True)
     console.print(f"requirements  {built.requirements_txt}", soft_wrap=True)
     if built.layer_zip is not None:
         size, unzipped = built.layer_zip.stat().st_size, _unzipped_size(built.layer_zip)
-        console.print(f"lambda layer  {built.layer_zip}  ({size:,} bytes, {unzipped:,} unzipped)")
+        console.print(f"lambda layer  {built.layer_zip}  ({size:,} bytes, {unzipped:,} unzipped)", soft_wrap=True)
