@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import base64
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 
@@ -23,13 +24,19 @@ if TYPE_CHECKING:
     from cloudevents.http import CloudEvent
 
 
-def _build() -> Runtime:
-    settings = Settings.from_environ(os.environ)
-    secrets, archive, queue = ports_from_environ(os.environ, settings.data_dir)
+def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
+    settings = Settings.from_environ(environ)
+    secrets, archive, queue = ports_from_environ(environ, settings.data_dir, **port_options)
     return build_runtime(settings, secrets=secrets, archive=archive, queue=queue)
 
 
-COLD_START = ColdStart(_build)
+COLD_START = ColdStart(build)
+
+
+def serve_event(runtime: Runtime, event: CloudEvent) -> None:
+    """Raises on failure so Pub/Sub redelivers, then dead-letters after the subscription's max attempts."""
+    message = (event.data or {}).get("message") or {}
+    runtime.worker.process(decode_message(base64.b64decode(message.get("data") or "")))
 
 
 @functions_framework.http
@@ -39,9 +46,7 @@ def http(request: flask.Request) -> flask.Response:
 
 @functions_framework.cloud_event
 def worker(event: CloudEvent) -> None:
-    """Raises on failure so Pub/Sub redelivers, then dead-letters after the subscription's max attempts."""
-    message = (event.data or {}).get("message") or {}
-    COLD_START.runtime().worker.process(decode_message(base64.b64decode(message.get("data") or "")))
+    serve_event(COLD_START.runtime(), event)
 
 
 @functions_framework.http

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from shared.config.models import EndpointAuth, WebhooksConfig
+from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
 from shared.fields import FieldMapper
 from shared.memory.models import ScoredMemory
 
@@ -139,7 +139,7 @@ class Provider(ABC):
     def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest: ...
 
     @abstractmethod
-    def format_pre_call(self, context: CallerContext, *, agent: Any) -> dict[str, Any]: ...
+    def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]: ...
 
     @abstractmethod
     def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest: ...

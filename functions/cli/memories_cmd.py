@@ -1,0 +1,123 @@
+"""``agentic-memory memories list | search | erase`` and ``replay``, on the local store and archive."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
+from shared.errors import AgenticMemoryError, NotFound
+from shared.identity import mask
+
+app = typer.Typer(help="Look into and erase a caller's memories in the local store.", no_args_is_help=True)
+
+
+def _local(agent_type: str | None, config: object, data_dir: object):  # type: ignore[no-untyped-def]
+    from functions.local import build_local
+
+    try:
+        return build_local(local_settings(agent_type, config, data_dir))  # type: ignore[arg-type]
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+
+
+@app.command("list")
+def list_memories(
+    user: Annotated[str, typer.Argument(help="Caller id (any phone format) or user id.")],
+    memory_type: Annotated[str | None, typer.Option("--type", help="Only this memory type.")] = None,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """A caller's live memories, newest first."""
+    local = _local(agent_type, config, data_dir)
+    try:
+        user_id = local.runtime.service.identity.user_id(user)
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+    memories = local.runtime.service.manager.recent(user_id, types=[memory_type] if memory_type else None)
+    table = Table(title=f"{len(memories)} memories of {mask(user_id)} ({local.runtime.profile.name})")
+    for column in ("created", "type", "text", "expires"):
+        table.add_column(column)
+    for m in memories:
+        table.add_row(m.created_at.strftime("%Y-%m-%d %H:%M"), m.type, m.text, m.expires_at.date().isoformat() if m.expires_at else "")
+    console.print(table)
+
+
+@app.command()
+def search(
+    user: Annotated[str, typer.Argument(help="Caller id or user id.")],
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    limit: Annotated[int | None, typer.Option(help="At most this many (capped by the agent type's search_limit).")] = None,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Search a caller's memories the way the in-call tool does."""
+    local = _local(agent_type, config, data_dir)
+    try:
+        user_id = local.runtime.service.identity.user_id(user)
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+    matches = local.runtime.service.manager.search(user_id, query, limit=limit)
+    table = Table(title=f"{len(matches)} matches for {mask(user_id)}")
+    for column in ("score", "type", "text"):
+        table.add_column(column)
+    for match in matches:
+        table.add_row(f"{match.score:.3f}", match.memory.type, match.memory.text)
+    console.print(table)
+
+
+@app.command()
+def erase(
+    user: Annotated[str, typer.Argument(help="Caller id or user id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Erase every memory of a caller (all agent types in this store)."""
+    local = _local(agent_type, config, data_dir)
+    try:
+        user_id = local.runtime.service.identity.user_id(user)
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+    if not yes:
+        typer.confirm(f"Erase every memory of {mask(user_id)}?", abort=True)
+    erased = local.runtime.store.erase_user(user_id)
+    console.print(f"erased {erased} memories of {mask(user_id)}")
+
+
+def replay(
+    key: Annotated[list[str] | None, typer.Option("--key", help="Replay only this idempotency key (repeatable).")] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Replay only dead-lettered events.")] = False,
+    process: Annotated[bool, typer.Option(help="Process now (else a running `serve` picks them up).")] = True,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Re-enqueue archived post-call events; a replay changes nothing for events already remembered."""
+    local = _local(agent_type, config, data_dir)
+    archive = local.runtime.archive
+    if key:
+        keys = list(key)
+        for k in keys:
+            try:
+                archive.get(k)
+            except NotFound:
+                fail(f"no archived event with key {k!r}")
+    elif dead:
+        keys = local.queue.keys("dead")
+    else:
+        keys = [entry.key for entry in archive.entries() if entry.agent_type == local.runtime.profile.name]
+    for k in keys:
+        local.queue.enqueue(k)
+    console.print(f"re-enqueued {len(keys)} archived events")
+    if process:
+        local.worker.drain(timeout=600)
+        counts = local.queue.counts()
+        console.print(
+            f"processed: {counts.get('done', 0)} done, {counts.get('dead', 0)} dead, {counts.get('pending', 0)} pending"
+        )

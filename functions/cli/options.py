@@ -1,0 +1,48 @@
+"""Options shared by the local commands: which agent type, config file and data dir to work on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from shared.errors import ConfigError
+from shared.settings import Settings
+
+DEFAULT_AGENT_TYPE = "elevenlabs_customer_support"
+
+console = Console()
+errors = Console(stderr=True)
+
+AgentTypeOption = Annotated[
+    str | None,
+    typer.Option("--agent-type", "-a", help=f"Agent type (default: $AGENT_TYPE or {DEFAULT_AGENT_TYPE})."),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="agent_types.json (default: $AGENTIC_MEMORY_CONFIG or config/).")
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Local data directory (default: $AGENTIC_MEMORY_DATA_DIR or ./.agentic-memory).")
+]
+
+
+def local_settings(agent_type: str | None, config: Path | None, data_dir: Path | None) -> Settings:
+    """Options override the environment; the memory backend is the embedded store unless the env says otherwise."""
+    try:
+        return Settings.from_environ(
+            os.environ,
+            agent_type=agent_type or os.environ.get("AGENT_TYPE") or DEFAULT_AGENT_TYPE,
+            config_path=config,
+            data_dir=data_dir,
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable
+
+
+def fail(message: str, code: int = 1) -> None:
+    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)

@@ -1,0 +1,63 @@
+"""``agentic-memory serve``: the whole HTTP interface in one process, served by functions-framework."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
+from shared.errors import ConfigError
+
+ENDPOINTS = (
+    ("POST", "/client-data", "pre-call hook (ElevenLabs initiation, Vapi assistant-request, Retell call_inbound)"),
+    ("POST", "/retrieve", "in-call memory search tool"),
+    ("POST", "/post-call", "post-call events"),
+    ("GET", "/admin/users/{user_id}/memories", "list a caller's memories (X-Admin-Key)"),
+    ("DELETE", "/admin/users/{user_id}/memories", "erase a caller (X-Admin-Key)"),
+    ("GET", "/healthz", "liveness"),
+)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    threads: Annotated[int, typer.Option(help="Request threads.")] = 8,
+) -> None:
+    """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""
+    import functions_framework
+    from functions_framework._http import create_server
+
+    from functions.local import LocalServer, build_local, prepare_secrets
+
+    settings = local_settings(agent_type, config, data_dir)
+    try:
+        _, generated = prepare_secrets(settings, os.environ)
+        build_local(settings).close()  # fail now with a clear message, not on the first request
+    except ConfigError as exc:
+        fail(str(exc))
+    LocalServer.configure(settings)  # the service itself is built inside the serving process
+    base = f"http://{host}:{port}"
+    console.print(f"[bold]agentic-memory[/bold] serving agent type [cyan]{settings.agent_type}[/cyan] "
+                  f"({settings.memory_backend} store in {settings.data_dir})")
+    for method, path, what in ENDPOINTS:
+        console.print(f"  {method:6} {base}{path}  [dim]{what}[/dim]", highlight=False)
+    if generated:
+        console.print(f"Generated secrets (kept in {settings.data_dir / 'secrets.json'}, mode 0600):")
+        for name, value in generated.items():
+            console.print(f"  {name}={value}", highlight=False)
+    source = Path(__file__).resolve().parent.parent / "local_main.py"
+    app = functions_framework.create_app(target="http", source=str(source))
+    app.config["MAX_CONTENT_LENGTH"] = None
+    create_server(
+        app,
+        False,
+        threads=threads,
+        workers=1,
+        post_worker_init=lambda worker: LocalServer.current(),
+    ).run(host, port)

@@ -1,0 +1,124 @@
+"""The local edge: the whole service in one process on the embedded store (``agentic-memory serve``).
+
+Ports are files (archive) and SQLite (queue, memories) under the data dir; a worker thread drains the queue.
+Secrets come from the environment; one that is missing is generated once and kept in the data dir (0600), so
+nothing ever runs with authentication off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as random_secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared.ingest.local import FileArchive, LocalWorker, SqliteQueue
+from shared.profile import load_profile
+from shared.runtime import Runtime, build_runtime
+from shared.secrets import ChainedSecrets, EnvSecrets, Secret
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    import flask
+
+
+class GeneratedSecrets:
+    """Local secrets kept in ``<data dir>/secrets.json`` (mode 0600); generated on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data: dict[str, str] = json.loads(self._path.read_text())
+            return data
+        except FileNotFoundError:
+            return {}
+
+    def get(self, name: str) -> Secret | None:
+        value = self._load().get(name)
+        return Secret(value) if value else None
+
+    def ensure(self, names: list[str]) -> dict[str, str]:
+        """Generate what is missing; returns only the secrets generated now or earlier (never env values)."""
+        stored = self._load()
+        for name in names:
+            stored.setdefault(name, random_secrets.token_urlsafe(32))
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(stored, handle, indent=2)
+        os.chmod(self._path, 0o600)
+        return {name: stored[name] for name in names}
+
+
+def needed_secrets(settings: Settings) -> list[str]:
+    """The secrets this agent type's enabled endpoints need, plus the admin key."""
+    profile = load_profile(settings.agent_type, settings.config_path)
+    names = {profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)}
+    names.add("ADMIN_API_KEY")
+    if profile.config.identity.pseudonymize:
+        names.add("PSEUDONYMIZATION_KEY")
+    return sorted(names)
+
+
+def prepare_secrets(settings: Settings, environ: Mapping[str, str]) -> tuple[ChainedSecrets, dict[str, str]]:
+    """Environment first, then the data dir's generated secrets. Returns the source and what was generated."""
+    env = EnvSecrets(environ)
+    generated = GeneratedSecrets(settings.data_dir / "secrets.json")
+    missing = [name for name in needed_secrets(settings) if not env.get(name)]
+    created = generated.ensure(missing) if missing else {}
+    return ChainedSecrets(env, generated), created
+
+
+@dataclass
+class LocalService:
+    runtime: Runtime
+    queue: SqliteQueue
+    worker: LocalWorker
+
+    def close(self) -> None:
+        """Stop the worker and close this thread's connections (before a fork, SQLite must have none open)."""
+        self.worker.stop()
+        self.runtime.store.close()
+        self.queue.close()
+
+
+def build_local(settings: Settings, environ: Mapping[str, str] | None = None) -> LocalService:
+    environ = os.environ if environ is None else environ
+    source, _ = prepare_secrets(settings, environ)
+    queue = SqliteQueue(settings.data_dir / "queue.db")
+    runtime = build_runtime(settings, secrets=source, archive=FileArchive(settings.data_dir / "archive"), queue=queue)
+    worker = LocalWorker(queue, runtime.worker.process, max_attempts=settings.worker_max_attempts)
+    return LocalService(runtime, queue, worker)
+
+
+class LocalServer:
+    """Holds the settings chosen by ``serve``; the service itself is built in the serving process (after fork)."""
+
+    settings: Settings | None = None
+    service: LocalService | None = None
+    pid: int | None = None
+
+    @classmethod
+    def configure(cls, settings: Settings) -> None:
+        cls.settings = settings
+
+    @classmethod
+    def current(cls) -> LocalService:
+        if cls.service is None or cls.pid != os.getpid():
+            settings = cls.settings or Settings.from_environ()
+            cls.service = build_local(settings)
+            cls.pid = os.getpid()
+            cls.service.worker.start()
+        return cls.service
+
+
+def http(request: flask.Request) -> flask.Response:
+    """The functions-framework target for local serving."""
+    from functions.http_edge import to_flask, to_request
+
+    return to_flask(LocalServer.current().runtime.app.handle(to_request(request)))

@@ -1,0 +1,56 @@
+"""Physical names that carry the stack name, so two stacks (two agent types, two tenants) never collide.
+
+Every cloud name is ``am-<slug>-<role>``. The slug is the stack name itself when it is short and already
+lowercase letters, digits and hyphens; otherwise a readable head plus a hash of the full stack name, so
+``Tenant_A`` and ``tenant-a`` still differ. Its length is capped so the strictest limit (a GCP service
+account id, 6 to 30 characters) holds for every role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+PREFIX = "am"
+SLUG_MAX = 18
+_PLAIN = re.compile(r"^[a-z][a-z0-9-]{0,17}$")
+_NOT_ALLOWED = re.compile(r"[^a-z0-9]+")
+
+
+def stack_slug(stack: str) -> str:
+    """A DNS-safe, length-capped and collision-resistant form of the stack name."""
+    if _PLAIN.match(stack) and not stack.endswith("-"):
+        return stack
+    cleaned = _NOT_ALLOWED.sub("-", stack.lower()).strip("-") or "stack"
+    digest = hashlib.sha256(stack.encode()).hexdigest()[:6]
+    head = cleaned[: SLUG_MAX - len(digest) - 1].strip("-")
+    return f"{head}-{digest}" if head and head[0].isalpha() else f"s{digest}"
+
+
+@dataclass(frozen=True)
+class StackNames:
+    """Names of one stack's cloud resources; ``name(role)`` checks the caller's length limit."""
+
+    stack: str
+
+    @property
+    def slug(self) -> str:
+        return stack_slug(self.stack)
+
+    @property
+    def base(self) -> str:
+        return f"{PREFIX}-{self.slug}"
+
+    def name(self, role: str, *, max_len: int = 64) -> str:
+        value = f"{self.base}-{role}"
+        if len(value) > max_len:
+            raise ValueError(f"resource name {value!r} is longer than {max_len} characters")
+        return value
+
+    def global_name(self, role: str, scope: str, *, max_len: int = 63) -> str:
+        """A name that must be unique across all accounts (S3, Cloud Storage): the account or project is added."""
+        return self.name(f"{role}-{scope}", max_len=max_len)
+
+
+__all__ = ["StackNames", "stack_slug"]

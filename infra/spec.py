@@ -1,0 +1,76 @@
+"""What every deployment has, whatever the cloud: the three functions, the HTTP routes, the dashboard URLs.
+
+Both components read these tables, so AWS and GCP stay the same service: a new route or a longer timeout
+is one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FunctionRole = Literal["http", "worker", "sweeper"]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    role: FunctionRole
+    aws_handler: str
+    gcp_entry_point: str
+    timeout_seconds: int
+    memory_mb: int
+    description: str
+
+
+HTTP = FunctionSpec("http", "functions.aws.http_handler", "http", 15, 512, "every synchronous route")
+WORKER = FunctionSpec("worker", "functions.aws.worker_handler", "worker", 60, 512, "turns archived calls into memories")
+SWEEPER = FunctionSpec("sweeper", "functions.aws.sweeper_handler", "sweeper", 300, 256, "retention sweep")
+FUNCTIONS: tuple[FunctionSpec, ...] = (HTTP, WORKER, SWEEPER)
+
+# DESIGN.md's interface; the HTTP API declares exactly these, anything else is a 404 from API Gateway.
+ROUTES: tuple[str, ...] = (
+    "POST /client-data",
+    "POST /retrieve",
+    "POST /post-call",
+    "GET /analytics/users/{user_id}",
+    "GET /analytics/agent",
+    "GET /admin/users/{user_id}/memories",
+    "DELETE /admin/users/{user_id}/memories",
+    "GET /admin/config",
+    "GET /healthz",
+)
+
+# Output name -> path: what an operator pastes into the platform's dashboard.
+DASHBOARD_URLS: dict[str, str] = {
+    "preCallUrl": "/client-data",
+    "toolUrl": "/retrieve",
+    "postCallUrl": "/post-call",
+}
+
+ARCHIVE_PREFIX = "events/"
+MAX_DELIVERIES = 5  # then the event goes to the dead-letter queue; replayable from the archive
+VISIBILITY_FACTOR = 6  # SQS visibility timeout >= 6x the worker timeout (AWS guidance)
+SWEEP_EVERY_HOURS = 24
+NONCURRENT_VERSION_DAYS = 7
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+MAX_INSTANCES = 20
+
+# Settings every function reads; the memory libraries must write under /tmp (the only writable path).
+STATIC_ENVIRONMENT: dict[str, str] = {
+    "MEM0_DIR": "/tmp/.mem0",
+    "MEM0_TELEMETRY": "False",
+    "AGENTIC_MEMORY_DATA_DIR": "/tmp/agentic-memory",
+}
+
+
+__all__ = [
+    "ARCHIVE_PREFIX",
+    "DASHBOARD_URLS",
+    "FUNCTIONS",
+    "HTTP",
+    "ROUTES",
+    "STATIC_ENVIRONMENT",
+    "SWEEPER",
+    "WORKER",
+    "FunctionSpec",
+]

@@ -1,0 +1,208 @@
+"""The stack's configuration, read in this one module and validated whole before any resource is declared.
+
+``read_stack_config()`` reads ``Pulumi.<stack>.yaml`` through ``pulumi.Config``; the tenants provisioning
+builds ``StackConfig`` directly. Either way the agent type must exist in ``config/agent_types.json`` and
+every secret its enabled endpoints, its memory backend and the admin routes need must be given, or a
+``ConfigError`` names the missing piece (and the ``pulumi config set --secret`` key that provides it).
+Secret values are kept as given (plain strings or Pulumi secret Outputs); the program marks them secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
+from shared.config.models import ENDPOINTS, AgentType
+from shared.errors import ConfigError
+
+Cloud = Literal["aws", "gcp"]
+
+# Secret name (as the functions read it) -> stack config key (`pulumi config set --secret <key> ...`).
+SECRET_CONFIG_KEYS: dict[str, str] = {
+    "ELEVENLABS_WORKSPACE_KEY": "elevenlabsWorkspaceKey",
+    "ELEVENLABS_HMAC_KEY": "elevenlabsHmacKey",
+    "VAPI_SECRET": "vapiSecret",
+    "RETELL_API_KEY": "retellApiKey",
+    "GENERIC_API_KEY": "genericApiKey",
+    "ADMIN_API_KEY": "adminApiKey",
+    "MEM0_API_KEY": "mem0ApiKey",
+    "PSEUDONYMIZATION_KEY": "pseudonymizationKey",
+}
+# Values CloudWatch Logs accepts for retention; Cloud Logging accepts any of them too.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+PLAIN_KEYS = (
+    "cloud",
+    "agentType",
+    "memoryBackend",
+    "warmInstances",
+    "logRetentionDays",
+    "archiveRetentionDays",
+    "alertEmail",
+    "httpEndpoint",
+    "secretRecoveryWindowDays",
+    "layerZip",
+)
+
+
+def required_secrets(agent_type: AgentType, memory_backend: str) -> tuple[str, ...]:
+    """The secrets a deployment of this agent type cannot start without (authentication fails closed)."""
+    from shared.profile import resolve_profile
+
+    profile = resolve_profile("agent type", agent_type)
+    names = {profile.auth[endpoint].secret for endpoint in ENDPOINTS if profile.enabled(endpoint)}
+    names.add("ADMIN_API_KEY")
+    if memory_backend == "mem0":
+        names.add("MEM0_API_KEY")
+    if agent_type.identity.pseudonymize:
+        names.add("PSEUDONYMIZATION_KEY")
+    return tuple(sorted(names))
+
+
+class StackConfig(BaseModel):
+    """One stack: which cloud, which agent type, its knobs and its secrets (by the functions' secret names)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+
+    stack: Annotated[str, Field(min_length=1)]
+    cloud: Cloud
+    agent_type: str = Field(alias="agentType")
+    memory_backend: Literal["mem0", "sqlite"] = Field(default="mem0", alias="memoryBackend")
+    warm_instances: Annotated[int, Field(ge=0, le=100)] = Field(default=0, alias="warmInstances")
+    log_retention_days: int = Field(default=30, alias="logRetentionDays")
+    archive_retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(default=30, alias="archiveRetentionDays")
+    alert_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = Field(
+        default=None, alias="alertEmail"
+    )
+    http_endpoint: Literal["api", "url"] = Field(default="api", alias="httpEndpoint")
+    secret_recovery_window_days: Annotated[int, Field(ge=0, le=30)] = Field(
+        default=7, alias="secretRecoveryWindowDays"
+    )
+    layer_zip: Path | None = Field(default=None, alias="layerZip")
+    aws_region: str | None = Field(default=None, alias="aws:region")
+    gcp_project: str | None = Field(default=None, alias="gcp:project")
+    gcp_region: str | None = Field(default=None, alias="gcp:region")
+    secrets: dict[str, Any] = Field(default_factory=dict, repr=False)
+    agent_types_path: Path = DEFAULT_CONFIG_PATH
+
+    _agent: AgentType | None = PrivateAttr(default=None)
+    _required: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return days
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_values(cls, secrets: dict[str, Any]) -> dict[str, Any]:
+        for name, value in secrets.items():
+            if name not in SECRET_CONFIG_KEYS:
+                raise ValueError(f"unknown secret {name!r}; known: {', '.join(SECRET_CONFIG_KEYS)}")
+            if not isinstance(value, pulumi.Output) and not (isinstance(value, str) and value):
+                raise ValueError(f"secret {name} must be a non-empty string or a Pulumi Output")
+        return secrets
+
+    @model_validator(mode="after")
+    def _whole(self) -> StackConfig:
+        known = load_agent_types(self.agent_types_path).agent_types
+        if self.agent_type not in known:
+            raise ConfigError(
+                f"stack {self.stack!r}: agentType {self.agent_type!r} is not in {self.agent_types_path.name}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        if self.cloud == "aws" and not self.aws_region:
+            raise ConfigError(f"stack {self.stack!r}: cloud aws needs aws:region (pulumi config set aws:region ...)")
+        if self.cloud == "gcp" and not (self.gcp_project and self.gcp_region):
+            missing = [key for key, value in (("gcp:project", self.gcp_project), ("gcp:region", self.gcp_region)) if not value]
+            raise ConfigError(f"stack {self.stack!r}: cloud gcp needs {' and '.join(missing)}")
+        agent = known[self.agent_type]
+        required = required_secrets(agent, self.memory_backend)
+        missing = [name for name in required if name not in self.secrets]
+        if missing:
+            hints = ", ".join(f"{name} (pulumi config set --secret {SECRET_CONFIG_KEYS[name]} ...)" for name in missing)
+            raise ConfigError(f"stack {self.stack!r}: agent type {self.agent_type!r} needs the secret(s) {hints}")
+        self._agent = agent
+        self._required = required
+        return self
+
+    @property
+    def agent(self) -> AgentType:
+        assert self._agent is not None
+        return self._agent
+
+    @property
+    def required_secret_names(self) -> tuple[str, ...]:
+        return self._required
+
+    @property
+    def deployed_secrets(self) -> dict[str, Any]:
+        """Only the secrets this deployment needs: a key given for another provider is not stored anywhere."""
+        return {name: self.secrets[name] for name in self._required}
+
+    @property
+    def unused_secret_names(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.secrets) - set(self._required)))
+
+    @property
+    def archive_retention(self) -> int:
+        return self.archive_retention_days
+
+
+def describe_errors(exc: ValidationError, project: str) -> str:
+    """Field and error type only; the input (which may be a secret) is never echoed."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = ".".join(str(part) for part in error["loc"])
+        key = loc if ":" in loc or not loc else f"{project}:{loc}"
+        lines.append(f"stack config {key or '(whole)'}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def build_stack_config(values: dict[str, Any], *, project: str = "agentic-memory") -> StackConfig:
+    """Validate plain values (config key names) into a ``StackConfig``; every mistake is a ``ConfigError``."""
+    try:
+        return StackConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(describe_errors(exc, project)) from exc
+
+
+def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
+    """The running stack's config from Pulumi; secrets must have been set with ``--secret``."""
+    project = pulumi.get_project()
+    config = pulumi.Config()
+    values: dict[str, Any] = {"stack": pulumi.get_stack()}
+    for key in PLAIN_KEYS:
+        value = config.get(key)
+        if value is not None:
+            values[key] = value
+    for namespace, key in (("aws", "region"), ("gcp", "project"), ("gcp", "region")):
+        value = pulumi.Config(namespace).get(key)
+        if value is not None:
+            values[f"{namespace}:{key}"] = value
+    secrets: dict[str, Any] = {}
+    for name, key in SECRET_CONFIG_KEYS.items():
+        if config.get(key) is None:
+            continue
+        if not pulumi.runtime.is_config_secret(f"{project}:{key}"):
+            raise ConfigError(f"stack config {project}:{key} must be a secret: pulumi config set --secret {key} ...")
+        secrets[name] = config.require_secret(key)
+    values["secrets"] = secrets
+    if agent_types_path is not None:
+        values["agent_types_path"] = agent_types_path
+    return build_stack_config(values, project=project)
+
+
+__all__ = [
+    "LOG_RETENTION_DAYS",
+    "SECRET_CONFIG_KEYS",
+    "StackConfig",
+    "build_stack_config",
+    "read_stack_config",
+    "required_secrets",
+]

@@ -1,0 +1,199 @@
+"""The HTTP router every edge calls: neutral ``Request`` in, neutral ``Response`` out.
+
+Order per request: route, size limit, authentication, JSON, then the provider decides the operation (Vapi sends
+every message type to one URL), then the service; the provider formats the answer. Every error is JSON with its
+status; nothing a client sends can produce a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shared.auth.base import Verifier
+from shared.clock import Clock, utc_now
+from shared.errors import (
+    BadRequest,
+    HttpError,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    RouteNotFound,
+    StoreUnavailable,
+    Unauthorized,
+)
+from shared.http import Request, Response
+from shared.ingest.intake import PostCallIntake
+from shared.profile import AgentProfile
+from shared.providers.base import Operation
+from shared.secrets import Secret
+from shared.service import MemoryService
+
+log = logging.getLogger("agentic_memory.http")
+
+Handler = Callable[[Request, dict[str, str]], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: str
+
+
+def _route(method: str, path: str, handler: str) -> Route:
+    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
+    return Route(method, re.compile(f"^{regex}/?$"), handler)
+
+
+ROUTES = (
+    _route("GET", "/healthz", "healthz"),
+    _route("POST", "/client-data", "client_data"),
+    _route("POST", "/retrieve", "retrieve"),
+    _route("POST", "/post-call", "post_call"),
+    _route("GET", "/admin/users/{user_id}/memories", "admin_list"),
+    _route("DELETE", "/admin/users/{user_id}/memories", "admin_erase"),
+)
+_ROUTE_OPERATION = {
+    "client_data": Operation.PRE_CALL,
+    "retrieve": Operation.TOOL,
+    "post_call": Operation.POST_CALL,
+}
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise BadRequest("request body is empty; expected JSON")
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadRequest("request body is not valid JSON") from None
+
+
+class App:
+    def __init__(
+        self,
+        profile: AgentProfile,
+        service: MemoryService,
+        intake: PostCallIntake,
+        verifiers: dict[str, Verifier],
+        *,
+        admin_key: Secret | None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.profile = profile
+        self.service = service
+        self.intake = intake
+        self._verifiers = verifiers
+        self._admin_key = admin_key.reveal().encode() if admin_key else None
+        self._clock = clock
+
+    def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        try:
+            response = self._dispatch(request)
+        except HttpError as exc:
+            response = Response.error(exc.status, exc.message)
+        except StoreUnavailable:
+            response = Response.error(503, "memory store temporarily unavailable; retry")
+        except Exception as exc:  # a bug, never the client's fault: log the type only (no data), answer 500
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+            response = Response.error(500, "internal error")
+        log.info(
+            "%s %s -> %d in %.1f ms",
+            request.method,
+            request.path,
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
+        allowed = False
+        for route in ROUTES:
+            match = route.pattern.match(request.path)
+            if match is None:
+                continue
+            if route.method != request.method:
+                allowed = True
+                continue
+            handler: Handler = getattr(self, f"_{route.handler}")
+            return handler(request, match.groupdict())
+        if allowed:
+            raise MethodNotAllowed("method not allowed on this route")
+        raise RouteNotFound("no such route")
+
+    # platform hooks -------------------------------------------------------------------------------------------
+
+    def _platform(self, endpoint: str, request: Request) -> Response:
+        if not self.profile.enabled(endpoint):
+            raise RouteNotFound("this endpoint is not enabled for this agent type")
+        if len(request.body) > self.profile.webhooks.max_body_bytes:
+            raise PayloadTooLarge(f"request body is larger than {self.profile.webhooks.max_body_bytes} bytes")
+        self._verifiers[endpoint].verify(request.body, request.headers)
+        payload = parse_json(request.body)
+        provider = self.profile.provider
+        operation = provider.operation(_ROUTE_OPERATION[endpoint], payload)
+        fields = self.profile.fields
+        if operation is Operation.PRE_CALL:
+            context = self.service.pre_call(provider.parse_pre_call(payload, fields["client_data"]))
+            return Response.json(provider.format_pre_call(context, agent=self.profile.config))
+        if operation is Operation.TOOL:
+            answers = self.service.search(provider.parse_tool(payload, fields["retrieve"]))
+            return Response.json(provider.format_tool(answers))
+        if operation is Operation.POST_CALL:
+            event = provider.parse_post_call(payload, fields["post_call"], self.profile.webhooks.ingest_events)
+            return Response.json(self.intake.accept(event, request.body))
+        return Response.json(provider.ignored(payload))
+
+    def _client_data(self, request: Request, params: dict[str, str]) -> Response:
+        return self._platform("client_data", request)
+
+    def _retrieve(self, request: Request, params: dict[str, str]) -> Response:
+        return self._platform("retrieve", request)
+
+    def _post_call(self, request: Request, params: dict[str, str]) -> Response:
+        return self._platform("post_call", request)
+
+    def _healthz(self, request: Request, params: dict[str, str]) -> Response:
+        return Response.json({"status": "ok", "agent_type": self.profile.name})
+
+    # admin ------------------------------------------------------------------------------------------------------
+
+    def _require_admin(self, request: Request) -> None:
+        given = request.header("x-admin-key")
+        if self._admin_key is None or not given or not hmac.compare_digest(given.encode(), self._admin_key):
+            raise Unauthorized("admin key required")
+
+    def _admin_list(self, request: Request, params: dict[str, str]) -> Response:
+        self._require_admin(request)
+        user_id = self.service.identity.user_id(params["user_id"])
+        memories = self.service.manager.recent(user_id)
+        return Response.json(
+            {
+                "user_id": user_id,
+                "count": len(memories),
+                "memories": [
+                    {
+                        "id": m.id,
+                        "type": m.type,
+                        "text": m.text,
+                        "created_at": m.created_at.isoformat(),
+                        "expires_at": m.expires_at.isoformat() if m.expires_at else None,
+                        "conversation_id": m.conversation_id,
+                    }
+                    for m in memories
+                ],
+            }
+        )
+
+    def _admin_erase(self, request: Request, params: dict[str, str]) -> Response:
+        self._require_admin(request)
+        user_id = self.service.identity.user_id(params["user_id"])
+        erased = self.service.manager.store.erase_user(user_id)
+        return Response.json({"user_id": user_id, "erased": {"memories": erased}})

@@ -1,0 +1,89 @@
+"""Caller identity: who a memory belongs to.
+
+Phone numbers become E.164 before they become a memory user id, so ``+1 (555) 555-0123`` and ``+15555550123``
+are one caller; other ids (web or widget users) are kept as they are, within a safe alphabet. With
+pseudonymization on, the store only ever sees a keyed hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import phonenumbers
+
+from shared.errors import ConfigError, Unprocessable
+
+if TYPE_CHECKING:
+    from shared.profile import AgentProfile
+    from shared.secrets import Secret, SecretSource
+
+_PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
+
+
+def normalize_caller(raw: str, *, default_region: str = "US") -> str:
+    """E.164 for anything that looks like a phone number, the id itself otherwise.
+
+    Raises ``Unprocessable`` for something that is neither (never echoing it back).
+    """
+    value = raw.strip()
+    if value[:4].lower() in ("sip:", "tel:"):
+        value = value[4:].split("@", 1)[0]
+    if value and _PHONE_CHARS.match(value) and sum(ch.isdigit() for ch in value) >= 7:
+        candidate = "+" + value[2:] if value.startswith("00") else value
+        try:
+            parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else default_region)
+        except phonenumbers.NumberParseException as exc:
+            raise Unprocessable("caller id is not a valid phone number") from exc
+        if not phonenumbers.is_possible_number(parsed):
+            raise Unprocessable("caller id is not a valid phone number")
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if _OPAQUE_ID.match(value) and value not in {"*"}:
+        return value
+    raise Unprocessable("caller id is not a phone number or a valid user id")
+
+
+def mask(user_id: str) -> str:
+    """For logs: ``+1555***0123``; never the whole number or id."""
+    if len(user_id) <= 6:
+        return "***"
+    return f"{user_id[:4]}***{user_id[-4:]}"
+
+
+@dataclass(frozen=True)
+class CallerIdentity:
+    """Turns what a platform says about the caller into the memory user id, the same way on every path."""
+
+    default_region: str = "US"
+    pseudonym_key: Secret | None = None
+
+    @classmethod
+    def from_profile(cls, profile: AgentProfile, secrets: SecretSource) -> CallerIdentity:
+        identity = profile.config.identity
+        key = None
+        if identity.pseudonymize:
+            key = secrets.get("PSEUDONYMIZATION_KEY")
+            if not key:
+                raise ConfigError(
+                    f"agent type {profile.name!r} pseudonymizes caller ids but secret PSEUDONYMIZATION_KEY is not set"
+                )
+        return cls(default_region=identity.default_region, pseudonym_key=key)
+
+    def caller_id(self, raw: str) -> str:
+        return normalize_caller(raw, default_region=self.default_region)
+
+    def user_id(self, raw: str) -> str:
+        """The memory user id for a raw caller id (normalized, then hashed if pseudonymization is on)."""
+        caller = self.caller_id(raw)
+        if self.pseudonym_key is None:
+            return caller
+        digest = hmac.new(self.pseudonym_key.reveal().encode(), caller.encode(), hashlib.sha256).hexdigest()
+        return f"u_{digest[:40]}"
+
+    def user_ref(self, user_id: str) -> str:
+        """A non-reversible reference to a user id, for archive metadata that erasure can search by."""
+        return hashlib.sha256(b"agentic-memory:user-ref:" + user_id.encode()).hexdigest()[:32]

@@ -1,0 +1,251 @@
+"""Local ports: files for the archive, SQLite for the queue, and a worker thread for ``serve``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from hashlib import sha256
+from pathlib import Path
+
+from shared.errors import NotFound, StoreUnavailable
+from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
+
+log = logging.getLogger("agentic_memory.local")
+
+
+def _file_name(key: str) -> str:
+    """Keys hold platform ids; the file name is their hash so no key can escape the directory."""
+    return sha256(key.encode()).hexdigest()
+
+
+class FileArchive(Archive):
+    """One JSON metadata file and one body file per event, written create-only (``O_EXCL``)."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self._dir = Path(directory)
+        self._dir.mkdir(parents=True, exist_ok=True)
+
+    def put_if_absent(self, event: ArchivedEvent) -> bool:
+        name = _file_name(event.key)
+        meta = {
+            "key": event.key,
+            "received_at": event.received_at.isoformat(),
+            "agent_type": event.agent_type,
+            "user_ref": event.user_ref,
+        }
+        try:  # the claim file makes the first writer win, even across processes
+            os.close(os.open(self._dir / f"{name}.claim", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            return False
+        try:
+            body_path = self._dir / f"{name}.body"
+            body_path.write_bytes(event.body)
+            os.chmod(body_path, 0o600)
+            tmp = self._dir / f"{name}.json.tmp"
+            tmp.write_text(json.dumps(meta))
+            os.replace(tmp, self._dir / f"{name}.json")
+        except OSError as exc:
+            (self._dir / f"{name}.claim").unlink(missing_ok=True)
+            raise StoreUnavailable("could not archive the event") from exc
+        return True
+
+    def _meta(self, path: Path) -> dict[str, str]:
+        data: dict[str, str] = json.loads(path.read_text())
+        return data
+
+    def get(self, key: str) -> ArchivedEvent:
+        name = _file_name(key)
+        try:
+            meta = self._meta(self._dir / f"{name}.json")
+            body = (self._dir / f"{name}.body").read_bytes()
+        except FileNotFoundError:
+            raise NotFound("no such archived event") from None
+        return ArchivedEvent(
+            key=meta["key"],
+            body=body,
+            received_at=datetime.fromisoformat(meta["received_at"]),
+            agent_type=meta["agent_type"],
+            user_ref=meta.get("user_ref"),
+        )
+
+    def entries(self) -> Iterator[ArchiveEntry]:
+        for path in sorted(self._dir.glob("*.json")):
+            try:
+                meta = self._meta(path)
+            except FileNotFoundError:
+                continue
+            yield ArchiveEntry(
+                key=meta["key"],
+                received_at=datetime.fromisoformat(meta["received_at"]),
+                agent_type=meta["agent_type"],
+                user_ref=meta.get("user_ref"),
+            )
+
+    def delete(self, key: str) -> None:
+        name = _file_name(key)
+        for suffix in (".json", ".body", ".claim"):
+            (self._dir / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+_QUEUE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS queue (
+    key TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    available_at REAL NOT NULL,
+    enqueued_at REAL NOT NULL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_ready ON queue (state, available_at);
+"""
+
+
+class SqliteQueue(Queue):
+    """A durable local queue with leases, retries with back-off and a dead-letter state."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._local = threading.local()
+        with self._db() as db:
+            db.executescript(_QUEUE_SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        try:
+            if db is None:
+                db = self._local.db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA busy_timeout=10000")
+            yield db
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("the local queue failed") from exc
+
+    def enqueue(self, key: str) -> None:
+        """A key already pending or in flight stays as it is; a done or dead one is queued again (replay)."""
+        now = self._clock()
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO queue (key, state, attempts, available_at, enqueued_at) VALUES (?, 'pending', 0, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET state='pending', attempts=0, available_at=excluded.available_at, "
+                "last_error=NULL WHERE queue.state IN ('done', 'dead')",
+                (key, now, now),
+            )
+
+    def claim(self, lease_seconds: float = 60.0) -> tuple[str, int] | None:
+        """The next ready key and its attempt number, leased; an expired lease makes it ready again."""
+        now = self._clock()
+        with self._db() as db:
+            rows = db.execute(
+                "UPDATE queue SET state='processing', attempts=attempts+1, available_at=? WHERE key = ("
+                "SELECT key FROM queue WHERE state IN ('pending', 'processing') AND available_at <= ? "
+                "ORDER BY available_at LIMIT 1) RETURNING key, attempts",
+                (now + lease_seconds, now),
+            ).fetchall()  # fetch every row: a half-read RETURNING statement keeps its snapshot open
+        return (str(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def ack(self, key: str) -> None:
+        with self._db() as db:
+            db.execute("UPDATE queue SET state='done', last_error=NULL WHERE key=?", (key,))
+
+    def fail(self, key: str, error: str, *, max_attempts: int, backoff_seconds: float = 1.0) -> bool:
+        """Record a failure; returns True if the key went to the dead letters."""
+        with self._db() as db:
+            row = db.execute("SELECT attempts FROM queue WHERE key=?", (key,)).fetchone()
+            attempts = int(row[0]) if row else max_attempts
+            dead = attempts >= max_attempts
+            db.execute(
+                "UPDATE queue SET state=?, available_at=?, last_error=? WHERE key=?",
+                ("dead" if dead else "pending", self._clock() + backoff_seconds * 2 ** (attempts - 1), error, key),
+            )
+        return dead
+
+    def counts(self) -> dict[str, int]:
+        with self._db() as db:
+            return {state: n for state, n in db.execute("SELECT state, count(*) FROM queue GROUP BY state")}
+
+    def keys(self, state: str) -> list[str]:
+        with self._db() as db:
+            return [row[0] for row in db.execute("SELECT key FROM queue WHERE state=? ORDER BY enqueued_at", (state,))]
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    def remove(self, key: str) -> None:
+        with self._db() as db:
+            db.execute("DELETE FROM queue WHERE key=?", (key,))
+
+
+class LocalWorker:
+    """Drains the SQLite queue in a background thread of the ``serve`` process."""
+
+    def __init__(
+        self,
+        queue: SqliteQueue,
+        process: Callable[[str], object],
+        *,
+        max_attempts: int = 5,
+        backoff_seconds: float = 1.0,
+        poll_seconds: float = 0.1,
+    ) -> None:
+        self._queue = queue
+        self._process = process
+        self._max_attempts = max_attempts
+        self._backoff = backoff_seconds
+        self._poll = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> bool:
+        """Process one ready message; False when none was ready."""
+        claimed = self._queue.claim()
+        if claimed is None:
+            return False
+        key, attempt = claimed
+        try:
+            self._process(key)
+        except Exception as exc:  # any failure is retried, then dead-lettered; never kills the loop
+            dead = self._queue.fail(key, type(exc).__name__, max_attempts=self._max_attempts, backoff_seconds=self._backoff)
+            log.warning("post-call event failed (attempt %d, %s)%s", attempt, type(exc).__name__, "; dead-lettered" if dead else "")
+        else:
+            self._queue.ack(key)
+        return True
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Process until nothing is ready (tests and the ``replay`` command)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.run_once():
+            pass
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="agentic-memory-worker", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the queue itself failed; wait and try again
+                log.exception("local worker loop error")
+                busy = False
+            if not busy:
+                self._stop.wait(self._poll)
+

@@ -1,0 +1,101 @@
+"""Caller attributes shown before the call (``caller_name``, ...), from structured fields first.
+
+Platform extraction (ElevenLabs ``data_collection_results``, Vapi ``structuredData``, Retell
+``custom_analysis_data``) is stored as field memories and preferred. The regex fallback returns nothing rather
+than a wrong value: a name must be one to three capitalised words, none of them a common English word, so
+"User is interested", "I am going to travel" or "called about billing" never become "Is", "Going To" or
+"About Billing".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+from shared.config.models import AutoExtractRule
+from shared.memory.models import Memory
+
+_NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
+_NOT_NAMES = frozenset(
+    """
+    a about after again all also am an and any are as at back be because been before being best better both but by
+    call called calling can could did do does doing done down each else even ever every few for from get getting
+    go going gone good got had has have having he hello her here hers him his how i if in interested into is it its
+    just know like looking me more most my need needs new no not now of off on once one only or other our out over
+    own please really regarding same she should so some still such sure than thank thanks that the their them then
+    there these they this those through to too trying under until up us very want wanting wants was we well were
+    what when where which while who why will with would yes yet you your billing issue issues account customer
+    user caller agent support sales service calling phone number today tomorrow yesterday morning afternoon evening
+    monday tuesday wednesday thursday friday saturday sunday premium plan help problem question order payment
+    """.split()
+)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def plausible_name(value: str) -> bool:
+    words = value.split()
+    return (
+        0 < len(words) <= 3
+        and all(_NAME_WORD.match(word) for word in words)
+        and not any(word.lower() in _NOT_NAMES for word in words)
+    )
+
+
+def _clean(value: str) -> str | None:
+    value = " ".join(value.split()).strip(" .,;:!?")
+    return value if 0 < len(value) <= 120 else None
+
+
+def _accept(rule: AutoExtractRule, value: str) -> str | None:
+    """A pattern match is kept only if it passes its kind's checks."""
+    cleaned = _clean(value)
+    if cleaned is None or (rule.kind == "name" and not plausible_name(cleaned)):
+        return None
+    return cleaned
+
+
+def _from_fields(names: Sequence[str], memories: Sequence[Memory]) -> str | None:
+    for memory in memories:  # newest first
+        field = memory.metadata.get("field")
+        value = memory.metadata.get("value")
+        if field in names and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _from_keywords(keywords: Sequence[str], memories: Sequence[Memory]) -> str | None:
+    for memory in memories:
+        lowered = memory.text.lower()
+        for keyword in keywords:
+            if re.search(rf"\b{re.escape(keyword.lower())}\b", lowered):
+                return keyword
+    return None
+
+
+def _from_patterns(rule: AutoExtractRule, memories: Sequence[Memory]) -> str | None:
+    for memory in memories:
+        for pattern in rule.patterns:
+            for match in _compiled(pattern).finditer(memory.text):
+                accepted = _accept(rule, match.group("value") or "")
+                if accepted:
+                    return accepted
+    return None
+
+
+def extract(rules: Mapping[str, AutoExtractRule], memories: Sequence[Memory]) -> dict[str, str]:
+    """Every configured attribute, ``""`` when unknown (platforms need every variable present)."""
+    found: dict[str, str] = {}
+    for name, rule in rules.items():
+        value = _from_fields([name, *rule.fields], memories)
+        accepted = _clean(value) if value else None  # the platform's own extraction is trusted
+        if accepted is None and rule.kind == "keyword":
+            accepted = _from_keywords(rule.keywords, memories)
+        if accepted is None and rule.patterns:
+            accepted = _from_patterns(rule, memories)
+        found[name] = accepted or ""
+    return found

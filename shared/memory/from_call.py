@@ -1,0 +1,67 @@
+"""What a call becomes: its summary (factual), its structured extraction (typed field memories) and the
+caller's own turns (for search). Ids are derived from the event's idempotency key, so a redelivered or
+replayed event writes the same memories again and the store keeps one copy."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+from shared.memory.manager import MemoryManager
+from shared.memory.models import Memory
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from shared.providers.base import PostCallEvent
+
+MAX_TURNS = 300
+MAX_TEXT = 4000
+
+
+def memory_id(agent_type: str, event_key: str, part: str) -> str:
+    return "m_" + hashlib.sha256(f"{agent_type}|{event_key}|{part}".encode()).hexdigest()[:32]
+
+
+def memories_from_call(
+    event: PostCallEvent, user_id: str, manager: MemoryManager, *, received_at: datetime
+) -> list[Memory]:
+    config = manager.config
+    when = event.occurred_at or received_at
+    common = {"event": event.idempotency_key}
+    if event.conversation_id:
+        common["conversation_id"] = event.conversation_id
+
+    def build(part: str, type_: str, text: str, **metadata: str) -> Memory:
+        return manager.build(
+            id=memory_id(manager.agent_type, event.idempotency_key, part),
+            user_id=user_id,
+            type=type_,
+            text=text[:MAX_TEXT],
+            created_at=when,
+            conversation_id=event.conversation_id,
+            metadata={**common, **metadata},
+        )
+
+    memories = []
+    if event.summary and event.summary.strip():
+        extra = {"outcome": event.outcome} if event.outcome else {}
+        memories.append(build("summary", config.summary_type, event.summary.strip(), source="summary", **extra))
+    for name, value in sorted(event.fields.items()):
+        if value.strip():
+            label = name.replace("_", " ")
+            memories.append(
+                build(
+                    f"field:{name}",
+                    config.field_types.get(name, config.default_field_type),
+                    f"{label}: {value.strip()}",
+                    source="extraction",
+                    field=name,
+                    value=value.strip(),
+                )
+            )
+    if config.store_caller_turns:
+        for index, turn in enumerate(event.caller_turns[:MAX_TURNS]):
+            if turn.strip():
+                memories.append(build(f"turn:{index}", config.transcript_type, turn.strip(), source="caller_turn"))
+    return memories

@@ -1,0 +1,253 @@
+"""The embedded backend: standard-library sqlite3, WAL, FTS5 (porter) ranking within one caller.
+
+Each caller's memories carry a scope token (a hash of agent type and user id) in the full-text index, so a
+search intersects the caller's postings with the query's in SQLite's C code instead of scanning other callers.
+``secure_delete`` is on: erased rows are overwritten, not left readable in free pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shared.errors import NotFound, StoreUnavailable
+from shared.memory.models import Memory, ScoredMemory
+from shared.memory.store import MemoryStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS memories (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    agent_type TEXT NOT NULL,
+    type TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL,
+    conversation_id TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS memories_scope ON memories (agent_type, user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id);
+CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (scope, text, tokenize = 'porter unicode61');
+"""
+_WORD = re.compile(r"\w+", re.UNICODE)
+_COLUMNS = "id, user_id, agent_type, type, text, created_at, expires_at, conversation_id, metadata"
+
+
+def _scope(user_id: str, agent_type: str) -> str:
+    return "s" + hashlib.sha256(f"{agent_type}\x00{user_id}".encode()).hexdigest()[:24] + "0"
+
+
+def _ts(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
+    mid, user_id, agent_type, mtype, text, created, expires, conversation_id, metadata = tuple(row)[:9]
+    created_at = _dt(created)  # type: ignore[arg-type]
+    assert created_at is not None
+    return Memory(
+        id=str(mid),
+        user_id=str(user_id),
+        agent_type=str(agent_type),
+        type=str(mtype),
+        text=str(text),
+        created_at=created_at,
+        expires_at=_dt(expires),  # type: ignore[arg-type]
+        conversation_id=None if conversation_id is None else str(conversation_id),
+        metadata=json.loads(str(metadata)),
+    )
+
+
+_STOPWORDS = frozenset(
+    "a an and are as at be but by did do does for from had has have how i in is it its me my of on or our "
+    "so that the their them they this to was we were what when where which who why will with you your".split()
+)
+
+
+def _match_expression(query: str) -> str | None:
+    """OR of the query's words; stopwords and one-letter words are dropped unless nothing else is left."""
+    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(query)))
+    meaningful = [word for word in words if len(word) > 1 and word not in _STOPWORDS]
+    words = (meaningful or words)[:32]
+    if not words:
+        return None
+    return " OR ".join('"' + word.replace('"', "") + '"' for word in words)
+
+
+class SqliteMemoryStore(MemoryStore):
+    def __init__(self, path: str | Path) -> None:
+        self._path = Path(path)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connection() as db:
+            db.executescript(_SCHEMA)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA secure_delete=ON")
+        db.execute("PRAGMA busy_timeout=10000")
+        return db
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        try:
+            if db is None:
+                db = self._local.db = self._connect()
+            yield db
+        except sqlite3.Error as exc:
+            raise StoreUnavailable("the embedded memory store failed") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def add(self, memories: Sequence[Memory]) -> int:
+        added = 0
+        with self._transaction() as db:
+            for memory in memories:
+                cursor = db.execute(
+                    f"INSERT OR IGNORE INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        memory.id,
+                        memory.user_id,
+                        memory.agent_type,
+                        memory.type,
+                        memory.text,
+                        _ts(memory.created_at),
+                        None if memory.expires_at is None else _ts(memory.expires_at),
+                        memory.conversation_id,
+                        json.dumps(memory.metadata, separators=(",", ":"), sort_keys=True),
+                    ),
+                )
+                if cursor.rowcount:
+                    db.execute(
+                        "INSERT INTO memories_fts (rowid, scope, text) VALUES (?, ?, ?)",
+                        (cursor.lastrowid, _scope(memory.user_id, memory.agent_type), memory.text),
+                    )
+                    added += 1
+        return added
+
+    def get_all(
+        self,
+        user_id: str,
+        agent_type: str,
+        *,
+        now: datetime,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        sql = f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?)"
+        params: list[object] = [agent_type, user_id, _ts(now)]
+        if types is not None:
+            sql += f" AND type IN ({','.join('?' * len(types))})"
+            params.extend(types)
+        sql += " ORDER BY created_at DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._connection() as db:
+            return [_row_to_memory(row) for row in db.execute(sql, params)]
+
+    def search(
+        self,
+        user_id: str,
+        agent_type: str,
+        query: str,
+        *,
+        now: datetime,
+        limit: int,
+        types: Sequence[str] | None = None,
+    ) -> list[ScoredMemory]:
+        words = _match_expression(query)
+        if words is None or limit <= 0:
+            return []
+        match = f'scope : "{_scope(user_id, agent_type)}" AND text : ({words})'
+        sql = (
+            f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))}, bm25(memories_fts, 0.0, 1.0) AS rank "
+            "FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
+            "WHERE memories_fts MATCH ? AND m.agent_type = ? AND m.user_id = ? "
+            "AND (m.expires_at IS NULL OR m.expires_at > ?)"
+        )
+        params: list[object] = [match, agent_type, user_id, _ts(now)]
+        if types is not None:
+            sql += f" AND m.type IN ({','.join('?' * len(types))})"
+            params.extend(types)
+        sql += " ORDER BY rank, m.created_at DESC LIMIT ?"
+        params.append(limit)
+        with self._connection() as db:
+            rows = db.execute(sql, params).fetchall()
+        # bm25 is negative (smaller is better); map to (0, 1] so callers can read it as a relevance score
+        return [ScoredMemory(_row_to_memory(row), -float(row[9]) / (1.0 - float(row[9]))) for row in rows]
+
+    def _delete_where(self, db: sqlite3.Connection, where: str, params: Sequence[object]) -> int:
+        rowids = [row[0] for row in db.execute(f"SELECT rowid FROM memories WHERE {where}", params)]
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            db.execute(f"DELETE FROM memories_fts WHERE rowid IN ({marks})", chunk)
+            db.execute(f"DELETE FROM memories WHERE rowid IN ({marks})", chunk)
+        return len(rowids)
+
+    def delete(self, memory_id: str) -> None:
+        with self._transaction() as db:
+            if not self._delete_where(db, "id = ?", [memory_id]):
+                raise NotFound("no such memory")
+
+    def erase_user(self, user_id: str) -> int:
+        with self._transaction() as db:
+            erased = self._delete_where(db, "user_id = ?", [user_id])
+        self.compact()
+        return erased
+
+    def delete_expired(self, now: datetime) -> int:
+        with self._transaction() as db:
+            return self._delete_where(db, "expires_at IS NOT NULL AND expires_at <= ?", [_ts(now)])
+
+    def compact(self) -> None:
+        """Leave nothing deleted readable: merge the FTS index and checkpoint the WAL into the main file."""
+        with self._connection() as db:
+            db.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def count(self) -> int:
+        with self._connection() as db:
+            return int(db.execute("SELECT count(*) FROM memories").fetchone()[0])
+
+    def users(self, agent_type: str | None = None) -> list[str]:
+        sql = "SELECT DISTINCT user_id FROM memories" + (" WHERE agent_type = ?" if agent_type else "")
+        with self._connection() as db:
+            return [row[0] for row in db.execute(sql, [agent_type] if agent_type else [])]
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
