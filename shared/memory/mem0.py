@@ -91,14 +91,14 @@ class Mem0MemoryStore(MemoryStore):
 
     def _add_for_user(self, user_id: str, group: list[Memory]) -> int:
         listed = self._listed_ids(user_id, [m.id for m in group])
-        in_flight = {e.memory.id for e in self._pending.get(user_id) if self._fresh(e)}
+        in_flight = {e.memory.id for e in self._pending_entries(user_id) if self._fresh(e)}
         if listed & in_flight:
-            self._pending.remove(user_id, listed & in_flight)
+            self._forget(user_id, listed & in_flight)
         waiting = [m for m in group if m.id not in listed]
         for memory in waiting:
             if memory.id not in in_flight:
                 self._http.call("POST", wire.ADD, json=codec.add_body(memory), timeout=self._write_timeout)
-                self._pending.put(user_id, [PendingMemory(memory, self._clock())])
+                self._remember(user_id, PendingMemory(memory, self._clock()))
         if waiting:
             self._await_listed(user_id, {m.id for m in waiting})
         return len(waiting)
@@ -109,7 +109,7 @@ class Mem0MemoryStore(MemoryStore):
         while True:
             seen = self._listed_ids(user_id, sorted(memory_ids))
             if seen:
-                self._pending.remove(user_id, seen)
+                self._forget(user_id, seen)
                 memory_ids -= seen
             if not memory_ids:
                 return
@@ -123,11 +123,11 @@ class Mem0MemoryStore(MemoryStore):
             raise NotFound("no such memory")
         for item in items:
             self._delete_one(str(item["id"]))
-            self._pending.remove(str(item.get("user_id", "")), [memory_id])
+            self._forget(str(item.get("user_id", "")), {memory_id})
 
     def erase_user(self, user_id: str) -> int:
         _check_user_id(user_id)
-        erased = {e.memory.id for e in self._pending.get(user_id)}
+        erased = {e.memory.id for e in self._pending_entries(user_id)}
         for _ in range(ERASE_ROUNDS):
             items = self._list({"user_id": user_id}, self._write_timeout, show_expired=True)
             if not items:
@@ -138,7 +138,7 @@ class Mem0MemoryStore(MemoryStore):
             raise StoreUnavailable("mem0 still lists memories of the caller after repeated deletes")
         with contextlib.suppress(NotFound):  # no entity left: nothing more to erase
             self._http.call("DELETE", wire.entity_path("user", user_id), timeout=self._write_timeout)
-        self._pending.remove(user_id, erased)
+        self._forget(user_id, erased)
         return len(erased)
 
     def delete_expired(self, now: datetime) -> int:
@@ -246,13 +246,29 @@ class Mem0MemoryStore(MemoryStore):
     def _pending_for(
         self, user_id: str, agent_type: str, types: Sequence[str] | None, now: datetime
     ) -> Iterable[Memory]:
-        """Fresh pending entries; a failing log must not fail the read (Mem0's answer stands alone)."""
-        try:
-            entries = [e.memory for e in self._pending.get(user_id) if self._fresh(e)]
-        except Exception:
-            logger.warning("mem0 pending log unreadable; answering from Mem0 alone", exc_info=True)
-            return []
+        entries = [e.memory for e in self._pending_entries(user_id) if self._fresh(e)]
         return _live({m.id: m for m in entries}, user_id, agent_type, types, now).values()
+
+    # The pending log only narrows Mem0's asynchronous window: when it fails, Mem0 alone answers and decides.
+
+    def _pending_entries(self, user_id: str) -> list[PendingMemory]:
+        try:
+            return self._pending.get(user_id)
+        except Exception:
+            logger.warning("mem0 pending log unreadable; going by what Mem0 lists", exc_info=True)
+            return []
+
+    def _remember(self, user_id: str, entry: PendingMemory) -> None:
+        try:
+            self._pending.put(user_id, [entry])
+        except Exception:
+            logger.warning("mem0 pending log unwritable; the memory shows once Mem0 lists it", exc_info=True)
+
+    def _forget(self, user_id: str, memory_ids: set[str]) -> None:
+        try:
+            self._pending.remove(user_id, memory_ids)
+        except Exception:
+            logger.warning("mem0 pending log entries not removed; they lapse after the pending TTL", exc_info=True)
 
 
 def _check_user_id(user_id: str) -> None:

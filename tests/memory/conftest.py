@@ -1,0 +1,27 @@
+"""The memory backends the shared behaviour suite runs against. A new backend adds one factory here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.memory.sqlite import SqliteMemoryStore
+from shared.memory.store import MemoryStore
+
+StoreFactory = Callable[[Path], MemoryStore]
+
+
+def sqlite_store(tmp_path: Path) -> MemoryStore:
+    return SqliteMemoryStore(tmp_path / "memories.db")
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store}
+
+
+@pytest.fixture(params=sorted(STORE_FACTORIES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MemoryStore]:
+    made = STORE_FACTORIES[request.param](tmp_path)
+    yield made
+    made.close()

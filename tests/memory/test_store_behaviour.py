@@ -1,0 +1,119 @@
+"""One behaviour suite for every ``MemoryStore`` backend (parametrized in conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.errors import NotFound
+from shared.memory.models import Memory
+from shared.memory.store import MemoryStore
+
+NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+CALLER = "+15555550123"
+OTHER = "+15555550199"
+AGENT = "support"
+
+
+def memory(mid: str, text: str, *, user: str = CALLER, agent: str = AGENT, kind: str = "factual", age_days: float = 1,
+           expires_in_days: float | None = 30, **metadata: str) -> Memory:
+    created = NOW - timedelta(days=age_days)
+    return Memory(
+        id=mid,
+        user_id=user,
+        agent_type=agent,
+        type=kind,
+        text=text,
+        created_at=created,
+        expires_at=None if expires_in_days is None else NOW + timedelta(days=expires_in_days),
+        conversation_id=f"conv-{mid}",
+        metadata=dict(metadata),
+    )
+
+
+def test_get_all_is_newest_first_and_filters_by_type(store: MemoryStore) -> None:
+    store.add([
+        memory("m1", "Oldest fact", age_days=3),
+        memory("m2", "Newest chat", kind="semantic", age_days=1),
+        memory("m3", "Middle fact", age_days=2),
+    ])
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["m2", "m3", "m1"]
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW, types=["factual"])] == ["m3", "m1"]
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW, limit=1)] == ["m2"]
+
+
+def test_add_is_idempotent_by_id(store: MemoryStore) -> None:
+    assert store.add([memory("m1", "Prefers afternoon appointments")]) == 1
+    assert store.add([memory("m1", "Prefers afternoon appointments")]) == 0
+    assert len(store.get_all(CALLER, AGENT, now=NOW)) == 1
+
+
+def test_round_trip_keeps_every_field(store: MemoryStore) -> None:
+    original = memory("m1", "Has a dog called Biscuit", kind="semantic", source="caller_turn")
+    store.add([original])
+    (found,) = store.get_all(CALLER, AGENT, now=NOW)
+    assert found.id == original.id
+    assert found.text == original.text
+    assert found.type == "semantic"
+    assert found.conversation_id == "conv-m1"
+    assert found.metadata.get("source") == "caller_turn"
+    assert abs((found.created_at - original.created_at).total_seconds()) < 1
+    assert found.expires_at is not None and original.expires_at is not None
+    assert abs((found.expires_at - original.expires_at).total_seconds()) < 86_400
+
+
+def test_search_ranks_within_one_caller_only(store: MemoryStore) -> None:
+    store.add([
+        memory("m1", "Prefers afternoon appointments after 2pm"),
+        memory("m2", "Has a dog called Biscuit", kind="semantic"),
+        memory("o1", "Prefers morning appointments", user=OTHER),
+    ])
+    results = store.search(CALLER, AGENT, "appointments in the afternoon", now=NOW, limit=5)
+    assert results and results[0].memory.id == "m1"
+    assert all(r.memory.user_id == CALLER for r in results)
+    assert store.search(CALLER, AGENT, "Biscuit", now=NOW, limit=5)[0].memory.id == "m2"
+    assert [r.memory.id for r in store.search(OTHER, AGENT, "appointments", now=NOW, limit=5)] == ["o1"]
+
+
+def test_search_respects_limit(store: MemoryStore) -> None:
+    store.add([memory(f"m{i}", f"Appointment note number {i}") for i in range(6)])
+    assert len(store.search(CALLER, AGENT, "appointment note", now=NOW, limit=3)) == 3
+
+
+def test_agent_types_are_isolated(store: MemoryStore) -> None:
+    store.add([memory("s1", "Support ticket about billing"), memory("x1", "Sales lead with billing budget", agent="sales")])
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["s1"]
+    assert [r.memory.id for r in store.search(CALLER, "sales", "billing", now=NOW, limit=5)] == ["x1"]
+
+
+def test_expired_memories_are_never_returned_and_are_swept(store: MemoryStore) -> None:
+    store.add([memory("live", "Still remembered", expires_in_days=10), memory("gone", "Past retention", expires_in_days=-1)])
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["live"]
+    assert [r.memory.id for r in store.search(CALLER, AGENT, "remembered retention", now=NOW, limit=5)] == ["live"]
+    assert store.delete_expired(NOW) == 1
+    assert store.delete_expired(NOW) == 0
+    later = NOW + timedelta(days=11)
+    assert store.get_all(CALLER, AGENT, now=later) == []
+    assert store.delete_expired(later) == 1
+
+
+def test_delete_one(store: MemoryStore) -> None:
+    store.add([memory("m1", "First"), memory("m2", "Second")])
+    store.delete("m1")
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["m2"]
+    with pytest.raises(NotFound):
+        store.delete("m1")
+
+
+def test_erase_user_removes_every_agent_type_and_only_that_caller(store: MemoryStore) -> None:
+    store.add([
+        memory("a", "Support memory"),
+        memory("b", "Sales memory", agent="sales"),
+        memory("c", "Someone else", user=OTHER),
+    ])
+    assert store.erase_user(CALLER) == 2
+    assert store.get_all(CALLER, AGENT, now=NOW) == []
+    assert store.get_all(CALLER, "sales", now=NOW) == []
+    assert store.search(CALLER, AGENT, "memory", now=NOW, limit=5) == []
+    assert [m.id for m in store.get_all(OTHER, AGENT, now=NOW)] == ["c"]
