@@ -127,7 +127,10 @@ class Mem0MemoryStore(MemoryStore):
 
     def erase_user(self, user_id: str) -> int:
         _check_user_id(user_id)
-        erased = {e.memory.id for e in self._pending_entries(user_id)}
+        try:  # erasure must not leave a copy behind: a failing log fails the erase
+            erased = {e.memory.id for e in self._pending.get(user_id)}
+        except Exception as exc:
+            raise StoreUnavailable("the mem0 pending log could not be read") from exc
         for _ in range(ERASE_ROUNDS):
             items = self._list({"user_id": user_id}, self._write_timeout, show_expired=True)
             if not items:
@@ -138,7 +141,10 @@ class Mem0MemoryStore(MemoryStore):
             raise StoreUnavailable("mem0 still lists memories of the caller after repeated deletes")
         with contextlib.suppress(NotFound):  # no entity left: nothing more to erase
             self._http.call("DELETE", wire.entity_path("user", user_id), timeout=self._write_timeout)
-        self._forget(user_id, erased)
+        try:
+            self._pending.remove(user_id, erased)
+        except Exception as exc:
+            raise StoreUnavailable("the mem0 pending log could not be cleared") from exc
         return len(erased)
 
     def delete_expired(self, now: datetime) -> int:
