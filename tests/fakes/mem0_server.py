@@ -24,8 +24,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from shared.memory.mem0 import Mem0MemoryStore
 
 API_KEY = "m0-test-key-not-a-secret"
 ENTITY_KEYS = ("user_id", "agent_id", "app_id", "run_id")
@@ -433,3 +436,21 @@ def _handler_for(server: FakeMem0Server) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up (a timeout test): nothing to answer
 
     return Handler
+
+
+def serve_store(**options: Any) -> Mem0MemoryStore:
+    """A ``Mem0MemoryStore`` on a fresh fake server that stops when the store is closed (behaviour suite factory)."""
+    from shared.memory.mem0 import Mem0MemoryStore
+    from shared.secrets import Secret
+
+    server = FakeMem0Server().__enter__()
+
+    class ServedStore(Mem0MemoryStore):
+        fake = server
+
+        def close(self) -> None:
+            super().close()
+            server.close()
+
+    options = {"read_timeout": 2.0, "write_timeout": 5.0, "poll_interval": 0.01, **options}
+    return ServedStore(Secret(API_KEY), server.url, **options)

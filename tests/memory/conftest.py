@@ -17,7 +17,13 @@ def sqlite_store(tmp_path: Path) -> MemoryStore:
     return SqliteMemoryStore(tmp_path / "memories.db")
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store}
+def mem0_store(tmp_path: Path) -> MemoryStore:
+    from tests.fakes.mem0_server import serve_store
+
+    return serve_store()
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "mem0": mem0_store}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
