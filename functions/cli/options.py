@@ -14,8 +14,8 @@ from shared.settings import Settings
 
 DEFAULT_AGENT_TYPE = "elevenlabs_customer_support"
 
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 AgentTypeOption = Annotated[
     str | None,
