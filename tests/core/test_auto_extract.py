@@ -1,0 +1,73 @@
+"""The regex fallback must never produce a wrong name ("Hello Is!"); platform extraction is preferred."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.config.loader import load_agent_type
+from shared.memory.auto_extract import extract, plausible_name
+from shared.memory.models import Memory
+
+RULES = load_agent_type("elevenlabs_customer_support").memory.auto_extract
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def said(*texts: str, **fields: str) -> list[Memory]:
+    memories = [
+        Memory(id=f"f{i}", user_id="u", agent_type="t", type="factual", text=f"{k}: {v}", created_at=NOW,
+               metadata={"source": "extraction", "field": k, "value": v})
+        for i, (k, v) in enumerate(fields.items())
+    ]
+    memories += [Memory(id=f"t{i}", user_id="u", agent_type="t", type="semantic", text=t, created_at=NOW)
+                  for i, t in enumerate(texts)]
+    return memories
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "User is interested in a premium plan",
+        "User has two daughters",
+        "I am going to travel to Peru",
+        "User Emily called about billing issue",
+        "I'm Going To call back later",
+        "This is About Billing",
+        "it's fine",
+    ],
+)
+def test_original_defect_sentences_give_no_wrong_name(sentence: str) -> None:
+    name = extract(RULES, said(sentence))["caller_name"]
+    assert name in ("", "Emily")
+    assert name not in ("Is", "Has", "Going To", "About Billing", "Going", "About")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [("Hi, my name is Dana Whitfield.", "Dana Whitfield"), ("This is Marcus, calling back.", "Marcus"),
+     ("yes I'm Priya", "Priya")],
+)
+def test_clear_introductions_are_found(sentence: str, name: str) -> None:
+    assert extract(RULES, said(sentence))["caller_name"] == name
+
+
+def test_structured_field_wins_over_the_transcript() -> None:
+    found = extract(RULES, said("my name is Bob", caller_name="Dana Whitfield"))
+    assert found["caller_name"] == "Dana Whitfield"
+
+
+def test_every_rule_is_present_even_when_unknown() -> None:
+    assert extract(RULES, []) == {name: "" for name in RULES}
+
+
+def test_keyword_rule() -> None:
+    assert extract(RULES, said("I'm on the premium tier"))["account_status"] == "premium"
+
+
+def test_plausible_name() -> None:
+    assert plausible_name("Dana")
+    assert plausible_name("Mary-Jane O'Neil") is False or plausible_name("Mary-Jane")
+    assert not plausible_name("dana")
+    assert not plausible_name("About Billing")
+    assert not plausible_name("One Two Three Four")
