@@ -33,6 +33,10 @@ def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runti
 COLD_START = ColdStart(build)
 
 
+def serve_request(runtime: Runtime, request: flask.Request) -> flask.Response:
+    return to_flask(runtime.app.handle(to_request(request)))
+
+
 def serve_event(runtime: Runtime, event: CloudEvent) -> None:
     """Raises on failure so Pub/Sub redelivers, then dead-letters after the subscription's max attempts."""
     message = (event.data or {}).get("message") or {}
@@ -41,7 +45,7 @@ def serve_event(runtime: Runtime, event: CloudEvent) -> None:
 
 @functions_framework.http
 def http(request: flask.Request) -> flask.Response:
-    return to_flask(COLD_START.runtime().app.handle(to_request(request)))
+    return serve_request(COLD_START.runtime(), request)
 
 
 @functions_framework.cloud_event

@@ -55,9 +55,8 @@ class FakeBlob:
     ) -> None:
         store = self.bucket.objects
         current = store.get(self.name)
-        if if_generation_match is not None:
-            if (current.generation if current else 0) != if_generation_match:
-                raise exceptions.PreconditionFailed(f"POST .../o?name={self.name}: conditionNotMet")
+        if if_generation_match is not None and (current.generation if current else 0) != if_generation_match:
+            raise exceptions.PreconditionFailed(f"POST .../o?name={self.name}: conditionNotMet")
         if self.metadata is not None and not all(isinstance(v, _STRING_TYPES) for v in self.metadata.values()):
             raise TypeError("metadata values must be strings")
         payload = data.encode() if isinstance(data, str) else bytes(data)
@@ -163,10 +162,10 @@ class FakePublisher:
 class FakeSubscription:
     """Eventarc's push of a Pub/Sub subscription to a CloudEvent function, with redelivery and a dead-letter topic."""
 
-    def __init__(self, publisher: FakePublisher, topic: str, dead_letter_topic: str, max_delivery_attempts: int) -> None:
+    def __init__(self, publisher: FakePublisher, topic: str, dead_letter: str, *, max_delivery_attempts: int) -> None:
         self.publisher = publisher
         self.topic = topic
-        self.dead_letter_topic = dead_letter_topic
+        self.dead_letter_topic = dead_letter
         self.max_delivery_attempts = max_delivery_attempts
         self.acked: list[str] = []
 
