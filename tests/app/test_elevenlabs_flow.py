@@ -1,0 +1,182 @@
+"""The ElevenLabs paths end to end through the neutral app, on the embedded store."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from shared.errors import ConfigError
+from tests.conftest import CALLER, OTHER_CALLER, TEST_SECRETS, elevenlabs_post_call, sign_elevenlabs
+
+WORKSPACE = {"x-workspace-key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+
+
+def post_call(local: Any, event: dict[str, Any], *, at: int | None = None) -> Any:
+    body = json.dumps(event).encode()
+    return local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body, at=at)})
+
+
+def pre_call(local: Any, caller: str = "+1 (555) 555-0123") -> dict[str, Any]:
+    response = local.call("POST", "/client-data", {"caller_id": caller, "agent_id": "agent_1",
+                                                   "called_number": "+15555550100", "call_sid": "CA1"}, WORKSPACE)
+    assert response.status == 200
+    body: dict[str, Any] = json.loads(response.body)
+    return body
+
+
+def test_new_caller_gets_every_variable_as_strings(local_runtime: Any) -> None:
+    answer = pre_call(local_runtime())
+    assert answer["type"] == "conversation_initiation_client_data"
+    variables = answer["dynamic_variables"]
+    for name in ("caller_id", "memory_count", "returning_caller", "memory_summary", "memory_context", "caller_name"):
+        assert isinstance(variables[name], str)
+    assert variables["returning_caller"] == "no"
+    assert variables["memory_count"] == "0"
+    assert variables["caller_name"] == ""
+    assert "prompt" not in answer.get("conversation_config_override", {}).get("agent", {})
+
+
+def test_caller_is_remembered_from_one_call_to_the_next(local_runtime: Any) -> None:
+    local = local_runtime()
+    assert post_call(local, elevenlabs_post_call()).status == 200
+    local.drain()
+    answer = pre_call(local, "+1 555-555-0123")
+    variables = answer["dynamic_variables"]
+    assert variables["caller_id"] == CALLER
+    assert variables["returning_caller"] == "yes"
+    assert variables["caller_name"] == "Dana Whitfield"
+    assert variables["call_count"] == "1"
+    assert "Dana" in answer["conversation_config_override"]["agent"]["first_message"]
+    assert "move her cleaning to next week" in variables["memory_context"]
+    assert "move her cleaning" in variables["memory_summary"]
+    tool = local.call("POST", "/retrieve", {"query": "what is the dog called", "user_id": "(555) 555-0123"}, WORKSPACE)
+    found = json.loads(tool.body)
+    assert tool.status == 200
+    assert any("Biscuit" in m["text"] for m in found["memories"])
+    assert "Biscuit" in found["result"]
+
+
+def test_same_event_three_times_leaves_one_set_of_memories(local_runtime: Any) -> None:
+    local = local_runtime()
+    event = elevenlabs_post_call()
+    statuses = []
+    for _ in range(3):
+        response = post_call(local, event)
+        assert response.status == 200
+        statuses.append(json.loads(response.body)["status"])
+        local.drain()
+    assert statuses == ["queued", "duplicate", "duplicate"]
+    memories = local.runtime.service.manager.recent(CALLER)
+    texts = [m.text for m in memories]
+    assert len(texts) == len(set(texts)) == 5  # summary, two extracted fields, two caller turns
+    assert local.queue.counts() == {"done": 1}
+
+
+def test_callers_are_isolated(local_runtime: Any) -> None:
+    local = local_runtime()
+    post_call(local, elevenlabs_post_call())
+    local.drain()
+    assert pre_call(local, OTHER_CALLER)["dynamic_variables"]["returning_caller"] == "no"
+    tool = local.call("POST", "/retrieve", {"query": "Biscuit", "user_id": OTHER_CALLER}, WORKSPACE)
+    assert json.loads(tool.body)["count"] == 0
+
+
+def test_web_call_without_phone_is_remembered_under_its_user_id(local_runtime: Any) -> None:
+    local = local_runtime()
+    event = elevenlabs_post_call(caller=None, conversation_id="conv_web_1")
+    event["data"]["conversation_initiation_client_data"]["dynamic_variables"]["user_id"] = "web_user_42"
+    assert json.loads(post_call(local, event).body)["status"] == "queued"
+    local.drain()
+    assert pre_call(local, "web_user_42")["dynamic_variables"]["caller_name"] == "Dana Whitfield"
+
+
+def test_web_call_without_any_id_is_archived_not_remembered(local_runtime: Any) -> None:
+    local = local_runtime()
+    event = elevenlabs_post_call(caller=None, conversation_id="conv_web_2")
+    response = post_call(local, event)
+    assert response.status == 200
+    assert json.loads(response.body)["status"] == "archived"
+    assert [e.key for e in local.runtime.archive.entries()] == ["post_call_transcription:conv_web_2"]
+    local.drain()
+    assert local.queue.counts() == {}
+
+
+@pytest.mark.parametrize("event_type", ["post_call_audio", "call_initiation_failure", "something_new"])
+def test_other_event_types_are_acknowledged_and_stored_nowhere(local_runtime: Any, event_type: str) -> None:
+    local = local_runtime()
+    event = {"type": event_type, "event_timestamp": int(time.time()),
+             "data": {"agent_id": "a", "conversation_id": "conv_x", "full_audio": "AAAA", "failure_reason": "busy"}}
+    response = post_call(local, event)
+    assert response.status == 200
+    assert json.loads(response.body)["status"] == "ignored"
+    assert list(local.runtime.archive.entries()) == []
+    assert local.queue.counts() == {}
+
+
+def test_bad_signature_is_401_and_stores_nothing(local_runtime: Any) -> None:
+    local = local_runtime()
+    body = json.dumps(elevenlabs_post_call()).encode()
+    for headers in ({}, {"ElevenLabs-Signature": sign_elevenlabs(body, key="wrong")},
+                    {"ElevenLabs-Signature": sign_elevenlabs(body, at=int(time.time()) - 3600)},
+                    {"ElevenLabs-Signature": sign_elevenlabs(body)[:-1] + "0"}):
+        response = local.call("POST", "/post-call", body, headers)
+        assert response.status == 401
+        assert set(json.loads(response.body)) == {"error"}
+    assert list(local.runtime.archive.entries()) == []
+
+
+def test_tool_and_pre_call_need_the_workspace_key(local_runtime: Any) -> None:
+    local = local_runtime()
+    for path, body in (("/client-data", {"caller_id": CALLER}), ("/retrieve", {"query": "x", "user_id": CALLER})):
+        assert local.call("POST", path, body, {}).status == 401
+        assert local.call("POST", path, body, {"X-Workspace-Key": "nope"}).status == 401
+        # the post-call HMAC key is not a workspace key
+        assert local.call("POST", path, body, {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_HMAC_KEY"]}).status == 401
+
+
+def test_missing_secret_stops_start_up(local_runtime: Any) -> None:
+    secrets = {k: v for k, v in TEST_SECRETS.items() if k != "ELEVENLABS_HMAC_KEY"}
+    with pytest.raises(ConfigError, match="ELEVENLABS_HMAC_KEY"):
+        local_runtime(secrets=secrets)
+
+
+def test_errors_are_json_with_the_right_status(local_runtime: Any) -> None:
+    local = local_runtime()
+    cases = [
+        ("POST", "/client-data", b"{not json", WORKSPACE, 400),
+        ("POST", "/client-data", b"[1, 2]", WORKSPACE, 400),
+        ("POST", "/client-data", b"{}", WORKSPACE, 422),
+        ("POST", "/client-data", json.dumps({"caller_id": "not a phone!"}).encode(), WORKSPACE, 422),
+        ("POST", "/retrieve", json.dumps({"user_id": CALLER}).encode(), WORKSPACE, 422),
+        ("POST", "/retrieve", json.dumps({"query": "x"}).encode(), WORKSPACE, 422),
+        ("POST", "/client-data", b"{" + b" " * (1024 * 1024) + b"}", WORKSPACE, 413),
+        ("GET", "/nowhere", b"", {}, 404),
+        ("GET", "/client-data", b"", WORKSPACE, 405),
+    ]
+    for method, path, body, headers, status in cases:
+        response = local.call(method, path, body, headers)
+        assert response.status == status, (path, body[:40], response.body)
+        error = json.loads(response.body)["error"]
+        assert isinstance(error, str) and error
+        assert "Traceback" not in error
+    missing = json.loads(local.call("POST", "/retrieve", {"user_id": CALLER}, WORKSPACE).body)["error"]
+    assert "query" in missing
+
+
+def test_prompt_is_replaced_only_when_configured(local_runtime: Any, tmp_path: Any) -> None:
+    from shared.config.models import ResponseConfig
+    from shared.providers.base import CallerContext
+    from shared.providers.elevenlabs import ElevenLabsProvider
+    from shared.config.loader import load_agent_type
+
+    agent = load_agent_type("elevenlabs_customer_support")
+    context = CallerContext(caller_id=CALLER, user_id=CALLER, returning=True, memory_count=1, call_count=1,
+                            summary="s", context="CTX", first_message="Hi", fields={"caller_name": "Dana"})
+    plain = ElevenLabsProvider().format_pre_call(context, agent=agent)
+    assert "prompt" not in plain["conversation_config_override"]["agent"]
+    custom = agent.model_copy(update={"response": ResponseConfig(prompt_override="You help. Memory: {{memory_context}}")})
+    answer = ElevenLabsProvider().format_pre_call(context, agent=custom)
+    assert answer["conversation_config_override"]["agent"]["prompt"]["prompt"] == "You help. Memory: CTX"
