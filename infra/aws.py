@@ -249,7 +249,12 @@ class AwsMemoryService(pulumi.ComponentResource):
                     "noncurrent_version_expiration": {"noncurrent_days": spec.NONCURRENT_VERSION_DAYS},
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
                 },
-                {"id": "delete-markers", "status": "Enabled", "filter": {}, "expiration": {"expired_object_delete_marker": True}},
+                {
+                    "id": "delete-markers",
+                    "status": "Enabled",
+                    "filter": {},
+                    "expiration": {"expired_object_delete_marker": True},
+                },
             ],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
@@ -408,7 +413,11 @@ class AwsMemoryService(pulumi.ComponentResource):
         """A public Function URL on the ``live`` alias; the function authenticates every request itself."""
         name = self._name
         url = aws.lambda_.FunctionUrl(
-            f"{name}-http-url", function_name=http.name, qualifier=live.name, authorization_type="NONE", opts=self._child
+            f"{name}-http-url",
+            function_name=http.name,
+            qualifier=live.name,
+            authorization_type="NONE",
+            opts=self._child,
         )
         aws.lambda_.Permission(
             f"{name}-url-invoke",
@@ -449,9 +458,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _alarms(
-        self, functions: Mapping[str, aws.lambda_.Function], dlq: aws.sqs.Queue, topic: aws.sns.Topic
-    ) -> None:
+    def _alarms(self, functions: Mapping[str, aws.lambda_.Function], dlq: aws.sqs.Queue, topic: aws.sns.Topic) -> None:
         name, names = self._name, self._args.names
         actions = [topic.arn]
         common: dict[str, Any] = {

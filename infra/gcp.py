@@ -119,7 +119,11 @@ class GcpMemoryService(pulumi.ComponentResource):
             secrets[secret_name] = (secret, version)
 
         topic = gcp.pubsub.Topic(
-            f"{name}-topic", project=args.project, name=names.name("ingest", max_len=255), labels=labels, opts=self._after_apis
+            f"{name}-topic",
+            project=args.project,
+            name=names.name("ingest", max_len=255),
+            labels=labels,
+            opts=self._after_apis,
         )
         dlq_topic = gcp.pubsub.Topic(
             f"{name}-dlq-topic",
@@ -204,7 +208,10 @@ class GcpMemoryService(pulumi.ComponentResource):
             http_target={
                 "uri": sweeper.service_config.uri,
                 "http_method": "POST",
-                "oidc_token": {"service_account_email": accounts["invoker"].email, "audience": sweeper.service_config.uri},
+                "oidc_token": {
+                    "service_account_email": accounts["invoker"].email,
+                    "audience": sweeper.service_config.uri,
+                },
             },
             opts=self._after_apis,
         )
@@ -371,7 +378,9 @@ class GcpMemoryService(pulumi.ComponentResource):
         project = gcp.organizations.get_project_output(
             project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
         )
-        agent = project.number.apply(lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com")
+        agent = project.number.apply(
+            lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+        )
         gcp.pubsub.TopicIAMMember(
             f"{name}-dlq-publisher",
             project=args.project,
@@ -445,7 +454,10 @@ class GcpMemoryService(pulumi.ComponentResource):
                 },
             }
 
-        for kind, code_filter in (("errors", 'metric.labels.response_code_class="5xx"'), ("throttles", 'metric.labels.response_code="429"')):
+        for kind, code_filter in (
+            ("errors", 'metric.labels.response_code_class="5xx"'),
+            ("throttles", 'metric.labels.response_code="429"'),
+        ):
             conditions = [
                 condition(
                     f"{args.names.name(fn.role)} {kind}",
@@ -473,14 +485,18 @@ class GcpMemoryService(pulumi.ComponentResource):
                 condition(
                     "events in the dead-letter topic",
                     dlq_hold.name.apply(
-                        lambda sub: 'resource.type="pubsub_subscription" AND '
-                        'metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND '
-                        f'resource.labels.subscription_id="{sub}"'
+                        lambda sub: (
+                            'resource.type="pubsub_subscription" AND '
+                            'metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND '
+                            f'resource.labels.subscription_id="{sub}"'
+                        )
                     ),
                     "ALIGN_MAX",
                 )
             ],
-            documentation={"content": "Post-call events failed every retry: fix the cause, then replay from the archive."},
+            documentation={
+                "content": "Post-call events failed every retry: fix the cause, then replay from the archive."
+            },
             notification_channels=channels,
             opts=self._after_apis,
         )

@@ -27,11 +27,15 @@ COMPONENT_NAME = "memory"
 
 
 def stack_bundle(config: StackConfig, build_dir: Path = DEFAULT_BUILD_DIR) -> Bundle:
-    """The code zip for either cloud; on AWS also the dependency layer (``layerZip`` reuses a prebuilt one)."""
+    """The code zip for either cloud; on AWS also the dependency layer (``layerZip``, absolute or relative to the
+    project directory, reuses a prebuilt one, e.g. from CI)."""
     build_layer = config.cloud == "aws" and config.layer_zip is None
     bundle = build_bundle(build_dir, repo_root=REPO_ROOT, with_layer=build_layer)
     if config.cloud == "aws" and config.layer_zip is not None:
-        bundle = dataclasses.replace(bundle, layer_zip=config.layer_zip)
+        layer = config.layer_zip if config.layer_zip.is_absolute() else REPO_ROOT / config.layer_zip
+        if not layer.is_file():
+            raise ConfigError(f"stack config layerZip: no file {layer}")
+        bundle = dataclasses.replace(bundle, layer_zip=layer)
     return bundle
 
 
@@ -45,8 +49,10 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
     names = StackNames(config.stack)
     secrets = {name: pulumi.Output.secret(value) for name, value in config.deployed_secrets.items()}
     if config.unused_secret_names:
-        pulumi.log.warn(f"secrets not needed by agent type {config.agent_type!r}, not deployed: "
-                        f"{', '.join(config.unused_secret_names)}")
+        pulumi.log.warn(
+            f"secrets not needed by agent type {config.agent_type!r}, not deployed: "
+            f"{', '.join(config.unused_secret_names)}"
+        )
     if config.memory_backend == "sqlite":
         pulumi.log.warn("memoryBackend sqlite keeps memories in /tmp of each instance: they do not survive it")
 

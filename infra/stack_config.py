@@ -33,7 +33,30 @@ SECRET_CONFIG_KEYS: dict[str, str] = {
     "PSEUDONYMIZATION_KEY": "pseudonymizationKey",
 }
 # Values CloudWatch Logs accepts for retention; Cloud Logging accepts any of them too.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 PLAIN_KEYS = (
     "cloud",
     "agentType",
@@ -78,9 +101,7 @@ class StackConfig(BaseModel):
         default=None, alias="alertEmail"
     )
     http_endpoint: Literal["api", "url"] = Field(default="api", alias="httpEndpoint")
-    secret_recovery_window_days: Annotated[int, Field(ge=0, le=30)] = Field(
-        default=7, alias="secretRecoveryWindowDays"
-    )
+    secret_recovery_window_days: Annotated[int, Field(ge=0, le=30)] = Field(default=7, alias="secretRecoveryWindowDays")
     layer_zip: Path | None = Field(default=None, alias="layerZip")
     aws_region: str | None = Field(default=None, alias="aws:region")
     gcp_project: str | None = Field(default=None, alias="gcp:project")
@@ -119,7 +140,9 @@ class StackConfig(BaseModel):
         if self.cloud == "aws" and not self.aws_region:
             raise ConfigError(f"stack {self.stack!r}: cloud aws needs aws:region (pulumi config set aws:region ...)")
         if self.cloud == "gcp" and not (self.gcp_project and self.gcp_region):
-            missing = [key for key, value in (("gcp:project", self.gcp_project), ("gcp:region", self.gcp_region)) if not value]
+            missing = [
+                key for key, value in (("gcp:project", self.gcp_project), ("gcp:region", self.gcp_region)) if not value
+            ]
             raise ConfigError(f"stack {self.stack!r}: cloud gcp needs {' and '.join(missing)}")
         agent = known[self.agent_type]
         required = required_secrets(agent, self.memory_backend)
