@@ -1,0 +1,67 @@
+"""Lambda event -> neutral Request, on AWS's documented payload 2.0 examples (HTTP API and Function URL)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+
+import pytest
+
+from functions.aws import request_from_event
+from tests.functions.lambda_events import http_event, load_event
+
+
+@pytest.mark.parametrize("template", ["apigw_http_api_v2.json", "function_url.json"])
+def test_documented_examples_become_neutral_requests(template: str) -> None:
+    request = request_from_event(load_event(template))
+    assert (request.method, request.path) == ("POST", "/my/path")
+    assert request.headers == {"header1": "value1", "header2": "value1,value2"}
+    assert request.query == {"parameter1": "value1,value2", "parameter2": "value"}
+    assert request.body in (b"Hello from Lambda", b"Hello from client!")
+
+
+@pytest.mark.parametrize("template", ["apigw_http_api_v2.json", "function_url.json"])
+def test_base64_bodies_are_decoded_to_the_exact_bytes(template: str) -> None:
+    raw = b'{"name": "Ren\xc3\xa9e"}\n\x00\xfe'
+    request = request_from_event(http_event("POST", "/post-call", {}, raw, base64_body=True, template=template))
+    assert request.body == raw
+
+
+def test_header_names_are_lowercased() -> None:
+    event = http_event("POST", "/post-call", {})
+    event["headers"] = {"ElevenLabs-Signature": "t=1,v0=ab", "X-Workspace-Key": "k"}
+    request = request_from_event(event)
+    assert request.header("elevenlabs-signature") == "t=1,v0=ab"
+    assert set(request.headers) == {"elevenlabs-signature", "x-workspace-key"}
+
+
+def test_named_stage_prefix_is_removed() -> None:
+    event = copy.deepcopy(load_event("apigw_http_api_v2.json"))
+    event["rawPath"] = "/prod/client-data"
+    event["requestContext"]["stage"] = "prod"
+    assert request_from_event(event).path == "/client-data"
+
+
+def test_missing_body_and_query_are_empty() -> None:
+    event = copy.deepcopy(load_event("function_url.json"))
+    for field in ("body", "queryStringParameters"):
+        event.pop(field)
+    event["requestContext"]["http"]["method"] = "GET"
+    request = request_from_event(event)
+    assert (request.method, request.body, dict(request.query)) == ("GET", b"", {})
+
+
+def test_response_that_is_not_utf8_goes_back_base64() -> None:
+    from functions import aws
+    from shared.http import Response
+
+    class App:
+        def handle(self, request: object) -> Response:
+            return Response(200, b"\xff\x00", {"content-type": "application/octet-stream"})
+
+    class Runtime:
+        app = App()
+
+    result = aws.serve_http(Runtime(), load_event("function_url.json"))  # type: ignore[arg-type]
+    assert result["isBase64Encoded"] is True
+    assert base64.b64decode(result["body"]) == b"\xff\x00"

@@ -1,0 +1,125 @@
+"""The handler bundle: same sources, same zip bytes, on every run and after ``touch``; lean and complete."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from infra import bundle
+from infra.bundle import build_bundle, code_sha256, code_zip_bytes
+
+REPO = Path(bundle.__file__).resolve().parents[1]
+CODE_ZIP_LIMIT = 1024 * 1024
+
+
+def copy_repo(destination: Path) -> Path:
+    """The bundle's inputs copied elsewhere, with junk a working tree collects."""
+    for top in (*bundle.CODE_DIRS, *bundle.ROOT_FILES, "pyproject.toml"):
+        source = REPO / top
+        if source.is_dir():
+            shutil.copytree(source, destination / top, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination / top)
+    return destination
+
+
+def test_two_builds_give_identical_bytes(tmp_path: Path) -> None:
+    first = build_bundle(tmp_path / "a", repo_root=REPO)
+    second = build_bundle(tmp_path / "b", repo_root=REPO)
+    assert first.code_zip.read_bytes() == second.code_zip.read_bytes()
+    assert first.code_sha256 == second.code_sha256 == code_sha256(REPO)
+    assert first.code_zip.name == f"code-{first.code_sha256[:16]}.zip"
+
+
+def test_a_copy_with_touched_mtimes_modes_and_junk_gives_identical_bytes(tmp_path: Path) -> None:
+    copy = copy_repo(tmp_path / "copy")
+    for path in copy.rglob("*"):
+        if path.is_file():
+            os.utime(path, (1_900_000_000, 1_900_000_000))
+            path.chmod(0o755)
+    (copy / "shared" / "__pycache__").mkdir(exist_ok=True)
+    (copy / "shared" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\x00junk")
+    (copy / "shared" / "app.pyc").write_bytes(b"junk")
+    (copy / "functions" / ".DS_Store").write_bytes(b"junk")
+    (copy / "functions" / "aws.py~").write_text("junk")
+    (copy / "functions" / "cli" / "extra_cmd.py").write_text("# the CLI never ships")
+    assert code_zip_bytes(copy) == code_zip_bytes(REPO)
+
+
+def test_a_source_change_changes_the_hash(tmp_path: Path) -> None:
+    copy = copy_repo(tmp_path / "copy")
+    with (copy / "shared" / "http.py").open("a") as handle:
+        handle.write("\n# changed\n")
+    assert code_sha256(copy) != code_sha256(REPO)
+
+
+def test_entries_are_sorted_with_fixed_timestamps_and_modes() -> None:
+    with zipfile.ZipFile(io.BytesIO(code_zip_bytes(REPO))) as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(names)
+    assert {info.date_time for info in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {info.external_attr >> 16 for info in infos} == {0o100644}
+    assert {info.create_system for info in infos} == {3}
+    assert {info.compress_type for info in infos} == {zipfile.ZIP_STORED}
+
+
+def test_contents_are_what_both_clouds_need_and_nothing_else() -> None:
+    names = set(zipfile.ZipFile(io.BytesIO(code_zip_bytes(REPO))).namelist())
+    for required in ("main.py", "requirements.txt", "functions/aws.py", "functions/gcp.py", "shared/runtime.py"):
+        assert required in names
+    assert "config/agent_types.json" in names
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    assert not any(n.startswith(("functions/cli/", "functions/local", "infra/", "tests/")) for n in names)
+    assert not any(part.startswith(".") for n in names for part in n.split("/"))
+
+
+def test_code_zip_is_small() -> None:
+    size = len(code_zip_bytes(REPO))
+    print(f"code zip: {size:,} bytes")
+    assert size < CODE_ZIP_LIMIT
+
+
+def test_missing_main_py_is_a_clear_error(tmp_path: Path) -> None:
+    copy = copy_repo(tmp_path / "copy")
+    (copy / "main.py").unlink()
+    with pytest.raises(FileNotFoundError, match=r"main\.py"):
+        code_zip_bytes(copy)
+
+
+def test_requirements_pins_satisfy_pyproject() -> None:
+    """The bundle pins exactly what was tested; pyproject.toml holds the ranges; they must agree."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    declared = [Requirement(r) for r in project["project"]["dependencies"]]
+    declared += [Requirement(r) for r in project["project"]["optional-dependencies"]["gcp"]]
+    ranges = {r.name.lower(): r.specifier for r in declared}
+    for line in bundle.requirements_text().splitlines():
+        pinned = Requirement(line)
+        version = str(next(iter(pinned.specifier)).version)
+        assert pinned.name.lower() in ranges, f"{pinned.name} is not declared in pyproject.toml"
+        assert ranges[pinned.name.lower()].contains(version), f"{line} is outside pyproject.toml's range"
+
+
+def test_lambda_layer_holds_only_runtime_dependencies() -> None:
+    names = {Requirement(line).name for line in bundle.layer_requirements_text().splitlines()}
+    assert names == {"pydantic", "httpx", "phonenumberslite"}
+    gcf = {Requirement(line).name for line in bundle.requirements_text().splitlines()}
+    assert names < gcf and "functions-framework" in gcf and "boto3" not in gcf
+
+
+@pytest.mark.parametrize(("platform", "python"), [("manylinux2014_x86_64", "3.12"), ("manylinux2014_aarch64", "3.13")])
+def test_pip_argv_targets_the_lambda_runtime(tmp_path: Path, platform: str, python: str) -> None:
+    argv = bundle.pip_layer_command(tmp_path / "python", tmp_path / "r.txt", python_version=python, platform=platform)
+    assert argv[:4] == [sys.executable, "-m", "pip", "install"]
+    joined = " ".join(argv)
+    for flag in (f"--platform {platform}", "--implementation cp", f"--python-version {python}", "--only-binary=:all:"):
+        assert flag in joined
+    assert f"--target {tmp_path / 'python'}" in joined
