@@ -174,7 +174,7 @@ class Mem0MemoryStore(MemoryStore):
             return []
         deadline = wire.Deadline(self._read_timeout, monotonic=self._monotonic)
         items = self._list(codec.scope_filter(user_id, agent_type, types), deadline)
-        found = _live(_decoded(items), user_id, agent_type, types, now)
+        found = codec.live(codec.decoded(items), user_id, agent_type, types, now)
         for memory in self._pending_for(user_id, agent_type, types, now):
             found.setdefault(memory.id, memory)
         newest = sorted(found.values(), key=lambda m: (m.created_at, m.id), reverse=True)
@@ -195,14 +195,14 @@ class Mem0MemoryStore(MemoryStore):
             return []
         body = {"query": query, "filters": codec.scope_filter(user_id, agent_type, types), "top_k": limit}
         data = self._http.call("POST", wire.SEARCH, json=body, timeout=self._read_timeout)
-        items = _results(data)
+        items = codec.results(data)
         scores: dict[str | None, float] = {}
         for item in items:
             mid = codec.memory_id_of(item)
-            scores[mid] = max(scores.get(mid, 0.0), _score(item))
+            scores[mid] = max(scores.get(mid, 0.0), codec.score(item))
         found = {
             mid: ScoredMemory(memory, scores.get(mid, 0.0))
-            for mid, memory in _live(_decoded(items), user_id, agent_type, types, now).items()
+            for mid, memory in codec.live(codec.decoded(items), user_id, agent_type, types, now).items()
         }
         words = set(_WORD.findall(query.lower()))
         for memory in self._pending_for(user_id, agent_type, types, now):
@@ -228,7 +228,7 @@ class Mem0MemoryStore(MemoryStore):
             data = self._http.call(
                 "POST", wire.LIST, json=body, params={"page": page, "page_size": PAGE_SIZE}, timeout=timeout
             )
-            results = _results(data)
+            results = codec.results(data)
             items.extend(results)
             if not results or not (isinstance(data, Mapping) and data.get("next")):
                 break
@@ -253,7 +253,7 @@ class Mem0MemoryStore(MemoryStore):
         self, user_id: str, agent_type: str, types: Sequence[str] | None, now: datetime
     ) -> Iterable[Memory]:
         entries = [e.memory for e in self._pending_entries(user_id) if self._fresh(e)]
-        return _live({m.id: m for m in entries}, user_id, agent_type, types, now).values()
+        return codec.live({m.id: m for m in entries}, user_id, agent_type, types, now).values()
 
     # The pending log only narrows Mem0's asynchronous window: when it fails, Mem0 alone answers and decides.
 
@@ -281,41 +281,3 @@ def _check_user_id(user_id: str) -> None:
     """``""`` or ``"*"`` would make Mem0's deletes match every caller in the project."""
     if not user_id or not user_id.strip() or "*" in user_id:
         raise Unprocessable("invalid user id")
-
-
-def _results(data: Any) -> list[Mapping[str, Any]]:
-    rows = data.get("results") if isinstance(data, Mapping) else data
-    if not isinstance(rows, list):
-        raise StoreUnavailable("mem0 answered with an unexpected shape")
-    return [row for row in rows if isinstance(row, Mapping)]
-
-
-def _decoded(items: Iterable[Mapping[str, Any]]) -> dict[str, Memory]:
-    """Our memories by our id; the first copy wins when a race left Mem0 holding two."""
-    found: dict[str, Memory] = {}
-    for item in items:
-        memory = codec.memory_from_item(item)
-        if memory is not None:
-            found.setdefault(memory.id, memory)
-    return found
-
-
-def _live(
-    memories: Mapping[str, Memory], user_id: str, agent_type: str, types: Sequence[str] | None, now: datetime
-) -> dict[str, Memory]:
-    """Re-check scope and expiry ourselves: Mem0's expiry is a whole day late and filters are its promise."""
-    return {
-        mid: m
-        for mid, m in memories.items()
-        if m.user_id == user_id
-        and m.agent_type == agent_type
-        and (types is None or m.type in types)
-        and not m.is_expired(now)
-    }
-
-
-def _score(item: Mapping[str, Any]) -> float:
-    try:
-        return float(item.get("score") or 0.0)
-    except (TypeError, ValueError):
-        return 0.0

@@ -7,10 +7,11 @@ project) are ignored rather than guessed at.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.errors import StoreUnavailable
 from shared.memory.models import Memory
 
 #: Metadata keys we own; a caller's own ``Memory.metadata`` travels nested under ``extra``.
@@ -104,6 +105,44 @@ def memory_from_item(item: Mapping[str, Any]) -> Memory | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def results(data: Any) -> list[Mapping[str, Any]]:
+    rows = data.get("results") if isinstance(data, Mapping) else data
+    if not isinstance(rows, list):
+        raise StoreUnavailable("mem0 answered with an unexpected shape")
+    return [row for row in rows if isinstance(row, Mapping)]
+
+
+def decoded(items: Iterable[Mapping[str, Any]]) -> dict[str, Memory]:
+    """Our memories by our id; the first copy wins when a race left Mem0 holding two."""
+    found: dict[str, Memory] = {}
+    for item in items:
+        memory = memory_from_item(item)
+        if memory is not None:
+            found.setdefault(memory.id, memory)
+    return found
+
+
+def live(
+    memories: Mapping[str, Memory], user_id: str, agent_type: str, types: Sequence[str] | None, now: datetime
+) -> dict[str, Memory]:
+    """Re-check scope and expiry ourselves: Mem0's expiry is a whole day late and filters are its promise."""
+    return {
+        mid: m
+        for mid, m in memories.items()
+        if m.user_id == user_id
+        and m.agent_type == agent_type
+        and (types is None or m.type in types)
+        and not m.is_expired(now)
+    }
+
+
+def score(item: Mapping[str, Any]) -> float:
+    try:
+        return float(item.get("score") or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def memory_to_json(memory: Memory) -> dict[str, Any]:
