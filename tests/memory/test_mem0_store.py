@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import NotFound, Unprocessable
+from shared.errors import NotFound, StoreUnavailable, Unprocessable
 from shared.memory.mem0 import Mem0MemoryStore
 from shared.memory.models import Memory
 from shared.secrets import Secret
@@ -193,3 +193,22 @@ def test_duplicates_left_by_a_race_collapse_on_read(store: Mem0MemoryStore, serv
     assert [s.memory.id for s in store.search(CALLER, "support", "tea", now=NOW, limit=5)] == ["a"]
     store.delete("a")
     assert server.memories() == []
+
+
+def test_the_backend_never_imports_mem0ai() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, shared.memory.mem0, shared.memory.backends; "
+        "print(sorted(m for m in sys.modules if m.startswith('mem0')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_key_never_shows(store: Mem0MemoryStore, server: FakeMem0Server) -> None:
+    server.fail_with = 401
+    with pytest.raises(StoreUnavailable) as caught:
+        store.get_all(CALLER, "support", now=NOW)
+    assert API_KEY not in repr(caught.value) and API_KEY not in repr(store.__dict__)
