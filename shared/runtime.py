@@ -49,6 +49,7 @@ def build_runtime(
     archive: Archive,
     queue: Queue,
     store: MemoryStore | None = None,
+    pending_archive: Archive | None = None,
     clock: Clock = utc_now,
 ) -> Runtime:
     """Raises ``ConfigError`` for an unknown agent type or a secret an enabled endpoint needs."""
@@ -60,7 +61,7 @@ def build_runtime(
     }
     admin_key = secrets.get("ADMIN_API_KEY")
     identity = CallerIdentity.from_profile(profile, secrets)
-    store = store if store is not None else build_store(settings, secrets)
+    store = store if store is not None else build_store(settings, secrets, pending_archive=pending_archive)
     manager = MemoryManager(store, profile.name, profile.config.memory, clock=clock)
     service = MemoryService(profile, manager, identity, clock=clock)
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
