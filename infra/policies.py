@@ -152,11 +152,13 @@ def public_only_http(args: ResourceArgs, report_violation: ReportViolation) -> N
     """Only the HTTP function may be invoked by anyone; the worker and sweeper only by their triggers."""
     props = args.props
     if args.resource_type == CLOUD_RUN_INVOKER and props.get("member") in PUBLIC_MEMBERS:
-        if not str(props.get("service", "")).endswith("-http"):
-            report_violation(f"invoker {args.name}: public access to {props.get('service')}", args.urn)
-    if args.resource_type == LAMBDA_PERMISSION and props.get("principal") == "*":
-        if not str(props.get("function", "")).endswith("-http"):
-            report_violation(f"permission {args.name}: public access to {props.get('function')}", args.urn)
+        target = str(props.get("service", ""))
+    elif args.resource_type == LAMBDA_PERMISSION and props.get("principal") == "*":
+        target = str(props.get("function", ""))
+    else:
+        return
+    if not target.endswith("-http"):
+        report_violation(f"{args.name}: public access to {target}", args.urn)
 
 
 RESOURCE_POLICIES: tuple[Callable[[ResourceArgs, ReportViolation], None], ...] = (

@@ -178,7 +178,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 @pytest.fixture
 def mocks() -> RecordingMocks:
-    """Fresh mocks for the stack ``dev`` with empty config; ``use_stack`` switches stack and config."""
+    """Fresh mocks for the stack ``dev`` with empty config; ``use_stack`` switches stack and config (and clears)."""
     recorder = RecordingMocks()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack="dev", preview=False)
     pulumi.runtime.set_all_config({})
@@ -190,6 +190,8 @@ def use_stack(mocks: RecordingMocks) -> Callable[..., RecordingMocks]:
     def configure(
         stack: str, config: dict[str, str] | None = None, secret_keys: list[str] | None = None
     ) -> RecordingMocks:
+        mocks.resources.clear()
+        mocks.calls.clear()
         pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False)
         pulumi.runtime.set_all_config(config or {}, secret_keys=secret_keys or [])
         return mocks

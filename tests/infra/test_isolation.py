@@ -1,0 +1,256 @@
+"""Must show 2 and 3: no secret value in any resource input as plain text (functions get references), every IAM
+grant names only this stack's resources, and two stacks for two agent types share no physical name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from infra.bundle import Bundle
+from infra.policies import StackArgs, iam_names_own_resources
+from infra.program import run_program
+from infra.stack_config import build_stack_config, read_stack_config
+from tests.infra.conftest import (
+    AGENT_TYPES,
+    GCP_PROJECT_NUMBER,
+    PROJECT,
+    TEST_SECRET_VALUES,
+    RecordingMocks,
+    Walk,
+    after_all,
+    stack_values,
+)
+
+# The physical name of each resource kind that must never be shared between two stacks.
+PHYSICAL_NAMES = {
+    "aws:secretsmanager/secret:Secret": "name",
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:sqs/queue:Queue": "name",
+    "aws:iam/role:Role": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:lambda/function:Function": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:sns/topic:Topic": "name",
+    "aws:lambda/layerVersion:LayerVersion": "layerName",
+    "aws:apigatewayv2/api:Api": "name",
+    "aws:cloudwatch/eventRule:EventRule": "name",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+    "gcp:secretmanager/secret:Secret": "secretId",
+    "gcp:storage/bucket:Bucket": "name",
+    "gcp:pubsub/topic:Topic": "name",
+    "gcp:pubsub/subscription:Subscription": "name",
+    "gcp:serviceaccount/account:Account": "accountId",
+    "gcp:cloudfunctionsv2/function:Function": "name",
+    "gcp:cloudscheduler/job:Job": "name",
+    "gcp:logging/projectBucketConfig:ProjectBucketConfig": "bucketId",
+    "gcp:logging/projectSink:ProjectSink": "name",
+}
+
+
+def physical_names(mocks: RecordingMocks) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for resource in mocks.resources:
+        key = PHYSICAL_NAMES.get(resource.typ)
+        if key:
+            found.setdefault(resource.typ, []).append(resource.inputs[key])
+    return found
+
+
+def check_no_plaintext_secret(mocks: RecordingMocks, outputs: dict[str, Any], deployed: tuple[str, ...]) -> None:
+    walk = Walk()
+    for resource in mocks.resources:
+        walk.visit(resource.inputs)
+    walk.visit(outputs)
+    for name, value in TEST_SECRET_VALUES.items():
+        assert not any(value in text for text in walk.plain), f"{name} appears in plain text"
+        if name in deployed:  # it did reach the secret store, wrapped as a secret (so the walk can see it)
+            assert any(value in text for text in walk.secret), f"{name} was not deployed"
+        else:  # a secret this agent type does not need is stored nowhere
+            assert not any(value in text for text in walk.secret), f"{name} deployed but not needed"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+@pytest.mark.parametrize("agent_type", AGENT_TYPES)
+@pulumi.runtime.test
+def test_no_secret_value_in_plain_text(agent_type: str, cloud: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
+    config = build_stack_config(stack_values(agent_type, cloud))
+    outputs = run_program(config, bundle)
+    return after_all(outputs).apply(
+        lambda values: check_no_plaintext_secret(mocks, values, config.required_secret_names)
+    )
+
+
+@pulumi.runtime.test
+def test_secrets_from_pulumi_config_stay_secret(use_stack: Any, bundle: Bundle) -> Any:
+    """The same through ``pulumi config set --secret``: config secrets arrive as secret Outputs and stay so."""
+    keys = {"elevenlabsWorkspaceKey", "elevenlabsHmacKey", "adminApiKey", "mem0ApiKey"}
+    names = {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY", "MEM0_API_KEY"}
+    values = dict(zip(sorted(keys), [TEST_SECRET_VALUES[name] for name in sorted(names)], strict=True))
+    config = {f"{PROJECT}:{key}": value for key, value in values.items()}
+    config.update({f"{PROJECT}:cloud": "aws", f"{PROJECT}:agentType": "elevenlabs_customer_support"})
+    config["aws:region"] = "us-east-1"
+    mocks = use_stack("support-prod", config, [f"{PROJECT}:{key}" for key in keys])
+    outputs = run_program(read_stack_config(), bundle)
+    return after_all(outputs).apply(lambda resolved: check_no_plaintext_secret(mocks, resolved, tuple(names)))
+
+
+@pulumi.runtime.test
+def test_aws_functions_hold_a_secret_reference(mocks: RecordingMocks, bundle: Bundle) -> Any:
+    outputs = run_program(build_stack_config(stack_values("elevenlabs_sales_agent", "aws")), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        (secret,) = mocks.of_type("aws:secretsmanager/secret:Secret")
+        (version,) = mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        stored = json.loads(Walk().visit(version.inputs["secretString"]).secret[-1])
+        assert set(stored) == {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY", "MEM0_API_KEY"}
+        for fn in mocks.of_type("aws:lambda/function:Function"):
+            variables = fn.inputs["environment"]["variables"]
+            assert variables["SECRET_ARN"] == secret.state["arn"]
+            assert not set(variables) & set(TEST_SECRET_VALUES)
+            assert variables["AGENT_TYPE"] == "elevenlabs_sales_agent" and variables["MEMORY_BACKEND"] == "mem0"
+            assert variables["MEM0_DIR"] == "/tmp/.mem0" and variables["MEM0_TELEMETRY"] == "False"
+
+    return after_all(outputs).apply(check)
+
+
+@pulumi.runtime.test
+def test_gcp_functions_mount_this_stacks_secrets(mocks: RecordingMocks, bundle: Bundle) -> Any:
+    config = build_stack_config(stack_values("generic_voice_agent", "gcp"))
+    outputs = run_program(config, bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        secret_ids = {secret.inputs["secretId"] for secret in mocks.of_type("gcp:secretmanager/secret:Secret")}
+        assert secret_ids == {"am-dev-generic-api-key", "am-dev-admin-api-key", "am-dev-mem0-api-key"}
+        for fn in mocks.of_type("gcp:cloudfunctionsv2/function:Function"):
+            service = fn.inputs["serviceConfig"]
+            mounted = {item["key"]: item for item in service["secretEnvironmentVariables"]}
+            assert set(mounted) == set(config.required_secret_names)
+            assert {item["secret"] for item in mounted.values()} == secret_ids
+            assert {item["version"] for item in mounted.values()} == {"1"}  # pinned to what this update wrote
+            assert not set(service["environmentVariables"]) & set(TEST_SECRET_VALUES)
+
+    return after_all(outputs).apply(check)
+
+
+def _statements(policy: str) -> list[dict[str, Any]]:
+    return list(json.loads(policy)["Statement"])
+
+
+@pulumi.runtime.test
+def test_aws_http_role_has_exactly_what_it_needs(mocks: RecordingMocks, bundle: Bundle) -> Any:
+    outputs = run_program(build_stack_config(stack_values("generic_voice_agent", "aws")), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        arn = {resource.typ.split(":")[1]: resource.state.get("arn") for resource in mocks.custom()}
+        policies = {
+            policy.inputs["name"]: policy.inputs["policy"] for policy in mocks.of_type("aws:iam/rolePolicy:RolePolicy")
+        }
+        http = {(tuple(s["Action"]), tuple(s["Resource"])) for s in _statements(policies["am-dev-http-policy"])}
+        log_group = next(
+            g for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"].endswith("-http")
+        )
+        queue = next(q for q in mocks.of_type("aws:sqs/queue:Queue") if q.inputs["name"] == "am-dev-ingest")
+        assert http == {
+            (("secretsmanager:GetSecretValue",), (arn["secretsmanager/secret"],)),
+            (("logs:CreateLogStream", "logs:PutLogEvents"), (log_group.state["arn"] + ":*",)),
+            (("s3:PutObject",), (arn["s3/bucket"] + "/events/*",)),
+            (("sqs:SendMessage",), (queue.state["arn"],)),
+        }
+        sweeper = {action for s in _statements(policies["am-dev-sweeper-policy"]) for action in s["Action"]}
+        assert sweeper == {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "logs:PutLogEvents"}
+        assert not mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")  # no managed "*" policies
+
+    return after_all(outputs).apply(check)
+
+
+@pytest.mark.parametrize("agent_type", AGENT_TYPES)
+@pulumi.runtime.test
+def test_aws_policies_name_only_this_stacks_resources(agent_type: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
+    outputs = run_program(build_stack_config(stack_values(agent_type, "aws", httpEndpoint="url")), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        found: list[str] = []
+        resources = [resource.policy_args() for resource in mocks.custom()]
+        iam_names_own_resources(StackArgs(resources), lambda message, urn=None: found.append(message))
+        assert found == []
+        assert len(mocks.of_type("aws:iam/rolePolicy:RolePolicy")) == 3
+
+    return after_all(outputs).apply(check)
+
+
+@pytest.mark.parametrize("agent_type", AGENT_TYPES)
+@pulumi.runtime.test
+def test_gcp_grants_name_only_this_stacks_resources(agent_type: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
+    outputs = run_program(build_stack_config(stack_values(agent_type, "gcp")), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        accounts = {f"serviceAccount:{a.state['email']}" for a in mocks.of_type("gcp:serviceaccount/account:Account")}
+        pubsub_agent = f"serviceAccount:service-{GCP_PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+        secrets = {
+            f"projects/am-test-project/secrets/{s.inputs['secretId']}"
+            for s in mocks.of_type("gcp:secretmanager/secret:Secret")
+        }
+        functions = {fn.inputs["name"] for fn in mocks.of_type("gcp:cloudfunctionsv2/function:Function")}
+        buckets = {b.inputs["name"] for b in mocks.of_type("gcp:storage/bucket:Bucket")}
+        topics = {t.inputs["name"] for t in mocks.of_type("gcp:pubsub/topic:Topic")}
+        subscriptions = {s.inputs["name"] for s in mocks.of_type("gcp:pubsub/subscription:Subscription")}
+        targets = {
+            "gcp:secretmanager/secretIamMember:SecretIamMember": ("secretId", secrets),
+            "gcp:storage/bucketIAMMember:BucketIAMMember": ("bucket", buckets),
+            "gcp:pubsub/topicIAMMember:TopicIAMMember": ("topic", topics),
+            "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": ("subscription", subscriptions),
+            "gcp:cloudrun/iamMember:IamMember": ("service", functions),
+        }
+        grants = 0
+        for resource in mocks.resources:
+            if resource.typ in targets:
+                key, own = targets[resource.typ]
+                assert resource.inputs[key] in own, (resource.name, resource.inputs[key])
+                assert resource.inputs["member"] in accounts | {pubsub_agent, "allUsers"}
+                grants += 1
+            assert not resource.typ.startswith("gcp:projects/iAM"), "no project-wide grant"
+        public = [r for r in mocks.of_type("gcp:cloudrun/iamMember:IamMember") if r.inputs["member"] == "allUsers"]
+        assert [r.inputs["service"] for r in public] == ["am-dev-http"]
+        bucket_grants = mocks.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        assert all('/objects/events/")' in grant.inputs["condition"]["expression"] for grant in bucket_grants)
+        assert grants > 10
+
+    return after_all(outputs).apply(check)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_two_stacks_share_no_names(cloud: str, use_stack: Any, bundle: Bundle) -> None:
+    """Two agent types as two stacks: every secret, bucket, queue/topic, role/account and function differs."""
+    seen: dict[str, dict[str, list[str]]] = {}
+
+    @pulumi.runtime.test
+    def deploy(stack: str, agent_type: str) -> pulumi.Output[None]:
+        mocks = use_stack(stack)
+        outputs = run_program(build_stack_config(stack_values(agent_type, cloud, stack=stack)), bundle)
+
+        def check(_: dict[str, Any]) -> None:
+            names = physical_names(mocks)
+            for typ, values in names.items():
+                assert len(values) == len(set(values)), typ
+            seen[stack] = names
+            if len(seen) == 2:
+                first, second = seen.values()
+                assert set(first) == set(second)
+                for typ in first:
+                    assert not set(first[typ]) & set(second[typ]), typ
+
+        return after_all(outputs).apply(check)
+
+    deploy("support-prod", "elevenlabs_customer_support")
+    deploy("Sales_Prod", "generic_voice_agent")
+    assert len(seen) == 2
+    kinds = {typ.split("/")[0] for typ in seen["support-prod"]}
+    expected = (
+        {"aws:secretsmanager", "aws:s3", "aws:sqs", "aws:iam"}
+        if cloud == "aws"
+        else {"gcp:secretmanager", "gcp:storage", "gcp:pubsub", "gcp:serviceaccount"}
+    )
+    assert expected <= kinds

@@ -1,0 +1,170 @@
+"""Must show 4: an unknown agent type or a missing required secret fails with a message naming it, before any
+resource; the rest of the stack config is validated whole, and errors never echo a secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from infra.naming import StackNames, stack_slug
+from infra.stack_config import SECRET_CONFIG_KEYS, build_stack_config, read_stack_config
+from shared.errors import ConfigError
+from tests.infra.conftest import AGENT_TYPES, PROJECT, TEST_SECRET_VALUES, RecordingMocks, stack_values
+
+
+def test_unknown_agent_type_is_named_with_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_stack_config(stack_values("elevenlabs_customer_supprt", "aws"))
+    message = str(caught.value)
+    assert "agentType 'elevenlabs_customer_supprt'" in message
+    assert "elevenlabs_customer_support" in message  # the known ones, to spot the typo
+
+
+@pytest.mark.parametrize("agent_type", AGENT_TYPES)
+def test_each_missing_required_secret_is_named(agent_type: str) -> None:
+    config = build_stack_config(stack_values(agent_type, "aws"))
+    assert {"ADMIN_API_KEY", "MEM0_API_KEY"} <= set(config.required_secret_names)
+    for name in config.required_secret_names:
+        secrets = {key: value for key, value in TEST_SECRET_VALUES.items() if key != name}
+        with pytest.raises(ConfigError) as caught:
+            build_stack_config(stack_values(agent_type, "aws", secrets=secrets))
+        assert name in str(caught.value)
+        assert f"--secret {SECRET_CONFIG_KEYS[name]}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("agent_type", "needed"),
+    [
+        ("elevenlabs_customer_support", {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY"}),
+        ("generic_voice_agent", {"GENERIC_API_KEY"}),
+    ],
+)
+def test_required_secrets_follow_provider_and_backend(agent_type: str, needed: set[str]) -> None:
+    mem0 = build_stack_config(stack_values(agent_type, "gcp"))
+    assert set(mem0.required_secret_names) == needed | {"ADMIN_API_KEY", "MEM0_API_KEY"}
+    assert set(mem0.deployed_secrets) == set(mem0.required_secret_names)
+    only = {name: TEST_SECRET_VALUES[name] for name in needed | {"ADMIN_API_KEY"}}
+    sqlite = build_stack_config(stack_values(agent_type, "gcp", memoryBackend="sqlite", secrets=only))
+    assert set(sqlite.required_secret_names) == needed | {"ADMIN_API_KEY"}
+
+
+@pytest.mark.parametrize(
+    ("cloud", "drop", "named"),
+    [("aws", "aws:region", "aws:region"), ("gcp", "gcp:project", "gcp:project"), ("gcp", "gcp:region", "gcp:region")],
+)
+def test_cloud_needs_its_provider_config(cloud: str, drop: str, named: str) -> None:
+    values = stack_values("generic_voice_agent", cloud)
+    del values[drop]
+    with pytest.raises(ConfigError, match=named):
+        build_stack_config(values)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("cloud", "azure"),
+        ("warmInstances", "-1"),
+        ("logRetentionDays", "13"),
+        ("memoryBackend", "redis"),
+        ("httpEndpoint", "alb"),
+        ("alertEmail", "not-an-email"),
+        ("archiveRetentionDays", "0"),
+    ],
+)
+def test_bad_values_are_named_by_their_config_key(key: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_stack_config({**stack_values("generic_voice_agent", "aws"), key: value})
+    assert f"{PROJECT}:{key}" in str(caught.value)
+
+
+def test_secrets_are_never_echoed() -> None:
+    values = stack_values("generic_voice_agent", "aws")
+    config = build_stack_config(values)
+    assert not any(secret in repr(config) for secret in TEST_SECRET_VALUES.values())
+    values["secrets"] = {"NOT_A_SECRET_NAME": "leakcheck-unknown-value-1", **TEST_SECRET_VALUES}
+    with pytest.raises(ConfigError) as caught:
+        build_stack_config(values)
+    assert "NOT_A_SECRET_NAME" in str(caught.value)
+    assert "leakcheck" not in str(caught.value)
+
+
+def _pulumi_config(**overrides: str) -> tuple[dict[str, str], list[str]]:
+    config = {
+        f"{PROJECT}:cloud": "gcp",
+        f"{PROJECT}:agentType": "generic_voice_agent",
+        f"{PROJECT}:warmInstances": "1",
+        "gcp:project": "am-test-project",
+        "gcp:region": "europe-west1",
+        f"{PROJECT}:genericApiKey": TEST_SECRET_VALUES["GENERIC_API_KEY"],
+        f"{PROJECT}:adminApiKey": TEST_SECRET_VALUES["ADMIN_API_KEY"],
+        f"{PROJECT}:mem0ApiKey": TEST_SECRET_VALUES["MEM0_API_KEY"],
+    }
+    config.update({f"{PROJECT}:{key}": value for key, value in overrides.items()})
+    return config, [f"{PROJECT}:{key}" for key in ("genericApiKey", "adminApiKey", "mem0ApiKey")]
+
+
+@pulumi.runtime.test
+def test_reads_the_stack_config_from_pulumi(use_stack: Any) -> pulumi.Output[None]:
+    config_values, secret_keys = _pulumi_config()
+    use_stack("support-prod", config_values, secret_keys)
+    config = read_stack_config()
+    assert (config.stack, config.cloud, config.warm_instances) == ("support-prod", "gcp", 1)
+    assert all(isinstance(value, pulumi.Output) for value in config.secrets.values())
+
+    def check(values: list[Any]) -> None:
+        assert values == [TEST_SECRET_VALUES["GENERIC_API_KEY"], True]
+
+    secret = config.secrets["GENERIC_API_KEY"]
+    return pulumi.Output.all(secret, pulumi.Output.from_input(secret.is_secret())).apply(check)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"agentType": "no_such_type"}, "agentType 'no_such_type'"),
+        ({"mem0ApiKey": None}, "mem0ApiKey"),
+        ({"adminApiKey": None}, "ADMIN_API_KEY"),
+    ],
+)
+@pulumi.runtime.test
+def test_bad_pulumi_config_fails_before_any_resource(
+    change: dict[str, str | None], named: str, use_stack: Any
+) -> pulumi.Output[None]:
+    config_values, secret_keys = _pulumi_config()
+    for key, value in change.items():
+        if value is None:
+            del config_values[f"{PROJECT}:{key}"]
+        else:
+            config_values[f"{PROJECT}:{key}"] = value
+    mocks: RecordingMocks = use_stack("dev", config_values, secret_keys)
+    with pytest.raises(ConfigError, match=named):
+        read_stack_config()
+    return pulumi.Output.from_input(len(mocks.resources)).apply(lambda count: _assert_equal(count, 0))
+
+
+def _assert_equal(actual: object, expected: object) -> None:
+    assert actual == expected
+
+
+def test_plaintext_secret_in_stack_config_is_refused(use_stack: Any) -> None:
+    config_values, secret_keys = _pulumi_config()
+    use_stack("dev", config_values, [key for key in secret_keys if not key.endswith("adminApiKey")])
+    with pytest.raises(ConfigError, match="adminApiKey must be a secret"):
+        read_stack_config()
+
+
+def test_stack_slug_is_safe_short_and_distinct() -> None:
+    assert stack_slug("dev") == "dev"
+    odd = ["Tenant_A", "tenant-a-but-a-very-long-stack-name", "tenant-a-but-a-very-long-stack-name-2", "9lives", "a-"]
+    slugs = [stack_slug(name) for name in odd]
+    assert len(set(slugs)) == len(slugs)
+    for stack, slug in zip(odd, slugs, strict=True):
+        assert len(slug) <= 18 and slug[0].isalpha() and slug.replace("-", "").isalnum() and slug == slug.lower()
+        names = StackNames(stack)
+        for role in ("http", "worker", "sweeper", "invoker"):
+            account_id = names.name(role, max_len=30)
+            assert 6 <= len(account_id) <= 30
+    with pytest.raises(ValueError, match="longer than"):
+        StackNames("dev").name("x" * 70)
