@@ -111,8 +111,8 @@ def log_retention_set(args: ResourceArgs, report_violation: ReportViolation) -> 
     key = {LOG_GROUP: "retentionInDays", GCP_LOG_BUCKET: "retentionDays"}.get(args.resource_type)
     if key is None:
         return
-    days = args.props.get(key)
-    if not isinstance(days, int) or days <= 0:
+    days = args.props.get(key)  # numbers arrive as floats from the engine (protobuf Struct)
+    if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
         report_violation(f"log storage {args.name}: {key} must be set", args.urn)
 
 
