@@ -41,7 +41,8 @@ def validate(path: Annotated[Path | None, typer.Argument(help="The file (default
     except ConfigError as exc:
         fail(str(exc))
     table = Table(title=f"{file}: {len(profiles)} agent types, valid")
-    for column in ("agent type", "provider", "format", "memory types", "secrets"):
+    table.add_column("agent type", no_wrap=True)
+    for column in ("provider", "format", "memory types", "secrets"):
         table.add_column(column)
     for profile in profiles:
         secrets = sorted({profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)})

@@ -1,0 +1,84 @@
+"""The local commands: config validate/schema, memories list/search/erase, replay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from functions.cli import app
+from tests.conftest import CALLER, TEST_SECRETS, elevenlabs_post_call, make_local_runtime, sign_elevenlabs
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for name, value in TEST_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AGENT_TYPE", raising=False)
+    return TEST_SECRETS
+
+
+def remembered_store(data_dir: Path, conversation_id: str = "conv_cli_1") -> Any:
+    local = make_local_runtime(data_dir, "elevenlabs_customer_support")
+    body = json.dumps(elevenlabs_post_call(conversation_id=conversation_id)).encode()
+    assert local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
+    return local
+
+
+def invoke(*args: str) -> Any:
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_config_validate_ok_and_error(tmp_path: Path) -> None:
+    ok = invoke("config", "validate")
+    assert ok.exit_code == 0, ok.output
+    assert "elevenlabs_customer_support" in ok.output
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"agent_types": {"x": {"provider": "elevenlabs", "memry": {}}}}))
+    failed = runner.invoke(app, ["config", "validate", str(bad)])
+    assert failed.exit_code == 1
+    assert "agent type 'x'" in failed.output and "memry" in failed.output and str(bad) in failed.output
+
+
+def test_config_schema_to_stdout_is_json() -> None:
+    result = invoke("config", "schema", "--out", "-")
+    assert result.exit_code == 0
+    assert "agent_types" in json.loads(result.output)["properties"]
+
+
+def test_memories_list_search_erase(tmp_path: Path, env: dict[str, str]) -> None:
+    local = remembered_store(tmp_path)
+    local.drain()
+    listed = invoke("memories", "list", "+1 555 555 0123", "--data-dir", str(tmp_path))
+    assert listed.exit_code == 0
+    assert "Dana Whitfield" in listed.output and "5 memories" in listed.output
+    assert CALLER not in listed.output  # masked
+    found = invoke("memories", "search", CALLER, "dog", "--data-dir", str(tmp_path))
+    assert "Biscuit" in found.output
+    erased = invoke("memories", "erase", CALLER, "--yes", "--data-dir", str(tmp_path))
+    assert "erased 5 memories" in erased.output
+    assert local.runtime.service.manager.recent(CALLER) == []
+
+
+def test_replay_re_enqueues_and_changes_nothing_twice(tmp_path: Path, env: dict[str, str]) -> None:
+    local = remembered_store(tmp_path)  # accepted and archived, never processed (no worker ran)
+    assert local.runtime.service.manager.recent(CALLER) == []
+    first = invoke("replay", "--data-dir", str(tmp_path))
+    assert first.exit_code == 0 and "re-enqueued 1" in first.output
+    count = len(local.runtime.service.manager.recent(CALLER))
+    assert count == 5
+    invoke("replay", "--data-dir", str(tmp_path))
+    assert len(local.runtime.service.manager.recent(CALLER)) == count
+    missing = runner.invoke(app, ["replay", "--key", "nope", "--data-dir", str(tmp_path)])
+    assert missing.exit_code == 1 and "no archived event" in missing.output
+
+
+def test_memories_rejects_garbage_caller_cleanly(tmp_path: Path, env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["memories", "list", "not a caller!", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
