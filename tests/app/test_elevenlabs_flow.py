@@ -180,3 +180,18 @@ def test_prompt_is_replaced_only_when_configured(local_runtime: Any, tmp_path: A
     custom = agent.model_copy(update={"response": ResponseConfig(prompt_override="You help. Memory: {{memory_context}}")})
     answer = ElevenLabsProvider().format_pre_call(context, agent=custom)
     assert answer["conversation_config_override"]["agent"]["prompt"]["prompt"] == "You help. Memory: CTX"
+
+
+def test_logs_carry_no_number_transcript_or_secret(local_runtime: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    local = local_runtime()
+    post_call(local, elevenlabs_post_call())
+    local.drain()
+    pre_call(local)
+    local.call("POST", "/retrieve", {"query": "dog", "user_id": CALLER}, WORKSPACE)
+    local.call("GET", f"/admin/users/{CALLER}/memories", None, {"X-Admin-Key": TEST_SECRETS["ADMIN_API_KEY"]})
+    local.call("POST", "/client-data", b"{broken", WORKSPACE)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records, "the service should log something"
+    for forbidden in ("5555550123", "Biscuit", "Dana", *TEST_SECRETS.values()):
+        assert forbidden not in text
