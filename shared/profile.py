@@ -30,14 +30,14 @@ def resolve_profile(name: str, config: AgentType) -> AgentProfile:
     cls = provider_class(config.provider)
     defaults = cls.defaults()
     configured_auth = config.auth
-    auth = {
+    auth: dict[str, EndpointAuth] = {
         endpoint: (getattr(configured_auth, endpoint, None) if configured_auth else None) or defaults.auth[endpoint]
         for endpoint in ENDPOINTS
     }
     webhooks = config.webhooks or defaults.webhooks
     if not webhooks.ingest_events:
         webhooks = webhooks.model_copy(update={"ingest_events": defaults.webhooks.ingest_events})
-    fields = {}
+    fields: dict[str, FieldMapper] = {}
     for endpoint in ENDPOINTS:
         paths = dict(defaults.field_mappings.get(endpoint, {}))
         paths.update(getattr(config.field_mappings, endpoint))
