@@ -31,28 +31,41 @@ class HeaderSecret:
 
 
 class BearerOrHeaderSecret:
-    """``Authorization: Bearer <secret>`` or the secret alone in ``header`` (Vapi's legacy ``X-Vapi-Secret``)."""
+    """Vapi's bearer credential: ``Authorization: Bearer <secret>`` or the secret in ``header``.
+
+    Vapi's ``BearerAuthenticationPlan`` can target any header, with or without the ``Bearer`` prefix; the legacy
+    form is ``X-Vapi-Secret: <secret>``. Both headers are read, each with or without the prefix, and every
+    candidate is compared so the time taken does not depend on which one matched.
+    """
 
     def __init__(self, header: str, secret: Secret) -> None:
         if not secret:
             raise ConfigError("an empty secret cannot authenticate anything")
-        self._header = header.lower()
+        self._headers = tuple(dict.fromkeys(("authorization", header.lower()))) if header else ("authorization",)
         self._expected = secret.reveal().encode()
 
     @classmethod
     def from_config(cls, auth: EndpointAuth, secret: Secret) -> BearerOrHeaderSecret:
         return cls(auth.header or "", secret)
 
+    def _candidates(self, headers: Mapping[str, str]) -> list[str]:
+        found = []
+        for name in self._headers:
+            value = headers.get(name, "").strip()
+            scheme, sep, token = value.partition(" ")
+            if sep and scheme.lower() == "bearer":
+                value = token.strip()
+            if value:
+                found.append(value)
+        return found
+
     def verify(self, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> None:
-        candidates = []
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            candidates.append(token.strip())
-        if headers.get(self._header):
-            candidates.append(headers[self._header])
+        candidates = self._candidates(headers)
         if not candidates:
             raise Unauthorized("missing credentials")
-        # compare every candidate so the time taken does not depend on which one matched
-        results = [hmac.compare_digest(c.encode(), self._expected) for c in candidates]
+        try:
+            results = [hmac.compare_digest(c.encode(), self._expected) for c in candidates]
+        except UnicodeError:  # e.g. a lone surrogate from a JSON-decoded cloud event: not our secret
+            raise Unauthorized("invalid credentials") from None
         if not any(results):
             raise Unauthorized("invalid credentials")

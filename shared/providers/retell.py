@@ -1,0 +1,239 @@
+"""Retell AI: inbound webhook, custom functions and lifecycle webhooks, all signed with ``X-Retell-Signature``.
+
+``call_inbound``     -> ``{"call_inbound": {"dynamic_variables": {...strings}, "metadata": {"memory_user_id"},
+                        "agent_override"?: {"retell_llm": {"begin_message"}}}}``; Retell echoes ``metadata`` as
+                        ``call.metadata`` on every later event of the call
+custom function      -> the memories as JSON (at most 15 000 characters, Retell's cap); POST /retrieve only
+lifecycle events     -> ``webhooks.ingest_events`` (default ``call_analyzed``) become memories:
+                        ``call_analysis.call_summary``, ``custom_analysis_data`` and changed
+                        ``collected_dynamic_variables`` as fields, the user's turns of ``transcript_object``;
+                        other events (``call_started``, ``call_ended``, unknown ones) are acknowledged with a 200
+
+The caller is ``from_number`` on inbound calls and ``to_number`` on outbound ones, read from Retell's own call
+object. A custom function sent with "Payload: args only" (``args_at_root``) has no call object: its body is
+only what the LLM wrote, so nothing in it is bound to the call. Such requests are refused (422) unless the
+agent type maps ``field_mappings.retrieve.caller_id`` to an argument on purpose, accepting that risk.
+Custom-function bodies are never re-routed by their content (an argument named ``event`` is the LLM's).
+Idempotency key: ``event:call.call_id``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
+from shared.errors import Unprocessable
+from shared.fields import FieldMapper
+from shared.providers.base import (
+    CallerContext,
+    Operation,
+    PostCallEvent,
+    PreCallRequest,
+    Provider,
+    ProviderDefaults,
+    ToolAnswer,
+    ToolCall,
+    ToolRequest,
+)
+from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
+
+CALL_INBOUND = "call_inbound"
+CALL_ANALYZED = "call_analyzed"
+MAX_RESULT_CHARS = 15_000
+MAX_FIELDS = 64
+ARGS_AT_ROOT = (
+    "custom function sent without its call object ('Payload: args only'); turn that off so the caller comes "
+    "from Retell's call, or map field_mappings.retrieve.caller_id"
+)
+_NESTED_KEYS = frozenset({"name", "args", "call"})
+# variables this service sends or Retell's flows keep: never remembered as facts about the caller
+_NOT_FACTS = frozenset(
+    {
+        "caller_id",
+        "memory_count",
+        "call_count",
+        "returning_caller",
+        "memory_summary",
+        "memory_context",
+        "memory_user_id",
+        "first_message",
+        "previous_node",
+        "current_node",
+    }
+)
+
+
+def _customer_number(call: dict[str, Any]) -> str | None:
+    """The customer's number in either direction: ``to_number`` when the agent called out."""
+    outbound = str(call.get("direction", "")).lower() == "outbound"
+    return as_text(call.get("to_number" if outbound else "from_number"))
+
+
+def _nested(body: dict[str, Any]) -> bool:
+    """``{"name", "args", "call"}`` as Retell sends it by default, rather than the args alone."""
+    return isinstance(body.get("call"), dict) and "args" in body and set(body) <= _NESTED_KEYS
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return as_dict(value)
+
+
+def _extracted(call: dict[str, Any]) -> dict[str, str]:
+    """``custom_analysis_data`` first; ``collected_dynamic_variables`` only where they hold something new."""
+    sent = as_dict(call.get("retell_llm_dynamic_variables"))
+    found = {
+        str(name)[:64]: text
+        for name, value in as_dict(call.get("collected_dynamic_variables")).items()
+        if name not in _NOT_FACTS and (text := scalar_text(value)) is not None and sent.get(name) != value
+    }
+    analysis = as_dict(call.get("call_analysis"))
+    custom = analysis.get("custom_analysis_data")
+    if isinstance(custom, dict):
+        found.update({str(k)[:64]: text for k, v in custom.items() if (text := scalar_text(v)) is not None})
+    elif (text := scalar_text(custom)) is not None:
+        found["custom_analysis_data"] = text
+    return dict(list(found.items())[:MAX_FIELDS])
+
+
+def _caller_turns(call: dict[str, Any]) -> list[str]:
+    items = as_list(call.get("transcript_object")) or as_list(call.get("scrubbed_transcript_object"))
+    if items:
+        return [
+            text
+            for item in items
+            if as_dict(item).get("role") == "user" and (text := as_text(as_dict(item).get("content")))
+        ]
+    turns = []
+    for line in (as_text(call.get("transcript")) or "").splitlines():
+        head = line.strip()
+        if head.lower().startswith("user:") and (text := head[5:].strip()):
+            turns.append(text)
+    return turns
+
+
+def _outcome(analysis: dict[str, Any]) -> str | None:
+    successful = analysis.get("call_successful")
+    if isinstance(successful, bool):
+        return "success" if successful else "failure"
+    return None
+
+
+def _fit(answer: dict[str, Any]) -> dict[str, Any]:
+    """Retell cuts a function's result at 15 000 characters; drop whole memories (the weakest last) instead."""
+    memories = list(answer["memories"])
+    candidate = answer
+    while memories and len(json.dumps(candidate, separators=(",", ":"), ensure_ascii=False)) > MAX_RESULT_CHARS:
+        memories.pop()
+        text = "\n".join(f"- {m['text']}" for m in memories) or "No memories found for this caller."
+        candidate = {**answer, "memories": memories, "count": len(memories), "result": text}
+    return candidate
+
+
+class RetellProvider(Provider):
+    name = "retell"
+
+    @classmethod
+    def defaults(cls) -> ProviderDefaults:
+        signature = EndpointAuth(
+            scheme="retell_signature", header="X-Retell-Signature", secret="RETELL_API_KEY", max_age_seconds=300
+        )
+        return ProviderDefaults(
+            auth={"client_data": signature, "retrieve": signature, "post_call": signature},
+            webhooks=WebhooksConfig(ingest_events=[CALL_ANALYZED]),
+            field_mappings={
+                "client_data": {
+                    "caller_id": ["call_inbound.from_number"],
+                    "agent_id": ["call_inbound.agent_id"],
+                },
+                "retrieve": {"query": ["query", "question"], "conversation_id": ["call.call_id"]},
+                "post_call": {
+                    "conversation_id": ["call.call_id"],
+                    "summary": ["call.call_analysis.call_summary"],
+                    "started_at": ["call.start_timestamp", "event_timestamp"],
+                },
+            },
+            response_format="retell_v1",
+        )
+
+    def operation(self, route: Operation, payload: Any) -> Operation:
+        """Lifecycle and inbound events by ``event`` (one URL may serve both); custom functions by route only."""
+        if route is Operation.TOOL:
+            return route
+        event = as_text(require_object(payload).get("event"))
+        if event is None:
+            return route
+        if event == CALL_INBOUND:
+            return Operation.PRE_CALL
+        if route is Operation.POST_CALL or isinstance(payload.get("call"), dict):
+            return Operation.POST_CALL
+        return Operation.IGNORE
+
+    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest:
+        body = require_object(payload)
+        if not isinstance(body.get("call_inbound"), dict):
+            raise Unprocessable("missing field: call_inbound")
+        return PreCallRequest(caller=fields.text(body, "caller_id"), agent_id=fields.text(body, "agent_id"))
+
+    def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]:
+        variables = {
+            **agent.response.static_variables,
+            **context.variables(),
+            "first_message": context.first_message,
+        }
+        inbound: dict[str, Any] = {"dynamic_variables": variables}
+        if context.user_id:
+            variables["memory_user_id"] = context.user_id
+            inbound["metadata"] = {"memory_user_id": context.user_id}
+        if agent.response.send_first_message:
+            inbound["agent_override"] = {"retell_llm": {"begin_message": context.first_message}}
+        return {"call_inbound": inbound}
+
+    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
+        body = require_object(payload)
+        nested = _nested(body)
+        args = _arguments(body.get("args")) if nested else body
+        query = fields.text(args, "query")
+        if query is None:
+            raise Unprocessable("missing field: query")
+        caller = fields.text(body, "caller_id") or (_customer_number(body["call"]) if nested else None)
+        if caller is None:
+            raise Unprocessable(ARGS_AT_ROOT if not nested else "missing field: call.from_number")
+        return ToolRequest(
+            caller=caller,
+            calls=[ToolCall(query=query, name=as_text(body.get("name")) if nested else None)],
+            conversation_id=fields.text(body, "conversation_id") if nested else None,
+        )
+
+    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]:
+        return _fit(answers[0].as_json())
+
+    def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent:
+        body = require_object(payload)
+        event = as_text(body.get("event"))
+        if event is None:
+            raise Unprocessable("missing field: event")
+        call_id = fields.text(body, "conversation_id")
+        key = f"{event}:{call_id or as_text(body.get('event_timestamp')) or 'unknown'}"
+        if event not in ingest_events:
+            return PostCallEvent(idempotency_key=key, event_type=event, ingest=False)
+        if call_id is None:
+            raise Unprocessable("missing field: call.call_id")
+        call = as_dict(body.get("call"))
+        return PostCallEvent(
+            idempotency_key=key,
+            event_type=event,
+            ingest=True,
+            caller=fields.text(body, "caller_id") or _customer_number(call),
+            conversation_id=call_id,
+            occurred_at=timestamp(fields.get(body, "started_at")),
+            summary=fields.text(body, "summary"),
+            fields=_extracted(call),
+            caller_turns=_caller_turns(call),
+            outcome=_outcome(as_dict(call.get("call_analysis"))),
+        )

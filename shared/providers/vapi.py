@@ -1,0 +1,261 @@
+"""Vapi: server messages ``{"message": {"type": ...}}``, routed by type whichever route they arrive on.
+
+Vapi users often give one server URL for everything, so the message type decides, not the path:
+
+``assistant-request``   -> ``{"assistantId"?, "assistantOverrides": {"variableValues": {...strings},
+                           "firstMessage"?, "metadata": {"memory_user_id"}}}``
+``tool-calls``          -> ``{"results": [{"toolCallId", "name", "result": "<JSON string>"}]}``, one per call
+``end-of-call-report``  -> memories: ``analysis.summary``, ``analysis.structuredData`` and
+                           ``artifact.structuredOutputs`` as fields, the customer's turns
+anything else           -> 200 ``{"status": "ignored"}`` so Vapi never gives up on the server URL
+
+The caller is always ``message.call.customer.number`` (else ``message.customer.number``), never a tool
+argument: the LLM chooses arguments. Field mappings for ``retrieve.query`` are read from each tool call's
+arguments; every other mapped field from the whole body. Idempotency key: ``message.type:message.call.id``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
+from shared.errors import BadRequest, Unprocessable
+from shared.fields import FieldMapper
+from shared.providers.base import (
+    CallerContext,
+    Operation,
+    PostCallEvent,
+    PreCallRequest,
+    Provider,
+    ProviderDefaults,
+    ToolAnswer,
+    ToolCall,
+    ToolRequest,
+)
+from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
+
+ASSISTANT_REQUEST = "assistant-request"
+TOOL_CALLS = "tool-calls"
+END_OF_CALL_REPORT = "end-of-call-report"
+OPERATIONS = {
+    ASSISTANT_REQUEST: Operation.PRE_CALL,
+    TOOL_CALLS: Operation.TOOL,
+    END_OF_CALL_REPORT: Operation.POST_CALL,
+}
+MAX_TOOL_CALLS = 16
+MAX_FIELDS = 64
+NO_QUERY = "No search query was given; ask the caller what to look up."
+
+_CALLER = ["message.call.customer.number", "message.customer.number"]
+_CALLER_ROLES = {"user", "customer"}
+_TRANSCRIPT_PREFIXES = ("user:", "customer:")
+
+
+def _message(payload: Any) -> dict[str, Any]:
+    message = require_object(payload).get("message")
+    if not isinstance(message, dict):
+        raise BadRequest('expected a Vapi server message: {"message": {"type": ...}}')
+    return message
+
+
+def _message_type(message: dict[str, Any]) -> str:
+    message_type = as_text(message.get("type"))
+    if message_type is None:
+        raise Unprocessable("missing field: message.type")
+    return message_type
+
+
+def _arguments(value: Any) -> dict[str, Any]:
+    """Tool arguments arrive as an object or as a JSON string, depending on the source (§3.4)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return as_dict(value)
+
+
+def _tool_call_items(message: dict[str, Any]) -> list[Any]:
+    """``toolCallList``, else the legacy ``toolCalls``, else ``toolWithToolCallList[].toolCall``."""
+    for name in ("toolCallList", "toolCalls"):
+        items = as_list(message.get(name))
+        if items:
+            return items
+    return [as_dict(tool).get("toolCall") for tool in as_list(message.get("toolWithToolCallList"))]
+
+
+def _tool_calls(message: dict[str, Any], fields: FieldMapper) -> list[ToolCall]:
+    calls: dict[str, ToolCall] = {}
+    for raw in _tool_call_items(message):
+        item = as_dict(raw)
+        call_id = as_text(item.get("id"))
+        if call_id is None or call_id in calls:  # without an id Vapi cannot match an answer to it
+            continue
+        function = as_dict(item.get("function"))
+        name = as_text(function.get("name")) or as_text(item.get("name"))
+        raw_args = next(
+            (v for v in (function.get("arguments"), item.get("arguments"), item.get("parameters")) if v is not None),
+            None,
+        )
+        calls[call_id] = ToolCall(query=fields.text(_arguments(raw_args), "query") or "", call_id=call_id, name=name)
+    if not calls:
+        raise Unprocessable("missing field: message.toolCallList (no tool call with an id)")
+    if len(calls) > MAX_TOOL_CALLS:
+        raise Unprocessable(f"too many tool calls in one message (at most {MAX_TOOL_CALLS})")
+    return list(calls.values())
+
+
+def _flatten(value: Any, name: str) -> dict[str, str]:
+    """An extraction object as ``{field: text}``; a scalar extraction under ``name``."""
+    if isinstance(value, dict):
+        return {str(k)[:64]: text for k, v in value.items() if (text := scalar_text(v)) is not None}
+    text = scalar_text(value)
+    return {name: text} if text is not None else {}
+
+
+def _structured_outputs(value: Any) -> dict[str, str]:
+    """``artifact.structuredOutputs``: ``{<id>: {"name", "result"}}``; object results are flattened."""
+    found: dict[str, str] = {}
+    for output_id, output in as_dict(value).items():
+        entry = as_dict(output)
+        if "result" not in entry:
+            found.update(_flatten(output, str(output_id)))
+            continue
+        label = (as_text(entry.get("name")) or str(output_id)).lower().replace(" ", "_")
+        found.update(_flatten(entry["result"], label))
+    return found
+
+
+def _caller_turns(message: dict[str, Any]) -> list[str]:
+    """The customer's turns from ``artifact.messages`` (``bot``/``assistant`` are the agent), else the
+    legacy top-level ``messages``, else the ``User:`` lines of the transcript string."""
+    artifact = as_dict(message.get("artifact"))
+    items = as_list(artifact.get("messages")) or as_list(message.get("messages"))
+    if items:
+        return [
+            text
+            for item in items
+            if str(as_dict(item).get("role", "")).lower() in _CALLER_ROLES
+            and (text := as_text(as_dict(item).get("message")))
+        ]
+    transcript = as_text(artifact.get("transcript")) or as_text(message.get("transcript")) or ""
+    turns = []
+    for line in transcript.splitlines():
+        head = line.strip()
+        for prefix in _TRANSCRIPT_PREFIXES:
+            if head.lower().startswith(prefix) and (text := head[len(prefix) :].strip()):
+                turns.append(text)
+    return turns
+
+
+def _outcome(value: Any) -> str | None:
+    """``successEvaluation`` is a string whose shape depends on the rubric: booleans become success/failure."""
+    text = "true" if value is True else "false" if value is False else as_text(value)
+    if text is None:
+        return None
+    return {"true": "success", "false": "failure"}.get(text.lower(), text[:64])
+
+
+class VapiProvider(Provider):
+    name = "vapi"
+
+    @classmethod
+    def defaults(cls) -> ProviderDefaults:
+        credential = EndpointAuth(scheme="bearer_or_header", header="X-Vapi-Secret", secret="VAPI_SECRET")
+        return ProviderDefaults(
+            auth={"client_data": credential, "retrieve": credential, "post_call": credential},
+            webhooks=WebhooksConfig(ingest_events=[END_OF_CALL_REPORT]),
+            field_mappings={
+                "client_data": {
+                    "caller_id": _CALLER,
+                    "call_id": ["message.call.id"],
+                    "agent_id": ["message.call.assistantId", "message.assistant.id"],
+                },
+                "retrieve": {
+                    "caller_id": _CALLER,
+                    "query": ["query", "question"],
+                    "conversation_id": ["message.call.id"],
+                },
+                "post_call": {
+                    "caller_id": _CALLER,
+                    "conversation_id": ["message.call.id"],
+                    "summary": ["message.analysis.summary", "message.summary"],
+                    "started_at": ["message.startedAt", "message.call.startedAt", "message.timestamp"],
+                    "outcome": ["message.analysis.successEvaluation"],
+                },
+            },
+            response_format="vapi_v1",
+        )
+
+    def operation(self, route: Operation, payload: Any) -> Operation:
+        return OPERATIONS.get(_message_type(_message(payload)), Operation.IGNORE)
+
+    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest:
+        _message(payload)
+        return PreCallRequest(
+            caller=fields.text(payload, "caller_id"),
+            call_id=fields.text(payload, "call_id"),
+            agent_id=fields.text(payload, "agent_id"),
+        )
+
+    def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]:
+        variables = {**agent.response.static_variables, **context.variables()}
+        overrides: dict[str, Any] = {"variableValues": variables}
+        if agent.response.send_first_message:
+            overrides["firstMessage"] = context.first_message
+        if context.user_id:
+            variables["memory_user_id"] = context.user_id
+            overrides["metadata"] = {"memory_user_id": context.user_id}
+        answer: dict[str, Any] = {}
+        if agent.response.assistant_id:
+            answer["assistantId"] = agent.response.assistant_id
+        answer["assistantOverrides"] = overrides
+        return answer
+
+    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
+        message = _message(payload)
+        return ToolRequest(
+            caller=fields.text(payload, "caller_id"),
+            calls=_tool_calls(message, fields),
+            conversation_id=fields.text(payload, "conversation_id"),
+        )
+
+    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]:
+        return {
+            "results": [
+                {
+                    "toolCallId": answer.call.call_id or "",
+                    "name": answer.call.name or "",
+                    "result": json.dumps(answer.as_json(), separators=(",", ":"), ensure_ascii=False)
+                    if answer.call.query.strip()
+                    else NO_QUERY,
+                }
+                for answer in answers
+            ]
+        }
+
+    def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent:
+        message = _message(payload)
+        event_type = _message_type(message)
+        call_id = fields.text(payload, "conversation_id")
+        key = f"{event_type}:{call_id or as_text(message.get('timestamp')) or 'unknown'}"
+        if event_type not in ingest_events:
+            return PostCallEvent(idempotency_key=key, event_type=event_type, ingest=False)
+        if call_id is None:
+            raise Unprocessable("missing field: message.call.id")
+        analysis = as_dict(message.get("analysis"))
+        extracted = _structured_outputs(as_dict(message.get("artifact")).get("structuredOutputs"))
+        extracted.update(_flatten(analysis.get("structuredData"), "structured_data"))
+        return PostCallEvent(
+            idempotency_key=key,
+            event_type=event_type,
+            ingest=True,
+            caller=fields.text(payload, "caller_id"),
+            conversation_id=call_id,
+            occurred_at=timestamp(fields.get(payload, "started_at")),
+            summary=fields.text(payload, "summary"),
+            fields=dict(list(extracted.items())[:MAX_FIELDS]),
+            caller_turns=_caller_turns(message),
+            outcome=_outcome(fields.get(payload, "outcome")),
+        )
