@@ -7,7 +7,6 @@ status; nothing a client sends can produce a stack trace.
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 import re
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.admin import AdminApi
 from shared.auth.base import Verifier
 from shared.clock import Clock, utc_now
 from shared.errors import (
@@ -25,13 +25,11 @@ from shared.errors import (
     PayloadTooLarge,
     RouteNotFound,
     StoreUnavailable,
-    Unauthorized,
 )
 from shared.http import Request, Response
 from shared.ingest.intake import PostCallIntake
 from shared.profile import AgentProfile
 from shared.providers.base import Operation
-from shared.secrets import Secret
 from shared.service import MemoryService
 
 log = logging.getLogger("agentic_memory.http")
@@ -58,12 +56,20 @@ ROUTES = (
     _route("POST", "/post-call", "post_call"),
     _route("GET", "/admin/users/{user_id}/memories", "admin_list"),
     _route("DELETE", "/admin/users/{user_id}/memories", "admin_erase"),
+    _route("GET", "/admin/config", "admin_config"),
+    _route("GET", "/analytics/users/{user_id}", "analytics_user"),
+    _route("GET", "/analytics/agent", "analytics_agent"),
 )
 _ROUTE_OPERATION = {
     "client_data": Operation.PRE_CALL,
     "retrieve": Operation.TOOL,
     "post_call": Operation.POST_CALL,
 }
+
+
+def _loggable(path: str) -> str:
+    """Paths carry caller ids (``/admin/users/+1555.../memories``): never log them."""
+    return re.sub(r"/users/[^/]+", "/users/{user_id}", path)[:200]
 
 
 def parse_json(body: bytes) -> Any:
@@ -83,14 +89,14 @@ class App:
         intake: PostCallIntake,
         verifiers: dict[str, Verifier],
         *,
-        admin_key: Secret | None,
+        admin: AdminApi,
         clock: Clock = utc_now,
     ) -> None:
         self.profile = profile
         self.service = service
         self.intake = intake
         self._verifiers = verifiers
-        self._admin_key = admin_key.reveal().encode() if admin_key else None
+        self.admin = admin
         self._clock = clock
 
     def handle(self, request: Request) -> Response:
@@ -102,12 +108,12 @@ class App:
         except StoreUnavailable:
             response = Response.error(503, "memory store temporarily unavailable; retry")
         except Exception as exc:  # a bug, never the client's fault: log the type only (no data), answer 500
-            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
+            log.error("unhandled %s on %s %s", type(exc).__name__, request.method, _loggable(request.path))
             response = Response.error(500, "internal error")
         log.info(
             "%s %s -> %d in %.1f ms",
             request.method,
-            request.path,
+            _loggable(request.path),
             response.status,
             (time.perf_counter() - started) * 1000,
         )
@@ -163,37 +169,19 @@ class App:
     def _healthz(self, request: Request, params: dict[str, str]) -> Response:
         return Response.json({"status": "ok", "agent_type": self.profile.name})
 
-    # admin ------------------------------------------------------------------------------------------------------
-
-    def _require_admin(self, request: Request) -> None:
-        given = request.header("x-admin-key")
-        if self._admin_key is None or not given or not hmac.compare_digest(given.encode(), self._admin_key):
-            raise Unauthorized("admin key required")
+    # admin and analytics (X-Admin-Key): shared.admin ------------------------------------------------------------
 
     def _admin_list(self, request: Request, params: dict[str, str]) -> Response:
-        self._require_admin(request)
-        user_id = self.service.identity.user_id(params["user_id"])
-        memories = self.service.manager.recent(user_id)
-        return Response.json(
-            {
-                "user_id": user_id,
-                "count": len(memories),
-                "memories": [
-                    {
-                        "id": m.id,
-                        "type": m.type,
-                        "text": m.text,
-                        "created_at": m.created_at.isoformat(),
-                        "expires_at": m.expires_at.isoformat() if m.expires_at else None,
-                        "conversation_id": m.conversation_id,
-                    }
-                    for m in memories
-                ],
-            }
-        )
+        return self.admin.list_memories(request, params["user_id"])
 
     def _admin_erase(self, request: Request, params: dict[str, str]) -> Response:
-        self._require_admin(request)
-        user_id = self.service.identity.user_id(params["user_id"])
-        erased = self.service.manager.store.erase_user(user_id)
-        return Response.json({"user_id": user_id, "erased": {"memories": erased}})
+        return self.admin.erase(request, params["user_id"])
+
+    def _admin_config(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.config(request)
+
+    def _analytics_user(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.user_analytics(request, params["user_id"])
+
+    def _analytics_agent(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.agent_analytics(request)

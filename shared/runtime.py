@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.admin import AdminApi
+from shared.analytics import Analytics
 from shared.app import App
 from shared.auth import build_verifier
 from shared.clock import Clock, utc_now
@@ -19,6 +21,7 @@ from shared.memory.backends import build_store
 from shared.memory.manager import MemoryManager
 from shared.memory.store import MemoryStore
 from shared.profile import AgentProfile, load_profile
+from shared.retention import RetentionSweeper
 from shared.secrets import SecretSource
 from shared.service import MemoryService
 from shared.settings import Settings
@@ -39,7 +42,8 @@ class Runtime:
 
     def sweep(self) -> dict[str, int]:
         """The retention sweep: delete what is past its retention. Idempotent; returns what it deleted."""
-        return {"memories": self.store.delete_expired(self.clock())}
+        memory = self.profile.config.memory
+        return RetentionSweeper(self.store, self.archive, self.profile.name, memory, clock=self.clock).run().as_dict()
 
 
 def build_runtime(
@@ -59,12 +63,23 @@ def build_runtime(
         for endpoint in ("client_data", "retrieve", "post_call")
         if profile.enabled(endpoint)
     }
-    admin_key = secrets.get("ADMIN_API_KEY")
     identity = CallerIdentity.from_profile(profile, secrets)
     store = store if store is not None else build_store(settings, secrets, pending_archive=pending_archive)
     manager = MemoryManager(store, profile.name, profile.config.memory, clock=clock)
     service = MemoryService(profile, manager, identity, clock=clock)
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
     worker = IngestWorker(profile, archive, service)
-    app = App(profile, service, intake, verifiers, admin_key=admin_key, clock=clock)
+    analytics = Analytics(store, profile.name, profile.config.analytics, clock=clock)
+    admin = AdminApi.build(
+        profile=profile,
+        settings=settings,
+        secrets=secrets,
+        store=store,
+        identity=identity,
+        archive=archive,
+        queue=queue,
+        analytics=analytics,
+        clock=clock,
+    )
+    app = App(profile, service, intake, verifiers, admin=admin, clock=clock)
     return Runtime(settings, profile, store, service, archive, queue, intake, worker, app, clock)

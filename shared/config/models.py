@@ -129,6 +129,11 @@ class MemoryConfig(_Model):
     context_limit: Annotated[int, Field(ge=0, le=50)] = 5
     auto_extract: dict[str, AutoExtractRule] = Field(default_factory=dict)
     store_caller_turns: bool = True
+    archive_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = Field(
+        default=None,
+        description="Days the raw post-call bodies stay in the archive for replay; the sweep deletes older ones. "
+        "Default: the longest memory retention of this agent type (a replay could not add anything older).",
+    )
 
     @field_validator("types")
     @classmethod
@@ -158,6 +163,12 @@ class MemoryConfig(_Model):
 
     def retention_for(self, memory_type: str) -> int:
         return self.retention_days.get(memory_type, self.retention_days.get("default", 365))
+
+    def archive_retention(self) -> int:
+        """Days an archived event is kept: configured, else the longest retention of any memory type."""
+        if self.archive_retention_days is not None:
+            return self.archive_retention_days
+        return max([self.retention_for(name) for name in self.types] + list(self.retention_days.values()))
 
 
 class FirstMessages(_Model):
@@ -189,6 +200,36 @@ class IdentityConfig(_Model):
     )
 
 
+DEFAULT_TOPICS: dict[str, list[str]] = {
+    "billing": ["bill", "payment", "charge", "cost", "price", "invoice"],
+    "technical": ["issue", "problem", "error", "bug", "broken", "not working"],
+    "account": ["account", "login", "password", "profile", "settings"],
+    "product": ["product", "service", "feature", "order", "purchase"],
+    "support": ["help", "support", "assist", "question", "contact"],
+}
+
+
+class AnalyticsConfig(_Model):
+    """How analytics read the memories: topic keywords (the original design's table by default) and levels."""
+
+    topics: dict[str, Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]] = Field(
+        default_factory=lambda: {name: list(words) for name, words in DEFAULT_TOPICS.items()},
+        description="Topic -> keywords. A memory mentions a topic when a keyword starts a word of its text "
+        "(case-insensitive, so 'bill' matches 'billing' but 'issue' does not match 'tissue').",
+    )
+    top_topics: Annotated[int, Field(ge=1, le=50)] = 5
+    top_callers: Annotated[int, Field(ge=1, le=100)] = 5
+    engagement_medium_calls: Annotated[int, Field(ge=1)] = 2
+    engagement_high_calls: Annotated[int, Field(ge=2)] = 5
+    trend_window_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+    @model_validator(mode="after")
+    def _levels_ordered(self) -> AnalyticsConfig:
+        if self.engagement_high_calls <= self.engagement_medium_calls:
+            raise ValueError("engagement_high_calls must be greater than engagement_medium_calls")
+        return self
+
+
 class AgentType(_Model):
     description: str = ""
     provider: ProviderName
@@ -198,6 +239,7 @@ class AgentType(_Model):
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     response: ResponseConfig = Field(default_factory=ResponseConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
+    analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
 
 
 AGENT_TYPE_NAME = r"^[a-z][a-z0-9_]{0,62}$"

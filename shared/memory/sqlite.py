@@ -241,10 +241,35 @@ class SqliteMemoryStore(MemoryStore):
         with self._connection() as db:
             return int(db.execute("SELECT count(*) FROM memories").fetchone()[0])
 
-    def users(self, agent_type: str | None = None) -> list[str]:
-        sql = "SELECT DISTINCT user_id FROM memories" + (" WHERE agent_type = ?" if agent_type else "")
+    def users(self, agent_type: str | None = None, *, now: datetime | None = None) -> list[str]:
+        """Callers with a memory (of this agent type, live at ``now`` when given)."""
+        sql = "SELECT DISTINCT user_id FROM memories WHERE 1=1"
+        params: list[object] = []
+        if agent_type:
+            sql += " AND agent_type = ?"
+            params.append(agent_type)
+        if now is not None:
+            sql += " AND (expires_at IS NULL OR expires_at > ?)"
+            params.append(_ts(now))
         with self._connection() as db:
-            return [row[0] for row in db.execute(sql, [agent_type] if agent_type else [])]
+            return [row[0] for row in db.execute(sql, params)]
+
+    def scan(self, agent_type: str, *, now: datetime) -> Iterator[Memory]:
+        sql = f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND (expires_at IS NULL OR expires_at > ?)"
+        with self._connection() as db:
+            rows = db.execute(sql, [agent_type, _ts(now)]).fetchall()
+        return (_row_to_memory(row) for row in rows)
+
+    def page(self, user_id: str, agent_type: str, *, now: datetime, limit: int, offset: int = 0) -> list[Memory]:
+        if limit <= 0:
+            return []
+        sql = (
+            f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? "
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+        )
+        with self._connection() as db:
+            rows = db.execute(sql, [agent_type, user_id, _ts(now), limit, max(offset, 0)]).fetchall()
+        return [_row_to_memory(row) for row in rows]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -8,7 +8,7 @@ Backends raise ``NotFound`` for a missing memory and wrap any backend failure in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from shared.memory.models import Memory, ScoredMemory
@@ -55,6 +55,29 @@ class MemoryStore(ABC):
     @abstractmethod
     def delete_expired(self, now: datetime) -> int:
         """Delete every memory whose ``expires_at`` is at or before ``now``. Returns how many."""
+
+    # operator reads (admin, analytics) and upkeep; defaults are built on the methods above -----------------
+
+    def users(self, agent_type: str, *, now: datetime) -> list[str]:
+        """Every caller with a live memory of this agent type, in no particular order (analytics).
+
+        No default can be built from the per-caller methods: every backend implements it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot list callers")
+
+    def scan(self, agent_type: str, *, now: datetime) -> Iterator[Memory]:
+        """Every live memory of this agent type, in no particular order; one pass for analytics."""
+        for user_id in self.users(agent_type, now=now):
+            yield from self.get_all(user_id, agent_type, now=now)
+
+    def page(self, user_id: str, agent_type: str, *, now: datetime, limit: int, offset: int = 0) -> list[Memory]:
+        """One page of ``get_all`` (newest first): ``limit`` memories after skipping ``offset``."""
+        if limit <= 0:
+            return []
+        return self.get_all(user_id, agent_type, now=now, limit=offset + limit)[offset:]
+
+    def compact(self) -> None:  # noqa: B027 - optional hook
+        """Leave nothing deleted readable where the backend keeps deleted bytes around (files, logs)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -1,0 +1,282 @@
+"""The admin API (``X-Admin-Key``): list and erase a caller, read the effective config, read analytics.
+
+Only ``ADMIN_API_KEY`` opens it, checked in constant time; a platform's key never does (a deployment whose
+admin key equals any other secret it uses is refused at start-up). Configuration is read-only here: it
+changes through ``config/agent_types.json`` and a deploy, so the stack stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import unquote
+
+from shared.analytics import Analytics
+from shared.clock import Clock, utc_now
+from shared.errors import BadRequest, ConfigError, Unauthorized
+from shared.http import Request, Response
+from shared.identity import CallerIdentity, mask
+from shared.ingest.ports import Archive, Queue
+from shared.memory.models import Memory
+from shared.memory.store import MemoryStore
+from shared.profile import AgentProfile
+from shared.providers import provider_class
+from shared.secrets import Secret, SecretSource
+from shared.settings import Settings
+
+log = logging.getLogger("agentic_memory.admin")
+
+ADMIN_HEADER = "x-admin-key"
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+QUEUE_STATES = ("pending", "processing", "done", "dead")
+
+
+def secret_names(profile: AgentProfile, settings: Settings) -> list[str]:
+    """Every secret this deployment reads: its enabled endpoints', the admin key, and optional ones."""
+    names: set[str] = {profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)}
+    names.add("ADMIN_API_KEY")
+    if profile.config.identity.pseudonymize:
+        names.add("PSEUDONYMIZATION_KEY")
+    if settings.memory_backend == "mem0":
+        names.add("MEM0_API_KEY")
+    return sorted(names)
+
+
+class AdminGate:
+    """Compares SHA-256 digests with ``hmac.compare_digest``, so neither content nor length leaks by timing."""
+
+    def __init__(self, admin_key: Secret | None, *, other_secrets: Mapping[str, Secret] | None = None) -> None:
+        """Raises ``ConfigError`` if the admin key equals another secret (a platform's key must never open it)."""
+        self._digest = _digest(admin_key.reveal()) if admin_key else None
+        for name, secret in (other_secrets or {}).items():
+            if self._digest is not None and hmac.compare_digest(_digest(secret.reveal()), self._digest):
+                raise ConfigError(f"ADMIN_API_KEY must differ from {name}: no other key may open the admin API")
+
+    def require(self, request: Request) -> None:
+        given = request.header(ADMIN_HEADER)
+        if self._digest is None or not given or not hmac.compare_digest(_digest(given), self._digest):
+            raise Unauthorized("admin key required (X-Admin-Key)")
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8", "replace")).digest()
+
+
+@runtime_checkable
+class KeyedQueue(Protocol):
+    """A queue whose entries can be listed and removed by key (the local SQLite queue). Cloud queues cannot:
+    their messages for an erased caller find no archived event and are skipped by the worker."""
+
+    def keys(self, state: str) -> list[str]: ...
+
+    def remove(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Erasure:
+    memories: int
+    archived_events: int
+    queue_entries: int
+
+
+def erase_caller(
+    user_id: str, *, store: MemoryStore, archive: Archive, queue: Queue, identity: CallerIdentity
+) -> Erasure:
+    """Everything about one caller: archived events (by ``user_ref``), their queue entries, then memories.
+
+    Archive first: a worker that picks up a queued event afterwards finds nothing and writes nothing; memories
+    last, so one written by an event already in flight is still erased. Analytics keep nothing of their own.
+    """
+    ref = identity.user_ref(user_id)
+    keys = [entry.key for entry in archive.entries() if entry.user_ref == ref]
+    for key in keys:
+        archive.delete(key)
+    removed = 0
+    if keys and isinstance(queue, KeyedQueue):
+        queued = {key for state in QUEUE_STATES for key in queue.keys(state)}
+        for key in keys:
+            if key in queued:
+                queue.remove(key)
+                removed += 1
+    memories = store.erase_user(user_id)
+    log.info(
+        "erased %s: %d memories, %d archived events, %d queue entries", mask(user_id), memories, len(keys), removed
+    )
+    return Erasure(memories=memories, archived_events=len(keys), queue_entries=removed)
+
+
+def memory_json(memory: Memory) -> dict[str, Any]:
+    return {
+        "id": memory.id,
+        "type": memory.type,
+        "text": memory.text,
+        "created_at": memory.created_at.isoformat(),
+        "expires_at": memory.expires_at.isoformat() if memory.expires_at else None,
+        "conversation_id": memory.conversation_id,
+    }
+
+
+def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
+    """Raises ``BadRequest`` for anything but an integer in [low, high] (never echoing the value)."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"query parameter {name} must be an integer") from None
+    if not low <= value <= high:
+        raise BadRequest(f"query parameter {name} must be between {low} and {high}")
+    return value
+
+
+class AdminApi:
+    """The admin and analytics routes; the router only delegates here."""
+
+    def __init__(
+        self,
+        *,
+        gate: AdminGate,
+        profile: AgentProfile,
+        settings: Settings,
+        store: MemoryStore,
+        identity: CallerIdentity,
+        archive: Archive,
+        queue: Queue,
+        analytics: Analytics,
+        secret_status: Mapping[str, bool],
+        clock: Clock = utc_now,
+    ) -> None:
+        self._gate = gate
+        self._profile = profile
+        self._settings = settings
+        self._store = store
+        self._identity = identity
+        self._archive = archive
+        self._queue = queue
+        self._analytics = analytics
+        self._secret_status = dict(secret_status)
+        self._clock = clock
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        profile: AgentProfile,
+        settings: Settings,
+        secrets: SecretSource,
+        store: MemoryStore,
+        identity: CallerIdentity,
+        archive: Archive,
+        queue: Queue,
+        analytics: Analytics,
+        clock: Clock = utc_now,
+    ) -> AdminApi:
+        """Raises ``ConfigError`` if ``ADMIN_API_KEY`` equals another secret of this deployment."""
+        found = {name: secrets.get(name) for name in secret_names(profile, settings)}
+        others = {name: secret for name, secret in found.items() if secret and name != "ADMIN_API_KEY"}
+        gate = AdminGate(found.get("ADMIN_API_KEY"), other_secrets=others)
+        status = {name: secret is not None for name, secret in found.items()}
+        return cls(
+            gate=gate,
+            profile=profile,
+            settings=settings,
+            store=store,
+            identity=identity,
+            archive=archive,
+            queue=queue,
+            analytics=analytics,
+            secret_status=status,
+            clock=clock,
+        )
+
+    def _user_id(self, raw: str) -> str:
+        return self._identity.user_id(unquote(raw))
+
+    def list_memories(self, request: Request, raw_user: str) -> Response:
+        self._gate.require(request)
+        user_id = self._user_id(raw_user)
+        limit = int_param(request.query, "limit", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
+        offset = int_param(request.query, "offset", default=0, low=0, high=10_000_000)
+        page = self._store.page(user_id, self._profile.name, now=self._clock(), limit=limit + 1, offset=offset)
+        more = len(page) > limit
+        page = page[:limit]
+        return Response.json(
+            {
+                "caller": mask(user_id),
+                "agent_type": self._profile.name,
+                "limit": limit,
+                "offset": offset,
+                "count": len(page),
+                "next_offset": offset + limit if more else None,
+                "memories": [memory_json(m) for m in page],
+            }
+        )
+
+    def erase(self, request: Request, raw_user: str) -> Response:
+        self._gate.require(request)
+        user_id = self._user_id(raw_user)
+        erased = erase_caller(
+            user_id, store=self._store, archive=self._archive, queue=self._queue, identity=self._identity
+        )
+        return Response.json(
+            {
+                "caller": mask(user_id),
+                "erased": {
+                    "memories": erased.memories,
+                    "archived_events": erased.archived_events,
+                    "queue_entries": erased.queue_entries,
+                },
+            }
+        )
+
+    def user_analytics(self, request: Request, raw_user: str) -> Response:
+        self._gate.require(request)
+        return Response.json(self._analytics.user(self._user_id(raw_user)))
+
+    def agent_analytics(self, request: Request) -> Response:
+        self._gate.require(request)
+        days = int_param(request.query, "days", default=30, low=1, high=3650)
+        return Response.json(self._analytics.agent(days))
+
+    def config(self, request: Request) -> Response:
+        self._gate.require(request)
+        return Response.json(self.effective_config())
+
+    def effective_config(self) -> dict[str, Any]:
+        """The running agent type as resolved (provider defaults filled in); secrets by name and status only."""
+        profile = self._profile
+        defaults = provider_class(profile.config.provider).defaults().field_mappings
+        endpoints = {}
+        for endpoint in ("client_data", "retrieve", "post_call"):
+            paths = dict(defaults.get(endpoint, {}))
+            paths.update(getattr(profile.config.field_mappings, endpoint))
+            endpoints[endpoint] = {
+                "enabled": profile.enabled(endpoint),
+                "auth": profile.auth[endpoint].model_dump(mode="json", exclude_none=True),
+                "field_mappings": paths,
+            }
+        settings = {"memory_backend": self._settings.memory_backend}
+        if self._settings.memory_backend == "mem0":
+            settings["mem0_host"] = self._settings.mem0_host
+        return {
+            "agent_type": profile.name,
+            "provider": profile.config.provider,
+            "response_format": profile.response_format,
+            "settings": settings,
+            "endpoints": endpoints,
+            "ingest_events": list(profile.webhooks.ingest_events),
+            "max_body_bytes": profile.webhooks.max_body_bytes,
+            "memory": profile.config.memory.model_dump(mode="json"),
+            "archive_retention_days": profile.config.memory.archive_retention(),
+            "response": profile.config.response.model_dump(mode="json"),
+            "identity": profile.config.identity.model_dump(mode="json"),
+            "analytics": profile.config.analytics.model_dump(mode="json"),
+            "secrets": {name: "set" if present else "missing" for name, present in sorted(self._secret_status.items())},
+            "read_only": "change config/agent_types.json and deploy; the admin API never changes configuration",
+        }
