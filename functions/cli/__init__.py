@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from functions.cli import bundle_cmd, config_cmd, memories_cmd, serve_cmd
+from functions.cli import analytics_cmd, bundle_cmd, config_cmd, memories_cmd, serve_cmd, sweep_cmd
 
 app = typer.Typer(
     name="agentic-memory",
@@ -16,8 +16,10 @@ app = typer.Typer(
 app.command("serve")(serve_cmd.serve)
 app.command("replay")(memories_cmd.replay)
 app.command("bundle")(bundle_cmd.bundle)
+app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(memories_cmd.app, name="memories")
+app.add_typer(analytics_cmd.app, name="analytics")
 
 
 def main() -> None:

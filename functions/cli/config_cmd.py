@@ -1,4 +1,5 @@
-"""``agentic-memory config validate | schema``: check an agent-types file, write its JSON Schema."""
+"""``agentic-memory config validate | schema | migrate``: check an agent-types file, write its JSON Schema, and
+generate an agent type from the original system's environment."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from functions.cli.options import console, fail
+from functions.cli.options import console, errors, fail
 from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
+from shared.config.migrate import DEFAULT_NAME
 from shared.config.models import AgentTypesFile
 from shared.errors import ConfigError
 from shared.profile import resolve_profile
@@ -66,3 +68,44 @@ def schema(
         return
     out.write_text(schema_text())
     console.print(f"wrote {out}")
+
+
+@app.command()
+def migrate(
+    env_file: Annotated[
+        Path | None,
+        typer.Option("--env-file", help="KEY=VALUE lines of the original deployment (default: this environment)."),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Name of the generated agent type.")] = DEFAULT_NAME,
+    out: Annotated[
+        str, typer.Option("--out", help="Write here; an existing file gets the entry added. '-': standard output.")
+    ] = "-",
+    replace: Annotated[bool, typer.Option("--replace", help="Replace a same-named agent type in --out.")] = False,
+) -> None:
+    """Generate an agent type from the original system's environment (MEM0_SEARCH_LIMIT, ELEVENLABS_* keys, ...)."""
+    import os
+
+    from shared.config.migrate import migrate_environment, read_env_file  # only this command needs them
+
+    try:
+        environ = read_env_file(env_file) if env_file else dict(os.environ)
+        migration = migrate_environment(environ, name=name)
+        target = None if out == "-" else Path(out)
+        existing = load_agent_types(target) if target is not None and target.exists() else None
+        document = migration.document(existing, replace=replace)
+    except ConfigError as exc:
+        fail(str(exc))
+        raise  # unreachable
+    text = json.dumps(document, indent=2) + "\n"
+    if target is None:
+        typer.echo(text, nl=False)
+    else:
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(target)
+        errors.print(f"wrote agent type {name!r} to {target}")
+    errors.print(f"secrets to set on the stack (names only): {', '.join(migration.secrets)}")
+    for setting, value in migration.settings.items():
+        errors.print(f"stack setting: {setting}={value}")
+    for note in migration.notes:
+        errors.print(f"note: {note}", highlight=False)
