@@ -85,7 +85,7 @@ def migrate(
     """Generate an agent type from the original system's environment (MEM0_SEARCH_LIMIT, ELEVENLABS_* keys, ...)."""
     import os
 
-    from shared.config.migrate import migrate_environment, read_env_file  # only this command needs them
+    from shared.config.migrate import migrate_environment, read_env_file
 
     try:
         environ = read_env_file(env_file) if env_file else dict(os.environ)
