@@ -82,9 +82,7 @@ def build_dataset(seed: int = 20300301, callers: int = 9) -> Dataset:
     for n, caller in enumerate(numbers):
         for k in range(rng.randint(1, 7)):
             days_ago = rng.uniform(0.01, 75)
-            memories = tuple(
-                (rng.choice(TYPES), text, topics) for text, topics in rng.sample(TEXTS, rng.randint(1, 4))
-            )
+            memories = tuple((rng.choice(TYPES), text, topics) for text, topics in rng.sample(TEXTS, rng.randint(1, 4)))
             calls.append(SeedCall(caller, f"conv-{n}-{k}", NOW - timedelta(days=days_ago), memories))
     loose = [
         Memory("loose-1", numbers[0], AGENT, "factual", "Prefers email about the invoice", NOW - timedelta(days=2)),

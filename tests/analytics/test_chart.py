@@ -32,7 +32,7 @@ def decode_png(data: bytes) -> tuple[int, int, list[bytes]]:
 
 
 def bar_heights(data: bytes, count: int, slot: int) -> list[int]:
-    _, height, rows = decode_png(data)
+    _, _, rows = decode_png(data)
     heights = []
     for index in range(count):
         x = LEFT + index * slot
