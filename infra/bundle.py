@@ -7,8 +7,9 @@ build can change a byte) and named by its SHA-256, which Pulumi uses as ``source
 Cloud Storage object name (gen2 redeploys only when that name changes).
 
 Dependencies travel per cloud: Cloud Functions' build installs ``requirements.txt``; Lambda gets a layer of
-manylinux wheels (``python/`` at its root) built with ``pip --platform``. boto3 is in the Lambda runtime and
-stays out of the layer.
+manylinux wheels (``python/`` at its root) built with ``pip --platform``, plus their bytecode compiled by the
+runtime's Python when one is installed (Lambda's /opt is read-only, so uncompiled packages are compiled again on
+every cold start). boto3 is in the Lambda runtime and stays out of the layer.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -24,6 +26,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("shared", "functions", "config")
@@ -33,6 +36,8 @@ EXCLUDED_PREFIXES = ("functions/cli/", "functions/local")
 EXCLUDED_PARTS = frozenset({"__pycache__", ".DS_Store", "Thumbs.db"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", "~", ".orig", ".rej")
 LAYER_EXCLUDED_PREFIXES = ("python/bin/",)
+LAYER_MOUNT = "/opt"  # where Lambda extracts layers
+LAYER_FORMAT = "2"  # part of the layer's cache name: bump when the way it is built changes
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = stat.S_IFREG | 0o644
@@ -72,11 +77,11 @@ def _excluded(name: str) -> bool:
     )
 
 
-def _walk(root: Path, top: str) -> Iterator[tuple[str, Path]]:
+def _walk(root: Path, top: str, *, keep: frozenset[str] = frozenset()) -> Iterator[tuple[str, Path]]:
     """Every regular file under ``root/top`` as (archive name, path); symlinked directories are not followed."""
     base = root / top
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = [d for d in dirnames if d not in EXCLUDED_PARTS and not d.startswith(".")]
+        dirnames[:] = [d for d in dirnames if d in keep or (d not in EXCLUDED_PARTS and not d.startswith("."))]
         for filename in filenames:
             path = Path(dirpath) / filename
             if path.is_file():
@@ -149,21 +154,80 @@ def pip_layer_command(
     ]
 
 
-def _layer_files(staging: Path) -> list[tuple[str, bytes]]:
+def _layer_files(staging: Path, *, with_bytecode: bool) -> list[tuple[str, bytes]]:
     entries = []
-    for name, path in _walk(staging, "python"):
-        if not _excluded(name) and not name.startswith(LAYER_EXCLUDED_PREFIXES):
+    keep = frozenset({"__pycache__"}) if with_bytecode else frozenset()
+    for name, path in _walk(staging, "python", keep=keep):
+        if name.startswith(LAYER_EXCLUDED_PREFIXES):
+            continue
+        bytecode = with_bytecode and name.endswith(".pyc") and PurePosixPath(name).parent.name == "__pycache__"
+        if bytecode or not _excluded(name):
             entries.append((name, path.read_bytes()))
     return sorted(entries)
 
 
-def build_layer(out_dir: Path, *, python_version: str = LAMBDA_PYTHON, platform: str = LAMBDA_PLATFORM) -> Path:
+def target_interpreter(python_version: str) -> str | None:
+    """A working interpreter of the Lambda runtime's version here (this one, pyenv's, or on PATH), if any."""
+    candidates = [sys.executable]
+    try:
+        prefix = subprocess.run(["pyenv", "prefix", python_version], capture_output=True, text=True, check=True)
+        candidates.append(str(Path(prefix.stdout.strip()) / "bin" / f"python{python_version}"))
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    candidates.append(shutil.which(f"python{python_version}") or "")
+    probe = "import sys; print('%d.%d' % sys.version_info[:2])"
+    for candidate in filter(None, candidates):
+        try:
+            done = subprocess.run([candidate, "-I", "-c", probe], capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0 and done.stdout.strip() == python_version:
+            return candidate
+    return None
+
+
+def compile_environ() -> dict[str, str]:
+    """No inherited PYTHON* variables; one fixed hash seed, so set and frozenset constants keep their order."""
+    return {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"}
+
+
+def compile_command(interpreter: str, staging: Path) -> list[str]:
+    """Unchecked-hash bytecode (no source mtime inside) whose file names read ``/opt/python/...`` as on Lambda."""
+    return [
+        interpreter,
+        "-s",
+        "-m",
+        "compileall",
+        "-q",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",
+        str(staging),
+        "-p",
+        LAYER_MOUNT,
+        str(staging / "python"),
+    ]
+
+
+def build_layer(
+    out_dir: Path,
+    *,
+    python_version: str = LAMBDA_PYTHON,
+    platform: str = LAMBDA_PLATFORM,
+    compile_with: str | Literal["auto"] | None = "auto",
+) -> Path:
     """The Lambda layer zip, named by a hash of its inputs and reused when it already exists (pip is slow).
+
+    With an interpreter of the runtime's version at hand, the layer also carries its bytecode: Lambda's /opt is
+    read-only, so without it every cold start compiles pydantic and httpx again (about twice the cold start).
 
     Raises ``subprocess.CalledProcessError`` when pip cannot resolve binary wheels for the platform.
     """
-    spec = f"{python_version}\n{platform}\n{layer_requirements_text()}"
-    layer_zip = out_dir / f"layer-py{python_version}-{platform}-{hashlib.sha256(spec.encode()).hexdigest()[:16]}.zip"
+    interpreter = target_interpreter(python_version) if compile_with == "auto" else compile_with
+    bytecode = "pyc" if interpreter else "source"
+    spec = f"{LAYER_FORMAT}\n{python_version}\n{platform}\n{bytecode}\n{layer_requirements_text()}"
+    digest = hashlib.sha256(spec.encode()).hexdigest()[:16]
+    layer_zip = out_dir / f"layer-py{python_version}-{platform}-{bytecode}-{digest}.zip"
     if layer_zip.is_file():
         return layer_zip
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +237,10 @@ def build_layer(out_dir: Path, *, python_version: str = LAMBDA_PYTHON, platform:
         requirements.write_text(layer_requirements_text())
         command = pip_layer_command(staging / "python", requirements, python_version=python_version, platform=platform)
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        data = deterministic_zip(_layer_files(staging))
+        if interpreter:
+            compiled = compile_command(interpreter, staging)
+            subprocess.run(compiled, check=True, stdout=subprocess.DEVNULL, env=compile_environ())
+        data = deterministic_zip(_layer_files(staging, with_bytecode=bool(interpreter)))
     partial = layer_zip.with_suffix(".partial")
     partial.write_bytes(data)
     partial.replace(layer_zip)

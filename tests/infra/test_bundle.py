@@ -123,3 +123,20 @@ def test_pip_argv_targets_the_lambda_runtime(tmp_path: Path, platform: str, pyth
     for flag in (f"--platform {platform}", "--implementation cp", f"--python-version {python}", "--only-binary=:all:"):
         assert flag in joined
     assert f"--target {tmp_path / 'python'}" in joined
+
+
+def test_layer_keeps_only_its_bytecode_and_drops_scripts(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    for name in ("python/pkg/__init__.py", "python/pkg/__pycache__/__init__.cpython-312.pyc", "python/bin/tool"):
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        (staging / name).write_bytes(b"x")
+    with_bytecode = [name for name, _ in bundle._layer_files(staging, with_bytecode=True)]
+    assert with_bytecode == ["python/pkg/__init__.py", "python/pkg/__pycache__/__init__.cpython-312.pyc"]
+    assert [name for name, _ in bundle._layer_files(staging, with_bytecode=False)] == ["python/pkg/__init__.py"]
+
+
+def test_bytecode_is_reproducible_and_names_the_lambda_paths(tmp_path: Path) -> None:
+    argv = bundle.compile_command("python3.12", tmp_path)
+    assert argv[argv.index("--invalidation-mode") + 1] == "unchecked-hash"  # no source mtime inside
+    assert argv[-3:] == ["-p", "/opt", str(tmp_path / "python")]
+    assert bundle.compile_environ()["PYTHONHASHSEED"] == "0"
