@@ -152,7 +152,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             "QUEUE_URL": queue.url,
             "SECRET_ARN": secret.arn,
         }
-        functions = {
+        functions: dict[str, aws.lambda_.Function] = {
             fn.role: self._function(fn, environment, secret=secret, bucket=bucket, queue=queue, layer=layer)
             for fn in spec.FUNCTIONS
         }

@@ -218,7 +218,7 @@ class GcpMemoryService(pulumi.ComponentResource):
         self._logs()
         self._alerts(dlq_hold)
 
-        self.base_url = http.service_config.apply(lambda config: (config.uri or "").rstrip("/"))
+        self.base_url = http.service_config.apply(lambda config: ((config.uri if config else None) or "").rstrip("/"))
         self.archive_bucket = archive.name
         self.source_object = source.name
         self.topic = topic.id
@@ -358,7 +358,7 @@ class GcpMemoryService(pulumi.ComponentResource):
         """Pub/Sub pushes to the worker (functions-framework turns the push into a CloudEvent); after
         ``MAX_DELIVERIES`` failures the message moves to the dead-letter topic."""
         name, args = self._name, self._args
-        uri = worker.service_config.apply(lambda config: config.uri or "")
+        uri = worker.service_config.apply(lambda config: (config.uri if config else None) or "")
         subscription = gcp.pubsub.Subscription(
             f"{name}-push",
             project=args.project,

@@ -110,7 +110,7 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
         "archiveBucket": service.archive_bucket,
     }
     for output_name, path in DASHBOARD_URLS.items():
-        outputs[output_name] = base.apply(lambda url, path=path: f"{url}{path}")
+        outputs[output_name] = pulumi.Output.concat(base, path)
     return outputs
 
 

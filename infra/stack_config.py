@@ -76,7 +76,7 @@ def required_secrets(agent_type: AgentType, memory_backend: str) -> tuple[str, .
     from shared.profile import resolve_profile
 
     profile = resolve_profile("agent type", agent_type)
-    names = {profile.auth[endpoint].secret for endpoint in ENDPOINTS if profile.enabled(endpoint)}
+    names: set[str] = {profile.auth[endpoint].secret for endpoint in ENDPOINTS if profile.enabled(endpoint)}
     names.add("ADMIN_API_KEY")
     if memory_backend == "mem0":
         names.add("MEM0_API_KEY")
@@ -223,6 +223,7 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
 
 __all__ = [
     "LOG_RETENTION_DAYS",
+    "PLAIN_KEYS",
     "SECRET_CONFIG_KEYS",
     "StackConfig",
     "build_stack_config",
