@@ -170,7 +170,7 @@ def test_a_failing_tenant_does_not_stop_the_others(plan: Plan) -> None:
     assert sorted(path.name for path in report.log_dir.iterdir()) == ["globex-sales.log"]
     assert not any(value in log for value in ALL_SECRET_VALUES)
     # the tenant after the failure still ran completely
-    assert ["up"] == [call.args[0] for call in command.calls_for("initech-desk") if call.args[0] == "up"]
+    assert [call.args[0] for call in command.calls_for("initech-desk") if call.args[0] == "up"] == ["up"]
 
 
 def test_concurrent_update_error_is_retried_with_backoff(plan: Plan) -> None:
