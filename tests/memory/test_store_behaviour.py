@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import pytest
 
@@ -14,6 +16,7 @@ NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 CALLER = "+15555550123"
 OTHER = "+15555550199"
 AGENT = "support"
+T = TypeVar("T")
 
 
 def memory(mid: str, text: str, *, user: str = CALLER, agent: str = AGENT, kind: str = "factual", age_days: float = 1,
@@ -117,3 +120,48 @@ def test_erase_user_removes_every_agent_type_and_only_that_caller(store: MemoryS
     assert store.get_all(CALLER, "sales", now=NOW) == []
     assert store.search(CALLER, AGENT, "memory", now=NOW, limit=5) == []
     assert [m.id for m in store.get_all(OTHER, AGENT, now=NOW)] == ["c"]
+
+
+# operator reads: users / scan / page (admin and analytics) ------------------------------------------------------
+
+
+def _or_xfail(call: Callable[[], T]) -> T:
+    """A backend that has not implemented an operator read yet shows as xfail, not as a pass."""
+    try:
+        return call()
+    except NotImplementedError as exc:
+        pytest.xfail(str(exc))
+
+
+def test_users_lists_callers_with_live_memories_of_one_agent_type(store: MemoryStore) -> None:
+    store.add([
+        memory("a", "Support memory"),
+        memory("b", "Other caller", user=OTHER),
+        memory("c", "Sales only caller", user="+15555550777", agent="sales"),
+        memory("d", "Expired caller", user="+15555550888", expires_in_days=-1),
+    ])
+    assert sorted(_or_xfail(lambda: store.users(AGENT, now=NOW))) == sorted([CALLER, OTHER])
+    assert store.users("sales", now=NOW) == ["+15555550777"]
+    assert store.users("nobody", now=NOW) == []
+
+
+def test_scan_yields_every_live_memory_of_one_agent_type_once(store: MemoryStore) -> None:
+    store.add([
+        memory("a1", "First", age_days=2),
+        memory("a2", "Second", kind="semantic"),
+        memory("b1", "Other caller", user=OTHER),
+        memory("x1", "Sales", agent="sales"),
+        memory("e1", "Expired", expires_in_days=-1),
+    ])
+    scanned = _or_xfail(lambda: list(store.scan(AGENT, now=NOW)))
+    assert sorted(m.id for m in scanned) == ["a1", "a2", "b1"]
+    by_id = {m.id: m for m in scanned}
+    assert by_id["a2"].type == "semantic" and by_id["b1"].user_id == OTHER and by_id["a1"].conversation_id == "conv-a1"
+
+
+def test_page_walks_get_all_in_order(store: MemoryStore) -> None:
+    store.add([memory(f"m{i}", f"Note {i}", age_days=i + 1) for i in range(7)] + [memory("o", "Other", user=OTHER)])
+    store.add([memory("gone", "Expired", age_days=0.5, expires_in_days=-1)])
+    pages = [store.page(CALLER, AGENT, now=NOW, limit=3, offset=offset) for offset in (0, 3, 6, 9)]
+    assert [[m.id for m in p] for p in pages] == [["m0", "m1", "m2"], ["m3", "m4", "m5"], ["m6"], []]
+    assert store.page(CALLER, AGENT, now=NOW, limit=0) == []
