@@ -226,6 +226,9 @@ def test_functions_framework_serves_the_same_requests_from_the_unzipped_bundle(
         },
     )
     assert delivered.status_code == 200, delivered.text
+    # A push subscription straight to the function (no Eventarc) posts the raw Pub/Sub envelope; a redelivery.
+    pushed = httpx.post(worker, json={"message": message, "subscription": "projects/p/subscriptions/push"})
+    assert pushed.status_code == 200, pushed.text
 
     pre = httpx.post(
         f"{http}/client-data",
