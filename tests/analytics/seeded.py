@@ -118,9 +118,14 @@ class Clock:
 
 
 def clocked_runtime(
-    data_dir: Path, *, agent_type: str = AGENT, clock: Callable[[], datetime], secrets: dict[str, str] | None = None
+    data_dir: Path,
+    *,
+    agent_type: str = AGENT,
+    clock: Callable[[], datetime],
+    secrets: dict[str, str] | None = None,
+    config_path: Path | None = None,
 ) -> LocalRuntime:
-    settings = Settings.from_environ({}, agent_type=agent_type, data_dir=data_dir)
+    settings = Settings.from_environ({}, agent_type=agent_type, data_dir=data_dir, config_path=config_path)
     queue = SqliteQueue(data_dir / "queue.db")
     runtime = build_runtime(
         settings,
