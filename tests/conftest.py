@@ -19,8 +19,7 @@ from shared.runtime import Runtime, build_runtime
 from shared.secrets import EnvSecrets, Secret
 from shared.settings import Settings
 
-REFERENCE_PAYLOADS = Path(__file__).resolve().parents[2] / "shared" / "reference" / "payloads"
-LOCAL_PAYLOADS = Path(__file__).resolve().parent / "payloads"
+PAYLOADS = Path(__file__).resolve().parent / "payloads"  # the handbook's examples (invented values) and our own
 
 CALLER = "+15555550123"
 OTHER_CALLER = "+15555550199"
@@ -36,12 +35,8 @@ TEST_SECRETS = {
 
 
 def load_payload(name: str) -> Any:
-    """A platform payload: the handbook's reference examples first, then this repository's own."""
-    for folder in (LOCAL_PAYLOADS, REFERENCE_PAYLOADS):
-        path = folder / f"{name}.json"
-        if path.exists():
-            return json.loads(path.read_text())
-    raise FileNotFoundError(name)
+    """A platform payload from ``tests/payloads`` (copies of the handbook's reference examples, plus our own)."""
+    return json.loads((PAYLOADS / f"{name}.json").read_text())
 
 
 @pytest.fixture
