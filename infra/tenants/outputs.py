@@ -163,8 +163,12 @@ def settings_table(settings: Sequence[TenantSettings]) -> Any:
     from rich.table import Table
 
     table = Table(title="Paste into each platform", show_lines=True)
-    for column in ("Tenant", "Platform field", "URL", "Authentication"):
-        table.add_column(column, overflow="fold")
+    urls = [paste.url or "" for item in settings for paste in item.paste]
+    urls += [str(item.admin.get("analytics_url") or "") for item in settings]
+    table.add_column("Tenant", overflow="fold")
+    table.add_column("Platform field", overflow="fold")
+    table.add_column("URL", overflow="fold", min_width=max(map(len, urls), default=0))  # kept whole for copying
+    table.add_column("Authentication", overflow="fold")
     for item in settings:
         label = f"{item.tenant_id}\n{item.provider} / {item.cloud}"
         if not item.paste:

@@ -92,7 +92,7 @@ def test_each_tenant_program_declares_that_tenants_resources(
 
 
 def _written_config(plan: Plan, tenant_id: str) -> tuple[dict[str, str], list[str]]:
-    """What ``Pulumi.<tenant>.yaml`` holds after an ``up`` by the orchestrator, secrets decrypted (as the engine does)."""
+    """``Pulumi.<tenant>.yaml`` after an orchestrator ``up``, secrets decrypted (as the engine does)."""
     command = FakePulumiCommand(op_seconds=0)
     Orchestrator(command, plan.work_dir, log_dir=plan.work_dir / "logs").run(
         Operation.UP, [plan.stack(tenant_id)], plan.secrets
