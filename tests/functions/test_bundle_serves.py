@@ -58,7 +58,8 @@ def python312() -> Path:
 @pytest.fixture(scope="session")
 def unzipped(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Unzipped:
     """Build once per session; the layer is cached across sessions (named by its inputs' hash) in pytest's cache."""
-    layer_cache = Path(request.config.cache.mkdir("agentic-memory-layer"))
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    layer_cache = Path(cache.mkdir("agentic-memory-layer")) if cache else tmp_path_factory.mktemp("layer-cache")
     out = tmp_path_factory.mktemp("dist")
     built = build_bundle(out, repo_root=REPO)
     from infra.bundle import build_layer
