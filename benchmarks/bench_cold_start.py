@@ -138,7 +138,7 @@ def main() -> None:
             as_lambda = [py312, "-I", "-S", "-B", "-c", OURS.format(paths=paths)]
             rows.append(("bundle, Python 3.12 -I -S (as Lambda)", median_ms(as_lambda, env, args.runs)))
         # The layer holds cp312 wheels; the default interpreter takes the same pinned versions from its own env.
-        default = [sys.executable, "-I", "-c", OURS.format(paths=[str(task)])]
+        default = [sys.executable, "-I", "-B", "-c", OURS.format(paths=[str(task)])]
         rows.append(
             (f"bundle, Python {sys.version_info.major}.{sys.version_info.minor}", median_ms(default, env, args.runs))
         )
