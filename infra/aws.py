@@ -21,12 +21,14 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import spec
+from infra.bundle import LAMBDA_PLATFORM, LAMBDA_PYTHON
 from infra.naming import StackNames
 from infra.spec import FunctionRole, FunctionSpec
 
 TYPE_TOKEN = "agentic-memory:aws:MemoryService"
-RUNTIME = "python3.12"
-ARCHITECTURE = "x86_64"  # matches the layer's manylinux2014_x86_64 wheels (infra.bundle)
+# The layer's wheels are built for this Python and platform (infra.bundle): the functions must match them.
+RUNTIME = f"python{LAMBDA_PYTHON}"
+ARCHITECTURE = "arm64" if LAMBDA_PLATFORM.endswith("aarch64") else "x86_64"
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
