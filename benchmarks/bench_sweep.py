@@ -34,10 +34,11 @@ from shared.retention import RetentionSweeper  # noqa: E402
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 AGENT = "elevenlabs_customer_support"
 TARGET_SECONDS = 10.0
-WORDS = (
-    "invoice payment appointment afternoon dog surgery billing password account order delivery refund "
-    "premium upgrade cancel schedule morning callback email address prefers spanish manager complaint"
-).split()
+WORDS = [
+    *("invoice", "payment", "appointment", "afternoon", "dog", "surgery", "billing", "password", "account"),
+    *("order", "delivery", "refund", "premium", "upgrade", "cancel", "schedule", "morning", "callback", "email"),
+    *("address", "prefers", "spanish", "manager", "complaint"),
+]
 
 
 def memories(count: int, callers: int, expired_share: float, rng: random.Random) -> list[Memory]:
@@ -47,10 +48,8 @@ def memories(count: int, callers: int, expired_share: float, rng: random.Random)
         expired = rng.random() < expired_share
         expires = NOW - timedelta(seconds=rng.uniform(1, 86_400 * 30)) if expired else NOW + timedelta(days=30)
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 18)))
-        rows.append(
-            Memory(f"m{i}", f"+1555{i % callers:07d}", AGENT, rng.choice(["factual", "semantic"]), text, created, expires,
-                   conversation_id=f"conv-{i // 3}")
-        )  # fmt: skip
+        kind = rng.choice(["factual", "semantic"])
+        rows.append(Memory(f"m{i}", f"+1555{i % callers:07d}", AGENT, kind, text, created, expires, f"conv-{i // 3}"))
     return rows
 
 
