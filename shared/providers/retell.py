@@ -127,6 +127,9 @@ def _outcome(analysis: dict[str, Any]) -> str | None:
 def _fit(answer: dict[str, Any]) -> dict[str, Any]:
     """Retell cuts a function's result at 15 000 characters; drop whole memories (the weakest last) instead."""
     memories = list(answer["memories"])
+    # a cheap upper bound first (escaping at most sextuples a character): most answers are far below the cap
+    if sum(6 * len(m["text"]) + 200 for m in memories) + 6 * len(answer["result"]) + 100 <= MAX_RESULT_CHARS:
+        return answer
     candidate = answer
     while memories and len(json.dumps(candidate, separators=(",", ":"), ensure_ascii=False)) > MAX_RESULT_CHARS:
         memories.pop()
