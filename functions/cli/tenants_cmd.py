@@ -191,7 +191,7 @@ def preview(
     keep_logs: KeepLogsOption = False,
     agent_types: AgentTypesOption = None,
 ) -> None:
-    """Show what ``up`` would change for each tenant (creates missing stacks and writes their config)."""
+    """Show what up would change for each tenant (creates missing stacks and writes their config)."""
     from infra.tenants.orchestrator import Operation
 
     report, _, _ = _run(ctx, Operation.PREVIEW, file, only, parallel, work_dir, log_dir, keep_logs, agent_types)
@@ -278,7 +278,7 @@ def validate(
         bool, typer.Option("--secrets/--no-secrets", help="Also resolve every secret reference (values stay hidden).")
     ] = True,
 ) -> None:
-    """Check the tenants file as ``up`` would, without Pulumi: fields, ids, agent types, required secrets."""
+    """Check the tenants file as up would, without Pulumi: fields, ids, agent types, required secrets."""
     from infra.tenants.secrets import SecretResolver
     from shared.errors import ConfigError
 

@@ -89,17 +89,19 @@ class StdinPulumiCommand(PulumiCommand):
             start_new_session=True,
         ) as process:
             self._track(process, True)
-            assert process.stdout is not None and process.stderr is not None
-            pumps = [
-                threading.Thread(target=_pump, args=(process.stdout, on_output, stdout), daemon=True),
-                threading.Thread(target=_pump, args=(process.stderr, on_error, stderr), daemon=True),
-            ]
-            for pump in pumps:
-                pump.start()
-            code = process.wait()
-            for pump in pumps:
-                pump.join()
-            self._track(process, False)
+            try:
+                assert process.stdout is not None and process.stderr is not None
+                pumps = [
+                    threading.Thread(target=_pump, args=(process.stdout, on_output, stdout), daemon=True),
+                    threading.Thread(target=_pump, args=(process.stderr, on_error, stderr), daemon=True),
+                ]
+                for pump in pumps:
+                    pump.start()
+                code = process.wait()
+                for pump in pumps:
+                    pump.join()
+            finally:
+                self._track(process, False)
         result = CommandResult(stdout="\n".join(stdout), stderr="\n".join(stderr), code=code)
         if code != 0:
             raise create_command_error(result)

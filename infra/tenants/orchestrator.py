@@ -259,10 +259,15 @@ class Orchestrator:
                 try:
                     done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 except KeyboardInterrupt:
+                    notice = getattr(self.listener, "notice", None)
                     if interrupted:
                         interrupt = getattr(self.command, "interrupt_running", None)
                         if interrupt is not None:
                             interrupt()
+                        if notice is not None:
+                            notice("Ctrl-C again: asking the running updates to cancel (Pulumi stops them cleanly)")
+                    elif notice is not None:
+                        notice("Ctrl-C: no new tenant starts; waiting for the running ones (Ctrl-C again cancels them)")
                     interrupted = True
                     self._stop.set()
                     continue

@@ -93,6 +93,9 @@ class LiveProgress:
         if self._live is None and status in FINAL:
             self.console.print(f"{tenant_id}: {status.value}" + (f" ({detail})" if detail else ""), highlight=False)
 
+    def notice(self, message: str) -> None:
+        self.console.print(f"[yellow]{message}[/yellow]", highlight=False)
+
     def snapshot(self) -> dict[str, tuple[Status, str]]:
         with self._lock:
             return {tenant_id: (row.status, row.detail) for tenant_id, row in self._rows.items()}
