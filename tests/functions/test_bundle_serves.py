@@ -240,3 +240,5 @@ def test_functions_framework_serves_the_same_requests_from_the_unzipped_bundle(
     variables = pre.json()["dynamic_variables"]
     assert (variables["returning_caller"], variables["caller_name"]) == ("yes", "Dana")
     assert httpx.get(f"{http}/healthz").status_code == 200
+    swept = httpx.post(framework("sweeper"))  # what Cloud Scheduler calls
+    assert swept.status_code == 200 and swept.json()["memories"] == 0
