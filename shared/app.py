@@ -65,6 +65,7 @@ _ROUTE_OPERATION = {
     "retrieve": Operation.TOOL,
     "post_call": Operation.POST_CALL,
 }
+_OPERATION_ENDPOINT = {operation: endpoint for endpoint, operation in _ROUTE_OPERATION.items()}
 
 
 def _loggable(path: str) -> str:
@@ -145,6 +146,8 @@ class App:
         payload = parse_json(request.body)
         provider = self.profile.provider
         operation = provider.operation(_ROUTE_OPERATION[endpoint], payload)
+        if operation in _OPERATION_ENDPOINT and not self.profile.enabled(_OPERATION_ENDPOINT[operation]):
+            raise RouteNotFound("this operation is not enabled for this agent type")
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
             context = self.service.pre_call(provider.parse_pre_call(payload, fields["client_data"]))

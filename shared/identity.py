@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from shared.secrets import Secret, SecretSource
 
 _PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
+# what carriers and platforms put in place of a withheld number: never one shared memory for all of them
+_WITHHELD = frozenset({"anonymous", "restricted", "unavailable", "unknown", "private", "withheld", "blocked", "null",
+                       "none", "undefined", "client", "0"})
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
 
 
@@ -42,7 +45,9 @@ def normalize_caller(raw: str, *, default_region: str = "US") -> str:
         if not phonenumbers.is_possible_number(parsed):
             raise Unprocessable("caller id is not a valid phone number")
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if _OPAQUE_ID.match(value) and value not in {"*"}:
+    if value.lower() in _WITHHELD:
+        raise Unprocessable("caller id is withheld")
+    if _OPAQUE_ID.match(value):
         return value
     raise Unprocessable("caller id is not a phone number or a valid user id")
 

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from shared.auth.base import current_time, header_value, parse_elements
+from shared.auth.base import current_time, header_value
 from shared.errors import ConfigError, Unauthorized
 
 if TYPE_CHECKING:
@@ -43,17 +43,18 @@ class ElevenLabsSignature:
 
     def verify(self, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> None:
         try:
-            elements = parse_elements(header_value(headers, self._header))
-            stamps = [value for name, value in elements if name == "t"]
-            signatures = [value for name, value in elements if name == "v0"]
-            if len(stamps) != 1 or not signatures:
+            # as the SDK parses it: no spaces, decimal t, lowercase hex; several v0 accepted (key rotation)
+            elements = [element.partition("=") for element in header_value(headers, self._header).split(",")]
+            stamps = [value for name, _, value in elements if name == "t"]
+            signatures = [value for name, _, value in elements if name == "v0"]
+            if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
                 raise Unauthorized("malformed signature header")
             timestamp = int(stamps[0])
             age = current_time(now) - timestamp
             if age > self._max_age or -age > self._max_future:
                 raise Unauthorized("signature timestamp outside the allowed window")
             expected = hmac.new(self._key, stamps[0].encode() + b"." + body, hashlib.sha256).hexdigest()
-            if not any(hmac.compare_digest(expected.encode(), sig.lower().encode()) for sig in signatures):
+            if not any(hmac.compare_digest(expected.encode(), sig.encode()) for sig in signatures):
                 raise Unauthorized("invalid signature")
         except Unauthorized:
             raise
