@@ -7,6 +7,7 @@ from pathlib import Path
 
 from shared.config.loader import load_agent_type
 from shared.config.models import ENDPOINTS, AgentType, EndpointAuth, WebhooksConfig
+from shared.errors import ConfigError
 from shared.fields import FieldMapper
 from shared.providers import provider_class
 from shared.providers.base import Provider
@@ -28,6 +29,9 @@ class AgentProfile:
 
 def resolve_profile(name: str, config: AgentType) -> AgentProfile:
     cls = provider_class(config.provider)
+    problems = cls.check_config(config)
+    if problems:
+        raise ConfigError(f"agent type {name!r}: " + "; ".join(problems))
     defaults = cls.defaults()
     configured_auth = config.auth
     auth: dict[str, EndpointAuth] = {

@@ -131,6 +131,11 @@ class Provider(ABC):
     @abstractmethod
     def defaults(cls) -> ProviderDefaults: ...
 
+    @classmethod
+    def check_config(cls, agent: AgentType) -> list[str]:
+        """Problems with an agent type that only this platform knows about (field name: message)."""
+        return []
+
     def operation(self, route: Operation, payload: Any) -> Operation:
         """Which operation a payload asks for; by default the route decides."""
         return route

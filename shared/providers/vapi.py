@@ -161,6 +161,11 @@ class VapiProvider(Provider):
     name = "vapi"
 
     @classmethod
+    def check_config(cls, agent: AgentType) -> list[str]:
+        # an assistant-request answer without an assistant is rejected by Vapi and the call is dropped
+        return [] if agent.response.assistant_id else ["response.assistant_id: Vapi needs the saved assistant to answer with"]
+
+    @classmethod
     def defaults(cls) -> ProviderDefaults:
         credential = EndpointAuth(scheme="bearer_or_header", header="X-Vapi-Secret", secret="VAPI_SECRET")
         return ProviderDefaults(

@@ -88,3 +88,10 @@ def test_every_shipped_agent_type_resolves() -> None:
 
 def test_committed_schema_matches_the_models() -> None:
     assert SCHEMA_PATH.read_text() == schema_text(), "run `agentic-memory config schema` and commit the result"
+
+
+def test_vapi_agent_type_needs_its_assistant(tmp_path: Path) -> None:
+    data = {"agent_types": {"v": {"provider": "vapi"}}}
+    agent = load_agent_types(write(tmp_path, data)).agent_types["v"]
+    with pytest.raises(ConfigError, match=r"agent type 'v': response.assistant_id"):
+        resolve_profile("v", agent)
