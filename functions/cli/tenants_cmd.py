@@ -8,6 +8,7 @@ checked before any stack is touched; a missing Pulumi CLI is one clear message.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -124,6 +125,10 @@ def _run(
             secrets = SecretResolver(base_dir=file.resolve().parent).resolve_all([stack.tenant for stack in stacks])
         except ConfigError as exc:
             _die(exc)
+    if tenants_file.secrets_provider == "passphrase" and not (
+        os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+    ):
+        fail("secrets_provider is passphrase: set PULUMI_CONFIG_PASSPHRASE_FILE (or PULUMI_CONFIG_PASSPHRASE) first")
     command = _command(ctx)
     if deploys and not (isinstance(ctx.obj, dict) and ctx.obj.get("skip_prebuild")):
         _prebuild(stacks, work_dir)

@@ -124,3 +124,11 @@ def test_every_command_has_the_shared_options(command_name: str) -> None:
     assert result.exit_code == 0
     for option in ("--file", "--only", "--parallel"):
         assert option in result.output
+
+
+def test_passphrase_provider_needs_a_passphrase_before_anything_runs(plan: Plan) -> None:
+    plan.path.write_text("secrets_provider: passphrase\n" + plan.path.read_text())
+    command = FakePulumiCommand(op_seconds=0)
+    result = invoke(plan, command, "up", env={"PULUMI_CONFIG_PASSPHRASE": "", "PULUMI_CONFIG_PASSPHRASE_FILE": ""})
+    assert result.exit_code == 1 and "PULUMI_CONFIG_PASSPHRASE_FILE" in result.output  # type: ignore[attr-defined]
+    assert command.calls == []

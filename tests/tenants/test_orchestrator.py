@@ -296,3 +296,12 @@ def test_a_plain_pulumi_command_is_refused_since_it_would_put_secrets_in_argv(pl
     plain = PulumiCommand.__new__(PulumiCommand)  # the Automation API's own: every config setter uses argv
     with pytest.raises(TypeError, match="run_with_input"):
         orchestrator(plan, plain)  # type: ignore[arg-type]
+
+
+def test_backend_and_secrets_provider_reach_every_command(plan: Plan) -> None:
+    command = FakePulumiCommand(op_seconds=0)
+    env = {"PULUMI_BACKEND_URL": "s3://tenants-state"}
+    runner = orchestrator(plan, command, env_vars=env, secrets_provider="passphrase")
+    runner.run(Operation.UP, plan.stacks[:1], plan.secrets)
+    assert ["stack", "init", "acme-support", "--secrets-provider", "passphrase"] in [c.args for c in command.calls]
+    assert all(call.env.get("PULUMI_BACKEND_URL") == "s3://tenants-state" for call in command.calls)
