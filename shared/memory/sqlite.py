@@ -61,7 +61,7 @@ def _dt(value: float | None) -> datetime | None:
 
 def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
     mid, user_id, agent_type, mtype, text, created, expires, conversation_id, metadata = tuple(row)[:9]
-    created_at = _dt(created)  # type: ignore[arg-type]
+    created_at = _dt(created)
     assert created_at is not None
     return Memory(
         id=str(mid),
@@ -70,7 +70,7 @@ def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
         type=str(mtype),
         text=str(text),
         created_at=created_at,
-        expires_at=_dt(expires),  # type: ignore[arg-type]
+        expires_at=_dt(expires),
         conversation_id=None if conversation_id is None else str(conversation_id),
         metadata=json.loads(str(metadata)),
     )
