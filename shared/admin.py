@@ -89,8 +89,9 @@ def erase_caller(
 ) -> Erasure:
     """Everything about one caller: archived events (by ``user_ref``), their queue entries, then memories.
 
-    Archive first: a worker that picks up a queued event afterwards finds nothing and writes nothing; memories
-    last, so one written by an event already in flight is still erased. Analytics keep nothing of their own.
+    Archive first: a worker that picks up a queued event afterwards finds nothing and writes nothing. Memories
+    last, so what an event already being processed wrote by then goes too (only a write landing after this
+    returns escapes; erasing again removes it). Analytics keep nothing of their own.
     """
     ref = identity.user_ref(user_id)
     keys = [entry.key for entry in archive.entries() if entry.user_ref == ref]
