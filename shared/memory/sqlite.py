@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS memories (
 CREATE INDEX IF NOT EXISTS memories_scope ON memories (agent_type, user_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id);
 CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (scope, text, tokenize = 'porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (scope, text, label, tokenize = 'porter unicode61');
 """
 _WORD = re.compile(r"\w+", re.UNICODE)
 BULK_DELETE = 1000  # rows from which a delete defers full-text merges
@@ -80,6 +80,17 @@ _STOPWORDS = frozenset(
     "a an and are as at be but by did do does for from had has have how i in is it its me my of on or our "
     "so that the their them they this to was we were what when where which who why will with you your".split()
 )
+
+
+LABEL_WEIGHT = 0.1  # a field's name ("caller name") matters less than what was said or extracted
+
+
+def _indexed(memory: Memory) -> tuple[str, str]:
+    """What search sees: an extracted field's value as text and its name as a lightly weighted label."""
+    field, value = memory.metadata.get("field"), memory.metadata.get("value")
+    if isinstance(field, str) and isinstance(value, str) and value:
+        return value, field.replace("_", " ")
+    return memory.text, ""
 
 
 def _match_expression(query: str) -> str | None:
@@ -152,9 +163,10 @@ class SqliteMemoryStore(MemoryStore):
                     ),
                 )
                 if cursor.rowcount:
+                    text, label = _indexed(memory)
                     db.execute(
-                        "INSERT INTO memories_fts (rowid, scope, text) VALUES (?, ?, ?)",
-                        (cursor.lastrowid, _scope(memory.user_id, memory.agent_type), memory.text),
+                        "INSERT INTO memories_fts (rowid, scope, text, label) VALUES (?, ?, ?, ?)",
+                        (cursor.lastrowid, _scope(memory.user_id, memory.agent_type), text, label),
                     )
                     added += 1
         return added
@@ -193,9 +205,10 @@ class SqliteMemoryStore(MemoryStore):
         words = _match_expression(query)
         if words is None or limit <= 0:
             return []
-        match = f'scope : "{_scope(user_id, agent_type)}" AND text : ({words})'
+        match = f'scope : "{_scope(user_id, agent_type)}" AND {{text label}} : ({words})'
         sql = (
-            f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))}, bm25(memories_fts, 0.0, 1.0) AS rank "
+            f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))}, "
+            f"bm25(memories_fts, 0.0, 1.0, {LABEL_WEIGHT}) AS rank "
             "FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
             "WHERE memories_fts MATCH ? AND m.agent_type = ? AND m.user_id = ? "
             "AND (m.expires_at IS NULL OR m.expires_at > ?)"
