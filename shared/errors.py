@@ -1,17 +1,17 @@
 """One exception tree for the core; the HTTP edge renders each as ``{"error": message}`` with its status.
 
-    AgenticMemoryError
-    ├── ConfigError                   invalid agent_types.json or settings (start-up, never a request)
-    ├── StoreError
-    │   ├── NotFound
-    │   └── StoreUnavailable          backend failed; wraps the original with ``from exc``
-    └── HttpError                     carries ``status``
-        ├── BadRequest          400   malformed JSON, wrong envelope
-        ├── Unauthorized        401   missing or wrong secret or signature
-        ├── RouteNotFound       404
-        ├── MethodNotAllowed    405
-        ├── PayloadTooLarge     413
-        └── Unprocessable       422   well-formed but a required field is missing or invalid
+AgenticMemoryError
+├── ConfigError                   invalid agent_types.json or settings (start-up, never a request)
+├── StoreError
+│   ├── NotFound
+│   └── StoreUnavailable          backend failed; wraps the original with ``from exc``
+└── HttpError                     carries ``status``
+    ├── BadRequest          400   malformed JSON, wrong envelope
+    ├── Unauthorized        401   missing or wrong secret or signature
+    ├── RouteNotFound       404
+    ├── MethodNotAllowed    405
+    ├── PayloadTooLarge     413
+    └── Unprocessable       422   well-formed but a required field is missing or invalid
 """
 
 from __future__ import annotations

@@ -23,8 +23,22 @@ if TYPE_CHECKING:
 
 _PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
 # what carriers and platforms put in place of a withheld number: never one shared memory for all of them
-_WITHHELD = frozenset({"anonymous", "restricted", "unavailable", "unknown", "private", "withheld", "blocked", "null",
-                       "none", "undefined", "client", "0"})
+_WITHHELD = frozenset(
+    {
+        "anonymous",
+        "restricted",
+        "unavailable",
+        "unknown",
+        "private",
+        "withheld",
+        "blocked",
+        "null",
+        "none",
+        "undefined",
+        "client",
+        "0",
+    }
+)
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
 
 

@@ -39,7 +39,9 @@ class MemoryService:
         except StoreUnavailable:
             log.warning("memory store unavailable before a call from %s; answering as a new caller", mask(caller_id))
             fields = {name: "" for name in config.memory.auto_extract}
-            return caller_context(config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True)
+            return caller_context(
+                config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
+            )
         fields = extract(config.memory.auto_extract, memories)
         return caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
 

@@ -34,7 +34,9 @@ def schema_text() -> str:
 
 
 @app.command()
-def validate(path: Annotated[Path | None, typer.Argument(help="The file (default: config/agent_types.json).")] = None) -> None:
+def validate(
+    path: Annotated[Path | None, typer.Argument(help="The file (default: config/agent_types.json).")] = None,
+) -> None:
     """Validate every agent type, including its provider's defaults."""
     file = path or DEFAULT_CONFIG_PATH
     try:
@@ -47,7 +49,9 @@ def validate(path: Annotated[Path | None, typer.Argument(help="The file (default
     for column in ("provider", "format", "memory types", "secrets"):
         table.add_column(column)
     for profile in profiles:
-        secrets = sorted({profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)})
+        secrets = sorted(
+            {profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)}
+        )
         table.add_row(
             profile.name,
             profile.config.provider,

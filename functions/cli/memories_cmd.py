@@ -42,7 +42,12 @@ def list_memories(
     for column in ("created", "type", "text", "expires"):
         table.add_column(column)
     for m in memories:
-        table.add_row(m.created_at.strftime("%Y-%m-%d %H:%M"), m.type, m.text, m.expires_at.date().isoformat() if m.expires_at else "")
+        table.add_row(
+            m.created_at.strftime("%Y-%m-%d %H:%M"),
+            m.type,
+            m.text,
+            m.expires_at.date().isoformat() if m.expires_at else "",
+        )
     console.print(table)
 
 
@@ -50,7 +55,9 @@ def list_memories(
 def search(
     user: Annotated[str, typer.Argument(help="Caller id or user id.")],
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    limit: Annotated[int | None, typer.Option(help="At most this many (capped by the agent type's search_limit).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many (capped by the agent type's search_limit).")
+    ] = None,
     agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -91,7 +98,9 @@ def erase(
 
 
 def replay(
-    key: Annotated[list[str] | None, typer.Option("--key", help="Replay only this idempotency key (repeatable).")] = None,
+    key: Annotated[
+        list[str] | None, typer.Option("--key", help="Replay only this idempotency key (repeatable).")
+    ] = None,
     dead: Annotated[bool, typer.Option("--dead", help="Replay only dead-lettered events.")] = False,
     process: Annotated[bool, typer.Option(help="Process now (else a running `serve` picks them up).")] = True,
     agent_type: AgentTypeOption = None,

@@ -25,7 +25,8 @@ ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="agent_types.json (default: $AGENTIC_MEMORY_CONFIG or config/).")
 ]
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Local data directory (default: $AGENTIC_MEMORY_DATA_DIR or ./.agentic-memory).")
+    Path | None,
+    typer.Option("--data-dir", help="Local data directory (default: $AGENTIC_MEMORY_DATA_DIR or ./.agentic-memory)."),
 ]
 
 

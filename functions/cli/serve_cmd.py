@@ -46,8 +46,10 @@ def serve(
         fail(str(exc))
     LocalServer.configure(settings)  # the service itself is built inside the serving process
     base = f"http://{host}:{port}"
-    console.print(f"[bold]agentic-memory[/bold] serving agent type [cyan]{settings.agent_type}[/cyan] "
-                  f"({settings.memory_backend} store in {settings.data_dir})")
+    console.print(
+        f"[bold]agentic-memory[/bold] serving agent type [cyan]{settings.agent_type}[/cyan] "
+        f"({settings.memory_backend} store in {settings.data_dir})"
+    )
     for method, path, what in ENDPOINTS:
         console.print(f"  {method:6} {base}{path}  [dim]{what}[/dim]", highlight=False)
     if generated:

@@ -122,9 +122,7 @@ class MemoryConfig(_Model):
     transcript_type: str = "semantic"
     field_types: dict[str, str] = Field(default_factory=dict)
     default_field_type: str = "factual"
-    retention_days: dict[str, Annotated[int, Field(ge=1, le=36_500)]] = Field(
-        default_factory=lambda: {"default": 365}
-    )
+    retention_days: dict[str, Annotated[int, Field(ge=1, le=36_500)]] = Field(default_factory=lambda: {"default": 365})
     search_limit: Annotated[int, Field(ge=1, le=50)] = 3
     context_limit: Annotated[int, Field(ge=0, le=50)] = 5
     auto_extract: dict[str, AutoExtractRule] = Field(default_factory=dict)

@@ -17,19 +17,19 @@ from shared.config.models import AutoExtractRule
 from shared.memory.models import Memory
 
 _NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
-_NOT_NAMES = frozenset(
-    """
-    a about after again all also am an and any are as at back be because been before being best better both but by
-    call called calling can could did do does doing done down each else even ever every few for from get getting
-    go going gone good got had has have having he hello her here hers him his how i if in interested into is it its
-    just know like looking me more most my need needs new no not now of off on once one only or other our out over
-    own please really regarding same she should so some still such sure than thank thanks that the their them then
-    there these they this those through to too trying under until up us very want wanting wants was we well were
-    what when where which while who why will with would yes yet you your billing issue issues account customer
-    user caller agent support sales service calling phone number today tomorrow yesterday morning afternoon evening
-    monday tuesday wednesday thursday friday saturday sunday premium plan help problem question order payment
-    """.split()
+_COMMON_WORDS = (
+    "a about after again all also am an and any are as at back be because been before being best better "
+    "both but by call called calling can could did do does doing done down each else even ever every few "
+    "for from get getting go going gone good got had has have having he hello her here hers him his how i "
+    "if in interested into is it its just know like looking me more most my need needs new no not now of "
+    "off on once one only or other our out over own please really regarding same she should so some still "
+    "such sure than thank thanks that the their them then there these they this those through to too "
+    "trying under until up us very want wanting wants was we well were what when where which while who "
+    "why will with would yes yet you your billing issue issues account customer user caller agent support "
+    "sales service calling phone number today tomorrow yesterday morning afternoon evening monday tuesday "
+    "wednesday thursday friday saturday sunday premium plan help problem question order payment "
 )
+_NOT_NAMES = frozenset(_COMMON_WORDS.split())  # words that are never a name, whatever their case
 
 
 @lru_cache(maxsize=256)

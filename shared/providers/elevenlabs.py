@@ -89,7 +89,9 @@ class ElevenLabsProvider(Provider):
         if agent.response.send_first_message:
             override["first_message"] = context.first_message
         if agent.response.prompt_override:
-            override["prompt"] = {"prompt": agent.response.prompt_override.replace("{{memory_context}}", context.context)}
+            override["prompt"] = {
+                "prompt": agent.response.prompt_override.replace("{{memory_context}}", context.context)
+            }
         answer: dict[str, Any] = {"type": "conversation_initiation_client_data", "dynamic_variables": variables}
         if override:
             answer["conversation_config_override"] = {"agent": override}

@@ -105,7 +105,9 @@ class GenericProvider(Provider):
             if str(item.get("role", "")).lower() in _CALLER_ROLES and text:
                 turns.append(text)
         extracted = {
-            str(name): text for name, value in as_dict(fields.get(body, "fields")).items() if (text := scalar_text(value))
+            str(name): text
+            for name, value in as_dict(fields.get(body, "fields")).items()
+            if (text := scalar_text(value))
         }
         return PostCallEvent(
             idempotency_key=key,

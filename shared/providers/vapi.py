@@ -163,7 +163,11 @@ class VapiProvider(Provider):
     @classmethod
     def check_config(cls, agent: AgentType) -> list[str]:
         # an assistant-request answer without an assistant is rejected by Vapi and the call is dropped
-        return [] if agent.response.assistant_id else ["response.assistant_id: Vapi needs the saved assistant to answer with"]
+        return (
+            []
+            if agent.response.assistant_id
+            else ["response.assistant_id: Vapi needs the saved assistant to answer with"]
+        )
 
     @classmethod
     def defaults(cls) -> ProviderDefaults:

@@ -15,8 +15,18 @@ from tests.conftest import TEST_SECRETS, LocalRuntime, elevenlabs_post_call, mak
 
 AGENT_TYPES = ("elevenlabs_customer_support", "generic_voice_agent")
 ALLOWED = {200, 400, 401, 404, 405, 413, 422}
-ROUTES = ["/client-data", "/retrieve", "/post-call", "/healthz", "/admin/users/+15555550123/memories",
-          "/analytics/agent", "/", "/client-data/extra", "/%00", "/admin/users//memories"]
+ROUTES = [
+    "/client-data",
+    "/retrieve",
+    "/post-call",
+    "/healthz",
+    "/admin/users/+15555550123/memories",
+    "/analytics/agent",
+    "/",
+    "/client-data/extra",
+    "/%00",
+    "/admin/users//memories",
+]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
@@ -25,8 +35,25 @@ json_values = st.recursive(
 )
 # objects shaped like the platforms' own, with fields nulled, retyped or missing
 field_names = st.sampled_from(
-    ["caller_id", "user_id", "query", "type", "data", "conversation_id", "metadata", "phone_call", "transcript",
-     "analysis", "summary", "fields", "event", "agent_id", "external_number", "message", "role"]
+    [
+        "caller_id",
+        "user_id",
+        "query",
+        "type",
+        "data",
+        "conversation_id",
+        "metadata",
+        "phone_call",
+        "transcript",
+        "analysis",
+        "summary",
+        "fields",
+        "event",
+        "agent_id",
+        "external_number",
+        "message",
+        "role",
+    ]
 )
 shaped = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30) | st.just("+15555550123"),
@@ -60,7 +87,7 @@ def check(response: Any) -> None:
     assert isinstance(decoded, dict)
     if response.status >= 400:
         assert set(decoded) == {"error"}
-        assert "Traceback" not in decoded["error"] and "File \"" not in decoded["error"]
+        assert "Traceback" not in decoded["error"] and 'File "' not in decoded["error"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -73,7 +100,12 @@ def check(response: Any) -> None:
     extra_headers=st.dictionaries(st.text(min_size=1, max_size=20), st.text(max_size=40), max_size=3),
 )
 def test_every_route_answers_json_never_500(
-    runtimes: dict[str, LocalRuntime], agent_type: str, method: str, path: str, body: bytes, authenticated: bool,
+    runtimes: dict[str, LocalRuntime],
+    agent_type: str,
+    method: str,
+    path: str,
+    body: bytes,
+    authenticated: bool,
     extra_headers: dict[str, str],
 ) -> None:
     local = runtimes[agent_type]
@@ -110,6 +142,8 @@ def test_mutated_post_call_is_never_a_500_and_rejections_store_nothing(
 def test_unauthenticated_post_call_never_stores(runtimes: dict[str, LocalRuntime], body: bytes) -> None:
     local = runtimes["elevenlabs_customer_support"]
     before = sorted(e.key for e in local.runtime.archive.entries())
-    response = local.runtime.app.handle(Request.build("POST", "/post-call", {"ElevenLabs-Signature": "t=1,v0=00"}, body))
+    response = local.runtime.app.handle(
+        Request.build("POST", "/post-call", {"ElevenLabs-Signature": "t=1,v0=00"}, body)
+    )
     assert response.status == 401
     assert sorted(e.key for e in local.runtime.archive.entries()) == before

@@ -20,8 +20,12 @@ def post_call(local: Any, event: dict[str, Any], *, at: int | None = None) -> An
 
 
 def pre_call(local: Any, caller: str = "+1 (555) 555-0123") -> dict[str, Any]:
-    response = local.call("POST", "/client-data", {"caller_id": caller, "agent_id": "agent_1",
-                                                   "called_number": "+15555550100", "call_sid": "CA1"}, WORKSPACE)
+    response = local.call(
+        "POST",
+        "/client-data",
+        {"caller_id": caller, "agent_id": "agent_1", "called_number": "+15555550100", "call_sid": "CA1"},
+        WORKSPACE,
+    )
     assert response.status == 200
     body: dict[str, Any] = json.loads(response.body)
     return body
@@ -107,8 +111,11 @@ def test_web_call_without_any_id_is_archived_not_remembered(local_runtime: Any) 
 @pytest.mark.parametrize("event_type", ["post_call_audio", "call_initiation_failure", "something_new"])
 def test_other_event_types_are_acknowledged_and_stored_nowhere(local_runtime: Any, event_type: str) -> None:
     local = local_runtime()
-    event = {"type": event_type, "event_timestamp": int(time.time()),
-             "data": {"agent_id": "a", "conversation_id": "conv_x", "full_audio": "AAAA", "failure_reason": "busy"}}
+    event = {
+        "type": event_type,
+        "event_timestamp": int(time.time()),
+        "data": {"agent_id": "a", "conversation_id": "conv_x", "full_audio": "AAAA", "failure_reason": "busy"},
+    }
     response = post_call(local, event)
     assert response.status == 200
     assert json.loads(response.body)["status"] == "ignored"
@@ -119,9 +126,12 @@ def test_other_event_types_are_acknowledged_and_stored_nowhere(local_runtime: An
 def test_bad_signature_is_401_and_stores_nothing(local_runtime: Any) -> None:
     local = local_runtime()
     body = json.dumps(elevenlabs_post_call()).encode()
-    for headers in ({}, {"ElevenLabs-Signature": sign_elevenlabs(body, key="wrong")},
-                    {"ElevenLabs-Signature": sign_elevenlabs(body, at=int(time.time()) - 3600)},
-                    {"ElevenLabs-Signature": sign_elevenlabs(body)[:-1] + "0"}):
+    for headers in (
+        {},
+        {"ElevenLabs-Signature": sign_elevenlabs(body, key="wrong")},
+        {"ElevenLabs-Signature": sign_elevenlabs(body, at=int(time.time()) - 3600)},
+        {"ElevenLabs-Signature": sign_elevenlabs(body)[:-1] + "0"},
+    ):
         response = local.call("POST", "/post-call", body, headers)
         assert response.status == 401
         assert set(json.loads(response.body)) == {"error"}
@@ -167,17 +177,28 @@ def test_errors_are_json_with_the_right_status(local_runtime: Any) -> None:
 
 
 def test_prompt_is_replaced_only_when_configured(local_runtime: Any, tmp_path: Any) -> None:
+    from shared.config.loader import load_agent_type
     from shared.config.models import ResponseConfig
     from shared.providers.base import CallerContext
     from shared.providers.elevenlabs import ElevenLabsProvider
-    from shared.config.loader import load_agent_type
 
     agent = load_agent_type("elevenlabs_customer_support")
-    context = CallerContext(caller_id=CALLER, user_id=CALLER, returning=True, memory_count=1, call_count=1,
-                            summary="s", context="CTX", first_message="Hi", fields={"caller_name": "Dana"})
+    context = CallerContext(
+        caller_id=CALLER,
+        user_id=CALLER,
+        returning=True,
+        memory_count=1,
+        call_count=1,
+        summary="s",
+        context="CTX",
+        first_message="Hi",
+        fields={"caller_name": "Dana"},
+    )
     plain = ElevenLabsProvider().format_pre_call(context, agent=agent)
     assert "prompt" not in plain["conversation_config_override"]["agent"]
-    custom = agent.model_copy(update={"response": ResponseConfig(prompt_override="You help. Memory: {{memory_context}}")})
+    custom = agent.model_copy(
+        update={"response": ResponseConfig(prompt_override="You help. Memory: {{memory_context}}")}
+    )
     answer = ElevenLabsProvider().format_pre_call(context, agent=custom)
     assert answer["conversation_config_override"]["agent"]["prompt"]["prompt"] == "You help. Memory: CTX"
 

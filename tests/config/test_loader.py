@@ -37,15 +37,29 @@ def test_shipped_file_has_the_original_three_plus_vapi_and_retell_examples() -> 
 @pytest.mark.parametrize(
     ("mutate", "expected"),
     [
-        (lambda d: d["agent_types"]["elevenlabs_sales_agent"].update(provder="x"), ["elevenlabs_sales_agent", "provder"]),
+        (
+            lambda d: d["agent_types"]["elevenlabs_sales_agent"].update(provder="x"),
+            ["elevenlabs_sales_agent", "provder"],
+        ),
         (lambda d: d["agent_types"]["generic_voice_agent"].pop("provider"), ["generic_voice_agent", "provider"]),
-        (lambda d: d["agent_types"]["generic_voice_agent"].update(provider="twilio"), ["generic_voice_agent", "provider"]),
-        (lambda d: d["agent_types"]["elevenlabs_sales_agent"]["memory"].update(search_limit=0),
-         ["elevenlabs_sales_agent", "memory.search_limit"]),
-        (lambda d: d["agent_types"]["elevenlabs_sales_agent"]["memory"]["field_types"].update(budget="money"),
-         ["elevenlabs_sales_agent", "memory", "money"]),
-        (lambda d: d["agent_types"]["elevenlabs_customer_support"]["memory"]["auto_extract"]["caller_name"].update(
-            patterns=["(no group)"]), ["elevenlabs_customer_support", "auto_extract", "value"]),
+        (
+            lambda d: d["agent_types"]["generic_voice_agent"].update(provider="twilio"),
+            ["generic_voice_agent", "provider"],
+        ),
+        (
+            lambda d: d["agent_types"]["elevenlabs_sales_agent"]["memory"].update(search_limit=0),
+            ["elevenlabs_sales_agent", "memory.search_limit"],
+        ),
+        (
+            lambda d: d["agent_types"]["elevenlabs_sales_agent"]["memory"]["field_types"].update(budget="money"),
+            ["elevenlabs_sales_agent", "memory", "money"],
+        ),
+        (
+            lambda d: d["agent_types"]["elevenlabs_customer_support"]["memory"]["auto_extract"]["caller_name"].update(
+                patterns=["(no group)"]
+            ),
+            ["elevenlabs_customer_support", "auto_extract", "value"],
+        ),
     ],
 )
 def test_mistakes_name_file_agent_type_and_field(tmp_path: Path, mutate: Any, expected: list[str]) -> None:
@@ -77,7 +91,9 @@ def test_missing_webhooks_block_gets_provider_defaults(tmp_path: Path) -> None:
     assert profile.webhooks.ingest_events == ["post_call_transcription"]
     assert profile.auth["client_data"].header == "X-Workspace-Key"
     assert profile.auth["post_call"].scheme == "elevenlabs_hmac"
-    generic = resolve_profile("g", load_agent_types(write(tmp_path, {"agent_types": {"g": {"provider": "generic"}}})).agent_types["g"])
+    generic = resolve_profile(
+        "g", load_agent_types(write(tmp_path, {"agent_types": {"g": {"provider": "generic"}}})).agent_types["g"]
+    )
     assert generic.auth["retrieve"].secret == "GENERIC_API_KEY"
 
 

@@ -16,12 +16,21 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 def said(*texts: str, **fields: str) -> list[Memory]:
     memories = [
-        Memory(id=f"f{i}", user_id="u", agent_type="t", type="factual", text=f"{k}: {v}", created_at=NOW,
-               metadata={"source": "extraction", "field": k, "value": v})
+        Memory(
+            id=f"f{i}",
+            user_id="u",
+            agent_type="t",
+            type="factual",
+            text=f"{k}: {v}",
+            created_at=NOW,
+            metadata={"source": "extraction", "field": k, "value": v},
+        )
         for i, (k, v) in enumerate(fields.items())
     ]
-    memories += [Memory(id=f"t{i}", user_id="u", agent_type="t", type="semantic", text=t, created_at=NOW)
-                  for i, t in enumerate(texts)]
+    memories += [
+        Memory(id=f"t{i}", user_id="u", agent_type="t", type="semantic", text=t, created_at=NOW)
+        for i, t in enumerate(texts)
+    ]
     return memories
 
 
@@ -45,8 +54,11 @@ def test_original_defect_sentences_give_no_wrong_name(sentence: str) -> None:
 
 @pytest.mark.parametrize(
     ("sentence", "name"),
-    [("Hi, my name is Dana Whitfield.", "Dana Whitfield"), ("This is Marcus, calling back.", "Marcus"),
-     ("yes I'm Priya", "Priya")],
+    [
+        ("Hi, my name is Dana Whitfield.", "Dana Whitfield"),
+        ("This is Marcus, calling back.", "Marcus"),
+        ("yes I'm Priya", "Priya"),
+    ],
 )
 def test_clear_introductions_are_found(sentence: str, name: str) -> None:
     assert extract(RULES, said(sentence))["caller_name"] == name

@@ -16,7 +16,9 @@ def test_lookup_follows_dots_and_indices_and_survives_nulls() -> None:
 def test_first_non_empty_path_wins() -> None:
     mapper = FieldMapper({"caller": ["data.metadata.phone_call.external_number", "data.user_id"]})
     assert mapper.get({"data": {"metadata": {"phone_call": None}, "user_id": "u1"}}, "caller") == "u1"
-    assert mapper.get({"data": {"metadata": {"phone_call": {"external_number": ""}}, "user_id": "u1"}}, "caller") == "u1"
+    assert (
+        mapper.get({"data": {"metadata": {"phone_call": {"external_number": ""}}, "user_id": "u1"}}, "caller") == "u1"
+    )
     assert mapper.get({}, "caller", default="x") == "x"
     assert mapper.get({}, "unknown") is None
 

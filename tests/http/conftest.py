@@ -57,18 +57,22 @@ class Served:
 def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     started: list[Served] = []
 
-    def start(agent_type: str = "elevenlabs_customer_support", secrets: dict[str, str] | None = None,
-              extra_args: list[str] | None = None) -> Served:
+    def start(
+        agent_type: str = "elevenlabs_customer_support",
+        secrets: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
+    ) -> Served:
         port = free_port()
         data_dir = tmp_path / f"serve-{len(started)}"
         log = tmp_path / f"serve-{len(started)}.log"
         env = {k: v for k, v in os.environ.items() if k not in TEST_SECRETS and k != "AGENT_TYPE"}
         env.update(TEST_SECRETS if secrets is None else secrets)
-        command = serve_command() + ["serve", "--port", str(port), "--agent-type", agent_type,
-                                     "--data-dir", str(data_dir), "--threads", "4", *(extra_args or [])]
+        options = ["--port", str(port), "--agent-type", agent_type, "--data-dir", str(data_dir), "--threads", "4"]
+        command = [*serve_command(), "serve", *options, *(extra_args or [])]
         with log.open("wb") as out:
-            process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         served = Served(f"http://127.0.0.1:{port}", data_dir, process, log)
         started.append(served)
         deadline = time.monotonic() + 30

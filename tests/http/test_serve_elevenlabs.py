@@ -32,16 +32,25 @@ def test_caller_remembered_across_calls_over_http(serve: Any) -> None:
             return listing.status_code == 200 and listing.json()["count"] > 0
 
         served.wait_for(remembered)
-        answer = http.post("/client-data", json={"caller_id": "+1 555 555-0123", "agent_id": "agent_1",
-                                                 "called_number": "+15555550100", "call_sid": "CA1"}, headers=WORKSPACE)
+        answer = http.post(
+            "/client-data",
+            json={
+                "caller_id": "+1 555 555-0123",
+                "agent_id": "agent_1",
+                "called_number": "+15555550100",
+                "call_sid": "CA1",
+            },
+            headers=WORKSPACE,
+        )
         assert answer.status_code == 200
         data = answer.json()
         assert data["type"] == "conversation_initiation_client_data"
         assert "Dana Whitfield" in data["conversation_config_override"]["agent"]["first_message"]
         assert data["dynamic_variables"]["caller_name"] == "Dana Whitfield"
         assert "move her cleaning to next week" in data["dynamic_variables"]["memory_context"]
-        tool = http.post("/retrieve", json={"query": "what is the name of the dog", "user_id": "555-555-0123"},
-                         headers=WORKSPACE)
+        tool = http.post(
+            "/retrieve", json={"query": "what is the name of the dog", "user_id": "555-555-0123"}, headers=WORKSPACE
+        )
         assert tool.status_code == 200
         assert any("Biscuit" in memory["text"] for memory in tool.json()["memories"])
 
@@ -87,15 +96,21 @@ def test_missing_secrets_are_generated_once_kept_private_and_printed(serve: Any)
     assert stat.S_IMODE(os.stat(secrets_file).st_mode) == 0o600
     assert stored["ELEVENLABS_WORKSPACE_KEY"] in served.log.read_text()
     with served.client() as http:
-        ok = http.post("/client-data", json={"caller_id": CALLER},
-                       headers={"X-Workspace-Key": stored["ELEVENLABS_WORKSPACE_KEY"]})
+        ok = http.post(
+            "/client-data", json={"caller_id": CALLER}, headers={"X-Workspace-Key": stored["ELEVENLABS_WORKSPACE_KEY"]}
+        )
         assert ok.status_code == 200
         assert http.post("/client-data", json={"caller_id": CALLER}, headers={}).status_code == 401
 
 
 def test_unknown_agent_type_fails_at_start_with_a_clear_message(tmp_path: Any) -> None:
-    result = subprocess.run(serve_command() + ["serve", "--agent-type", "nope", "--data-dir", str(tmp_path)],
-                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*serve_command(), "serve", "--agent-type", "nope", "--data-dir", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "unknown agent type 'nope'" in result.stderr
     assert "Traceback" not in result.stderr
