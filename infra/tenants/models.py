@@ -68,7 +68,7 @@ class Tenant(_Model):
     config: dict[OverrideKey, ConfigValueType] = Field(
         default_factory=dict, description="Stack config overrides, by the program's config key names."
     )
-    secrets: dict[SecretName, SecretReference] = Field(
+    secrets: dict[SecretName, SecretReference] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="Secret name -> 'env:VARIABLE' or 'file:PATH' (relative to the tenants file)."
     )
 

@@ -12,13 +12,14 @@ Per tenant, in a worker thread of a pool of ``parallel``:
 
 Steps 1-2 hold one lock: each of those commands also rewrites the CLI's per-project workspace file
 (``~/.pulumi/workspaces``), which concurrent writers could corrupt. The long operations run in parallel.
-Ctrl-C (``KeyboardInterrupt`` in the main thread) stops starting new tenants and waits for running ones; a
-second Ctrl-C asks them to cancel. Each tenant's CLI output goes to ``<log_dir>/<tenant>.log``; the logs of
+Ctrl-C (SIGINT, caught while ``run`` is in the main thread) stops starting new tenants and waits for running
+ones; a second Ctrl-C asks them to cancel. Each tenant's CLI output goes to ``<log_dir>/<tenant>.log``; the logs of
 tenants that failed are kept, the others removed unless ``keep_logs``.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -229,6 +230,7 @@ class Orchestrator:
         self.remove_stacks = remove_stacks
         self._clock = clock
         self._stop = threading.Event()
+        self._interrupts = 0
         self._wait_fn = wait_fn
         self._setup_lock = threading.Lock()
 
@@ -248,32 +250,51 @@ class Orchestrator:
         for stack in stacks:
             self.listener.update(stack.name, Status.QUEUED)
         results: dict[str, TenantResult] = {}
-        interrupted = False
-        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="tenant") as pool:
-            futures: dict[Future[TenantResult], TenantStack] = {
-                pool.submit(self._one, operation, stack, (secrets or {}).get(stack.name, {}), run_dir): stack
-                for stack in stacks
-            }
-            pending = set(futures)
-            while pending:
-                try:
-                    done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                except KeyboardInterrupt:
-                    notice = getattr(self.listener, "notice", None)
-                    if interrupted:
-                        interrupt = getattr(self.command, "interrupt_running", None)
-                        if interrupt is not None:
-                            interrupt()
-                        if notice is not None:
-                            notice("Ctrl-C again: asking the running updates to cancel (Pulumi stops them cleanly)")
-                    elif notice is not None:
-                        notice("Ctrl-C: no new tenant starts; waiting for the running ones (Ctrl-C again cancels them)")
-                    interrupted = True
-                    self._stop.set()
-                    continue
-                for future in done:
-                    results[futures[future].name] = future.result()
-        return RunReport(operation, [results[stack.name] for stack in stacks], run_dir, interrupted=interrupted)
+        self._interrupts = 0
+        restore = self._catch_sigint()
+        try:
+            with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="tenant") as pool:
+                futures: dict[Future[TenantResult], TenantStack] = {
+                    pool.submit(self._one, operation, stack, (secrets or {}).get(stack.name, {}), run_dir): stack
+                    for stack in stacks
+                }
+                pending = set(futures)
+                while pending:
+                    try:
+                        done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                    except KeyboardInterrupt:  # a caller's own SIGINT handler may still raise it here
+                        self._interrupt()
+                        continue
+                    for future in done:
+                        results[futures[future].name] = future.result()
+        finally:
+            restore()
+        report = RunReport(operation, [results[stack.name] for stack in stacks], run_dir)
+        report.interrupted = self._interrupts > 0
+        return report
+
+    def _catch_sigint(self) -> Callable[[], None]:
+        """In the main thread, Ctrl-C calls ``_interrupt`` instead of raising wherever the main thread happens to be."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, lambda signum, frame: self._interrupt())
+        return lambda: signal.signal(signal.SIGINT, previous)
+
+    def _interrupt(self) -> None:
+        """First Ctrl-C: start nothing new; second: ask the running commands to cancel."""
+        self._interrupts += 1
+        self._stop.set()
+        notice = getattr(self.listener, "notice", None)
+        if self._interrupts == 1:
+            if notice is not None:
+                notice("Ctrl-C: no new tenant starts; waiting for the running ones (Ctrl-C again cancels them)")
+            return
+        interrupt = getattr(self.command, "interrupt_running", None)
+        if interrupt is not None:
+            interrupt()
+        if notice is not None:
+            notice("Ctrl-C again: asking the running updates to cancel (Pulumi stops them cleanly)")
 
     def _one(
         self, operation: Operation, stack: TenantStack, secrets: Mapping[str, Secret], run_dir: Path
@@ -397,7 +418,7 @@ class Orchestrator:
         with self._setup_lock:
             handle.set_all_config({key: ConfigValue(value=value, secret=False) for key, value in stack.plain.items()})
             for key, name in stack.secret_keys.items():
-                self.command.run_with_input(  # type: ignore[attr-defined]
+                self.command.run_with_input(
                     ["config", "set", key, "--secret", "--stack", stack.name],
                     str(self.work_dir),
                     dict(workspace.env_vars),

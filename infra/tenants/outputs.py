@@ -109,10 +109,12 @@ def _endpoint_auth(agent_type: str, agent_types_path: Path) -> tuple[str, dict[s
         profile = resolve_profile(agent_type, config)
     except ImportError:  # a provider module not installed: show what the config file says
         configured = config.auth
-        auth = {endpoint: getattr(configured, endpoint, None) if configured else None for endpoint in ENDPOINTS}
-        return config.provider, auth, set(ENDPOINTS)
-    enabled = {endpoint for endpoint in ENDPOINTS if profile.enabled(endpoint)}
-    return config.provider, dict(profile.auth), enabled
+        auth: dict[str, EndpointAuth | None] = {
+            endpoint: getattr(configured, endpoint, None) if configured else None for endpoint in ENDPOINTS
+        }
+        return str(config.provider), auth, set(ENDPOINTS)
+    enabled: set[str] = {endpoint for endpoint in ENDPOINTS if profile.enabled(endpoint)}
+    return str(config.provider), dict(profile.auth), enabled
 
 
 def tenant_settings(

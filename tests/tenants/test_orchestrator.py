@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -214,17 +215,33 @@ def test_stop_event_stops_starting_tenants_and_lets_running_ones_finish(plan: Pl
     assert command.calls_for("globex-sales") == [] and command.calls_for("initech-desk") == []
 
 
-def test_ctrl_c_in_the_main_thread_is_caught_and_waits_for_running_stacks(plan: Plan) -> None:
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT is not Python's default handler in this process")
+def test_ctrl_c_stops_starting_tenants_and_waits_for_running_ones(plan: Plan) -> None:
     command = FakePulumiCommand(op_seconds=0.3)
     command.on_operation_start = lambda stack: signal.raise_signal(signal.SIGINT) if stack == "acme-support" else None
+    before = signal.getsignal(signal.SIGINT)
     report = orchestrator(plan, command, parallel=2).run(Operation.UP, plan.stacks, plan.secrets)
-    assert report.interrupted
+    assert report.interrupted and report.exit_code == 130
     result = statuses(report)
     assert result["acme-support"] is Status.CREATED  # running when Ctrl-C came: finished
     assert result["initech-desk"] is Status.CANCELLED  # queued: never started
     assert command.calls_for("initech-desk") == []
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
+
+
+def test_a_second_ctrl_c_asks_the_running_commands_to_cancel(plan: Plan) -> None:
+    asked: list[str] = []
+    command = FakePulumiCommand(op_seconds=0.2)
+    command.interrupt_running = lambda: asked.append("cancel") or 1  # type: ignore[attr-defined]
+
+    def twice(stack: str) -> None:
+        signal.raise_signal(signal.SIGINT)
+        time.sleep(0.5)  # two presses: the main thread handles each (it wakes every 0.2 s at the latest)
+        signal.raise_signal(signal.SIGINT)
+
+    command.on_operation_start = twice
+    report = orchestrator(plan, command, parallel=1).run(Operation.UP, plan.stacks, plan.secrets)
+    assert asked == ["cancel"]
+    assert [result.status for result in report.results][1:] == [Status.CANCELLED, Status.CANCELLED]
 
 
 def test_keys_dropped_from_the_tenants_file_are_removed_from_the_stack(tmp_path: Path) -> None:
