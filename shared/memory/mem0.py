@@ -9,21 +9,24 @@ How each ``MemoryStore`` promise is kept on a service that is asynchronous and A
   collapse duplicates by it, so a redelivered event never doubles a memory;
 - read-after-write: ``add`` records each accepted memory in a ``PendingLog`` and returns once Mem0 lists
   it; reads merge fresh pending entries, so a caller who calls back within seconds is recognised;
-- retention: Mem0's expiry only hides, so ``delete_expired`` deletes; ``erase_user`` repeats
-  ``delete_all`` until a check finds nothing, then deletes the user entity.
+- retention: Mem0's expiry only hides, so ``delete_expired`` deletes (every page of expired items, not a
+  first batch); ``erase_user`` repeats ``delete_all`` until a check finds nothing, then deletes the user entity;
+- operator reads: ``scan`` is one paged listing of the agent type (not one per caller); ``users`` confirms
+  Mem0's project-wide entity listing by whichever costs fewer requests (see ``users``); both count pending adds.
 
 Reads share one ``read_timeout`` budget and raise ``StoreUnavailable`` on any failure (the service answers
-"new caller"); writes use ``write_timeout`` per request. This module never imports ``mem0``; wherever
-mem0ai itself is imported (tests, tools) set ``MEM0_ENVIRONMENT`` first.
+"new caller"); writes and operator reads (analytics, sweep) use ``write_timeout`` per request. This module
+never imports ``mem0``; wherever mem0ai itself is imported (tests, tools) set ``MEM0_ENVIRONMENT`` first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +48,8 @@ logger = logging.getLogger(__name__)
 MEM0_ENVIRONMENT = {"MEM0_TELEMETRY": "False", "MEM0_DIR": "/tmp/.mem0"}
 
 PAGE_SIZE = 100
-MAX_PAGES = 50
+MAX_PAGES = 50  # one caller's listing
+SCAN_PAGES = 100_000  # a project-wide listing: a bound against a server that never ends, not a working cap
 ID_CHUNK = 50
 BATCH_DELETE = 1000
 ERASE_ROUNDS = 5
@@ -149,7 +153,8 @@ class Mem0MemoryStore(MemoryStore):
 
     def delete_expired(self, now: datetime) -> int:
         expired: dict[str, list[str]] = {}
-        for item in self._list(codec.expired_filter(now), self._write_timeout, show_expired=True):
+        found = list(self._pages(codec.expired_filter(now), self._write_timeout, show_expired=True, pages=SCAN_PAGES))
+        for item in found:  # listed in full before deleting: deletes would shift the pages under us
             memory = codec.memory_from_item(item)
             if memory is not None and memory.is_expired(now):
                 expired.setdefault(memory.id, []).append(str(item["id"]))
@@ -211,6 +216,32 @@ class Mem0MemoryStore(MemoryStore):
                 found[memory.id] = ScoredMemory(memory, overlap)
         return sorted(found.values(), key=lambda s: s.score, reverse=True)[:limit]
 
+    # -- operator reads (analytics, admin) --------------------------------------------------------------
+
+    def users(self, agent_type: str, *, now: datetime) -> list[str]:
+        """Mem0's entity listing names every user of the project with a memory count, whatever the agent type,
+        so each candidate is confirmed. Of two correct ways the one with fewer requests is taken: one listing
+        of the agent type's memories (about total / PAGE_SIZE pages) or one scoped listing per candidate
+        (callers with many memories each). Pending adds count, even for a caller Mem0 does not list yet."""
+        found = {memory.user_id for memory in self._pending_scan(agent_type, now)}
+        try:
+            counts = self._entity_users()
+        except NotFound:  # a Mem0 host without the entity listing: the scan alone answers
+            counts = {}
+        if -(-sum(counts.values()) // PAGE_SIZE) <= len(counts):
+            found |= {memory.user_id for memory in self._listed_scan(agent_type, now)}
+        else:
+            found |= {user_id for user_id in counts if user_id in found or self._has_live(user_id, agent_type, now)}
+        return sorted(found)
+
+    def scan(self, agent_type: str, *, now: datetime) -> Iterator[Memory]:
+        """One paged listing of the agent type (the default would list callers, then each caller), then pending."""
+        seen: set[str] = set()
+        for memory in itertools.chain(self._listed_scan(agent_type, now), self._pending_scan(agent_type, now)):
+            if memory.id not in seen:
+                seen.add(memory.id)
+                yield memory
+
     def close(self) -> None:
         self._http.close()
 
@@ -219,20 +250,62 @@ class Mem0MemoryStore(MemoryStore):
     def _list(
         self, filters: Mapping[str, Any], timeout: float | wire.Deadline, *, show_expired: bool = False
     ) -> list[Mapping[str, Any]]:
-        """Every page of ``POST /v3/memories/`` for these filters."""
+        """Every page of ``POST /v3/memories/`` for these filters (one caller's: at most MAX_PAGES)."""
+        return list(self._pages(filters, timeout, show_expired=show_expired))
+
+    def _pages(
+        self,
+        filters: Mapping[str, Any],
+        timeout: float | wire.Deadline,
+        *,
+        show_expired: bool = False,
+        pages: int = MAX_PAGES,
+    ) -> Iterator[Mapping[str, Any]]:
+        """The listed items, one request per page and only as far as the consumer reads."""
         body: dict[str, Any] = {"filters": filters}
         if show_expired:
             body["show_expired"] = True
-        items: list[Mapping[str, Any]] = []
-        for page in range(1, MAX_PAGES + 1):
+        for page in range(1, pages + 1):
             data = self._http.call(
                 "POST", wire.LIST, json=body, params={"page": page, "page_size": PAGE_SIZE}, timeout=timeout
             )
             results = codec.results(data)
-            items.extend(results)
+            yield from results
             if not results or not (isinstance(data, Mapping) and data.get("next")):
-                break
-        return items
+                return
+        logger.warning("mem0 listing stopped after %d pages; the rest is not read", pages)
+
+    def _entity_users(self) -> dict[str, int]:
+        """``GET /v1/entities/`` as mem0ai's ``users()`` sends it, following ``next`` while there is one."""
+        counts: dict[str, int] = {}
+        params: dict[str, str] | None = None
+        for _ in range(SCAN_PAGES):
+            data = self._http.call("GET", wire.ENTITIES, params=params, timeout=self._write_timeout)
+            counts.update(codec.entity_users(data))
+            params = codec.next_page(data)
+            if params is None:
+                return counts
+        raise StoreUnavailable("mem0 entity listing does not end")
+
+    def _listed_scan(self, agent_type: str, now: datetime) -> Iterator[Memory]:
+        for item in self._pages(codec.agent_filter(agent_type), self._write_timeout, pages=SCAN_PAGES):
+            memory = codec.memory_from_item(item) if item.get("user_id") else None
+            if memory is not None and memory.agent_type == agent_type and not memory.is_expired(now):
+                yield memory  # re-checked here: filters are Mem0's promise, and it hides by whole days only
+
+    def _has_live(self, user_id: str, agent_type: str, now: datetime) -> bool:
+        """Stops at the first live memory: usually one request."""
+        items = self._pages(codec.scope_filter(user_id, agent_type), self._write_timeout)
+        return any(codec.live(codec.decoded([item]), user_id, agent_type, None, now) for item in items)
+
+    def _pending_scan(self, agent_type: str, now: datetime) -> Iterator[Memory]:
+        try:
+            callers = self._pending.callers()
+        except Exception:
+            logger.warning("mem0 pending log unreadable; going by what Mem0 lists", exc_info=True)
+            return
+        for user_id in callers:
+            yield from self._pending_for(user_id, agent_type, None, now)
 
     def _listed_ids(self, user_id: str, memory_ids: Sequence[str]) -> set[str]:
         listed: set[str] = set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from shared.errors import StoreUnavailable
 from shared.memory.models import Memory
@@ -63,6 +64,11 @@ def scope_filter(user_id: str, agent_type: str, types: Sequence[str] | None = No
     return {"AND": conditions}
 
 
+def agent_filter(agent_type: str) -> dict[str, Any]:
+    """Every caller's memories of one agent type (``*`` matches any non-null user id)."""
+    return {"AND": [{"user_id": "*"}, {"metadata": {AGENT_TYPE: agent_type}}]}
+
+
 def ids_filter(user_id: str, memory_ids: Sequence[str]) -> dict[str, Any]:
     """These of our memory ids for one caller (``"*"`` for any caller), whatever their agent type."""
     return {"AND": [{"user_id": user_id}, any_of([{"metadata": {MEMORY_ID: mid}} for mid in memory_ids])]}
@@ -112,6 +118,24 @@ def results(data: Any) -> list[Mapping[str, Any]]:
     if not isinstance(rows, list):
         raise StoreUnavailable("mem0 answered with an unexpected shape")
     return [row for row in rows if isinstance(row, Mapping)]
+
+
+def entity_users(data: Any) -> dict[str, int]:
+    """User names in a ``GET /v1/entities/`` answer with their memory counts (0 when Mem0 gives none)."""
+    counts: dict[str, int] = {}
+    for row in results(data):
+        name, total = row.get("name"), row.get("total_memories")
+        if row.get("type") == "user" and isinstance(name, str) and name:
+            counts[name] = total if isinstance(total, int) and total > 0 else 0
+    return counts
+
+
+def next_page(data: Any) -> dict[str, str] | None:
+    """The query of a listing's ``next`` link; only the query is reused, so no request leaves our host."""
+    link = data.get("next") if isinstance(data, Mapping) else None
+    if not isinstance(link, str) or not link:
+        return None
+    return {key: values[-1] for key, values in parse_qs(urlsplit(link).query).items()} or None
 
 
 def decoded(items: Iterable[Mapping[str, Any]]) -> dict[str, Memory]:

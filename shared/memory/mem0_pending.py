@@ -25,6 +25,8 @@ from shared.ingest.ports import Archive, ArchivedEvent
 from shared.memory.mem0_codec import memory_from_json, memory_to_json
 from shared.memory.models import Memory
 
+PREFIX = "mem0-pending-"
+
 
 @dataclass(frozen=True)
 class PendingMemory:
@@ -45,6 +47,10 @@ class PendingLog(ABC):
     @abstractmethod
     def remove(self, user_id: str, memory_ids: Collection[str]) -> None:
         """Forget these entries (Mem0 lists them now); with no ids left the caller's record goes."""
+
+    @abstractmethod
+    def callers(self) -> list[str]:
+        """Every caller with an entry (operator reads: a caller Mem0 does not list yet still counts)."""
 
 
 class InMemoryPendingLog(PendingLog):
@@ -68,6 +74,10 @@ class InMemoryPendingLog(PendingLog):
             if not mine:
                 self._entries.pop(user_id, None)
 
+    def callers(self) -> list[str]:
+        with self._lock:
+            return [user_id for user_id, entries in self._entries.items() if entries]
+
 
 class _SerializedLog(PendingLog):
     """One JSON document per caller, named by a hash of the user id (no phone number in any name)."""
@@ -77,6 +87,10 @@ class _SerializedLog(PendingLog):
 
     @abstractmethod
     def _write(self, name: str, data: bytes | None) -> None: ...
+
+    @abstractmethod
+    def _names(self) -> list[str]:
+        """Every document's name (names are hashes: the caller is read from the document)."""
 
     def get(self, user_id: str) -> list[PendingMemory]:
         return list(self._load(user_id).values())
@@ -91,8 +105,15 @@ class _SerializedLog(PendingLog):
         if any(memory_id in current for memory_id in memory_ids) or not current:
             self._store(user_id, {k: v for k, v in current.items() if k not in memory_ids})
 
+    def callers(self) -> list[str]:
+        found = {entry.memory.user_id for name in self._names() for entry in self._parse(self._read(name)).values()}
+        return sorted(found)
+
     def _load(self, user_id: str) -> dict[str, PendingMemory]:
-        data = self._read(_name(user_id))
+        return self._parse(self._read(_name(user_id)))
+
+    @staticmethod
+    def _parse(data: bytes | None) -> dict[str, PendingMemory]:
         if not data:
             return {}
         rows = json.loads(data)
@@ -128,6 +149,9 @@ class DirectoryPendingLog(_SerializedLog):
         temporary.write_bytes(data)
         temporary.replace(path)  # atomic: a reader never sees half a document
 
+    def _names(self) -> list[str]:
+        return [path.name for path in self._directory.glob(f"{PREFIX}*.json")]
+
 
 class ArchivePendingLog(_SerializedLog):
     """Over any ``Archive`` (S3, Cloud Storage, files). The archive must be reserved for this log."""
@@ -148,6 +172,9 @@ class ArchivePendingLog(_SerializedLog):
         if data is not None:
             self._archive.put_if_absent(ArchivedEvent(name, data, self._clock(), self._agent_type))
 
+    def _names(self) -> list[str]:
+        return [entry.key for entry in self._archive.entries() if entry.key.startswith(PREFIX)]
+
 
 def _name(user_id: str) -> str:
-    return "mem0-pending-" + hashlib.sha256(user_id.encode()).hexdigest()[:32] + ".json"
+    return PREFIX + hashlib.sha256(user_id.encode()).hexdigest()[:32] + ".json"

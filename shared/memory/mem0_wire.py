@@ -29,6 +29,7 @@ SEARCH = "/v3/memories/search/"
 LIST = "/v3/memories/"
 MEMORIES = "/v1/memories/"
 BATCH = "/v1/batch/"
+ENTITIES = "/v1/entities/"
 
 
 def memory_path(mem0_id: str) -> str:

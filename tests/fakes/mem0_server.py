@@ -10,7 +10,12 @@ Every request is recorded (method, path, query, JSON body, headers). Switches mo
 ``stalled`` (hold every answer until ``resume()``), ``delay`` (seconds before each answer),
 ``fail_with`` (answer that status), ``hold_adds`` (adds are accepted but invisible until
 ``release_adds()``), ``add_delay`` (seconds before an add shows), ``delete_all_limit``
-(``DELETE /v1/memories/`` removes at most N per call, as seen in mem0#4957).
+(``DELETE /v1/memories/`` removes at most N per call, as seen in mem0#4957), ``entities_page_size``
+(``GET /v1/entities/`` answers in pages of N with a ``next`` link).
+
+The entity listing answers as the Platform does: ``{count, next, previous, results}`` with one row per user,
+agent, app or run (``id, name, type, created_at, updated_at, total_memories, owner, organization,
+metadata``); an entity shows once one of its adds has been processed, and stays until it is deleted.
 """
 
 from __future__ import annotations
@@ -56,6 +61,13 @@ class _Stored:
     visible_at: float
 
 
+@dataclass
+class _Entity:
+    id: str
+    created_at: str
+    visible_at: float
+
+
 class FakeMem0Server:
     """Use as a context manager; ``url`` is the base URL to give a client."""
 
@@ -69,8 +81,9 @@ class FakeMem0Server:
         self.hold_adds = False
         self.add_delay = 0.0
         self.delete_all_limit: int | None = None
+        self.entities_page_size = 100
         self._memories: dict[str, _Stored] = {}
-        self._entities: set[tuple[str, str]] = set()
+        self._entities: dict[tuple[str, str], _Entity] = {}
         self._lock = threading.RLock()
         self._resume = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -108,7 +121,7 @@ class FakeMem0Server:
         with self._lock:
             self.hold_adds = False
             now = time.monotonic()
-            for stored in self._memories.values():
+            for stored in [*self._memories.values(), *self._entities.values()]:
                 stored.visible_at = min(stored.visible_at, now)
 
     def clear_requests(self) -> None:
@@ -131,7 +144,7 @@ class FakeMem0Server:
             stored.setdefault("updated_at", stored["created_at"])
             self._memories[stored["id"]] = _Stored(stored, 0.0)
             if stored.get("user_id"):
-                self._entities.add(("user", stored["user_id"]))
+                self._register("user", stored["user_id"], 0.0)
             return str(stored["id"])
 
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
@@ -154,8 +167,7 @@ class FakeMem0Server:
         if route == ("DELETE", "/v1/batch/"):
             return self._batch_delete(body)
         if route == ("GET", "/v1/entities/"):
-            with self._lock:
-                return 200, {"results": [{"type": t, "name": n} for t, n in sorted(self._entities)]}
+            return self._list_entities(query)
         if match := re.fullmatch(r"/v1/memories/([^/]+)/", path):
             return self._one(method, unquote(match.group(1)))
         if (match := re.fullmatch(r"/v2/entities/([^/]+)/([^/]+)/", path)) and method == "DELETE":
@@ -186,7 +198,8 @@ class FakeMem0Server:
                     "updated_at": created_at.isoformat(),
                 }
                 self._memories[item["id"]] = _Stored(item, visible_at)
-                self._entities.update((k.removesuffix("_id"), v) for k, v in entities.items())
+                for key, name in entities.items():
+                    self._register(key.removesuffix("_id"), name, visible_at)
         return 200, {"event_id": str(uuid.uuid4()), "status": "PENDING", "message": "Memory processing queued"}
 
     def _search(self, body: Any) -> tuple[int, Any]:
@@ -263,11 +276,50 @@ class FakeMem0Server:
         with self._lock:
             if (kind, name) not in self._entities:
                 return 404, {"detail": "Entity not found."}
-            self._entities.discard((kind, name))
+            del self._entities[(kind, name)]
             key = f"{kind}_id"
             for mid in [mid for mid, s in self._memories.items() if s.item.get(key) == name]:
                 del self._memories[mid]
         return 200, {"message": "Entity deleted successfully!"}
+
+    def _register(self, kind: str, name: str, visible_at: float) -> None:
+        entity = self._entities.get((kind, name))
+        if entity is None:
+            moment = datetime.now(UTC).isoformat()
+            self._entities[(kind, name)] = _Entity(str(uuid.uuid4()), moment, visible_at)
+        else:
+            entity.visible_at = min(entity.visible_at, visible_at)
+
+    def _list_entities(self, query: dict[str, str]) -> tuple[int, Any]:
+        page, size = int(query.get("page", 1)), int(query.get("page_size", self.entities_page_size))
+        with self._lock:
+            now = time.monotonic()
+            rows = []
+            for (kind, name), entity in sorted(self._entities.items()):
+                if entity.visible_at > now:
+                    continue
+                key = f"{kind}_id"
+                total = sum(1 for s in self._memories.values() if s.visible_at <= now and s.item.get(key) == name)
+                rows.append(
+                    {
+                        "id": entity.id,
+                        "name": name,
+                        "type": kind,
+                        "created_at": entity.created_at,
+                        "updated_at": entity.created_at,
+                        "total_memories": total,
+                        "owner": "owner-test",
+                        "organization": "org-test",
+                        "metadata": {},
+                    }
+                )
+        more = page * size < len(rows)
+        return 200, {
+            "count": len(rows),
+            "next": f"{self.url}/v1/entities/?page={page + 1}&page_size={size}" if more else None,
+            "previous": f"{self.url}/v1/entities/?page={page - 1}&page_size={size}" if page > 1 else None,
+            "results": rows[(page - 1) * size : page * size],
+        }
 
     def _visible(self, filters: Any, *, show_expired: bool) -> Iterator[dict[str, Any]]:
         if not isinstance(filters, dict) or not filters:

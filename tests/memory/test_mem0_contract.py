@@ -206,3 +206,38 @@ def test_delete_expired(memory_client_class: Any) -> None:
         client.batch_delete([{"memory_id": "m0-a"}])
         _assert_same(ours, theirs)
         assert [m["id"] for m in ours.memories()] == [m["id"] for m in theirs.memories()] == ["m0-b"]
+
+
+def _seed_heavy_caller(server: FakeMem0Server) -> None:
+    """One caller with more memories than a page: confirming that caller is cheaper than scanning."""
+    for index in range(PAGE["page_size"] + 1):
+        metadata = {"memory_id": f"evt-{index}:0", "type": "factual", "agent_type": "support"}
+        server.seed(
+            {"user_id": CALLER, "memory": f"note {index}", "metadata": {**metadata, "created_at": NOW.isoformat()}}
+        )
+
+
+def test_users_by_scan(memory_client_class: Any) -> None:
+    for ours, theirs in _twins(_seed_memory):
+        assert _store(ours).users("support", now=NOW) == [CALLER]
+        client = _client(memory_client_class, theirs)
+        assert [e["name"] for e in client.users()["results"]] == [CALLER]
+        client.get_all(filters={"AND": [{"user_id": "*"}, {"metadata": {"agent_type": "support"}}]}, **PAGE)
+        _assert_same(ours, theirs)
+
+
+def test_users_by_caller(memory_client_class: Any) -> None:
+    for ours, theirs in _twins(_seed_heavy_caller):
+        assert _store(ours).users("support", now=NOW) == [CALLER]
+        client = _client(memory_client_class, theirs)
+        assert client.users()["results"][0]["total_memories"] == PAGE["page_size"] + 1
+        client.get_all(filters=SCOPE, **PAGE)
+        _assert_same(ours, theirs)
+
+
+def test_scan(memory_client_class: Any) -> None:
+    for ours, theirs in _twins(_seed_memory):
+        assert [m.id for m in _store(ours).scan("support", now=NOW)] == ["evt-7:0"]
+        everyone = {"AND": [{"user_id": "*"}, {"metadata": {"agent_type": "support"}}]}
+        _client(memory_client_class, theirs).get_all(filters=everyone, **PAGE)
+        _assert_same(ours, theirs)

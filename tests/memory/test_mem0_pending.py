@@ -214,8 +214,14 @@ def test_pending_logs_behave_alike(kind: str, tmp_path: Path) -> None:
     }[kind]()
     entries = [PendingMemory(m, NOW) for m in CALL]
     assert log.get(CALLER) == []
+    assert log.callers() == []
     log.put(CALLER, entries)
     log.put(CALLER, entries[:1])  # replace by id, never duplicate
+    other = Memory("ev2:0", "+15555550199", "sales", "lead", "Wants a quote", NOW)
+    log.put(other.user_id, [PendingMemory(other, NOW)])
+    assert sorted(log.callers()) == [CALLER, "+15555550199"]
+    log.remove(other.user_id, [other.id])
+    assert log.callers() == [CALLER]
     assert sorted(e.memory.id for e in log.get(CALLER)) == ["ev:0", "ev:1"]
     assert log.get(CALLER)[0] in entries
     assert log.get("+15555550199") == []
@@ -244,3 +250,38 @@ def test_erase_fails_loudly_when_the_pending_log_cannot_be_cleared(
     store = make_store(Unclearable())
     with pytest.raises(StoreUnavailable, match="pending log"):
         store.erase_user(CALLER)
+
+
+def test_operator_reads_count_callers_mem0_does_not_list_yet(
+    server: FakeMem0Server, make_store: Callable[..., Mem0MemoryStore], tmp_path: Path
+) -> None:
+    """Analytics run by another process than the worker still count a call whose add Mem0 is processing."""
+    worker = make_store(DirectoryPendingLog(tmp_path / "pending"), visibility_timeout=0.05)
+    operator = make_store(DirectoryPendingLog(tmp_path / "pending"))
+    worker.add([Memory("old:0", "+15555550199", "support", "factual", "Listed already", NOW - timedelta(days=1))])
+    server.hold_adds = True
+    with pytest.raises(StoreUnavailable):
+        worker.add(CALL)  # Mem0 accepted the adds but lists neither the memories nor the caller
+    assert CALLER not in {row["name"] for row in server.answer("GET", "/v1/entities/", {}, None)[1]["results"]}
+
+    assert operator.users("support", now=NOW) == [CALLER, "+15555550199"]
+    assert operator.users("sales", now=NOW) == []
+    assert sorted(m.id for m in operator.scan("support", now=NOW)) == ["ev:0", "ev:1", "old:0"]
+    assert make_store().users("support", now=NOW) == ["+15555550199"]  # without the shared log: Mem0 alone
+
+    server.release_adds()
+    assert worker.add(CALL) == 0  # confirmed: the log empties, Mem0 answers alone, nothing counts twice
+    assert not any((tmp_path / "pending").iterdir())
+    assert operator.users("support", now=NOW) == [CALLER, "+15555550199"]
+    assert sorted(m.id for m in operator.scan("support", now=NOW)) == ["ev:0", "ev:1", "old:0"]
+
+
+def test_an_unreadable_pending_log_leaves_operator_reads_to_mem0(make_store: Callable[..., Mem0MemoryStore]) -> None:
+    class Unlistable(InMemoryPendingLog):
+        def callers(self) -> list[str]:
+            raise OSError("disk gone")
+
+    store = make_store(Unlistable())
+    store.add(CALL)
+    assert store.users("support", now=NOW) == [CALLER]
+    assert sorted(m.id for m in store.scan("support", now=NOW)) == ["ev:0", "ev:1"]

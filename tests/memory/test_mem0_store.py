@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from shared.errors import NotFound, StoreUnavailable, Unprocessable
+from shared.memory import mem0
+from shared.memory import mem0_codec as codec
 from shared.memory.mem0 import Mem0MemoryStore
 from shared.memory.models import Memory
 from shared.secrets import Secret
@@ -212,3 +215,96 @@ def test_the_key_never_shows(store: Mem0MemoryStore, server: FakeMem0Server) -> 
     with pytest.raises(StoreUnavailable) as caught:
         store.get_all(CALLER, "support", now=NOW)
     assert API_KEY not in repr(caught.value) and API_KEY not in repr(store.__dict__)
+
+
+# operator reads and the sweep: every page, few requests ------------------------------------------------------
+
+
+def seed_ours(server: FakeMem0Server, memories: list[Memory]) -> None:
+    """Store our memories directly, encoded as our adds encode them (fast: no add round trips)."""
+    for m in memories:
+        body = codec.add_body(m)
+        server.seed(
+            {"user_id": m.user_id, "memory": m.text, **{k: body.get(k) for k in ("metadata", "expiration_date")}}
+        )
+
+
+def listings(server: FakeMem0Server) -> list[Any]:
+    return [r.json["filters"] for r in server.requests_to("POST", "/v3/memories/")]
+
+
+def test_scan_reads_every_page_of_the_agent_type_once(store: Mem0MemoryStore, server: FakeMem0Server) -> None:
+    callers = [f"+1555555{i:04d}" for i in range(30)]
+    seed_ours(server, [memory(f"{c}:{k}", f"note {k}", user=c) for c in callers for k in range(8)])  # 240: 3 pages
+    seed_ours(server, [memory("sales", "x", agent="sales"), memory("gone", "y", expires_at=NOW - timedelta(hours=1))])
+    server.seed({"user_id": CALLER, "memory": "another tool's", "metadata": {"agent_type": "support"}})
+    server.clear_requests()
+
+    scanned = list(store.scan("support", now=NOW))
+    assert sorted(m.id for m in scanned) == sorted(f"{c}:{k}" for c in callers for k in range(8))
+    assert listings(server) == [codec.agent_filter("support")] * 3  # one listing, not one per caller
+    assert not server.requests_to("GET", "/v1/entities/")
+
+
+def test_users_of_many_light_callers_come_from_one_scan(store: Mem0MemoryStore, server: FakeMem0Server) -> None:
+    callers = [f"+1555555{i:04d}" for i in range(40)]
+    seed_ours(server, [memory(f"{c}:{k}", "note", user=c) for c in callers for k in range(3)])
+    seed_ours(
+        server, [memory("s", "x", user=OTHER, agent="sales"), memory("g", "y", expires_at=NOW - timedelta(hours=1))]
+    )
+    server.clear_requests()
+    assert store.users("support", now=NOW) == sorted(callers)
+    assert len(server.requests_to("GET", "/v1/entities/")) == 1
+    assert listings(server) == [codec.agent_filter("support")] * 2  # 122 memories: 2 pages, not 41 callers
+
+
+def test_users_of_few_heavy_callers_are_confirmed_one_by_one(store: Mem0MemoryStore, server: FakeMem0Server) -> None:
+    server.entities_page_size = 2  # the entity listing comes in pages: every page is read
+    heavy = ["+15555550001", "+15555550002", "+15555550003"]
+    seed_ours(server, [memory(f"{c}:{k}", "note", user=c) for c in heavy for k in range(200)])
+    seed_ours(server, [memory("sales", "x", user=OTHER, agent="sales")])  # a candidate that is not confirmed
+    seed_ours(server, [memory("gone", "y", user="+15555550004", expires_at=NOW - timedelta(hours=1))])
+    server.clear_requests()
+    assert store.users("support", now=NOW) == heavy
+    assert len(server.requests_to("GET", "/v1/entities/")) == 3
+    assert [r.query for r in server.requests_to("GET", "/v1/entities/")][1:] == [
+        {"page": "2", "page_size": "2"},
+        {"page": "3", "page_size": "2"},
+    ]
+    scoped = [codec.scope_filter(c, "support") for c in [*heavy, OTHER, "+15555550004"]]
+    assert sorted(map(str, listings(server))) == sorted(map(str, scoped))  # one page each, not 7 pages of scan
+
+
+def test_users_without_an_entity_listing_fall_back_to_the_scan(server: FakeMem0Server) -> None:
+    class NoEntities(FakeMem0Server):
+        def answer(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+            return (
+                (404, {"detail": "Not found."})
+                if path == "/v1/entities/"
+                else super().answer(method, path, query, body)
+            )
+
+    with NoEntities(today=lambda: NOW.date()) as fake:
+        backend = Mem0MemoryStore(Secret(API_KEY), fake.url, write_timeout=5.0, poll_interval=0.01)
+        try:
+            backend.add([memory("a", "note"), memory("b", "note", user=OTHER, agent="sales")])
+            assert backend.users("support", now=NOW) == [CALLER]
+        finally:
+            backend.close()
+
+
+def test_operator_reads_fail_as_unavailable(store: Mem0MemoryStore, server: FakeMem0Server) -> None:
+    server.fail_with = 502
+    with pytest.raises(StoreUnavailable):
+        store.users("support", now=NOW)
+    with pytest.raises(StoreUnavailable):
+        list(store.scan("support", now=NOW))
+
+
+def test_the_sweep_deletes_past_what_one_caller_listing_reads(store: Mem0MemoryStore, server: FakeMem0Server) -> None:
+    total = mem0.PAGE_SIZE * mem0.MAX_PAGES + 30  # more than a per-caller listing's bound
+    seed_ours(server, [memory(f"e{i}", "old", user=f"+1555555{i % 50:04d}", expires_at=NOW) for i in range(total)])
+    seed_ours(server, [memory("keep", "new", expires_at=NOW + timedelta(days=1))])
+    assert store.delete_expired(NOW) == total
+    assert [m["metadata"]["memory_id"] for m in server.memories()] == ["keep"]
+    assert len(server.requests_to("DELETE", "/v1/batch/")) == -(-total // mem0.BATCH_DELETE)

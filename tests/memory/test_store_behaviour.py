@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
 
 import pytest
 
@@ -16,7 +14,6 @@ NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 CALLER = "+15555550123"
 OTHER = "+15555550199"
 AGENT = "support"
-T = TypeVar("T")
 
 
 def memory(mid: str, text: str, *, user: str = CALLER, agent: str = AGENT, kind: str = "factual", age_days: float = 1,
@@ -125,14 +122,6 @@ def test_erase_user_removes_every_agent_type_and_only_that_caller(store: MemoryS
 # operator reads: users / scan / page (admin and analytics) ------------------------------------------------------
 
 
-def _or_xfail(call: Callable[[], T]) -> T:
-    """A backend that has not implemented an operator read yet shows as xfail, not as a pass."""
-    try:
-        return call()
-    except NotImplementedError as exc:
-        pytest.xfail(str(exc))
-
-
 def test_users_lists_callers_with_live_memories_of_one_agent_type(store: MemoryStore) -> None:
     store.add([
         memory("a", "Support memory"),
@@ -140,7 +129,7 @@ def test_users_lists_callers_with_live_memories_of_one_agent_type(store: MemoryS
         memory("c", "Sales only caller", user="+15555550777", agent="sales"),
         memory("d", "Expired caller", user="+15555550888", expires_in_days=-1),
     ])
-    assert sorted(_or_xfail(lambda: store.users(AGENT, now=NOW))) == sorted([CALLER, OTHER])
+    assert sorted(store.users(AGENT, now=NOW)) == sorted([CALLER, OTHER])
     assert store.users("sales", now=NOW) == ["+15555550777"]
     assert store.users("nobody", now=NOW) == []
 
@@ -153,7 +142,7 @@ def test_scan_yields_every_live_memory_of_one_agent_type_once(store: MemoryStore
         memory("x1", "Sales", agent="sales"),
         memory("e1", "Expired", expires_in_days=-1),
     ])
-    scanned = _or_xfail(lambda: list(store.scan(AGENT, now=NOW)))
+    scanned = list(store.scan(AGENT, now=NOW))
     assert sorted(m.id for m in scanned) == ["a1", "a2", "b1"]
     by_id = {m.id: m for m in scanned}
     assert by_id["a2"].type == "semantic" and by_id["b1"].user_id == OTHER and by_id["a1"].conversation_id == "conv-a1"
