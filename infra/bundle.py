@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -241,10 +242,15 @@ def build_layer(
             compiled = compile_command(interpreter, staging)
             subprocess.run(compiled, check=True, stdout=subprocess.DEVNULL, env=compile_environ())
         data = deterministic_zip(_layer_files(staging, with_bytecode=bool(interpreter)))
-    partial = layer_zip.with_suffix(".partial")
-    partial.write_bytes(data)
-    partial.replace(layer_zip)
+    _write_atomically(layer_zip, data)
     return layer_zip
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Several stacks (tenants) may build at once: a reader sees the old file or the new one, never half."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_bytes(data)
+    partial.replace(path)
 
 
 def build_bundle(
@@ -261,9 +267,9 @@ def build_bundle(
     digest = hashlib.sha256(data).hexdigest()
     code_zip = out_dir / f"code-{digest[:16]}.zip"
     if not code_zip.is_file() or code_zip.read_bytes() != data:
-        code_zip.write_bytes(data)
+        _write_atomically(code_zip, data)
     requirements_txt = out_dir / REQUIREMENTS_NAME
-    requirements_txt.write_text(requirements_text())
+    _write_atomically(requirements_txt, requirements_text().encode())
     layer_zip = build_layer(out_dir, python_version=python_version, platform=platform) if with_layer else None
     return Bundle(code_zip=code_zip, code_sha256=digest, requirements_txt=requirements_txt, layer_zip=layer_zip)
 
