@@ -10,8 +10,10 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
+from shared.errors import Unprocessable
 from shared.fields import FieldMapper
 from shared.memory.models import ScoredMemory
+from shared.providers.payload import require_object
 
 
 class Operation(StrEnum):
@@ -140,17 +142,33 @@ class Provider(ABC):
         """Which operation a payload asks for; by default the route decides."""
         return route
 
-    @abstractmethod
-    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest: ...
+    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest:
+        """By default the mapped fields of a JSON object: ``caller_id``, ``call_id``, ``agent_id``."""
+        body = require_object(payload)
+        return PreCallRequest(
+            caller=fields.text(body, "caller_id"),
+            call_id=fields.text(body, "call_id"),
+            agent_id=fields.text(body, "agent_id"),
+        )
 
     @abstractmethod
     def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]: ...
 
-    @abstractmethod
-    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest: ...
+    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
+        """By default one search per request: a required ``query`` and the mapped (platform-bound) caller."""
+        body = require_object(payload)
+        query = fields.text(body, "query")
+        if query is None:
+            raise Unprocessable("missing field: query")
+        return ToolRequest(
+            caller=fields.text(body, "caller_id"),
+            calls=[ToolCall(query=query)],
+            conversation_id=fields.text(body, "conversation_id"),
+        )
 
-    @abstractmethod
-    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]: ...
+    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]:
+        """By default the matches as JSON with a readable ``result`` text."""
+        return answers[0].as_json()
 
     @abstractmethod
     def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent: ...

@@ -15,12 +15,8 @@ from shared.fields import FieldMapper
 from shared.providers.base import (
     CallerContext,
     PostCallEvent,
-    PreCallRequest,
     Provider,
     ProviderDefaults,
-    ToolAnswer,
-    ToolCall,
-    ToolRequest,
 )
 from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
 
@@ -75,14 +71,6 @@ class ElevenLabsProvider(Provider):
             response_format="elevenlabs_v1",
         )
 
-    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest:
-        body = require_object(payload)
-        return PreCallRequest(
-            caller=fields.text(body, "caller_id"),
-            call_id=fields.text(body, "call_id"),
-            agent_id=fields.text(body, "agent_id"),
-        )
-
     def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]:
         variables = {**agent.response.static_variables, **context.variables()}
         override: dict[str, Any] = {}
@@ -96,20 +84,6 @@ class ElevenLabsProvider(Provider):
         if override:
             answer["conversation_config_override"] = {"agent": override}
         return answer
-
-    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
-        body = require_object(payload)
-        query = fields.text(body, "query")
-        if query is None:
-            raise Unprocessable("missing field: query")
-        return ToolRequest(
-            caller=fields.text(body, "caller_id"),
-            calls=[ToolCall(query=query)],
-            conversation_id=fields.text(body, "conversation_id"),
-        )
-
-    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]:
-        return answers[0].as_json()
 
     def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent:
         body = require_object(payload)

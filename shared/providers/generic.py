@@ -18,12 +18,8 @@ from shared.fields import FieldMapper
 from shared.providers.base import (
     CallerContext,
     PostCallEvent,
-    PreCallRequest,
     Provider,
     ProviderDefaults,
-    ToolAnswer,
-    ToolCall,
-    ToolRequest,
 )
 from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
 
@@ -58,10 +54,6 @@ class GenericProvider(Provider):
             response_format="generic_v1",
         )
 
-    def parse_pre_call(self, payload: Any, fields: FieldMapper) -> PreCallRequest:
-        body = require_object(payload)
-        return PreCallRequest(caller=fields.text(body, "caller_id"), call_id=fields.text(body, "call_id"))
-
     def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]:
         return {
             "format": "generic_v1",
@@ -75,16 +67,6 @@ class GenericProvider(Provider):
             "first_message": context.first_message,
             "variables": {**agent.response.static_variables, **context.variables()},
         }
-
-    def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
-        body = require_object(payload)
-        query = fields.text(body, "query")
-        if query is None:
-            raise Unprocessable("missing field: query")
-        return ToolRequest(caller=fields.text(body, "caller_id"), calls=[ToolCall(query=query)])
-
-    def format_tool(self, answers: list[ToolAnswer]) -> dict[str, Any]:
-        return answers[0].as_json()
 
     def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent:
         body = require_object(payload)
