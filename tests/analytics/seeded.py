@@ -7,7 +7,7 @@ matcher), so the expected figures are computed independently of the code under t
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,8 +124,10 @@ def clocked_runtime(
     clock: Callable[[], datetime],
     secrets: dict[str, str] | None = None,
     config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> LocalRuntime:
-    settings = Settings.from_environ({}, agent_type=agent_type, data_dir=data_dir, config_path=config_path)
+    """``environ`` selects another memory backend (``MEMORY_BACKEND``, ``MEM0_HOST``); the embedded one by default."""
+    settings = Settings.from_environ(environ or {}, agent_type=agent_type, data_dir=data_dir, config_path=config_path)
     queue = SqliteQueue(data_dir / "queue.db")
     runtime = build_runtime(
         settings,

@@ -1,13 +1,15 @@
 """Must show 1: on a seeded dataset of known shape, every analytics figure equals the one computed here.
 
 The expected figures are computed from the dataset's specification (calls, their times, hand-annotated topics),
-not with the analytics code, and read back through the admin HTTP routes.
+not with the analytics code, and read back through the admin HTTP routes, on both memory backends (Mem0 through
+the local fake Platform).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 
 from tests.analytics.seeded import AGENT, NOW, Clock, Dataset, build_dataset, clocked_runtime
 from tests.conftest import TEST_SECRETS, LocalRuntime
+from tests.fakes import API_KEY, FakeMem0Server
 
 ADMIN = {"X-Admin-Key": TEST_SECRETS["ADMIN_API_KEY"]}
 LOOSE_TOPICS = {"loose-1": {"billing"}}  # "Prefers email about the invoice"
@@ -26,11 +29,25 @@ def dataset() -> Dataset:
     return build_dataset()
 
 
-@pytest.fixture(scope="module")
-def seeded(dataset: Dataset, tmp_path_factory: pytest.TempPathFactory) -> LocalRuntime:
-    local = clocked_runtime(Path(tmp_path_factory.mktemp("seeded")), clock=Clock(NOW))
-    local.runtime.store.add(dataset.memories())
-    return local
+@pytest.fixture(scope="module", params=["sqlite", "mem0"])
+def seeded(
+    request: pytest.FixtureRequest, dataset: Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LocalRuntime]:
+    data_dir = Path(tmp_path_factory.mktemp("seeded"))
+    if request.param == "sqlite":
+        local = clocked_runtime(data_dir, clock=Clock(NOW))
+        local.runtime.store.add(dataset.memories())
+        yield local
+        local.runtime.store.close()
+        return
+    with FakeMem0Server(today=lambda: NOW.date()) as server:
+        environ = {"MEMORY_BACKEND": "mem0", "MEM0_HOST": server.url}
+        secrets = {**TEST_SECRETS, "MEM0_API_KEY": API_KEY}
+        local = clocked_runtime(data_dir, clock=Clock(NOW), secrets=secrets, environ=environ)
+        local.runtime.store.add(dataset.memories())
+        assert len(server.memories()) == len(dataset.memories())  # the figures below are read back from Mem0
+        yield local
+        local.runtime.store.close()
 
 
 def get(local: LocalRuntime, path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
