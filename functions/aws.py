@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from functions.aws_ports import ports_from_environ
+from functions.aws_ports import cloud_ports
 from functions.cold_start import ColdStart
 from functions.messages import decode_message
 from shared.http import Request
@@ -22,8 +22,16 @@ log = logging.getLogger("agentic_memory.functions.aws")
 
 def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
     settings = Settings.from_environ(environ)
-    secrets, archive, queue = ports_from_environ(environ, settings.data_dir, **port_options)
-    return build_runtime(settings, secrets=secrets, archive=archive, queue=queue)
+    ports = cloud_ports(
+        environ,
+        settings.data_dir,
+        memory_backend=settings.memory_backend,
+        read_timeout=settings.mem0_read_timeout,
+        **port_options,
+    )
+    return build_runtime(
+        settings, secrets=ports.secrets, archive=ports.archive, queue=ports.queue, pending_archive=ports.pending_archive
+    )
 
 
 COLD_START = ColdStart(build)

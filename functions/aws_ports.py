@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from functions import archive_metadata
 from functions.lazy import LazyClient
 from functions.messages import encode_message
-from functions.standalone import local_ports, wants_cloud_ports
+from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
 from shared.errors import ConfigError, NotFound, StoreUnavailable
 from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
 from shared.secrets import EnvSecrets, Secret, SecretSource
@@ -25,6 +27,9 @@ from shared.secrets import EnvSecrets, Secret, SecretSource
 DEFAULT_PREFIX = "events/"
 CONDITIONAL_FAILURES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
 MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+FORBIDDEN = frozenset({"AccessDenied", "403", "Forbidden"})
+DELETE_BATCH = 1000  # DeleteObjects' limit
+HEAD_CONCURRENCY = 16
 
 
 def _error_code(exc: Exception) -> str:
@@ -33,12 +38,28 @@ def _error_code(exc: Exception) -> str:
 
 
 class S3Archive(Archive):
-    """Raw post-call bodies under ``prefix + idempotency key``; a redelivery never overwrites (``If-None-Match``)."""
+    """Raw post-call bodies under ``prefix + idempotency key``; a redelivery never overwrites (``If-None-Match``).
 
-    def __init__(self, bucket: str, *, s3_client: Any, prefix: str = DEFAULT_PREFIX) -> None:
+    The stack's bucket is versioned and expires events by its lifecycle rule (``lifecycle_managed``). Roles
+    hold only prefix-scoped grants, so S3 may answer a missing key with 403 (it says 404 only to a caller it
+    lets list the bucket): ``get`` then lists that one key (``s3:ListBucket`` on the prefix) to tell "absent"
+    from "denied". Erasure deletes every version (``purge``, ``erase_user``), never leaving a noncurrent copy.
+    """
+
+    lifecycle_managed = True
+
+    def __init__(
+        self, bucket: str, *, s3_client: Any, prefix: str = DEFAULT_PREFIX, lifecycle_managed: bool = True
+    ) -> None:
         self._bucket = bucket
         self._prefix = prefix
         self._s3 = s3_client
+        self.lifecycle_managed = lifecycle_managed
+
+    def with_prefix(self, prefix: str, *, s3_client: Any = None) -> S3Archive:
+        """The same bucket under another prefix (e.g. the mem0 pending log), optionally with its own client."""
+        client = self._s3 if s3_client is None else s3_client
+        return S3Archive(self._bucket, s3_client=client, prefix=prefix, lifecycle_managed=self.lifecycle_managed)
 
     def _key(self, key: str) -> str:
         return self._prefix + key
@@ -65,11 +86,20 @@ class S3Archive(Archive):
             found = self._s3.get_object(Bucket=self._bucket, Key=self._key(key))
             body = found["Body"].read()
         except Exception as exc:
-            if _error_code(exc) in MISSING:
+            code = _error_code(exc)
+            if code in MISSING or (code in FORBIDDEN and not self._listed(self._key(key))):
                 raise NotFound(f"no archived event {key}") from exc
             raise StoreUnavailable("archive read failed") from exc
         entry = archive_metadata.to_entry(key, found.get("Metadata") or {}, found.get("LastModified"))
         return archive_metadata.with_body(entry, body)
+
+    def _listed(self, full_key: str) -> bool:
+        """Whether the key exists, by listing it alone: what a 403 on a read meant. Raises ``StoreUnavailable``."""
+        try:
+            page = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=full_key, MaxKeys=1)
+        except Exception as exc:
+            raise StoreUnavailable("archive read denied") from exc
+        return any(item["Key"] == full_key for item in page.get("Contents", []))
 
     def entries(self) -> Iterator[ArchiveEntry]:
         try:
@@ -87,6 +117,73 @@ class S3Archive(Archive):
             self._s3.delete_object(Bucket=self._bucket, Key=self._key(key))
         except Exception as exc:
             raise StoreUnavailable("archive delete failed") from exc
+
+    def purge(self, key: str) -> None:
+        full_key = self._key(key)
+        self._delete_versions(self._versions(full_key).of(full_key))
+
+    def erase_user(self, user_ref: str) -> list[str]:
+        """Every version of every event the caller's ``user_ref`` marks, current or not (one listing of versions,
+        one HEAD per event, in parallel)."""
+        versions = self._versions(self._prefix)
+        readable = versions.readable()
+        with ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY) as pool:
+            refs = list(pool.map(self._user_ref, readable.items()))
+        erased = sorted(key for key, ref in zip(readable, refs, strict=True) if ref == user_ref)
+        self._delete_versions([pair for key in erased for pair in versions.of(key)])
+        return [key[len(self._prefix) :] for key in erased]
+
+    def _versions(self, prefix: str) -> _Versions:
+        found = _Versions()
+        try:
+            pages = self._s3.get_paginator("list_object_versions").paginate(Bucket=self._bucket, Prefix=prefix)
+            for page in pages:
+                for item in page.get("Versions", []):
+                    found.ids.setdefault(item["Key"], []).append(item["VersionId"])
+                for item in page.get("DeleteMarkers", []):
+                    found.ids.setdefault(item["Key"], []).append(item["VersionId"])
+                    found.markers.add((item["Key"], item["VersionId"]))
+        except Exception as exc:
+            raise StoreUnavailable("archive version listing failed") from exc
+        return found
+
+    def _user_ref(self, version: tuple[str, str]) -> str | None:
+        full_key, version_id = version
+        try:
+            head = self._s3.head_object(Bucket=self._bucket, Key=full_key, VersionId=version_id)
+        except Exception as exc:
+            raise StoreUnavailable("archive read failed") from exc
+        return (head.get("Metadata") or {}).get(archive_metadata.USER_REF)
+
+    def _delete_versions(self, versions: list[tuple[str, str]]) -> None:
+        for start in range(0, len(versions), DELETE_BATCH):
+            chunk = [{"Key": key, "VersionId": version} for key, version in versions[start : start + DELETE_BATCH]]
+            try:
+                answer = self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": chunk, "Quiet": True})
+            except Exception as exc:
+                raise StoreUnavailable("archive purge failed") from exc
+            if answer.get("Errors"):
+                raise StoreUnavailable(f"archive purge failed for {len(answer['Errors'])} object version(s)")
+
+
+@dataclass
+class _Versions:
+    """A version listing: key -> every version id (delete markers too), newest first; which ids are markers."""
+
+    ids: dict[str, list[str]] = field(default_factory=dict)
+    markers: set[tuple[str, str]] = field(default_factory=set)
+
+    def of(self, key: str) -> list[tuple[str, str]]:
+        return [(key, version) for version in self.ids.get(key, [])]
+
+    def readable(self) -> dict[str, str]:
+        """Key -> its newest real version (metadata is the same on all: archive objects are create-only)."""
+        found: dict[str, str] = {}
+        for key, versions in self.ids.items():
+            real = [version for version in versions if (key, version) not in self.markers]
+            if real:
+                found[key] = real[0]
+        return found
 
 
 class SqsQueue(Queue):
@@ -141,12 +238,27 @@ def _boto3_session() -> Any:
     return boto3.session.Session()
 
 
-def ports_from_environ(
-    environ: Mapping[str, str], data_dir: Path, *, session_factory: Callable[[], Any] = _boto3_session
-) -> tuple[SecretSource, Archive, Queue]:
+def _tight_client(session: Any, service: str, seconds: float) -> Any:
+    """A client for the pre-call path: botocore's 60 s timeouts would hold a caller for a minute."""
+    from botocore.config import Config
+
+    config = Config(connect_timeout=seconds, read_timeout=seconds, retries={"max_attempts": 2, "mode": "standard"})
+    return session.client(service, config=config)
+
+
+def cloud_ports(
+    environ: Mapping[str, str],
+    data_dir: Path,
+    *,
+    memory_backend: str = "sqlite",
+    read_timeout: float = 1.5,
+    session_factory: Callable[[], Any] = _boto3_session,
+) -> Ports:
     """The stack sets ``ARCHIVE_BUCKET``, ``QUEUE_URL`` and ``SECRET_ARN``; with none of the first two, local ports.
 
-    The secret is read now (the verifiers need it at start-up); S3 and SQS clients are built on first use.
+    The secret is read now (the verifiers need it at start-up); S3 and SQS clients are built on first use. With
+    the mem0 backend the pending log is the bucket's ``MEM0_PENDING_PREFIX``, read on the pre-call path with
+    ``read_timeout``.
     """
     secrets: SecretSource = EnvSecrets(environ)
     session: Any = None
@@ -154,7 +266,7 @@ def ports_from_environ(
         session = session_factory()
         secrets = SecretsManagerSecrets(environ["SECRET_ARN"], client=session.client("secretsmanager"))
     if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "QUEUE_URL"):
-        return (secrets, *local_ports(data_dir))
+        return Ports(secrets, *local_ports(data_dir))
     session = session or session_factory()
     archive = S3Archive(
         environ["ARCHIVE_BUCKET"],
@@ -162,12 +274,25 @@ def ports_from_environ(
         prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
     )
     queue = SqsQueue(environ["QUEUE_URL"], sqs_client=LazyClient(lambda: session.client("sqs")))
-    return secrets, archive, queue
+    pending = None
+    if memory_backend == "mem0":
+        fast = LazyClient(lambda: _tight_client(session, "s3", read_timeout))
+        pending = archive.with_prefix(pending_prefix(environ), s3_client=fast)
+    return Ports(secrets, archive, queue, pending)
+
+
+def ports_from_environ(
+    environ: Mapping[str, str], data_dir: Path, *, session_factory: Callable[[], Any] = _boto3_session
+) -> tuple[SecretSource, Archive, Queue]:
+    """``cloud_ports`` without the pending log (operator tools that only read the archive)."""
+    ports = cloud_ports(environ, data_dir, session_factory=session_factory)
+    return ports.secrets, ports.archive, ports.queue
 
 
 __all__ = [
     "S3Archive",
     "SecretsManagerSecrets",
     "SqsQueue",
+    "cloud_ports",
     "ports_from_environ",
 ]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import functions_framework
 
 from functions.cold_start import ColdStart
-from functions.gcp_ports import ports_from_environ
+from functions.gcp_ports import cloud_ports
 from functions.http_edge import to_flask, to_request
 from functions.messages import decode_message
 from shared.http import Response
@@ -26,8 +26,16 @@ if TYPE_CHECKING:
 
 def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
     settings = Settings.from_environ(environ)
-    secrets, archive, queue = ports_from_environ(environ, settings.data_dir, **port_options)
-    return build_runtime(settings, secrets=secrets, archive=archive, queue=queue)
+    ports = cloud_ports(
+        environ,
+        settings.data_dir,
+        memory_backend=settings.memory_backend,
+        read_timeout=settings.mem0_read_timeout,
+        **port_options,
+    )
+    return build_runtime(
+        settings, secrets=ports.secrets, archive=ports.archive, queue=ports.queue, pending_archive=ports.pending_archive
+    )
 
 
 COLD_START = ColdStart(build)

@@ -15,13 +15,14 @@ from typing import Any
 from functions import archive_metadata
 from functions.lazy import LazyClient
 from functions.messages import encode_message
-from functions.standalone import local_ports, wants_cloud_ports
+from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
 from shared.errors import NotFound, StoreUnavailable
 from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
 from shared.secrets import EnvSecrets, SecretSource
 
 DEFAULT_PREFIX = "events/"
 PUBLISH_TIMEOUT_SECONDS = 10.0
+DEFAULT_TIMEOUT_SECONDS = 60.0  # google-cloud-storage's own default
 PRECONDITION_FAILED = 412
 NOT_FOUND = 404
 
@@ -32,12 +33,39 @@ def _status(exc: Exception) -> int | None:
 
 
 class GcsArchive(Archive):
-    """Raw post-call bodies under ``prefix + idempotency key``, created only if absent (``if_generation_match=0``)."""
+    """Raw post-call bodies under ``prefix + idempotency key``, created only if absent (``if_generation_match=0``).
 
-    def __init__(self, bucket: str, *, storage_client: Any, prefix: str = DEFAULT_PREFIX) -> None:
+    The stack's bucket is versioned and expires events by its lifecycle rule (``lifecycle_managed``); erasure
+    deletes every generation (``purge``, ``erase_user``), never leaving a noncurrent copy. ``timeout`` bounds
+    every request (tight for the mem0 pending log, which the pre-call path reads).
+    """
+
+    lifecycle_managed = True
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        storage_client: Any,
+        prefix: str = DEFAULT_PREFIX,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        lifecycle_managed: bool = True,
+    ) -> None:
         self._client = storage_client
         self._bucket_name = bucket
         self._prefix = prefix
+        self._timeout = timeout
+        self.lifecycle_managed = lifecycle_managed
+
+    def with_prefix(self, prefix: str, *, timeout: float | None = None) -> GcsArchive:
+        """The same bucket under another prefix (e.g. the mem0 pending log)."""
+        return GcsArchive(
+            self._bucket_name,
+            storage_client=self._client,
+            prefix=prefix,
+            timeout=self._timeout if timeout is None else timeout,
+            lifecycle_managed=self.lifecycle_managed,
+        )
 
     @property
     def _bucket(self) -> Any:
@@ -47,7 +75,9 @@ class GcsArchive(Archive):
         blob = self._bucket.blob(self._prefix + event.key)
         blob.metadata = archive_metadata.to_metadata(event)
         try:
-            blob.upload_from_string(event.body, content_type="application/octet-stream", if_generation_match=0)
+            blob.upload_from_string(
+                event.body, content_type="application/octet-stream", if_generation_match=0, timeout=self._timeout
+            )
         except Exception as exc:
             if _status(exc) == PRECONDITION_FAILED:
                 return False
@@ -56,10 +86,10 @@ class GcsArchive(Archive):
 
     def get(self, key: str) -> ArchivedEvent:
         try:
-            blob = self._bucket.get_blob(self._prefix + key)
+            blob = self._bucket.get_blob(self._prefix + key, timeout=self._timeout)
             if blob is None:
                 raise NotFound(f"no archived event {key}")
-            body = blob.download_as_bytes()
+            body = blob.download_as_bytes(timeout=self._timeout)
         except NotFound:
             raise
         except Exception as exc:
@@ -71,14 +101,48 @@ class GcsArchive(Archive):
 
     def entries(self) -> Iterator[ArchiveEntry]:
         try:
-            for blob in self._client.list_blobs(self._bucket_name, prefix=self._prefix):
+            for blob in self._client.list_blobs(self._bucket_name, prefix=self._prefix, timeout=self._timeout):
                 yield archive_metadata.to_entry(blob.name[len(self._prefix) :], blob.metadata or {}, blob.time_created)
         except Exception as exc:
             raise StoreUnavailable("archive listing failed") from exc
 
     def delete(self, key: str) -> None:
+        self._delete(self._prefix + key, None)
+
+    def purge(self, key: str) -> None:
+        name = self._prefix + key
+        for generation in self._generations(name).get(name, []):
+            self._delete(name, generation)
+
+    def erase_user(self, user_ref: str) -> list[str]:
+        """Every generation of every event the caller's ``user_ref`` marks (a versioned listing carries metadata)."""
+        generations: dict[str, list[int]] = {}
+        marked: set[str] = set()
+        for blob in self._versions(self._prefix):
+            generations.setdefault(blob.name, []).append(blob.generation)
+            if (blob.metadata or {}).get(archive_metadata.USER_REF) == user_ref:
+                marked.add(blob.name)
+        for name in sorted(marked):
+            for generation in generations[name]:
+                self._delete(name, generation)
+        return [name[len(self._prefix) :] for name in sorted(marked)]
+
+    def _versions(self, prefix: str) -> list[Any]:
         try:
-            self._bucket.blob(self._prefix + key).delete()
+            return list(self._client.list_blobs(self._bucket_name, prefix=prefix, versions=True, timeout=self._timeout))
+        except Exception as exc:
+            raise StoreUnavailable("archive version listing failed") from exc
+
+    def _generations(self, name: str) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for blob in self._versions(name):
+            found.setdefault(blob.name, []).append(blob.generation)
+        return found
+
+    def _delete(self, name: str, generation: int | None) -> None:
+        """One generation, or (``None``) the live object, which a versioned bucket keeps as noncurrent."""
+        try:
+            self._bucket.blob(name, generation=generation).delete(timeout=self._timeout)
         except Exception as exc:
             if _status(exc) != NOT_FOUND:
                 raise StoreUnavailable("archive delete failed") from exc
@@ -111,6 +175,34 @@ def _publisher_client() -> Any:
     return pubsub_v1.PublisherClient()
 
 
+def cloud_ports(
+    environ: Mapping[str, str],
+    data_dir: Path,
+    *,
+    memory_backend: str = "sqlite",
+    read_timeout: float = 1.5,
+    storage_factory: Callable[[], Any] = _storage_client,
+    publisher_factory: Callable[[], Any] = _publisher_client,
+) -> Ports:
+    """The stack sets ``ARCHIVE_BUCKET`` and ``PUBSUB_TOPIC``; with neither, local ports. Secrets are mounted as env.
+
+    The google-cloud libraries are imported and their clients built on first use, never on the pre-call path
+    (except, with the mem0 backend, the pending log: the bucket's ``MEM0_PENDING_PREFIX``, read within
+    ``read_timeout``).
+    """
+    secrets = EnvSecrets(environ)
+    if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "PUBSUB_TOPIC"):
+        return Ports(secrets, *local_ports(data_dir))
+    archive = GcsArchive(
+        environ["ARCHIVE_BUCKET"],
+        storage_client=LazyClient(storage_factory),
+        prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
+    )
+    queue = PubSubQueue(environ["PUBSUB_TOPIC"], publisher=LazyClient(publisher_factory))
+    pending = archive.with_prefix(pending_prefix(environ), timeout=read_timeout) if memory_backend == "mem0" else None
+    return Ports(secrets, archive, queue, pending)
+
+
 def ports_from_environ(
     environ: Mapping[str, str],
     data_dir: Path,
@@ -118,19 +210,9 @@ def ports_from_environ(
     storage_factory: Callable[[], Any] = _storage_client,
     publisher_factory: Callable[[], Any] = _publisher_client,
 ) -> tuple[SecretSource, Archive, Queue]:
-    """The stack sets ``ARCHIVE_BUCKET`` and ``PUBSUB_TOPIC``; with neither, local ports. Secrets are mounted as env.
-
-    The google-cloud libraries are imported and their clients built on first use, never on the pre-call path.
-    """
-    secrets = EnvSecrets(environ)
-    if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "PUBSUB_TOPIC"):
-        return (secrets, *local_ports(data_dir))
-    archive = GcsArchive(
-        environ["ARCHIVE_BUCKET"],
-        storage_client=LazyClient(storage_factory),
-        prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
-    )
-    return secrets, archive, PubSubQueue(environ["PUBSUB_TOPIC"], publisher=LazyClient(publisher_factory))
+    """``cloud_ports`` without the pending log."""
+    ports = cloud_ports(environ, data_dir, storage_factory=storage_factory, publisher_factory=publisher_factory)
+    return ports.secrets, ports.archive, ports.queue
 
 
-__all__ = ["GcsArchive", "PubSubQueue", "ports_from_environ"]
+__all__ = ["GcsArchive", "PubSubQueue", "cloud_ports", "ports_from_environ"]

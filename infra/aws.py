@@ -51,22 +51,41 @@ def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
 
 
-def function_policy(role: FunctionRole, arns: StackArns) -> dict[str, Any]:
-    """Least privilege per function: read the stack secret, write its own logs, plus what the role does."""
-    prefix = f"{arns.bucket}/{spec.ARCHIVE_PREFIX}*"
+def _allow_listing(actions: list[str], bucket: str, prefix: str) -> dict[str, Any]:
+    """Listing the bucket, but only under ``prefix`` (a request without that prefix is denied)."""
+    return {**_allow(actions, [bucket]), "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}}
+
+
+def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool = False) -> dict[str, Any]:
+    """Least privilege per function: read the stack secret, write its own logs, plus what the role does.
+
+    HTTP: write new events, send to the queue. Worker: read events; for erase jobs, list the event prefix and
+    read and delete every object version under it. With ``mem0_pending`` both also read, write and delete the
+    mem0 pending log under its own prefix, and may list that prefix (S3 answers a missing key with 403 to a role
+    that may not list; the archive then lists that one key). The sweeper touches no storage: the bucket's
+    lifecycle rule expires events.
+    """
+    events = f"{arns.bucket}/{spec.ARCHIVE_PREFIX}*"
     statements = [
         _allow(["secretsmanager:GetSecretValue"], [arns.secret]),
         _allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{arns.log_group}:*"]),
     ]
     if role == "http":
-        statements += [_allow(["s3:PutObject"], [prefix]), _allow(["sqs:SendMessage"], [arns.queue])]
+        statements += [_allow(["s3:PutObject"], [events]), _allow(["sqs:SendMessage"], [arns.queue])]
     elif role == "worker":
         statements += [
-            _allow(["s3:GetObject"], [prefix]),
+            _allow(["s3:GetObject"], [events]),
             _allow(
                 ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
                 [arns.queue],
             ),
+            _allow(["s3:GetObjectVersion", "s3:DeleteObjectVersion"], [events]),
+            _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.ARCHIVE_PREFIX),
+        ]
+    if mem0_pending and role in ("http", "worker"):
+        statements += [
+            _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]),
+            _allow_listing(["s3:ListBucket"], arns.bucket, spec.PENDING_PREFIX),
         ]
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -84,7 +103,7 @@ def _route_name(route: str) -> str:
 class AwsMemoryServiceArgs:
     names: StackNames
     agent_type: pulumi.Input[str]
-    memory_backend: pulumi.Input[str]
+    memory_backend: str
     code_zip: Path
     code_sha256: str
     layer_zip: Path
@@ -111,6 +130,7 @@ class AwsMemoryService(pulumi.ComponentResource):
         super().__init__(TYPE_TOKEN, name, None, opts)
         self._name = name
         self._args = args
+        self._mem0 = args.memory_backend == "mem0"
         self._child = pulumi.ResourceOptions(parent=self)
         names, tags = args.names, dict(args.tags)
 
@@ -145,7 +165,7 @@ class AwsMemoryService(pulumi.ComponentResource):
                 f"{name}-alerts-email", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=self._child
             )
 
-        environment = {
+        environment: dict[str, pulumi.Input[str]] = {
             **spec.STATIC_ENVIRONMENT,
             "AGENT_TYPE": args.agent_type,
             "MEMORY_BACKEND": args.memory_backend,
@@ -154,6 +174,8 @@ class AwsMemoryService(pulumi.ComponentResource):
             "QUEUE_URL": queue.url,
             "SECRET_ARN": secret.arn,
         }
+        if args.memory_backend == "mem0":
+            environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
         functions: dict[str, aws.lambda_.Function] = {
             fn.role: self._function(fn, environment, secret=secret, bucket=bucket, queue=queue, layer=layer)
             for fn in spec.FUNCTIONS
@@ -239,25 +261,36 @@ class AwsMemoryService(pulumi.ComponentResource):
             versioning_configuration={"status": "Enabled"},
             opts=self._child,
         )
+        rules: list[dict[str, Any]] = [
+            {  # the archive's retention (the sweeper may not list the bucket: this rule is what expires events)
+                "id": "retention",
+                "status": "Enabled",
+                "filter": {"prefix": spec.ARCHIVE_PREFIX},
+                "expiration": {"days": args.archive_retention_days},
+                "noncurrent_version_expiration": {"noncurrent_days": spec.NONCURRENT_VERSION_DAYS},
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+            },
+            {
+                "id": "delete-markers",
+                "status": "Enabled",
+                "filter": {},
+                "expiration": {"expired_object_delete_marker": True},
+            },
+        ]
+        if self._mem0:  # pending records (memories on their way to Mem0) matter for minutes, old versions not at all
+            rules.append(
+                {
+                    "id": "mem0-pending",
+                    "status": "Enabled",
+                    "filter": {"prefix": spec.PENDING_PREFIX},
+                    "expiration": {"days": spec.PENDING_EXPIRY_DAYS},
+                    "noncurrent_version_expiration": {"noncurrent_days": spec.PENDING_EXPIRY_DAYS},
+                }
+            )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-archive-lifecycle",
             bucket=bucket.id,
-            rules=[
-                {
-                    "id": "retention",
-                    "status": "Enabled",
-                    "filter": {"prefix": spec.ARCHIVE_PREFIX},
-                    "expiration": {"days": args.archive_retention_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": spec.NONCURRENT_VERSION_DAYS},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                },
-                {
-                    "id": "delete-markers",
-                    "status": "Enabled",
-                    "filter": {},
-                    "expiration": {"expired_object_delete_marker": True},
-                },
-            ],
+            rules=rules,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         aws.s3.BucketPolicy(
@@ -348,7 +381,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             name=names.name(f"{fn.role}-policy"),
             role=role.id,
             policy=pulumi.Output.all(secret.arn, bucket.arn, queue.arn, log_group.arn).apply(
-                lambda arns: json.dumps(function_policy(fn.role, StackArns(*arns)))
+                lambda arns: json.dumps(function_policy(fn.role, StackArns(*arns), mem0_pending=self._mem0))
             ),
             opts=self._child,
         )

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_gcp as gcp
 
 from infra import spec
 from infra.naming import StackNames
-from infra.spec import FunctionSpec
+from infra.spec import FunctionRole, FunctionSpec
 
 TYPE_TOKEN = "agentic-memory:gcp:MemoryService"
 RUNTIME = "python312"
@@ -37,6 +38,44 @@ PUSH_BACKOFF = {"minimum_backoff": "10s", "maximum_backoff": "600s"}
 ALERT_WINDOW = "300s"
 
 
+@dataclass(frozen=True)
+class StorageGrant:
+    """A predefined object role on the archive bucket for one function, only on the objects under ``prefix``;
+    with ``listing`` also ``storage.objects.list`` for requests whose list prefix lies under it (a list request is
+    checked against the bucket, so an object-name condition alone would deny it)."""
+
+    role: FunctionRole
+    name: str
+    bucket_role: str
+    prefix: str
+    listing: bool = False
+
+    def condition(self, bucket: str) -> dict[str, str]:
+        expression = f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{self.prefix}")'
+        if self.listing:
+            expression += (
+                f' || (resource.type == "storage.googleapis.com/Bucket" && '
+                f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{self.prefix}"))'
+            )
+        return {"title": f"{self.name}-prefix", "expression": expression}
+
+
+def storage_grants(memory_backend: str) -> tuple[StorageGrant, ...]:
+    """HTTP creates events; the worker reads them and, for erase jobs, lists and deletes every generation under
+    the event prefix (``objectUser``: get, list, create, delete). With mem0 both read, write and delete the pending
+    log under its own prefix. The sweeper gets none: the bucket's lifecycle rules expire events."""
+    grants = [
+        StorageGrant("http", "archive", "roles/storage.objectCreator", spec.ARCHIVE_PREFIX),
+        StorageGrant("worker", "archive", "roles/storage.objectUser", spec.ARCHIVE_PREFIX, listing=True),
+    ]
+    if memory_backend == "mem0":
+        grants += [
+            StorageGrant(role, "mem0-pending", "roles/storage.objectUser", spec.PENDING_PREFIX)
+            for role in ("http", "worker")
+        ]
+    return tuple(grants)
+
+
 def secret_slug(secret_name: str) -> str:
     return secret_name.lower().replace("_", "-")
 
@@ -51,7 +90,7 @@ class GcpMemoryServiceArgs:
     project: str
     region: str
     agent_type: pulumi.Input[str]
-    memory_backend: pulumi.Input[str]
+    memory_backend: str
     code_zip: Path
     code_sha256: str
     secrets: Mapping[str, pulumi.Input[str]]
@@ -165,6 +204,8 @@ class GcpMemoryService(pulumi.ComponentResource):
             "ARCHIVE_PREFIX": spec.ARCHIVE_PREFIX,
             "PUBSUB_TOPIC": topic.id,
         }
+        if args.memory_backend == "mem0":
+            environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
         secret_env = [
             {"key": secret_name, "project_id": args.project, "secret": secret.secret_id, "version": version.version}
             for secret_name, (secret, version) in secrets.items()
@@ -240,8 +281,8 @@ class GcpMemoryService(pulumi.ComponentResource):
     def _bucket(self, role: str, short: str, *, versioned: bool) -> gcp.storage.Bucket:
         """Private (uniform access, public access prevented) and Google-encrypted; the archive expires by retention."""
         args = self._args
-        lifecycle = []
-        if versioned:
+        lifecycle: list[dict[str, Any]] = []
+        if versioned:  # the archive: this rule, not the sweeper (which may not list it), expires events
             lifecycle = [
                 {
                     "action": {"type": "Delete"},
@@ -252,6 +293,19 @@ class GcpMemoryService(pulumi.ComponentResource):
                     "condition": {"days_since_noncurrent_time": spec.NONCURRENT_VERSION_DAYS, "with_state": "ARCHIVED"},
                 },
             ]
+            if args.memory_backend == "mem0":  # pending records matter for minutes, their old generations not at all
+                pending = {"matches_prefixes": [spec.PENDING_PREFIX]}
+                lifecycle += [
+                    {"action": {"type": "Delete"}, "condition": {"age": spec.PENDING_EXPIRY_DAYS, **pending}},
+                    {
+                        "action": {"type": "Delete"},
+                        "condition": {
+                            "days_since_noncurrent_time": spec.PENDING_EXPIRY_DAYS,
+                            "with_state": "ARCHIVED",
+                            **pending,
+                        },
+                    },
+                ]
         return gcp.storage.Bucket(
             f"{self._name}-{role}",
             project=args.project,
@@ -286,20 +340,14 @@ class GcpMemoryService(pulumi.ComponentResource):
     def _grant_storage_and_topic(
         self, accounts: Mapping[str, gcp.serviceaccount.Account], archive: gcp.storage.Bucket, topic: gcp.pubsub.Topic
     ) -> None:
-        """HTTP writes new archive objects under the prefix and publishes; the worker reads them back."""
-        prefix = archive.name.apply(
-            lambda bucket: {
-                "title": "archive-prefix",
-                "expression": f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{spec.ARCHIVE_PREFIX}")',
-            }
-        )
-        for role, bucket_role in (("http", "roles/storage.objectCreator"), ("worker", "roles/storage.objectViewer")):
+        """The archive grants of ``storage_grants``, each conditioned on its prefix; HTTP publishes to the topic."""
+        for grant in storage_grants(self._args.memory_backend):
             gcp.storage.BucketIAMMember(
-                f"{self._name}-{role}-archive",
+                f"{self._name}-{grant.role}-{grant.name}",
                 bucket=archive.name,
-                role=bucket_role,
-                member=_member(accounts[role].email),
-                condition=prefix,
+                role=grant.bucket_role,
+                member=_member(accounts[grant.role].email),
+                condition=archive.name.apply(grant.condition),
                 opts=self._child,
             )
         gcp.pubsub.TopicIAMMember(
@@ -502,4 +550,4 @@ class GcpMemoryService(pulumi.ComponentResource):
         )
 
 
-__all__ = ["GcpMemoryService", "GcpMemoryServiceArgs", "secret_slug"]
+__all__ = ["GcpMemoryService", "GcpMemoryServiceArgs", "StorageGrant", "secret_slug", "storage_grants"]

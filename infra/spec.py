@@ -48,6 +48,10 @@ DASHBOARD_URLS: dict[str, str] = {
 }
 
 ARCHIVE_PREFIX = "events/"
+# The mem0 backend's pending log (adds Mem0 does not list yet), shared by the HTTP function and the worker in the
+# archive bucket; functions.standalone.PENDING_PREFIX is the same default. Its records matter for minutes.
+PENDING_PREFIX = "mem0-pending/"
+PENDING_EXPIRY_DAYS = 1
 MAX_DELIVERIES = 5  # then the event goes to the dead-letter queue; replayable from the archive
 VISIBILITY_FACTOR = 6  # SQS visibility timeout >= 6x the worker timeout (AWS guidance)
 SWEEP_EVERY_HOURS = 24
@@ -68,6 +72,7 @@ __all__ = [
     "DASHBOARD_URLS",
     "FUNCTIONS",
     "HTTP",
+    "PENDING_PREFIX",
     "ROUTES",
     "STATIC_ENVIRONMENT",
     "SWEEPER",

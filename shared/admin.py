@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote
@@ -20,7 +21,7 @@ from shared.clock import Clock, utc_now
 from shared.errors import BadRequest, ConfigError, Unauthorized
 from shared.http import Request, Response
 from shared.identity import CallerIdentity, mask
-from shared.ingest.ports import Archive, Queue
+from shared.ingest.ports import Archive, ArchivedEvent, Queue, erase_job_key
 from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 from shared.profile import AgentProfile
@@ -34,6 +35,7 @@ ADMIN_HEADER = "x-admin-key"
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 QUEUE_STATES = ("pending", "processing", "done", "dead")
+ERASED_BY_JOB = ("archived_events", "memories")  # what the worker's erase job erases (memories: once more)
 
 
 def secret_names(profile: AgentProfile, settings: Settings) -> list[str]:
@@ -79,24 +81,36 @@ class KeyedQueue(Protocol):
 
 @dataclass(frozen=True)
 class Erasure:
+    """What was erased now; ``queued`` names what an erase job will erase shortly (empty when it was all done now)."""
+
     memories: int
     archived_events: int
     queue_entries: int
+    queued: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        if not self.queued:
+            return {
+                "erased": {
+                    "memories": self.memories,
+                    "archived_events": self.archived_events,
+                    "queue_entries": self.queue_entries,
+                }
+            }
+        return {"erased": {"memories": self.memories}, "queued": list(self.queued)}
 
 
 def erase_caller(
     user_id: str, *, store: MemoryStore, archive: Archive, queue: Queue, identity: CallerIdentity
 ) -> Erasure:
-    """Everything about one caller: archived events (by ``user_ref``), their queue entries, then memories.
+    """Everything about one caller, now: archived events (by ``user_ref``), their queue entries, then memories.
 
     Archive first: a worker that picks up a queued event afterwards finds nothing and writes nothing. Memories
     last, so what an event already being processed wrote by then goes too (only a write landing after this
     returns escapes; erasing again removes it). Analytics keep nothing of their own.
     """
     ref = identity.user_ref(user_id)
-    keys = [entry.key for entry in archive.entries() if entry.user_ref == ref]
-    for key in keys:
-        archive.delete(key)
+    keys = archive.erase_user(ref)
     removed = 0
     if keys and isinstance(queue, KeyedQueue):
         queued = {key for state in QUEUE_STATES for key in queue.keys(state)}
@@ -109,6 +123,32 @@ def erase_caller(
         "erased %s: %d memories, %d archived events, %d queue entries", mask(user_id), memories, len(keys), removed
     )
     return Erasure(memories=memories, archived_events=len(keys), queue_entries=removed)
+
+
+def request_erasure(
+    user_id: str,
+    *,
+    store: MemoryStore,
+    archive: Archive,
+    queue: Queue,
+    identity: CallerIdentity,
+    agent_type: str,
+    clock: Clock = utc_now,
+    request_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+) -> Erasure:
+    """Erasure where this function may only write new archive objects and send to the queue (a deployed bucket):
+    the memories go now; the request (the user id) is archived under an erase job key, which is queued, and the
+    worker erases every version of the caller's archived events and then the memories again.
+
+    The request carries no ``user_ref`` of its own, so no other erasure of the caller removes it before its job
+    ran. Queued events of the caller find no archived event once the job ran, and the worker skips them.
+    """
+    memories = store.erase_user(user_id)
+    key = erase_job_key(identity.user_ref(user_id), request_id())
+    archive.put_if_absent(ArchivedEvent(key, user_id.encode("utf-8"), clock(), agent_type))
+    queue.enqueue(key)
+    log.info("erased %s: %d memories; archived events queued for the worker", mask(user_id), memories)
+    return Erasure(memories=memories, archived_events=0, queue_entries=0, queued=ERASED_BY_JOB)
 
 
 def memory_json(memory: Memory) -> dict[str, Any]:
@@ -222,19 +262,20 @@ class AdminApi:
     def erase(self, request: Request, raw_user: str) -> Response:
         self._gate.require(request)
         user_id = self._user_id(raw_user)
-        erased = erase_caller(
-            user_id, store=self._store, archive=self._archive, queue=self._queue, identity=self._identity
-        )
-        return Response.json(
-            {
-                "caller": mask(user_id),
-                "erased": {
-                    "memories": erased.memories,
-                    "archived_events": erased.archived_events,
-                    "queue_entries": erased.queue_entries,
-                },
-            }
-        )
+        store, archive, queue, identity = self._store, self._archive, self._queue, self._identity
+        if archive.lifecycle_managed:
+            erased = request_erasure(
+                user_id,
+                store=store,
+                archive=archive,
+                queue=queue,
+                identity=identity,
+                agent_type=self._profile.name,
+                clock=self._clock,
+            )
+        else:
+            erased = erase_caller(user_id, store=store, archive=archive, queue=queue, identity=identity)
+        return Response.json({"caller": mask(user_id), **erased.as_json()}, status=202 if erased.queued else 200)
 
     def user_analytics(self, request: Request, raw_user: str) -> Response:
         self._gate.require(request)

@@ -5,12 +5,16 @@ never returned once it has passed, on every backend; the sweep deletes them for 
 bodies are kept ``memory.archive_retention_days`` days (default: the longest memory retention of the agent
 type, since replaying an older event could not add anything) after they were received. The sweep only
 touches this agent type's archived events. Running it twice deletes nothing the second time.
+
+A deployed archive is a bucket whose lifecycle rule (the stack's ``archiveRetentionDays``) expires events,
+and the sweeper function may not list it (least privilege): there the sweep leaves the archive to the
+lifecycle rule and says so (``archive_lifecycle_managed``) instead of failing on a listing it is denied.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.clock import Clock, utc_now
@@ -25,9 +29,15 @@ log = logging.getLogger("agentic_memory.retention")
 class SweepReport:
     memories: int
     archived_events: int
+    archive_lifecycle_managed: bool = False
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        """``archive_lifecycle_managed`` (true) appears only when the bucket's lifecycle, not the sweep, expires
+        archived events: ``archived_events`` is then 0 because the sweep did not look, not because none were old."""
+        report = {"memories": self.memories, "archived_events": self.archived_events}
+        if self.archive_lifecycle_managed:
+            report["archive_lifecycle_managed"] = True
+        return report
 
 
 class RetentionSweeper:
@@ -45,6 +55,9 @@ class RetentionSweeper:
         memories = self._store.delete_expired(now)
         if memories:
             self._store.compact()
+        if self._archive.lifecycle_managed:
+            log.info("retention sweep deleted %d memories; archived events expire by the bucket lifecycle", memories)
+            return SweepReport(memories=memories, archived_events=0, archive_lifecycle_managed=True)
         cutoff = now - timedelta(days=self._config.archive_retention())
         expired = [
             entry.key

@@ -1,12 +1,18 @@
-"""The worker: an archived post-call event becomes memories. Raises on failure so the queue retries."""
+"""The worker: an archived post-call event becomes memories; an erase job finishes a caller's erasure.
+
+Raises on failure so the queue retries (then dead-letters). Erase jobs exist where the HTTP function may not
+list or delete archived events (a deployed bucket): it erases the memories at once, archives the request
+(the user id) under an ``erase/<user ref>/<request id>`` key and queues that key; the worker does the rest.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 
-from shared.errors import NotFound
-from shared.ingest.ports import Archive
+from shared.errors import ConfigError, NotFound
+from shared.identity import mask
+from shared.ingest.ports import ERASE_PREFIX, Archive, EraseJob, parse_erase_job
 from shared.profile import AgentProfile
 from shared.service import MemoryService
 
@@ -15,12 +21,23 @@ log = logging.getLogger("agentic_memory.worker")
 
 class IngestWorker:
     def __init__(self, profile: AgentProfile, archive: Archive, service: MemoryService) -> None:
+        """Raises ``ConfigError`` for an ingested event type that could take the erase jobs' reserved key prefix."""
+        clashing = [name for name in profile.webhooks.ingest_events if name.startswith(ERASE_PREFIX)]
+        if clashing:
+            raise ConfigError(
+                f"agent type {profile.name!r}: ingest event types may not start with {ERASE_PREFIX!r} "
+                "(reserved for erase jobs)"
+            )
         self._profile = profile
         self._archive = archive
         self._service = service
 
     def process(self, key: str) -> int:
-        """Returns how many memories were new; 0 for an event erased since it was queued."""
+        """Returns how many memories were new; 0 for an event erased since it was queued, and for an erase job."""
+        job = parse_erase_job(key)
+        if job is not None:
+            self.erase(job)
+            return 0
         try:
             archived = self._archive.get(key)
         except NotFound:
@@ -31,3 +48,19 @@ class IngestWorker:
             payload, self._profile.fields["post_call"], self._profile.webhooks.ingest_events
         )
         return self._service.remember(event, received_at=archived.received_at)
+
+    def erase(self, job: EraseJob) -> None:
+        """Every version of the caller's archived events, then their memories again (what an event processed in
+        between wrote goes too), then the request. Each step is idempotent: a retried job finishes the rest."""
+        try:
+            request = self._archive.get(job.key)
+        except NotFound:
+            log.info("erase job already done; skipping")
+            return
+        user_id = request.body.decode("utf-8")
+        if self._service.identity.user_ref(user_id) != job.user_ref:
+            raise ValueError("erase request does not match its job key")
+        events = self._archive.erase_user(job.user_ref)
+        memories = self._service.manager.store.erase_user(user_id)
+        self._archive.purge(job.key)
+        log.info("erase job for %s: %d archived events, %d memories", mask(user_id), len(events), memories)

@@ -10,7 +10,7 @@ import pulumi
 import pytest
 
 from infra.bundle import Bundle
-from infra.policies import StackArgs, iam_names_own_resources
+from infra.policies import GCP_FUNCTION, LAMBDA, LOG_GROUP, StackArgs, iam_names_own_resources
 from infra.program import run_program
 from infra.stack_config import build_stack_config, read_stack_config
 from tests.infra.conftest import (
@@ -149,29 +149,80 @@ def _statements(policy: str) -> list[dict[str, Any]]:
     return list(json.loads(policy)["Statement"])
 
 
+Statement = tuple[tuple[str, ...], tuple[str, ...], str]
+
+
+def _exact(policy: str) -> set[Statement]:
+    """Each statement as (actions, resources, condition as JSON): nothing may be added or widened unnoticed."""
+    return {
+        (tuple(s["Action"]), tuple(s["Resource"]), json.dumps(s.get("Condition"), sort_keys=True))
+        for s in _statements(policy)
+        if s["Effect"] == "Allow"
+    }
+
+
+def _listing(actions: tuple[str, ...], bucket: str, prefix: str) -> Statement:
+    return actions, (bucket,), json.dumps({"StringLike": {"s3:prefix": [f"{prefix}*"]}}, sort_keys=True)
+
+
+@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
 @pulumi.runtime.test
-def test_aws_http_role_has_exactly_what_it_needs(mocks: RecordingMocks, bundle: Bundle) -> Any:
-    outputs = run_program(build_stack_config(stack_values("generic_voice_agent", "aws")), bundle)
+def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
+    """HTTP: its secret, its logs, new events, its queue (issue 6: nothing else), and with mem0 the pending log.
+    Worker: events, its queue, erase jobs (list the event prefix, every version), with mem0 the pending log.
+    Sweeper: no storage at all (the bucket lifecycle expires events). Every statement, exactly."""
+    config = build_stack_config(stack_values("generic_voice_agent", "aws", memoryBackend=backend))
+    outputs = run_program(config, bundle)
 
     def check(_: dict[str, Any]) -> None:
         arn = {resource.typ.split(":")[1]: resource.state.get("arn") for resource in mocks.custom()}
         policies = {
             policy.inputs["name"]: policy.inputs["policy"] for policy in mocks.of_type("aws:iam/rolePolicy:RolePolicy")
         }
-        http = {(tuple(s["Action"]), tuple(s["Resource"])) for s in _statements(policies["am-dev-http-policy"])}
-        log_group = next(
-            g for g in mocks.of_type("aws:cloudwatch/logGroup:LogGroup") if g.inputs["name"].endswith("-http")
-        )
+        logs = {g.inputs["name"].rsplit("-", 1)[1]: g.state["arn"] for g in mocks.of_type(LOG_GROUP)}
         queue = next(q for q in mocks.of_type("aws:sqs/queue:Queue") if q.inputs["name"] == "am-dev-ingest")
-        assert http == {
-            (("secretsmanager:GetSecretValue",), (arn["secretsmanager/secret"],)),
-            (("logs:CreateLogStream", "logs:PutLogEvents"), (log_group.state["arn"] + ":*",)),
-            (("s3:PutObject",), (arn["s3/bucket"] + "/events/*",)),
-            (("sqs:SendMessage",), (queue.state["arn"],)),
+        bucket, secret, none = arn["s3/bucket"], arn["secretsmanager/secret"], "null"
+
+        def common(role: str) -> set[Statement]:
+            return {
+                (("secretsmanager:GetSecretValue",), (secret,), none),
+                (("logs:CreateLogStream", "logs:PutLogEvents"), (logs[role] + ":*",), none),
+            }
+
+        pending = {
+            (("s3:DeleteObject", "s3:GetObject", "s3:PutObject"), (bucket + "/mem0-pending/*",), none),
+            _listing(("s3:ListBucket",), bucket, "mem0-pending/"),
         }
-        sweeper = {action for s in _statements(policies["am-dev-sweeper-policy"]) for action in s["Action"]}
-        assert sweeper == {"secretsmanager:GetSecretValue", "logs:CreateLogStream", "logs:PutLogEvents"}
+        mem0 = pending if backend == "mem0" else set()
+        assert _exact(policies["am-dev-http-policy"]) == common("http") | mem0 | {
+            (("s3:PutObject",), (bucket + "/events/*",), none),
+            (("sqs:SendMessage",), (queue.state["arn"],), none),
+        }
+        assert _exact(policies["am-dev-worker-policy"]) == common("worker") | mem0 | {
+            (("s3:GetObject",), (bucket + "/events/*",), none),
+            (
+                ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
+                (queue.state["arn"],),
+                none,
+            ),
+            (("s3:DeleteObjectVersion", "s3:GetObjectVersion"), (bucket + "/events/*",), none),
+            _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "events/"),
+        }
+        assert _exact(policies["am-dev-sweeper-policy"]) == common("sweeper")
         assert not mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")  # no managed "*" policies
+        env = {fn.inputs["name"]: fn.inputs["environment"]["variables"] for fn in mocks.of_type(LAMBDA)}
+        assert all(
+            v.get("MEM0_PENDING_PREFIX") == ("mem0-pending/" if backend == "mem0" else None) for v in env.values()
+        )
+        (lifecycle,) = mocks.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+        rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
+        assert rules["retention"]["expiration"] == {"days": config.archive_retention_days}
+        assert rules["retention"]["filter"] == {"prefix": "events/"}
+        if backend == "mem0":
+            assert rules["mem0-pending"]["filter"] == {"prefix": "mem0-pending/"}
+            assert rules["mem0-pending"]["noncurrentVersionExpiration"] == {"noncurrentDays": 1}
+        else:
+            assert "mem0-pending" not in rules
 
     return after_all(outputs).apply(check)
 
@@ -225,7 +276,10 @@ def test_gcp_grants_name_only_this_stacks_resources(agent_type: str, mocks: Reco
         public = [r for r in mocks.of_type("gcp:cloudrun/iamMember:IamMember") if r.inputs["member"] == "allUsers"]
         assert [r.inputs["service"] for r in public] == ["am-dev-http"]
         bucket_grants = mocks.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
-        assert all('/objects/events/")' in grant.inputs["condition"]["expression"] for grant in bucket_grants)
+        own_prefixes = tuple(f'/buckets/{g.inputs["bucket"]}/objects/{p}")' for g in bucket_grants for p in PREFIXES)
+        assert all(
+            grant.inputs["condition"]["expression"].split(" || ")[0].endswith(own_prefixes) for grant in bucket_grants
+        )
         assert grants > 10
 
     return after_all(outputs).apply(check)
@@ -264,3 +318,48 @@ def test_two_stacks_share_no_names(cloud: str, use_stack: Any, bundle: Bundle) -
         else {"gcp:secretmanager", "gcp:storage", "gcp:pubsub", "gcp:serviceaccount"}
     )
     assert expected <= kinds
+
+
+PREFIXES = ("events/", "mem0-pending/")
+
+
+@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+@pulumi.runtime.test
+def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
+    """Every archive grant: which account, which predefined role, conditioned on which prefix (and, for the
+    worker's erase jobs, listing under the event prefix only). Nothing for the sweeper; pending only with mem0."""
+    outputs = run_program(build_stack_config(stack_values("generic_voice_agent", "gcp", memoryBackend=backend)), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        email = {a.inputs["accountId"]: a.state["email"] for a in mocks.of_type("gcp:serviceaccount/account:Account")}
+        bucket = "am-dev-archive-am-test-project"
+        objects = f"projects/_/buckets/{bucket}/objects/"
+        found = {
+            (g.inputs["member"], g.inputs["role"], g.inputs["condition"]["expression"])
+            for g in mocks.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+            if g.inputs["bucket"] == bucket
+        }
+        expected = {
+            (f"serviceAccount:{email['am-dev-http']}", "roles/storage.objectCreator",
+             f'resource.name.startsWith("{objects}events/")'),
+            (f"serviceAccount:{email['am-dev-worker']}", "roles/storage.objectUser",
+             f'resource.name.startsWith("{objects}events/") || (resource.type == "storage.googleapis.com/Bucket" && '
+             'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("events/"))'),
+        }  # fmt: skip
+        if backend == "mem0":
+            expected |= {
+                (f"serviceAccount:{email[f'am-dev-{role}']}", "roles/storage.objectUser",
+                 f'resource.name.startsWith("{objects}mem0-pending/")')
+                for role in ("http", "worker")
+            }  # fmt: skip
+        assert found == expected
+        assert len(mocks.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")) == len(expected)
+        (archive,) = [b for b in mocks.of_type("gcp:storage/bucket:Bucket") if b.inputs["name"] == bucket]
+        conditions = [rule["condition"] for rule in archive.inputs["lifecycleRules"]]
+        assert {"age": 30, "matchesPrefixes": ["events/"]} in conditions
+        pending = [c for c in conditions if c.get("matchesPrefixes") == ["mem0-pending/"]]
+        assert len(pending) == (2 if backend == "mem0" else 0)
+        env = [fn.inputs["serviceConfig"]["environmentVariables"] for fn in mocks.of_type(GCP_FUNCTION)]
+        assert all(v.get("MEM0_PENDING_PREFIX") == ("mem0-pending/" if backend == "mem0" else None) for v in env)
+
+    return after_all(outputs).apply(check)
