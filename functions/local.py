@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shared.ingest.local import FileArchive, LocalWorker, SqliteQueue
+from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
 from shared.profile import load_profile
 from shared.runtime import Runtime, build_runtime
 from shared.secrets import ChainedSecrets, EnvSecrets, Secret
@@ -79,6 +79,7 @@ class LocalService:
     runtime: Runtime
     queue: SqliteQueue
     worker: LocalWorker
+    activity: Activity
 
     def close(self) -> None:
         """Stop the worker and close this thread's connections (before a fork, SQLite must have none open)."""
@@ -92,8 +93,9 @@ def build_local(settings: Settings, environ: Mapping[str, str] | None = None) ->
     source, _ = prepare_secrets(settings, environ)
     queue = SqliteQueue(settings.data_dir / "queue.db")
     runtime = build_runtime(settings, secrets=source, archive=FileArchive(settings.data_dir / "archive"), queue=queue)
-    worker = LocalWorker(queue, runtime.worker.process, max_attempts=settings.worker_max_attempts)
-    return LocalService(runtime, queue, worker)
+    activity = Activity()
+    worker = LocalWorker(queue, runtime.worker.process, max_attempts=settings.worker_max_attempts, activity=activity)
+    return LocalService(runtime, queue, worker, activity)
 
 
 class LocalServer:
@@ -121,4 +123,6 @@ def http(request: flask.Request) -> flask.Response:
     """The functions-framework target for local serving."""
     from functions.http_edge import to_flask, to_request
 
-    return to_flask(LocalServer.current().runtime.app.handle(to_request(request)))
+    service = LocalServer.current()
+    with service.activity.request():
+        return to_flask(service.runtime.app.handle(to_request(request)))

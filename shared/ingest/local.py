@@ -115,6 +115,7 @@ class SqliteQueue(Queue):
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         self._local = threading.local()
+        self._write_lock = threading.Lock()
         with self._db() as db:
             db.executescript(_QUEUE_SCHEMA)
 
@@ -125,15 +126,22 @@ class SqliteQueue(Queue):
             if db is None:
                 db = self._local.db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a process crash without an fsync
                 db.execute("PRAGMA busy_timeout=10000")
             yield db
         except sqlite3.Error as exc:
             raise StoreUnavailable("the local queue failed") from exc
 
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """Writers in this process take turns on a mutex: SQLite's own busy wait sleeps in steps of 1-100 ms."""
+        with self._write_lock, self._db() as db:
+            yield db
+
     def enqueue(self, key: str) -> None:
         """A key already pending or in flight stays as it is; a done or dead one is queued again (replay)."""
         now = self._clock()
-        with self._db() as db:
+        with self._writing() as db:
             db.execute(
                 "INSERT INTO queue (key, state, attempts, available_at, enqueued_at) VALUES (?, 'pending', 0, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET state='pending', attempts=0, available_at=excluded.available_at, "
@@ -144,7 +152,7 @@ class SqliteQueue(Queue):
     def claim(self, lease_seconds: float = 60.0) -> tuple[str, int] | None:
         """The next ready key and its attempt number, leased; an expired lease makes it ready again."""
         now = self._clock()
-        with self._db() as db:
+        with self._writing() as db:
             rows = db.execute(
                 "UPDATE queue SET state='processing', attempts=attempts+1, available_at=? WHERE key = ("
                 "SELECT key FROM queue WHERE state IN ('pending', 'processing') AND available_at <= ? "
@@ -154,12 +162,12 @@ class SqliteQueue(Queue):
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
     def ack(self, key: str) -> None:
-        with self._db() as db:
+        with self._writing() as db:
             db.execute("UPDATE queue SET state='done', last_error=NULL WHERE key=?", (key,))
 
     def fail(self, key: str, error: str, *, max_attempts: int, backoff_seconds: float = 1.0) -> bool:
         """Record a failure; returns True if the key went to the dead letters."""
-        with self._db() as db:
+        with self._writing() as db:
             row = db.execute("SELECT attempts FROM queue WHERE key=?", (key,)).fetchone()
             attempts = int(row[0]) if row else max_attempts
             dead = attempts >= max_attempts
@@ -184,12 +192,56 @@ class SqliteQueue(Queue):
             self._local.db = None
 
     def remove(self, key: str) -> None:
-        with self._db() as db:
+        with self._writing() as db:
             db.execute("DELETE FROM queue WHERE key=?", (key,))
 
 
+class Activity:
+    """Tracks the HTTP requests in flight and the last one seen, so background work can give way to them."""
+
+    def __init__(self, *, gap: float = 0.005, clock: Callable[[], float] = time.monotonic) -> None:
+        self._gap = gap  # quiet means: nothing in flight and nothing seen for this long
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_seen = 0.0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        with self._lock:
+            self._in_flight += 1
+            self._idle.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_seen = self._clock()
+                if not self._in_flight:
+                    self._idle.set()
+
+    def wait_quiet(self, timeout: float) -> bool:
+        """Until the server is quiet, or ``timeout`` seconds; True if it went quiet."""
+        deadline = self._clock() + timeout
+        while (left := deadline - self._clock()) > 0:
+            if not self._idle.wait(left):
+                return False
+            since = self._clock() - self._last_seen
+            if since >= self._gap:
+                return True
+            time.sleep(min(self._gap - since, left))
+        return False
+
+
 class LocalWorker:
-    """Drains the SQLite queue in a background thread of the ``serve`` process."""
+    """Drains the SQLite queue in a background thread of the ``serve`` process.
+
+    With an ``Activity``, each event waits (at most ``max_deferral`` seconds) until no request is in flight:
+    the hooks on a caller's critical path get the process (and its GIL) first, ingestion catches up between
+    requests and after a burst, and still makes progress under constant load.
+    """
 
     def __init__(
         self,
@@ -199,12 +251,16 @@ class LocalWorker:
         max_attempts: int = 5,
         backoff_seconds: float = 1.0,
         poll_seconds: float = 0.1,
+        activity: Activity | None = None,
+        max_deferral: float = 0.05,
     ) -> None:
         self._queue = queue
         self._process = process
         self._max_attempts = max_attempts
         self._backoff = backoff_seconds
         self._poll = poll_seconds
+        self._activity = activity
+        self._max_deferral = max_deferral
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -241,6 +297,8 @@ class LocalWorker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            if self._activity is not None:
+                self._activity.wait_quiet(self._max_deferral)
             try:
                 busy = self.run_once()
             except Exception:  # the queue itself failed; wait and try again
