@@ -30,6 +30,7 @@ MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 FORBIDDEN = frozenset({"AccessDenied", "403", "Forbidden"})
 DELETE_BATCH = 1000  # DeleteObjects' limit
 HEAD_CONCURRENCY = 16
+NULL_VERSION = "null"  # an object written while versioning was off (archive objects are create-only: same event)
 
 
 def _error_code(exc: Exception) -> str:
@@ -149,8 +150,9 @@ class S3Archive(Archive):
 
     def _user_ref(self, version: tuple[str, str]) -> str | None:
         full_key, version_id = version
+        pinned = {} if version_id == NULL_VERSION else {"VersionId": version_id}
         try:
-            head = self._s3.head_object(Bucket=self._bucket, Key=full_key, VersionId=version_id)
+            head = self._s3.head_object(Bucket=self._bucket, Key=full_key, **pinned)
         except Exception as exc:
             raise StoreUnavailable("archive read failed") from exc
         return (head.get("Metadata") or {}).get(archive_metadata.USER_REF)

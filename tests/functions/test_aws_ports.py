@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from functions.aws_ports import S3Archive, SecretsManagerSecrets, SqsQueue, ports_from_environ
+from functions.aws_ports import S3Archive, SecretsManagerSecrets, SqsQueue, cloud_ports, ports_from_environ
 from functions.lazy import LazyClient
 from functions.messages import decode_message
 from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue
+from shared.ingest.ports import ArchivedEvent
 from shared.secrets import EnvSecrets
 
 
@@ -109,3 +111,44 @@ def test_environment_without_cloud_ports_uses_local_ones(data_dir: Path) -> None
 def test_half_configured_environment_is_refused(data_dir: Path, only: str) -> None:
     with pytest.raises(ConfigError, match="must be set together"):
         ports_from_environ({only: "x"}, data_dir)
+
+
+class RecordingSession:
+    """A boto3 session that records how clients were asked for (the pending log's gets tight timeouts)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.configs: list[tuple[str, Any]] = []
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        self.configs.append((service, kwargs.get("config")))
+        return self.session.client(service, **kwargs)
+
+
+@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+def test_the_mem0_pending_log_is_the_buckets_own_prefix_only_with_mem0(
+    aws_session: Any, data_dir: Path, backend: str
+) -> None:
+    aws_session.client("s3").create_bucket(Bucket="bucket-a")
+    environ = {
+        "ARCHIVE_BUCKET": "bucket-a",
+        "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+        "MEM0_PENDING_PREFIX": "pending-a/",
+    }
+    session = RecordingSession(aws_session)
+    ports = cloud_ports(environ, data_dir, memory_backend=backend, read_timeout=0.7, session_factory=lambda: session)
+    if backend == "sqlite":
+        assert ports.pending_archive is None
+        return
+    pending = ports.pending_archive
+    assert isinstance(pending, S3Archive) and pending._prefix == "pending-a/" and pending._bucket == "bucket-a"
+    assert session.configs == []  # nothing built before first use
+    pending.put_if_absent(ArchivedEvent("k", b"{}", datetime.now(UTC), "t"))
+    [(service, config)] = session.configs
+    assert service == "s3" and (config.connect_timeout, config.read_timeout) == (0.7, 0.7)
+    assert aws_session.client("s3").get_object(Bucket="bucket-a", Key="pending-a/k")["Body"].read() == b"{}"
+
+
+def test_local_ports_keep_the_pending_log_in_the_data_dir(data_dir: Path) -> None:
+    ports = cloud_ports({}, data_dir, memory_backend="mem0")
+    assert isinstance(ports.archive, FileArchive) and ports.pending_archive is None

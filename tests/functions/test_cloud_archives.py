@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from functions.aws_ports import S3Archive
 from functions.gcp_ports import GcsArchive
@@ -15,6 +16,8 @@ from shared.errors import NotFound, StoreUnavailable
 from shared.ingest.local import FileArchive
 from shared.ingest.ports import Archive, ArchivedEvent
 from tests.fakes.gcp_clients import FakeStorageClient
+from tests.functions.aws_iam import denied
+from tests.functions.gcs_iam import VersionedStorage
 
 BUCKET = "agentic-memory-archive-test"
 WHEN = datetime(2026, 1, 19, 17, 2, 11, tzinfo=UTC)
@@ -105,3 +108,85 @@ def test_gcs_errors_other_than_precondition_are_store_unavailable() -> None:
     archive = GcsArchive("missing-bucket", storage_client=FakeStorageClient(BUCKET))
     with pytest.raises(StoreUnavailable):
         archive.put_if_absent(event())
+
+
+def test_erase_user_purges_that_callers_events_only(archive: Archive) -> None:
+    for key, ref in (("a:1", "ref-1"), ("b:2", "ref-2"), ("c:3", "ref-1"), ("d:4", None)):
+        archive.put_if_absent(event(key, user_ref=ref))
+    assert archive.erase_user("ref-1") == ["a:1", "c:3"]
+    assert sorted(entry.key for entry in archive.entries()) == ["b:2", "d:4"]
+    assert archive.erase_user("ref-1") == []
+    archive.purge("b:2")
+    archive.purge("b:2")  # a missing key is not an error
+    assert [entry.key for entry in archive.entries()] == ["d:4"]
+
+
+def test_cloud_archives_are_lifecycle_managed_local_files_are_not(archive: Archive) -> None:
+    assert archive.lifecycle_managed is (not isinstance(archive, FileArchive))
+
+
+def test_s3_erasure_removes_every_version_and_delete_marker(aws_session: Any) -> None:
+    """On the stack's versioned bucket a delete leaves the raw transcript as a noncurrent version: not erasure."""
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    archive = S3Archive(BUCKET, s3_client=s3)
+    archive.put_if_absent(event("a:1"))
+    archive.delete("a:1")  # as the lifecycle's expiry does: a delete marker over a noncurrent version
+    archive.put_if_absent(event("a:1", body=b"replayed"))  # and a replay of the same key
+    archive.put_if_absent(event("b:2", user_ref="ref-2"))
+    archive.put_if_absent(event("gone:3"))
+    archive.delete("gone:3")  # only a noncurrent version left: still the caller's, still found
+
+    def versions() -> list[str]:
+        found = s3.list_object_versions(Bucket=BUCKET, Prefix="events/")
+        return sorted(item["Key"] for kind in ("Versions", "DeleteMarkers") for item in found.get(kind, []))
+
+    assert versions().count("events/a:1") == 3
+    assert archive.erase_user("ref-1") == ["a:1", "gone:3"]
+    assert versions() == ["events/b:2"]
+    archive.purge("b:2")
+    assert versions() == []
+
+
+def test_gcs_erasure_removes_every_generation() -> None:
+    storage = VersionedStorage(BUCKET)
+    archive = GcsArchive(BUCKET, storage_client=storage)
+    archive.put_if_absent(event("a:1"))
+    archive.delete("a:1")  # noncurrent now
+    archive.put_if_absent(event("a:1", body=b"replayed"))
+    archive.put_if_absent(event("b:2", user_ref="ref-2"))
+    assert storage.names(BUCKET) == ["events/a:1", "events/a:1", "events/b:2"]
+    assert archive.erase_user("ref-1") == ["a:1"]
+    assert storage.names(BUCKET) == ["events/b:2"]
+    archive.purge("b:2")
+    assert storage.names(BUCKET) == []
+
+
+def test_s3_missing_key_is_not_found_even_where_s3_says_403(aws_session: Any) -> None:
+    """A role that may not list the bucket gets 403 for a missing key; listing that one key tells them apart."""
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+
+    class Forbidding:
+        def __init__(self, *, may_list: bool) -> None:
+            self.may_list = may_list
+
+        def get_object(self, **kwargs: Any) -> Any:
+            try:
+                return s3.get_object(**kwargs)
+            except ClientError as exc:
+                raise denied("GetObject") from exc
+
+        def list_objects_v2(self, **kwargs: Any) -> Any:
+            if not self.may_list:
+                raise denied("ListObjectsV2")
+            return s3.list_objects_v2(**kwargs)
+
+    S3Archive(BUCKET, s3_client=s3).put_if_absent(event("a:10"))
+    archive = S3Archive(BUCKET, s3_client=Forbidding(may_list=True))
+    with pytest.raises(NotFound):
+        archive.get("a:1")  # a prefix of an existing key is still absent
+    assert archive.get("a:10").body == b'{"n": 1}'
+    with pytest.raises(StoreUnavailable):
+        S3Archive(BUCKET, s3_client=Forbidding(may_list=False)).get("a:1")

@@ -13,7 +13,7 @@ from google.api_core import exceptions
 from werkzeug.test import EnvironBuilder
 
 from functions import gcp
-from functions.gcp_ports import GcsArchive, PubSubQueue, ports_from_environ
+from functions.gcp_ports import GcsArchive, PubSubQueue, cloud_ports, ports_from_environ
 from functions.lazy import LazyClient
 from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue
@@ -193,3 +193,17 @@ def test_environment_without_cloud_ports_uses_local_ones(data_dir: Path) -> None
 def test_half_configured_environment_is_refused(data_dir: Path) -> None:
     with pytest.raises(ConfigError, match="must be set together"):
         ports_from_environ({"PUBSUB_TOPIC": TOPIC}, data_dir)
+
+
+@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+def test_the_mem0_pending_log_is_the_buckets_own_prefix_only_with_mem0(data_dir: Path, backend: str) -> None:
+    storage = FakeStorageClient(BUCKET)
+    environ = {"ARCHIVE_BUCKET": BUCKET, "PUBSUB_TOPIC": TOPIC}
+    ports = cloud_ports(environ, data_dir, memory_backend=backend, read_timeout=0.7, storage_factory=lambda: storage)
+    if backend == "sqlite":
+        assert ports.pending_archive is None
+        return
+    pending = ports.pending_archive
+    assert isinstance(pending, GcsArchive) and (pending._prefix, pending._timeout) == ("mem0-pending/", 0.7)
+    assert isinstance(ports.archive, GcsArchive) and ports.archive._prefix == "events/"
+    assert cloud_ports({}, data_dir, memory_backend=backend).pending_archive is None  # local: the data dir

@@ -120,3 +120,28 @@ def test_the_sweeper_on_every_backend(backend: str, tmp_path: Path) -> None:
         assert [entry.key for entry in archive.entries()] == ["new"]
     finally:
         store.close()
+
+
+class BucketArchive(FileArchive):
+    """A deployed archive: its bucket's lifecycle rule expires events, and the sweeper may not list it."""
+
+    lifecycle_managed = True
+
+    def entries(self) -> Any:
+        raise AssertionError("the sweeper's role may not list the bucket")
+
+
+def test_a_lifecycle_managed_archive_is_left_to_its_lifecycle_and_the_report_says_so(tmp_path: Path) -> None:
+    now = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+    store = STORE_FACTORIES["sqlite"](tmp_path)
+    archive = BucketArchive(tmp_path / "archive")
+    archive.put_if_absent(ArchivedEvent("old", b"{}", now - timedelta(days=3000), AGENT))
+    try:
+        store.add(
+            [Memory("gone", CALLER, AGENT, "factual", "Past it", now - timedelta(days=9), now - timedelta(days=1))]
+        )
+        report = RetentionSweeper(store, archive, AGENT, MemoryConfig(), clock=lambda: now).run()
+        assert report.as_dict() == {"memories": 1, "archived_events": 0, "archive_lifecycle_managed": True}
+        assert archive.get("old").body == b"{}"  # the bucket's rule, not the sweep, expires it
+    finally:
+        store.close()
