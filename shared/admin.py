@@ -3,6 +3,10 @@
 Only ``ADMIN_API_KEY`` opens it, checked in constant time; a platform's key never does (a deployment whose
 admin key equals any other secret it uses is refused at start-up). Configuration is read-only here: it
 changes through ``config/agent_types.json`` and a deploy, so the stack stays the source of truth.
+
+Erasure is synchronous where this process may list and delete archived events (local files), and otherwise
+(``Archive.lifecycle_managed``: a deployed bucket) erases the memories now and leaves the archive to an erase job
+the worker runs (``request_erasure``; the worker's side is ``IngestWorker.erase``).
 """
 
 from __future__ import annotations
@@ -316,6 +320,8 @@ class AdminApi:
             "max_body_bytes": profile.webhooks.max_body_bytes,
             "memory": profile.config.memory.model_dump(mode="json"),
             "archive_retention_days": profile.config.memory.archive_retention(),
+            # deployed, the bucket's lifecycle rule (the stack's archiveRetentionDays) expires events, not the sweep
+            "archive_expired_by": "bucket lifecycle" if self._archive.lifecycle_managed else "sweep",
             "response": profile.config.response.model_dump(mode="json"),
             "identity": profile.config.identity.model_dump(mode="json"),
             "analytics": profile.config.analytics.model_dump(mode="json"),

@@ -120,3 +120,10 @@ def test_an_ingest_event_type_that_could_take_the_erase_prefix_is_refused_at_sta
             build_runtime(settings, secrets=EnvSecrets(TEST_SECRETS), archive=FileArchive(tmp_path / "a"), queue=queue)
     finally:
         queue.close()
+
+
+def test_the_effective_config_says_what_expires_archived_events(local: LocalRuntime, local_runtime: Any) -> None:
+    deployed = json.loads(local.call("GET", "/admin/config", b"", ADMIN).body)
+    assert deployed["archive_expired_by"] == "bucket lifecycle"
+    on_files = json.loads(local_runtime().call("GET", "/admin/config", b"", ADMIN).body)
+    assert on_files["archive_expired_by"] == "sweep"
