@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
+from shared.admin import erase_caller
 from shared.errors import AgenticMemoryError, NotFound
 from shared.identity import mask
+
+if TYPE_CHECKING:
+    from functions.local import LocalService
 
 app = typer.Typer(help="Look into and erase a caller's memories in the local store.", no_args_is_help=True)
 
 
-def _local(agent_type: str | None, config: object, data_dir: object):  # type: ignore[no-untyped-def]
+def _local(agent_type: str | None, config: Path | None, data_dir: Path | None) -> LocalService:
     from functions.local import build_local
 
     try:
-        return build_local(local_settings(agent_type, config, data_dir))  # type: ignore[arg-type]
+        return build_local(local_settings(agent_type, config, data_dir))
     except AgenticMemoryError as exc:
         fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+def _user_id(local: LocalService, user: str) -> str:
+    """The memory user id for what was typed (any phone format); a clear error for anything else."""
+    try:
+        return local.runtime.service.identity.user_id(user)
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
 
 
 @app.command("list")
@@ -33,10 +48,7 @@ def list_memories(
 ) -> None:
     """A caller's live memories, newest first."""
     local = _local(agent_type, config, data_dir)
-    try:
-        user_id = local.runtime.service.identity.user_id(user)
-    except AgenticMemoryError as exc:
-        fail(str(exc))
+    user_id = _user_id(local, user)
     memories = local.runtime.service.manager.recent(user_id, types=[memory_type] if memory_type else None)
     table = Table(title=f"{len(memories)} memories of {mask(user_id)} ({local.runtime.profile.name})")
     for column in ("created", "type", "text", "expires"):
@@ -64,10 +76,7 @@ def search(
 ) -> None:
     """Search a caller's memories the way the in-call tool does."""
     local = _local(agent_type, config, data_dir)
-    try:
-        user_id = local.runtime.service.identity.user_id(user)
-    except AgenticMemoryError as exc:
-        fail(str(exc))
+    user_id = _user_id(local, user)
     matches = local.runtime.service.manager.search(user_id, query, limit=limit)
     table = Table(title=f"{len(matches)} matches for {mask(user_id)}")
     for column in ("score", "type", "text"):
@@ -85,16 +94,19 @@ def erase(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Erase every memory of a caller (all agent types in this store)."""
+    """Erase a caller: memories (all agent types in this store), archived events and queue entries."""
     local = _local(agent_type, config, data_dir)
-    try:
-        user_id = local.runtime.service.identity.user_id(user)
-    except AgenticMemoryError as exc:
-        fail(str(exc))
+    user_id = _user_id(local, user)
     if not yes:
         typer.confirm(f"Erase every memory of {mask(user_id)}?", abort=True)
-    erased = local.runtime.store.erase_user(user_id)
-    console.print(f"erased {erased} memories of {mask(user_id)}")
+    runtime = local.runtime
+    erased = erase_caller(
+        user_id, store=runtime.store, archive=runtime.archive, queue=runtime.queue, identity=runtime.service.identity
+    )
+    console.print(
+        f"erased {erased.memories} memories, {erased.archived_events} archived events and "
+        f"{erased.queue_entries} queue entries of {mask(user_id)}"
+    )
 
 
 def replay(

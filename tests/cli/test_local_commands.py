@@ -61,8 +61,9 @@ def test_memories_list_search_erase(tmp_path: Path, env: dict[str, str]) -> None
     found = invoke("memories", "search", CALLER, "dog", "--data-dir", str(tmp_path))
     assert "Biscuit" in found.output
     erased = invoke("memories", "erase", CALLER, "--yes", "--data-dir", str(tmp_path))
-    assert "erased 5 memories" in erased.output
+    assert "erased 5 memories, 1 archived events" in erased.output
     assert local.runtime.service.manager.recent(CALLER) == []
+    assert list(local.runtime.archive.entries()) == []
 
 
 def test_replay_re_enqueues_and_changes_nothing_twice(tmp_path: Path, env: dict[str, str]) -> None:
