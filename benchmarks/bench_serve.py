@@ -7,10 +7,14 @@ the /post-call acknowledgement beside /healthz in the same run:
 * closed loop with 16 clients: throughput per endpoint and the ratio to /healthz;
 * the serve process tree's peak RSS (master + worker), from /proc.
 
+Endpoints are measured in interleaved rounds (each round in a rotated order), so a noisy neighbour hits them
+all alike; the post-call backlog is drained between slices, outside the measurements. The generator's and the
+server's CPU are reported beside each phase, so a run shows whether the generator was the limit.
+
 Run from the repository root::
 
-    python -m benchmarks.bench_serve            # full size (about a minute and a half)
-    python -m benchmarks.bench_serve --quick    # CI smoke: small store, a few seconds per phase
+    python -m benchmarks.bench_serve            # full size (about three minutes; the seeded store is cached)
+    python -m benchmarks.bench_serve --quick    # CI smoke: small store, one short round
 
 Exit status is 0 whether targets pass or fail, unless ``--strict``; 2 if the benchmark itself could not run.
 """
@@ -259,7 +263,8 @@ def table(open_results: dict[str, Result], closed_results: dict[str, Result], ar
     head = (
         f"{'':14}| open loop @ {args.rate:g} req/s{'':14}| closed loop, {args.clients} clients\n"
         f"{'endpoint':14}| {'p50 ms':>7} {'p99 ms':>7} {'p99/hz':>7} {'late':>5} | "
-        f"{'req/s':>7} {'/hz':>5} {'p50 ms':>7} {'p99 ms':>7} {'srv cpu':>7} {'gen cpu':>7} {'errors':>6}"
+        f"{'req/s':>7} {'/hz':>5} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'srv cpu':>7} {'cpu/req':>7} {'gen cpu':>7} {'errors':>6}"
     )
     rows = [head, "-" * len(head.splitlines()[1])]
     for name, opened in open_results.items():
@@ -269,7 +274,8 @@ def table(open_results: dict[str, Result], closed_results: dict[str, Result], ar
             f"{opened.percentile(99) / base_open.percentile(99):6.2f}x {opened.late:5d} | "
             f"{closed.throughput:7.0f} {closed.throughput / base_closed.throughput:5.0%} "
             f"{closed.percentile(50):7.2f} {closed.percentile(99):7.2f} "
-            f"{closed.cpu_share(closed.server_cpu):7.0%} {closed.cpu_share(closed.client_cpu):7.0%} "
+            f"{closed.cpu_share(closed.server_cpu):7.0%} {closed.server_ms_per_request:5.2f}ms "
+            f"{closed.cpu_share(closed.client_cpu):7.0%} "
             f"{opened.errors + closed.errors:6d}"
         )
     return "\n".join(rows)
@@ -393,6 +399,7 @@ def summary(result: Result) -> dict[str, float | int]:
         "errors": result.errors,
         "late": result.late,
         "server_cpu": result.cpu_share(result.server_cpu),
+        "server_ms_per_request": result.server_ms_per_request,
         "client_cpu": result.cpu_share(result.client_cpu),
     }
 

@@ -68,6 +68,11 @@ class Result:
         self.server_cpu += other.server_cpu
         return self
 
+    @property
+    def server_ms_per_request(self) -> float:
+        """Server CPU per answered request: steadier than throughput on a shared machine."""
+        return self.server_cpu / len(self.latencies) * 1000 if self.latencies else math.nan
+
     def cpu_share(self, seconds: float) -> float:
         """CPU seconds over the window as a share of one core."""
         return seconds / self.elapsed if self.elapsed else 0.0

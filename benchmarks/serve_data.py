@@ -34,6 +34,7 @@ from shared.secrets import Secret
 SEED_VERSION = 1
 MEMORIES_PER_CALL = 10  # a summary, three extracted fields and six caller turns
 BATCH = 5000
+NEW_CALLERS = 1_000_000  # post-call events during a run come from this many callers beyond the seeded ones
 
 FIRST = (
     "Dana",
@@ -273,6 +274,10 @@ class RequestFactory:
     def _caller(self, i: int) -> str:
         return caller_number((i * 7919) % self._callers)  # a stride over every caller, not a hot few
 
+    def _new_caller(self, i: int) -> str:
+        """Post-call events come from callers outside the seeded set: the store the reads measure stays as seeded."""
+        return caller_number(self._callers + i % NEW_CALLERS)
+
     def client_data(self, i: int) -> tuple[bytes, dict[str, str]]:
         body = {
             "caller_id": formatted(self._caller(i), i),
@@ -294,7 +299,7 @@ class RequestFactory:
         template = self._templates[i % len(self._templates)]
         body = (
             template.replace("__CONVERSATION__", f"conv_{self._run}_{i:08d}")
-            .replace("__CALLER__", self._caller(i))
+            .replace("__CALLER__", self._new_caller(i))
             .replace('"__STARTED__"', str(int(time.time()) - 120))
             .encode()
         )

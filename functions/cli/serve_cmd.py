@@ -30,7 +30,9 @@ def serve(
     agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
-    threads: Annotated[int, typer.Option(help="Request threads.")] = 8,
+    threads: Annotated[
+        int, typer.Option(help="Request threads (one process shares one GIL: more threads only add hand-offs).")
+    ] = 4,
 ) -> None:
     """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""
     import functions_framework
