@@ -255,6 +255,8 @@ def prepare_data_dir(
     building.replace(target)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cached.parent.glob(f"memories-{agent_type}-{callers}x{per_caller}-*.db"):
+            stale.unlink(missing_ok=True)  # seeded by older code: never used again
         shutil.copyfile(target, cached.with_suffix(".tmp"))
         cached.with_suffix(".tmp").replace(cached)
     return time.perf_counter() - started
