@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -42,6 +43,7 @@ _WITHHELD = frozenset(
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
 
 
+@lru_cache(maxsize=4096)  # pure, and on every request's path: a returning caller is parsed once
 def normalize_caller(raw: str, *, default_region: str = "US") -> str:
     """E.164 for anything that looks like a phone number, the id itself otherwise.
 

@@ -273,8 +273,15 @@ class LocalWorker:
         try:
             self._process(key)
         except Exception as exc:  # any failure is retried, then dead-lettered; never kills the loop
-            dead = self._queue.fail(key, type(exc).__name__, max_attempts=self._max_attempts, backoff_seconds=self._backoff)
-            log.warning("post-call event failed (attempt %d, %s)%s", attempt, type(exc).__name__, "; dead-lettered" if dead else "")
+            dead = self._queue.fail(
+                key, type(exc).__name__, max_attempts=self._max_attempts, backoff_seconds=self._backoff
+            )
+            log.warning(
+                "post-call event failed (attempt %d, %s)%s",
+                attempt,
+                type(exc).__name__,
+                "; dead-lettered" if dead else "",
+            )
         else:
             self._queue.ack(key)
         return True
@@ -306,4 +313,3 @@ class LocalWorker:
                 busy = False
             if not busy:
                 self._stop.wait(self._poll)
-

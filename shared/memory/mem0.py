@@ -99,10 +99,14 @@ class Mem0MemoryStore(MemoryStore):
         if listed & in_flight:
             self._forget(user_id, listed & in_flight)
         waiting = [m for m in group if m.id not in listed]
-        for memory in waiting:
-            if memory.id not in in_flight:
+        posted: list[PendingMemory] = []
+        try:
+            for memory in (m for m in waiting if m.id not in in_flight):
                 self._http.call("POST", wire.ADD, json=codec.add_body(memory), timeout=self._write_timeout)
-                self._remember(user_id, PendingMemory(memory, self._clock()))
+                posted.append(PendingMemory(memory, self._clock()))
+        finally:  # one write for what was posted: a reader sees the whole call at once, a retry posts the rest
+            if posted:
+                self._remember(user_id, posted)
         if waiting:
             self._await_listed(user_id, {m.id for m in waiting})
         return len(waiting)
@@ -337,9 +341,9 @@ class Mem0MemoryStore(MemoryStore):
             logger.warning("mem0 pending log unreadable; going by what Mem0 lists", exc_info=True)
             return []
 
-    def _remember(self, user_id: str, entry: PendingMemory) -> None:
+    def _remember(self, user_id: str, entries: list[PendingMemory]) -> None:
         try:
-            self._pending.put(user_id, [entry])
+            self._pending.put(user_id, entries)
         except Exception:
             logger.warning("mem0 pending log unwritable; the memory shows once Mem0 lists it", exc_info=True)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from shared.errors import NotFound, StoreUnavailable
 from shared.memory.models import Memory, ScoredMemory
+from shared.memory.ranking import TermHits, bm25
 from shared.memory.store import MemoryStore
 
 _SCHEMA = """
@@ -37,8 +38,10 @@ CREATE TABLE IF NOT EXISTS memories (
 CREATE INDEX IF NOT EXISTS memories_scope ON memories (agent_type, user_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id);
 CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
-CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (scope, text, label, tokenize = 'porter unicode61');
 """
+_FTS_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (scope, text, label, tokenize = 'porter unicode61')"
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 BULK_DELETE = 1000  # rows from which a delete defers full-text merges
 BULK_CACHE_KIB = -65536  # page cache during a bulk delete (negative: KiB), back to the default afterwards
@@ -77,8 +80,8 @@ def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
 
 
 _STOPWORDS = frozenset(
-    "a an and are as at be but by did do does for from had has have how i in is it its me my of on or our "
-    "so that the their them they this to was we were what when where which who why will with you your".split()
+    "a an and are as at be but by did do does for from had has have how i in is it its me my of on or "
+    "our so that the their them they this to was we were what when where which who why will with you your".split()
 )
 
 
@@ -93,14 +96,17 @@ def _indexed(memory: Memory) -> tuple[str, str]:
     return memory.text, ""
 
 
-def _match_expression(query: str) -> str | None:
-    """OR of the query's words; stopwords and one-letter words are dropped unless nothing else is left."""
-    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(query)))
+MAX_QUERY_WORDS = 12
+_LIVE = "(expires_at IS NULL OR expires_at > ?)"
+_FTS_ROWS = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
+_COUNT_SCOPE = "SELECT count(*) FROM memories WHERE agent_type = ? AND user_id = ?"
+
+
+def _query_words(query: str) -> list[str]:
+    """The query's distinct words; stopwords and one-letter words are dropped unless nothing else is left."""
+    words = list(dict.fromkeys(word.lower().replace('"', "") for word in _WORD.findall(query)))
     meaningful = [word for word in words if len(word) > 1 and word not in _STOPWORDS]
-    words = (meaningful or words)[:32]
-    if not words:
-        return None
-    return " OR ".join('"' + word.replace('"', "") + '"' for word in words)
+    return (meaningful or words)[:MAX_QUERY_WORDS]
 
 
 class SqliteMemoryStore(MemoryStore):
@@ -110,6 +116,25 @@ class SqliteMemoryStore(MemoryStore):
         self._local = threading.local()
         with self._connection() as db:
             db.executescript(_SCHEMA)
+            db.execute(_FTS_TABLE)
+            self._upgrade_index(db)
+
+    def _upgrade_index(self, db: sqlite3.Connection) -> None:
+        """Stores written before the ``label`` column: rebuild the full-text index once from the memories."""
+        columns = [column[0] for column in db.execute("SELECT * FROM memories_fts LIMIT 0").description]
+        if "label" in columns:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DROP TABLE memories_fts")
+        db.execute(_FTS_TABLE)
+        for row in db.execute(f"SELECT {_COLUMNS}, rowid FROM memories").fetchall():
+            memory = _row_to_memory(row)
+            text, label = _indexed(memory)
+            db.execute(
+                "INSERT INTO memories_fts (rowid, scope, text, label) VALUES (?, ?, ?, ?)",
+                (row[9], _scope(memory.user_id, memory.agent_type), text, label),
+            )
+        db.execute("COMMIT")
 
     @property
     def path(self) -> Path:
@@ -180,7 +205,7 @@ class SqliteMemoryStore(MemoryStore):
         types: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> list[Memory]:
-        sql = f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?)"
+        sql = f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? AND {_LIVE}"
         params: list[object] = [agent_type, user_id, _ts(now)]
         if types is not None:
             sql += f" AND type IN ({','.join('?' * len(types))})"
@@ -202,27 +227,35 @@ class SqliteMemoryStore(MemoryStore):
         limit: int,
         types: Sequence[str] | None = None,
     ) -> list[ScoredMemory]:
-        words = _match_expression(query)
-        if words is None or limit <= 0:
+        words = _query_words(query)
+        if not words or limit <= 0:
             return []
-        match = f'scope : "{_scope(user_id, agent_type)}" AND {{text label}} : ({words})'
-        sql = (
-            f"SELECT {', '.join('m.' + c.strip() for c in _COLUMNS.split(','))}, "
-            f"bm25(memories_fts, 0.0, 1.0, {LABEL_WEIGHT}) AS rank "
-            "FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid "
-            "WHERE memories_fts MATCH ? AND m.agent_type = ? AND m.user_id = ? "
-            "AND (m.expires_at IS NULL OR m.expires_at > ?)"
-        )
-        params: list[object] = [match, agent_type, user_id, _ts(now)]
-        if types is not None:
-            sql += f" AND m.type IN ({','.join('?' * len(types))})"
-            params.extend(types)
-        sql += " ORDER BY rank, m.created_at DESC LIMIT ?"
-        params.append(limit)
+        scope = _scope(user_id, agent_type)
         with self._connection() as db:
-            rows = db.execute(sql, params).fetchall()
-        # bm25 is negative (smaller is better); map to (0, 1] so callers can read it as a relevance score
-        return [ScoredMemory(_row_to_memory(row), -float(row[9]) / (1.0 - float(row[9]))) for row in rows]
+            hits = [
+                TermHits(
+                    {row for (row,) in db.execute(_FTS_ROWS, (f'scope : "{scope}" AND {column} : "{word}"',))}, weight
+                )
+                for word in words
+                for column, weight in (("text", 1.0), ("label", LABEL_WEIGHT))
+            ]
+            candidates = set().union(*(h.rows for h in hits))
+            if not candidates:
+                return []
+            marks = ",".join("?" * len(candidates))
+            sql = (
+                f"SELECT {_COLUMNS}, rowid, length(text) FROM memories WHERE rowid IN ({marks})"
+                f" AND agent_type = ? AND user_id = ? AND {_LIVE}"
+            )
+            params: list[object] = [*candidates, agent_type, user_id, _ts(now)]
+            if types is not None:
+                sql += f" AND type IN ({','.join('?' * len(types))})"
+                params.extend(types)
+            rows = {int(row[9]): row for row in db.execute(sql, params)}
+            total = int(db.execute(_COUNT_SCOPE, (agent_type, user_id)).fetchone()[0])
+        scores = bm25(hits, {row: int(data[10]) for row, data in rows.items()}, total)
+        best = sorted(scores, key=lambda row: (-scores[row], -float(rows[row][5])))[:limit]
+        return [ScoredMemory(_row_to_memory(rows[row]), scores[row]) for row in best]
 
     def _delete_where(self, db: sqlite3.Connection, where: str, params: Sequence[object]) -> int:
         """Inside the caller's transaction. A bulk delete (a sweep) defers the full-text index's merges to the end

@@ -16,8 +16,17 @@ OTHER = "+15555550199"
 AGENT = "support"
 
 
-def memory(mid: str, text: str, *, user: str = CALLER, agent: str = AGENT, kind: str = "factual", age_days: float = 1,
-           expires_in_days: float | None = 30, **metadata: str) -> Memory:
+def memory(
+    mid: str,
+    text: str,
+    *,
+    user: str = CALLER,
+    agent: str = AGENT,
+    kind: str = "factual",
+    age_days: float = 1,
+    expires_in_days: float | None = 30,
+    **metadata: str,
+) -> Memory:
     created = NOW - timedelta(days=age_days)
     return Memory(
         id=mid,
@@ -33,11 +42,13 @@ def memory(mid: str, text: str, *, user: str = CALLER, agent: str = AGENT, kind:
 
 
 def test_get_all_is_newest_first_and_filters_by_type(store: MemoryStore) -> None:
-    store.add([
-        memory("m1", "Oldest fact", age_days=3),
-        memory("m2", "Newest chat", kind="semantic", age_days=1),
-        memory("m3", "Middle fact", age_days=2),
-    ])
+    store.add(
+        [
+            memory("m1", "Oldest fact", age_days=3),
+            memory("m2", "Newest chat", kind="semantic", age_days=1),
+            memory("m3", "Middle fact", age_days=2),
+        ]
+    )
     assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["m2", "m3", "m1"]
     assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW, types=["factual"])] == ["m3", "m1"]
     assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW, limit=1)] == ["m2"]
@@ -64,11 +75,13 @@ def test_round_trip_keeps_every_field(store: MemoryStore) -> None:
 
 
 def test_search_ranks_within_one_caller_only(store: MemoryStore) -> None:
-    store.add([
-        memory("m1", "Prefers afternoon appointments after 2pm"),
-        memory("m2", "Has a dog called Biscuit", kind="semantic"),
-        memory("o1", "Prefers morning appointments", user=OTHER),
-    ])
+    store.add(
+        [
+            memory("m1", "Prefers afternoon appointments after 2pm"),
+            memory("m2", "Has a dog called Biscuit", kind="semantic"),
+            memory("o1", "Prefers morning appointments", user=OTHER),
+        ]
+    )
     results = store.search(CALLER, AGENT, "appointments in the afternoon", now=NOW, limit=5)
     assert results and results[0].memory.id == "m1"
     assert all(r.memory.user_id == CALLER for r in results)
@@ -82,13 +95,17 @@ def test_search_respects_limit(store: MemoryStore) -> None:
 
 
 def test_agent_types_are_isolated(store: MemoryStore) -> None:
-    store.add([memory("s1", "Support ticket about billing"), memory("x1", "Sales lead with billing budget", agent="sales")])
+    store.add(
+        [memory("s1", "Support ticket about billing"), memory("x1", "Sales lead with billing budget", agent="sales")]
+    )
     assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["s1"]
     assert [r.memory.id for r in store.search(CALLER, "sales", "billing", now=NOW, limit=5)] == ["x1"]
 
 
 def test_expired_memories_are_never_returned_and_are_swept(store: MemoryStore) -> None:
-    store.add([memory("live", "Still remembered", expires_in_days=10), memory("gone", "Past retention", expires_in_days=-1)])
+    store.add(
+        [memory("live", "Still remembered", expires_in_days=10), memory("gone", "Past retention", expires_in_days=-1)]
+    )
     assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == ["live"]
     assert [r.memory.id for r in store.search(CALLER, AGENT, "remembered retention", now=NOW, limit=5)] == ["live"]
     assert store.delete_expired(NOW) == 1
@@ -107,11 +124,13 @@ def test_delete_one(store: MemoryStore) -> None:
 
 
 def test_erase_user_removes_every_agent_type_and_only_that_caller(store: MemoryStore) -> None:
-    store.add([
-        memory("a", "Support memory"),
-        memory("b", "Sales memory", agent="sales"),
-        memory("c", "Someone else", user=OTHER),
-    ])
+    store.add(
+        [
+            memory("a", "Support memory"),
+            memory("b", "Sales memory", agent="sales"),
+            memory("c", "Someone else", user=OTHER),
+        ]
+    )
     assert store.erase_user(CALLER) == 2
     assert store.get_all(CALLER, AGENT, now=NOW) == []
     assert store.get_all(CALLER, "sales", now=NOW) == []
@@ -123,25 +142,29 @@ def test_erase_user_removes_every_agent_type_and_only_that_caller(store: MemoryS
 
 
 def test_users_lists_callers_with_live_memories_of_one_agent_type(store: MemoryStore) -> None:
-    store.add([
-        memory("a", "Support memory"),
-        memory("b", "Other caller", user=OTHER),
-        memory("c", "Sales only caller", user="+15555550777", agent="sales"),
-        memory("d", "Expired caller", user="+15555550888", expires_in_days=-1),
-    ])
+    store.add(
+        [
+            memory("a", "Support memory"),
+            memory("b", "Other caller", user=OTHER),
+            memory("c", "Sales only caller", user="+15555550777", agent="sales"),
+            memory("d", "Expired caller", user="+15555550888", expires_in_days=-1),
+        ]
+    )
     assert sorted(store.users(AGENT, now=NOW)) == sorted([CALLER, OTHER])
     assert store.users("sales", now=NOW) == ["+15555550777"]
     assert store.users("nobody", now=NOW) == []
 
 
 def test_scan_yields_every_live_memory_of_one_agent_type_once(store: MemoryStore) -> None:
-    store.add([
-        memory("a1", "First", age_days=2),
-        memory("a2", "Second", kind="semantic"),
-        memory("b1", "Other caller", user=OTHER),
-        memory("x1", "Sales", agent="sales"),
-        memory("e1", "Expired", expires_in_days=-1),
-    ])
+    store.add(
+        [
+            memory("a1", "First", age_days=2),
+            memory("a2", "Second", kind="semantic"),
+            memory("b1", "Other caller", user=OTHER),
+            memory("x1", "Sales", agent="sales"),
+            memory("e1", "Expired", expires_in_days=-1),
+        ]
+    )
     scanned = list(store.scan(AGENT, now=NOW))
     assert sorted(m.id for m in scanned) == ["a1", "a2", "b1"]
     by_id = {m.id: m for m in scanned}
