@@ -39,8 +39,9 @@ from pulumi.runtime.stack import wait_for_rpcs  # noqa: E402
 
 from infra.bundle import Bundle, build_bundle  # noqa: E402
 from infra.tenants.models import parse_tenants  # noqa: E402
-from infra.tenants.orchestrator import Operation, Orchestrator  # noqa: E402
+from infra.tenants.orchestrator import Orchestrator  # noqa: E402
 from infra.tenants.program import tenant_program  # noqa: E402
+from infra.tenants.results import Operation  # noqa: E402
 from infra.tenants.secrets import SecretResolver  # noqa: E402
 from infra.tenants.stacks import TenantStack, plan_stacks  # noqa: E402
 from shared.secrets import Secret  # noqa: E402

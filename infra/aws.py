@@ -3,7 +3,8 @@
 HTTP function behind an HTTP API (or a Function URL), SQS queue with dead-letter queue feeding the worker,
 a daily sweeper, a private encrypted versioned archive bucket, one Secrets Manager secret, one role per
 function scoped to this stack's own ARNs, log groups with retention, alarms to an SNS topic, optional
-provisioned concurrency on the HTTP function's ``live`` alias.
+provisioned concurrency on the HTTP function's ``live`` alias. This module composes them; the larger parts live
+beside it: ``aws_archive`` (the bucket), ``aws_iam`` (the policies), ``aws_http`` (the endpoint), ``aws_alarms``.
 """
 
 from __future__ import annotations
@@ -11,92 +12,32 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
 from infra import spec
+from infra.aws_alarms import alarms, alert_topic
+from infra.aws_archive import archive_bucket
+from infra.aws_http import function_url, http_api
+from infra.aws_iam import LAMBDA_TRUST, StackArns, function_policy
 from infra.bundle import LAMBDA_PLATFORM, LAMBDA_PYTHON
 from infra.naming import StackNames
-from infra.spec import FunctionRole, FunctionSpec
+from infra.spec import FunctionSpec
 
 TYPE_TOKEN = "agentic-memory:aws:MemoryService"
 # The layer's wheels are built for this Python and platform (infra.bundle): the functions must match them.
 RUNTIME = f"python{LAMBDA_PYTHON}"
 ARCHITECTURE = "arm64" if LAMBDA_PLATFORM.endswith("aarch64") else "x86_64"
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
-ALARM_PERIOD_SECONDS = 300
-API_THROTTLE = {"throttling_burst_limit": 200, "throttling_rate_limit": 100}
-
-
-@dataclass(frozen=True)
-class StackArns:
-    """The ARNs of this stack's own resources: the only things a function's policy may name."""
-
-    secret: str
-    bucket: str
-    queue: str
-    log_group: str
-
-
-def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
-
-
-def _allow_listing(actions: list[str], bucket: str, prefix: str) -> dict[str, Any]:
-    """Listing the bucket, but only under ``prefix`` (a request without that prefix is denied)."""
-    return {**_allow(actions, [bucket]), "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}}
-
-
-def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool = False) -> dict[str, Any]:
-    """Least privilege per function: read the stack secret, write its own logs, plus what the role does.
-
-    HTTP: write new events, send to the queue. Worker: read events; for erase jobs, list the event prefix and
-    read and delete every object version under it. With ``mem0_pending`` both also read, write and delete the
-    mem0 pending log under its own prefix, and may list that prefix (S3 answers a missing key with 403 to a role
-    that may not list; the archive then lists that one key). The sweeper touches no storage: the bucket's
-    lifecycle rule expires events.
-    """
-    events = f"{arns.bucket}/{spec.ARCHIVE_PREFIX}*"
-    statements = [
-        _allow(["secretsmanager:GetSecretValue"], [arns.secret]),
-        _allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{arns.log_group}:*"]),
-    ]
-    if role == "http":
-        statements += [_allow(["s3:PutObject"], [events]), _allow(["sqs:SendMessage"], [arns.queue])]
-    elif role == "worker":
-        statements += [
-            _allow(["s3:GetObject"], [events]),
-            _allow(
-                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
-                [arns.queue],
-            ),
-            _allow(["s3:GetObjectVersion", "s3:DeleteObjectVersion"], [events]),
-            _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.ARCHIVE_PREFIX),
-        ]
-    if mem0_pending and role in ("http", "worker"):
-        statements += [
-            _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]),
-            _allow_listing(["s3:ListBucket"], arns.bucket, spec.PENDING_PREFIX),
-        ]
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def source_code_hash(hex_sha256: str) -> str:
     """Lambda wants the base64 of the zip's SHA-256; the bundle names it in hex. Same digest, two spellings."""
     return base64.b64encode(bytes.fromhex(hex_sha256)).decode()
-
-
-def _route_name(route: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", route.lower()).strip("-")
 
 
 @dataclass
@@ -134,7 +75,9 @@ class AwsMemoryService(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         names, tags = args.names, dict(args.tags)
 
-        bucket = self._archive_bucket()
+        bucket = archive_bucket(
+            name, names, retention_days=args.archive_retention_days, mem0=self._mem0, tags=tags, parent=self
+        )
         secret = aws.secretsmanager.Secret(
             f"{name}-secret",
             name=names.name("secrets"),
@@ -159,11 +102,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             compatible_architectures=[ARCHITECTURE],
             opts=self._child,
         )
-        topic = aws.sns.Topic(f"{name}-alerts", name=names.name("alerts"), tags=tags, opts=self._child)
-        if args.alert_email is not None:
-            aws.sns.TopicSubscription(
-                f"{name}-alerts-email", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=self._child
-            )
+        topic = alert_topic(name, names, alert_email=args.alert_email, tags=tags, parent=self)
 
         environment: dict[str, pulumi.Input[str]] = {
             **spec.STATIC_ENVIRONMENT,
@@ -193,7 +132,11 @@ class AwsMemoryService(pulumi.ComponentResource):
                 provisioned_concurrent_executions=args.warm_instances,
                 opts=self._child,
             )
-        self.base_url = self._http_api(http, live) if args.http_endpoint == "api" else self._function_url(http, live)
+        self.base_url = (
+            http_api(name, names, http, live, tags=tags, parent=self)
+            if args.http_endpoint == "api"
+            else function_url(name, http, live, parent=self)
+        )
 
         aws.lambda_.EventSourceMapping(
             f"{name}-worker-source",
@@ -204,7 +147,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             opts=self._child,
         )
         self._schedule(sweeper)
-        self._alarms(functions, dlq, topic)
+        alarms(name, names, functions, dlq, topic, tags=tags, parent=self)
 
         self.secret_arn = secret.arn
         self.archive_bucket = bucket.bucket
@@ -223,99 +166,6 @@ class AwsMemoryService(pulumi.ComponentResource):
                 "function_names": self.function_names,
             }
         )
-
-    def _archive_bucket(self) -> aws.s3.Bucket:
-        """Raw post-call bodies for replay: private, encrypted, versioned, expired by the stack's retention."""
-        name, names, args = self._name, self._args.names, self._args
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        bucket = aws.s3.Bucket(
-            f"{name}-archive",
-            bucket=account.account_id.apply(lambda account_id: names.global_name("archive", account_id)),
-            tags=dict(args.tags),
-            opts=self._child,
-        )
-        block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-archive-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-archive-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=self._child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-archive-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=self._child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-archive-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=self._child,
-        )
-        rules: list[dict[str, Any]] = [
-            {  # the archive's retention (the sweeper may not list the bucket: this rule is what expires events)
-                "id": "retention",
-                "status": "Enabled",
-                "filter": {"prefix": spec.ARCHIVE_PREFIX},
-                "expiration": {"days": args.archive_retention_days},
-                "noncurrent_version_expiration": {"noncurrent_days": spec.NONCURRENT_VERSION_DAYS},
-                "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-            },
-            {
-                "id": "delete-markers",
-                "status": "Enabled",
-                "filter": {},
-                "expiration": {"expired_object_delete_marker": True},
-            },
-        ]
-        if self._mem0:  # pending records (memories on their way to Mem0) matter for minutes, old versions not at all
-            rules.append(
-                {
-                    "id": "mem0-pending",
-                    "status": "Enabled",
-                    "filter": {"prefix": spec.PENDING_PREFIX},
-                    "expiration": {"days": spec.PENDING_EXPIRY_DAYS},
-                    "noncurrent_version_expiration": {"noncurrent_days": spec.PENDING_EXPIRY_DAYS},
-                }
-            )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-archive-lifecycle",
-            bucket=bucket.id,
-            rules=rules,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-archive-tls-only",
-            bucket=bucket.id,
-            policy=bucket.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "DenyInsecureTransport",
-                                "Effect": "Deny",
-                                "Principal": "*",
-                                "Action": "s3:*",
-                                "Resource": [arn, f"{arn}/*"],
-                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                            }
-                        ],
-                    }
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
-        )
-        return bucket
 
     def _queues(self) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
         name, names, tags = self._name, self._args.names, dict(self._args.tags)
@@ -405,75 +255,6 @@ class AwsMemoryService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
         )
 
-    def _http_api(self, http: aws.lambda_.Function, live: aws.lambda_.Alias) -> pulumi.Output[str]:
-        """An HTTP API with exactly DESIGN.md's routes, all to the ``live`` alias of the HTTP function."""
-        name, names = self._name, self._args.names
-        api = aws.apigatewayv2.Api(
-            f"{name}-api", name=names.name("api"), protocol_type="HTTP", tags=dict(self._args.tags), opts=self._child
-        )
-        integration = aws.apigatewayv2.Integration(
-            f"{name}-api-integration",
-            api_id=api.id,
-            integration_type="AWS_PROXY",
-            integration_uri=live.invoke_arn,
-            payload_format_version="2.0",
-            timeout_milliseconds=min(30_000, spec.HTTP.timeout_seconds * 1000),
-            opts=self._child,
-        )
-        target = integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
-        for route in spec.ROUTES:
-            aws.apigatewayv2.Route(
-                f"{name}-route-{_route_name(route)}", api_id=api.id, route_key=route, target=target, opts=self._child
-            )
-        aws.apigatewayv2.Stage(
-            f"{name}-api-stage",
-            api_id=api.id,
-            name="$default",
-            auto_deploy=True,
-            default_route_settings=API_THROTTLE,
-            opts=self._child,
-        )
-        aws.lambda_.Permission(
-            f"{name}-api-invoke",
-            action="lambda:InvokeFunction",
-            function=http.name,
-            qualifier=live.name,
-            principal="apigateway.amazonaws.com",
-            source_arn=api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
-            opts=self._child,
-        )
-        return api.api_endpoint
-
-    def _function_url(self, http: aws.lambda_.Function, live: aws.lambda_.Alias) -> pulumi.Output[str]:
-        """A public Function URL on the ``live`` alias; the function authenticates every request itself."""
-        name = self._name
-        url = aws.lambda_.FunctionUrl(
-            f"{name}-http-url",
-            function_name=http.name,
-            qualifier=live.name,
-            authorization_type="NONE",
-            opts=self._child,
-        )
-        aws.lambda_.Permission(
-            f"{name}-url-invoke",
-            action="lambda:InvokeFunctionUrl",
-            function=http.name,
-            qualifier=live.name,
-            principal="*",
-            function_url_auth_type="NONE",
-            opts=self._child,
-        )
-        aws.lambda_.Permission(
-            f"{name}-url-invoke-function",
-            action="lambda:InvokeFunction",
-            function=http.name,
-            qualifier=live.name,
-            principal="*",
-            invoked_via_function_url=True,
-            opts=self._child,
-        )
-        return url.function_url.apply(lambda value: value.rstrip("/"))
-
     def _schedule(self, sweeper: aws.lambda_.Function) -> None:
         name, names = self._name, self._args.names
         rule = aws.cloudwatch.EventRule(
@@ -493,42 +274,5 @@ class AwsMemoryService(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _alarms(self, functions: Mapping[str, aws.lambda_.Function], dlq: aws.sqs.Queue, topic: aws.sns.Topic) -> None:
-        name, names = self._name, self._args.names
-        actions = [topic.arn]
-        common: dict[str, Any] = {
-            "period": ALARM_PERIOD_SECONDS,
-            "evaluation_periods": 1,
-            "threshold": 1,
-            "comparison_operator": "GreaterThanOrEqualToThreshold",
-            "treat_missing_data": "notBreaching",
-            "alarm_actions": actions,
-            "ok_actions": actions,
-            "tags": dict(self._args.tags),
-        }
-        for role, fn in functions.items():
-            for metric in ("Errors", "Throttles"):
-                aws.cloudwatch.MetricAlarm(
-                    f"{name}-{role}-{metric.lower()}",
-                    name=names.name(f"{role}-{metric.lower()}", max_len=255),
-                    namespace="AWS/Lambda",
-                    metric_name=metric,
-                    dimensions={"FunctionName": fn.name},
-                    statistic="Sum",
-                    **common,
-                    opts=self._child,
-                )
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-dead-letters",
-            name=names.name("dead-letters", max_len=255),
-            alarm_description="post-call events failed every retry; fix the cause, then replay them from the archive",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": dlq.name},
-            statistic="Maximum",
-            **common,
-            opts=self._child,
-        )
 
-
-__all__ = ["AwsMemoryService", "AwsMemoryServiceArgs", "StackArns", "function_policy", "source_code_hash"]
+__all__ = ["AwsMemoryService", "AwsMemoryServiceArgs", "source_code_hash"]

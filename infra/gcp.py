@@ -3,7 +3,9 @@
 The code zip goes to a source bucket under its content hash (gen2 redeploys only when the object name
 changes). Three functions run it: ``http`` (public), ``worker`` (pushed by a Pub/Sub subscription with a
 dead-letter topic) and ``sweeper`` (Cloud Scheduler), each as its own service account. Secrets live in
-Secret Manager, one per name, mounted as environment variables pinned to the version this update wrote.
+Secret Manager, one per name, mounted as environment variables pinned to the version this update wrote. This
+module composes them; the larger parts live beside it: ``gcp_iam`` (grants), ``gcp_pubsub`` (topics and the push
+subscription), ``gcp_monitoring`` (logs and alerts).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra import spec
+from infra.gcp_iam import SecretPair, grant_secrets, grant_storage_and_topic, member, secret_slug
+from infra.gcp_monitoring import alert_policies, log_bucket
+from infra.gcp_pubsub import push_subscription, topics
 from infra.naming import StackNames
-from infra.spec import FunctionRole, FunctionSpec
+from infra.spec import FunctionSpec
 
 TYPE_TOKEN = "agentic-memory:gcp:MemoryService"
 RUNTIME = "python312"
@@ -34,54 +39,6 @@ SERVICES = (
     "logging",
 )
 SWEEP_SCHEDULE = "17 3 * * *"  # daily, off the hour
-PUSH_BACKOFF = {"minimum_backoff": "10s", "maximum_backoff": "600s"}
-ALERT_WINDOW = "300s"
-
-
-@dataclass(frozen=True)
-class StorageGrant:
-    """A predefined object role on the archive bucket for one function, only on the objects under ``prefix``;
-    with ``listing`` also ``storage.objects.list`` for requests whose list prefix lies under it (a list request is
-    checked against the bucket, so an object-name condition alone would deny it)."""
-
-    role: FunctionRole
-    name: str
-    bucket_role: str
-    prefix: str
-    listing: bool = False
-
-    def condition(self, bucket: str) -> dict[str, str]:
-        expression = f'resource.name.startsWith("projects/_/buckets/{bucket}/objects/{self.prefix}")'
-        if self.listing:
-            expression += (
-                f' || (resource.type == "storage.googleapis.com/Bucket" && '
-                f'api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("{self.prefix}"))'
-            )
-        return {"title": f"{self.name}-prefix", "expression": expression}
-
-
-def storage_grants(memory_backend: str) -> tuple[StorageGrant, ...]:
-    """HTTP creates events; the worker reads them and, for erase jobs, lists and deletes every generation under
-    the event prefix (``objectUser``: get, list, create, delete). With mem0 both read, write and delete the pending
-    log under its own prefix. The sweeper gets none: the bucket's lifecycle rules expire events."""
-    grants = [
-        StorageGrant("http", "archive", "roles/storage.objectCreator", spec.ARCHIVE_PREFIX),
-        StorageGrant("worker", "archive", "roles/storage.objectUser", spec.ARCHIVE_PREFIX, listing=True),
-    ]
-    if memory_backend == "mem0":
-        grants += [
-            StorageGrant(role, "mem0-pending", "roles/storage.objectUser", spec.PENDING_PREFIX)
-            for role in ("http", "worker")
-        ]
-    return tuple(grants)
-
-
-def secret_slug(secret_name: str) -> str:
-    return secret_name.lower().replace("_", "-")
-
-
-def _member(email: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(email).apply(lambda value: f"serviceAccount:{value}")
 
 
 @dataclass
@@ -138,7 +95,7 @@ class GcpMemoryService(pulumi.ComponentResource):
         )
         archive = self._bucket("archive", "archive", versioned=True)
 
-        secrets: dict[str, tuple[gcp.secretmanager.Secret, gcp.secretmanager.SecretVersion]] = {}
+        secrets: dict[str, SecretPair] = {}
         for secret_name, value in sorted(args.secrets.items()):
             slug = secret_slug(secret_name)
             secret = gcp.secretmanager.Secret(
@@ -157,31 +114,7 @@ class GcpMemoryService(pulumi.ComponentResource):
             )
             secrets[secret_name] = (secret, version)
 
-        topic = gcp.pubsub.Topic(
-            f"{name}-topic",
-            project=args.project,
-            name=names.name("ingest", max_len=255),
-            labels=labels,
-            opts=self._after_apis,
-        )
-        dlq_topic = gcp.pubsub.Topic(
-            f"{name}-dlq-topic",
-            project=args.project,
-            name=names.name("ingest-dlq", max_len=255),
-            labels=labels,
-            opts=self._after_apis,
-        )
-        # A dead-letter topic with no subscription drops what it receives: this one holds them for inspection.
-        dlq_hold = gcp.pubsub.Subscription(
-            f"{name}-dlq-hold",
-            project=args.project,
-            name=names.name("ingest-dlq-hold", max_len=255),
-            topic=dlq_topic.id,
-            message_retention_duration=f"{spec.DLQ_RETENTION_SECONDS // 2}s",
-            expiration_policy={"ttl": ""},
-            labels=labels,
-            opts=self._child,
-        )
+        pubsub = topics(name, names, args.project, labels=labels, parent=self, after_apis=self._after_apis)
 
         accounts = {
             role: gcp.serviceaccount.Account(
@@ -193,8 +126,8 @@ class GcpMemoryService(pulumi.ComponentResource):
             )
             for role in ("http", "worker", "sweeper", "invoker")
         }
-        self._grant_secrets(accounts, secrets)
-        self._grant_storage_and_topic(accounts, archive, topic)
+        grant_secrets(name, args.project, accounts, secrets, parent=self)
+        grant_storage_and_topic(name, args.project, args.memory_backend, accounts, archive, pubsub.ingest, parent=self)
 
         environment: dict[str, pulumi.Input[str]] = {
             **spec.STATIC_ENVIRONMENT,
@@ -202,7 +135,7 @@ class GcpMemoryService(pulumi.ComponentResource):
             "MEMORY_BACKEND": args.memory_backend,
             "ARCHIVE_BUCKET": archive.name,
             "ARCHIVE_PREFIX": spec.ARCHIVE_PREFIX,
-            "PUBSUB_TOPIC": topic.id,
+            "PUBSUB_TOPIC": pubsub.ingest.id,
         }
         if args.memory_backend == "mem0":
             environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
@@ -225,7 +158,7 @@ class GcpMemoryService(pulumi.ComponentResource):
             member="allUsers",
             opts=self._child,
         )
-        invoker = _member(accounts["invoker"].email)
+        invoker = member(accounts["invoker"].email)
         for role in ("worker", "sweeper"):
             gcp.cloudrun.IamMember(
                 f"{name}-{role}-invoker",
@@ -236,7 +169,7 @@ class GcpMemoryService(pulumi.ComponentResource):
                 member=invoker,
                 opts=self._child,
             )
-        self._push_subscription(worker, topic, dlq_topic, accounts["invoker"])
+        push_subscription(name, names, args.project, worker, pubsub, accounts["invoker"], labels=labels, parent=self)
         gcp.cloudscheduler.Job(
             f"{name}-sweep-schedule",
             project=args.project,
@@ -256,14 +189,23 @@ class GcpMemoryService(pulumi.ComponentResource):
             },
             opts=self._after_apis,
         )
-        self._logs()
-        self._alerts(dlq_hold)
+        log_bucket(
+            name,
+            names,
+            args.project,
+            retention_days=args.log_retention_days,
+            parent=self,
+            after_apis=self._after_apis,
+        )
+        alert_policies(
+            name, names, args.project, pubsub.hold, alert_email=args.alert_email, after_apis=self._after_apis
+        )
 
         self.base_url = http.service_config.apply(lambda config: ((config.uri if config else None) or "").rstrip("/"))
         self.archive_bucket = archive.name
         self.source_object = source.name
-        self.topic = topic.id
-        self.dead_letter_topic = dlq_topic.id
+        self.topic = pubsub.ingest.id
+        self.dead_letter_topic = pubsub.dead_letter.id
         self.secret_ids = {secret_name: secret.secret_id for secret_name, (secret, _) in secrets.items()}
         self.function_names = {role: fn.name for role, fn in functions.items()}
         self.register_outputs(
@@ -320,45 +262,6 @@ class GcpMemoryService(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _grant_secrets(
-        self,
-        accounts: Mapping[str, gcp.serviceaccount.Account],
-        secrets: Mapping[str, tuple[gcp.secretmanager.Secret, gcp.secretmanager.SecretVersion]],
-    ) -> None:
-        """Every function reads the stack's secrets (as on AWS, where the one secret holds them all); nothing else."""
-        for role in ("http", "worker", "sweeper"):
-            for secret_name, (secret, _) in secrets.items():
-                gcp.secretmanager.SecretIamMember(
-                    f"{self._name}-{role}-reads-{secret_slug(secret_name)}",
-                    project=self._args.project,
-                    secret_id=secret.id,
-                    role="roles/secretmanager.secretAccessor",
-                    member=_member(accounts[role].email),
-                    opts=self._child,
-                )
-
-    def _grant_storage_and_topic(
-        self, accounts: Mapping[str, gcp.serviceaccount.Account], archive: gcp.storage.Bucket, topic: gcp.pubsub.Topic
-    ) -> None:
-        """The archive grants of ``storage_grants``, each conditioned on its prefix; HTTP publishes to the topic."""
-        for grant in storage_grants(self._args.memory_backend):
-            gcp.storage.BucketIAMMember(
-                f"{self._name}-{grant.role}-{grant.name}",
-                bucket=archive.name,
-                role=grant.bucket_role,
-                member=_member(accounts[grant.role].email),
-                condition=archive.name.apply(grant.condition),
-                opts=self._child,
-            )
-        gcp.pubsub.TopicIAMMember(
-            f"{self._name}-http-publishes",
-            project=self._args.project,
-            topic=topic.name,
-            role="roles/pubsub.publisher",
-            member=_member(accounts["http"].email),
-            opts=self._child,
-        )
-
     def _function(
         self,
         fn: FunctionSpec,
@@ -396,158 +299,5 @@ class GcpMemoryService(pulumi.ComponentResource):
             opts=self._after_apis,
         )
 
-    def _push_subscription(
-        self,
-        worker: gcp.cloudfunctionsv2.Function,
-        topic: gcp.pubsub.Topic,
-        dlq_topic: gcp.pubsub.Topic,
-        invoker: gcp.serviceaccount.Account,
-    ) -> None:
-        """Pub/Sub pushes to the worker (functions-framework turns the push into a CloudEvent); after
-        ``MAX_DELIVERIES`` failures the message moves to the dead-letter topic."""
-        name, args = self._name, self._args
-        uri = worker.service_config.apply(lambda config: (config.uri if config else None) or "")
-        subscription = gcp.pubsub.Subscription(
-            f"{name}-push",
-            project=args.project,
-            name=args.names.name("ingest-push", max_len=255),
-            topic=topic.id,
-            ack_deadline_seconds=min(600, spec.WORKER.timeout_seconds),
-            push_config={
-                "push_endpoint": uri,
-                "oidc_token": {"service_account_email": invoker.email, "audience": uri},
-            },
-            dead_letter_policy={"dead_letter_topic": dlq_topic.id, "max_delivery_attempts": spec.MAX_DELIVERIES},
-            retry_policy=PUSH_BACKOFF,
-            expiration_policy={"ttl": ""},
-            labels=dict(args.labels),
-            opts=self._child,
-        )
-        project = gcp.organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
-        )
-        agent = project.number.apply(
-            lambda number: f"serviceAccount:service-{number}@gcp-sa-pubsub.iam.gserviceaccount.com"
-        )
-        gcp.pubsub.TopicIAMMember(
-            f"{name}-dlq-publisher",
-            project=args.project,
-            topic=dlq_topic.name,
-            role="roles/pubsub.publisher",
-            member=agent,
-            opts=self._child,
-        )
-        gcp.pubsub.SubscriptionIAMMember(
-            f"{name}-push-subscriber",
-            project=args.project,
-            subscription=subscription.name,
-            role="roles/pubsub.subscriber",
-            member=agent,
-            opts=self._child,
-        )
-        gcp.serviceaccount.IAMMember(
-            f"{name}-push-token-creator",
-            service_account_id=invoker.name,
-            role="roles/iam.serviceAccountTokenCreator",
-            member=agent,
-            opts=self._child,
-        )
 
-    def _logs(self) -> None:
-        """The functions' logs also go to a log bucket of this stack, kept ``log_retention_days``."""
-        name, args = self._name, self._args
-        bucket = gcp.logging.ProjectBucketConfig(
-            f"{name}-logs",
-            project=args.project,
-            location="global",
-            bucket_id=args.names.name("logs", max_len=100),
-            retention_days=args.log_retention_days,
-            opts=self._after_apis,
-        )
-        services = " OR ".join(f'"{args.names.name(fn.role)}"' for fn in spec.FUNCTIONS)
-        gcp.logging.ProjectSink(
-            f"{name}-logs-sink",
-            project=args.project,
-            name=args.names.name("logs", max_len=100),
-            destination=bucket.id.apply(lambda bucket_id: f"logging.googleapis.com/{bucket_id}"),
-            filter=f'resource.type="cloud_run_revision" AND resource.labels.service_name=({services})',
-            unique_writer_identity=True,
-            opts=self._child,
-        )
-
-    def _alerts(self, dlq_hold: gcp.pubsub.Subscription) -> None:
-        """5xx and 429 (throttled: instance limit) per function, and any message left in the dead-letter hold."""
-        name, args = self._name, self._args
-        channels: list[pulumi.Input[str]] = []
-        if args.alert_email is not None:
-            channel = gcp.monitoring.NotificationChannel(
-                f"{name}-alerts-email",
-                project=args.project,
-                display_name=f"agentic-memory {args.names.stack}",
-                type="email",
-                labels={"email_address": args.alert_email},
-                opts=self._after_apis,
-            )
-            channels.append(channel.name)
-
-        def condition(title: str, metric_filter: str, aligner: str) -> dict[str, object]:
-            return {
-                "display_name": title,
-                "condition_threshold": {
-                    "filter": metric_filter,
-                    "comparison": "COMPARISON_GT",
-                    "threshold_value": 0,
-                    "duration": "0s",
-                    "aggregations": [{"alignment_period": ALERT_WINDOW, "per_series_aligner": aligner}],
-                },
-            }
-
-        for kind, code_filter in (
-            ("errors", 'metric.labels.response_code_class="5xx"'),
-            ("throttles", 'metric.labels.response_code="429"'),
-        ):
-            conditions = [
-                condition(
-                    f"{args.names.name(fn.role)} {kind}",
-                    'resource.type="cloud_run_revision" AND metric.type="run.googleapis.com/request_count" AND '
-                    f'resource.labels.service_name="{args.names.name(fn.role)}" AND {code_filter}',
-                    "ALIGN_DELTA",
-                )
-                for fn in spec.FUNCTIONS
-            ]
-            gcp.monitoring.AlertPolicy(
-                f"{name}-{kind}",
-                project=args.project,
-                display_name=args.names.name(kind),
-                combiner="OR",
-                conditions=conditions,
-                notification_channels=channels,
-                opts=self._after_apis,
-            )
-        gcp.monitoring.AlertPolicy(
-            f"{name}-dead-letters",
-            project=args.project,
-            display_name=args.names.name("dead-letters"),
-            combiner="OR",
-            conditions=[
-                condition(
-                    "events in the dead-letter topic",
-                    dlq_hold.name.apply(
-                        lambda sub: (
-                            'resource.type="pubsub_subscription" AND '
-                            'metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND '
-                            f'resource.labels.subscription_id="{sub}"'
-                        )
-                    ),
-                    "ALIGN_MAX",
-                )
-            ],
-            documentation={
-                "content": "Post-call events failed every retry: fix the cause, then replay from the archive."
-            },
-            notification_channels=channels,
-            opts=self._after_apis,
-        )
-
-
-__all__ = ["GcpMemoryService", "GcpMemoryServiceArgs", "StorageGrant", "secret_slug", "storage_grants"]
+__all__ = ["GcpMemoryService", "GcpMemoryServiceArgs"]

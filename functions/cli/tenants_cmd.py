@@ -18,7 +18,7 @@ from functions.cli.options import console, fail
 
 if TYPE_CHECKING:
     from infra.tenants.models import TenantsFile
-    from infra.tenants.orchestrator import Operation, RunReport
+    from infra.tenants.results import Operation, RunReport
     from infra.tenants.stacks import TenantStack
 
 app = typer.Typer(help="Provision one Pulumi stack per tenant from a tenants file.", no_args_is_help=True)
@@ -112,8 +112,9 @@ def _run(
     *,
     remove_stacks: bool = False,
 ) -> tuple[RunReport, list[TenantStack], TenantsFile]:
-    from infra.tenants.orchestrator import Operation, Orchestrator
+    from infra.tenants.orchestrator import Orchestrator
     from infra.tenants.progress import LiveProgress, summary
+    from infra.tenants.results import Operation
     from infra.tenants.secrets import SecretResolver
     from shared.errors import ConfigError
 
@@ -197,7 +198,7 @@ def preview(
     agent_types: AgentTypesOption = None,
 ) -> None:
     """Show what up would change for each tenant (creates missing stacks and writes their config)."""
-    from infra.tenants.orchestrator import Operation
+    from infra.tenants.results import Operation
 
     report, _, _ = _run(ctx, Operation.PREVIEW, file, only, parallel, work_dir, log_dir, keep_logs, agent_types)
     raise typer.Exit(report.exit_code)
@@ -218,7 +219,7 @@ def up(
     ] = None,
 ) -> None:
     """Create or update each tenant's stack, then show what to paste into each platform."""
-    from infra.tenants.orchestrator import Operation
+    from infra.tenants.results import Operation
 
     report, stacks, _ = _run(ctx, Operation.UP, file, only, parallel, work_dir, log_dir, keep_logs, agent_types)
     _paste(report, stacks, agent_types, json_out)
@@ -239,7 +240,7 @@ def destroy(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete every resource of each tenant's stack (the memories in the cloud go with them)."""
-    from infra.tenants.orchestrator import Operation
+    from infra.tenants.results import Operation
 
     if not yes:
         _, stacks = _plan(file, only, work_dir, agent_types, validate=False)
@@ -266,7 +267,7 @@ def outputs(
     ] = Path("tenants-outputs.json"),
 ) -> None:
     """Each tenant's URLs and the platform-side settings to paste, as a table and as JSON."""
-    from infra.tenants.orchestrator import Operation
+    from infra.tenants.results import Operation
 
     report, stacks, _ = _run(ctx, Operation.OUTPUTS, file, only, parallel, work_dir, log_dir, False, agent_types)
     _paste(report, stacks, agent_types, json_out)

@@ -18,7 +18,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from infra.tenants.orchestrator import FINAL, RunReport, Status
+from infra.tenants.results import FINAL, RunReport, Status
 from infra.tenants.stacks import TenantStack
 
 STYLES: dict[Status, str] = {

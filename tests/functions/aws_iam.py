@@ -1,7 +1,7 @@
 """A boto3 session whose clients obey one IAM policy, over moto: what a Lambda role lets its code do.
 
 moto's own IAM enforcement cannot evaluate condition keys (``s3:prefix``), so this evaluates the identity
-policy ``infra.aws.function_policy`` builds for a role, the way IAM does for the calls the ports make:
+policy ``infra.aws_iam.function_policy`` builds for a role, the way IAM does for the calls the ports make:
 action and resource patterns (``*``), ``StringLike``/``StringEquals`` conditions on the request's context,
 allow only (no statement: denied). Denied calls raise the ``ClientError`` S3, SQS and Secrets Manager
 answer with. S3's one twist is modelled too: a read of a missing key is a 404 only for a caller that may

@@ -1,5 +1,5 @@
 """The deployed AWS stack's features under its own least-privilege roles: each Lambda's runtime gets clients that
-obey exactly the policy ``infra.aws.function_policy`` gives its role (moto for S3, SQS and Secrets Manager, a
+obey exactly the policy ``infra.aws_iam.function_policy`` gives its role (moto for S3, SQS and Secrets Manager, a
 versioned bucket as the stack declares it, a local Mem0 on a socket). What only fails in the cloud fails here:
 the mem0 pending log shared by the HTTP function and the worker, erasure through the worker, the sweeper."""
 
@@ -18,7 +18,7 @@ import pytest
 
 from functions import aws
 from functions.aws_ports import S3Archive
-from infra.aws import StackArns, function_policy
+from infra.aws_iam import StackArns, function_policy
 from shared.errors import NotFound, StoreUnavailable
 from shared.ingest.ports import ArchivedEvent
 from shared.memory.mem0_pending import ArchivePendingLog, PendingMemory

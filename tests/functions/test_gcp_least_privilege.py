@@ -1,5 +1,5 @@
 """The deployed GCP stack's features under its own service accounts: each function's storage client obeys only the
-conditioned bucket grants ``infra.gcp.storage_grants`` declares for it, over a versioned bucket as the stack
+conditioned bucket grants ``infra.gcp_iam.storage_grants`` declares for it, over a versioned bucket as the stack
 declares it (in-process fakes of google-cloud-storage and Pub/Sub, a local Mem0 on a socket)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from werkzeug.test import EnvironBuilder
 
 from functions import gcp
 from functions.gcp_ports import GcsArchive
-from infra.gcp import StorageGrant, storage_grants
+from infra.gcp_iam import StorageGrant, storage_grants
 from shared.errors import StoreUnavailable
 from shared.memory.mem0_pending import ArchivePendingLog
 from shared.runtime import Runtime

@@ -16,7 +16,9 @@ import pytest
 import yaml
 from pulumi.automation import PulumiCommand
 
-from infra.tenants.orchestrator import Operation, Orchestrator, RetryPolicy, RunReport, Status
+from infra.tenants.orchestrator import Orchestrator
+from infra.tenants.results import Operation, RunReport, Status
+from infra.tenants.retry import RetryPolicy
 from tests.tenants.conftest import ALL_SECRET_VALUES, TENANT_IDS, Plan, make_plan
 from tests.tenants.fake_pulumi import CONFLICT, FakePulumiCommand
 

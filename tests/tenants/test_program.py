@@ -23,8 +23,9 @@ from pulumi.runtime.settings import get_root_resource
 from infra.bundle import Bundle
 from infra.naming import stack_slug
 from infra.stack_config import StackConfig
-from infra.tenants.orchestrator import Operation, Orchestrator
+from infra.tenants.orchestrator import Orchestrator
 from infra.tenants.program import tenant_program
+from infra.tenants.results import Operation
 from tests.infra.conftest import RecordingMocks, Walk, after_all
 from tests.infra.test_program import check_declared
 from tests.tenants.conftest import ALL_SECRET_VALUES, TENANT_IDS, Plan

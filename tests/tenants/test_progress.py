@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from infra.tenants.orchestrator import Operation, RunReport, Status, TenantResult
 from infra.tenants.progress import LiveProgress, summary
+from infra.tenants.results import Operation, RunReport, Status, TenantResult
 from tests.tenants.conftest import Plan
 
 

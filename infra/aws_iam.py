@@ -1,0 +1,74 @@
+"""Least-privilege IAM for the Lambda functions: the trust policy, and each role's inline policy over this stack's ARNs.
+
+Plain data in, plain JSON-shaped dicts out (no Pulumi), so the policy a role gets can be tested against the calls
+the ports really make (``tests/functions/test_aws_least_privilege.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra import spec
+from infra.spec import FunctionRole
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+
+
+@dataclass(frozen=True)
+class StackArns:
+    """The ARNs of this stack's own resources: the only things a function's policy may name."""
+
+    secret: str
+    bucket: str
+    queue: str
+    log_group: str
+
+
+def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": sorted(actions), "Resource": resources}
+
+
+def _allow_listing(actions: list[str], bucket: str, prefix: str) -> dict[str, Any]:
+    """Listing the bucket, but only under ``prefix`` (a request without that prefix is denied)."""
+    return {**_allow(actions, [bucket]), "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}}}
+
+
+def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool = False) -> dict[str, Any]:
+    """Least privilege per function: read the stack secret, write its own logs, plus what the role does.
+
+    HTTP: write new events, send to the queue. Worker: read events; for erase jobs, list the event prefix and
+    read and delete every object version under it. With ``mem0_pending`` both also read, write and delete the
+    mem0 pending log under its own prefix, and may list that prefix (S3 answers a missing key with 403 to a role
+    that may not list; the archive then lists that one key). The sweeper touches no storage: the bucket's
+    lifecycle rule expires events.
+    """
+    events = f"{arns.bucket}/{spec.ARCHIVE_PREFIX}*"
+    statements = [
+        _allow(["secretsmanager:GetSecretValue"], [arns.secret]),
+        _allow(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{arns.log_group}:*"]),
+    ]
+    if role == "http":
+        statements += [_allow(["s3:PutObject"], [events]), _allow(["sqs:SendMessage"], [arns.queue])]
+    elif role == "worker":
+        statements += [
+            _allow(["s3:GetObject"], [events]),
+            _allow(
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"],
+                [arns.queue],
+            ),
+            _allow(["s3:GetObjectVersion", "s3:DeleteObjectVersion"], [events]),
+            _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.ARCHIVE_PREFIX),
+        ]
+    if mem0_pending and role in ("http", "worker"):
+        statements += [
+            _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]),
+            _allow_listing(["s3:ListBucket"], arns.bucket, spec.PENDING_PREFIX),
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+__all__ = ["LAMBDA_TRUST", "StackArns", "function_policy"]
