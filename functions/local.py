@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from shared.admin import secret_names
 from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
 from shared.profile import load_profile
 from shared.runtime import Runtime, build_runtime
@@ -56,13 +57,9 @@ class GeneratedSecrets:
 
 
 def needed_secrets(settings: Settings) -> list[str]:
-    """The secrets this agent type's enabled endpoints need, plus the admin key."""
+    """The secrets this deployment reads that can be made up locally (a Mem0 key cannot)."""
     profile = load_profile(settings.agent_type, settings.config_path)
-    names = {profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)}
-    names.add("ADMIN_API_KEY")
-    if profile.config.identity.pseudonymize:
-        names.add("PSEUDONYMIZATION_KEY")
-    return sorted(names)
+    return [name for name in secret_names(profile, settings) if name != "MEM0_API_KEY"]
 
 
 def prepare_secrets(settings: Settings, environ: Mapping[str, str]) -> tuple[ChainedSecrets, dict[str, str]]:
