@@ -1,5 +1,5 @@
 """Google Cloud Functions entry: the deployed function names these targets (``--target http|worker|sweeper``)."""
 
-from functions.gcp import http, sweeper, worker
+from functions.gcp.entry import http, sweeper, worker
 
 __all__ = ["http", "sweeper", "worker"]

@@ -1,7 +1,7 @@
 """Cold start of the Lambda HTTP entry from the unzipped bundle, beside ``from mem0 import MemoryClient``.
 
 Builds the bundle (code zip + Lambda layer), unzips both into empty directories (/var/task and /opt as Lambda
-lays them out), then for each sample starts a fresh interpreter that imports ``functions.aws`` and builds the
+lays them out), then for each sample starts a fresh interpreter that imports ``functions.aws.entry`` and builds the
 runtime the first invocation would (local ports, no network), timed inside the process. The baseline runs
 ``from mem0 import MemoryClient`` in a fresh process in the same run. Medians of --runs (default 10).
 
@@ -41,7 +41,7 @@ OURS = """
 import sys, time
 sys.path[:0] = {paths!r}
 started = time.perf_counter()
-import functions.aws as entry
+import functions.aws.entry as entry
 runtime = entry.COLD_START.runtime()
 elapsed = time.perf_counter() - started
 assert "mem0" not in sys.modules and "boto3" not in sys.modules
@@ -145,7 +145,7 @@ def main() -> None:
         mem0 = median_ms([sys.executable, "-c", MEM0], None, args.runs)
         boto3 = median_ms([sys.executable, "-c", BOTO3], None, args.runs)
 
-        print(f"cold start: import functions.aws + build the runtime ({args.backend} backend, local ports)")
+        print(f"cold start: import functions.aws.entry + build the runtime ({args.backend} backend, local ports)")
         print(f"median of {args.runs} fresh processes, timed inside each")
         for label, value in rows:
             verdict = "ok" if value <= TARGET_MS and value / mem0 <= TARGET_RATIO else "MISSED"

@@ -22,9 +22,11 @@ class FunctionSpec:
     description: str
 
 
-HTTP = FunctionSpec("http", "functions.aws.http_handler", "http", 15, 512, "every synchronous route")
-WORKER = FunctionSpec("worker", "functions.aws.worker_handler", "worker", 60, 512, "turns archived calls into memories")
-SWEEPER = FunctionSpec("sweeper", "functions.aws.sweeper_handler", "sweeper", 300, 256, "retention sweep")
+HTTP = FunctionSpec("http", "functions.aws.entry.http_handler", "http", 15, 512, "every synchronous route")
+WORKER = FunctionSpec(
+    "worker", "functions.aws.entry.worker_handler", "worker", 60, 512, "turns archived calls into memories"
+)
+SWEEPER = FunctionSpec("sweeper", "functions.aws.entry.sweeper_handler", "sweeper", 300, 256, "retention sweep")
 FUNCTIONS: tuple[FunctionSpec, ...] = (HTTP, WORKER, SWEEPER)
 
 # DESIGN.md's interface; the HTTP API declares exactly these, anything else is a 404 from API Gateway.

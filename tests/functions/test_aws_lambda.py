@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from functions import aws
+from functions.aws import entry as aws
 from shared.runtime import Runtime
 from tests.functions.lambda_events import (
     AGENT_TYPE,

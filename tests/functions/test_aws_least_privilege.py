@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from functions import aws
-from functions.aws_ports import S3Archive
+from functions.aws import entry as aws
+from functions.aws.archive import S3Archive
 from infra.aws_iam import StackArns, function_policy
 from shared.errors import NotFound, StoreUnavailable
 from shared.ingest.ports import ArchivedEvent

@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from functions.aws_ports import S3Archive, SecretsManagerSecrets, SqsQueue, cloud_ports, ports_from_environ
+from functions.aws.archive import S3Archive
+from functions.aws.ports import cloud_ports, ports_from_environ
+from functions.aws.queue import SqsQueue
+from functions.aws.secrets import SecretsManagerSecrets
 from functions.lazy import LazyClient
 from functions.messages import decode_message
 from shared.errors import ConfigError, StoreUnavailable

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from functions.aws import request_from_event
+from functions.aws.entry import request_from_event
 from tests.functions.lambda_events import http_event, load_event
 
 
@@ -52,7 +52,7 @@ def test_missing_body_and_query_are_empty() -> None:
 
 
 def test_response_that_is_not_utf8_goes_back_base64() -> None:
-    from functions import aws
+    from functions.aws import entry as aws
     from shared.http import Response
 
     class App:

@@ -101,11 +101,11 @@ def test_lambda_python312_serves_post_call_then_pre_call_from_the_unzipped_bundl
     unzipped: Unzipped, tmp_path: Path
 ) -> None:
     invocations = [
-        {"handler": "functions.aws.http_handler", "event": pre_call_event(template="function_url.json")},
-        {"handler": "functions.aws.http_handler", "event": post_call_event(base64_body=True)},
-        {"handler": "functions.aws.worker_handler", "sqs_template": load_event("sqs_batch.json")["Records"][0]},
-        {"handler": "functions.aws.http_handler", "event": pre_call_event(template="function_url.json")},
-        {"handler": "functions.aws.sweeper_handler", "event": load_event("eventbridge_schedule.json")},
+        {"handler": "functions.aws.entry.http_handler", "event": pre_call_event(template="function_url.json")},
+        {"handler": "functions.aws.entry.http_handler", "event": post_call_event(base64_body=True)},
+        {"handler": "functions.aws.entry.worker_handler", "sqs_template": load_event("sqs_batch.json")["Records"][0]},
+        {"handler": "functions.aws.entry.http_handler", "event": pre_call_event(template="function_url.json")},
+        {"handler": "functions.aws.entry.sweeper_handler", "event": load_event("eventbridge_schedule.json")},
     ]
     output = run_lambda(unzipped, invocations, lambda_environ(tmp_path / "data", unzipped.task))
     first, post, worker, pre, sweep = (item["result"] for item in output["results"])
@@ -143,7 +143,9 @@ def test_layer_is_reproducible_carries_bytecode_and_stays_small(unzipped: Unzipp
 
 
 def test_lambda_cold_path_imports_nothing_heavy(unzipped: Unzipped, tmp_path: Path) -> None:
-    invocations = [{"handler": "functions.aws.http_handler", "event": pre_call_event(template="function_url.json")}]
+    invocations = [
+        {"handler": "functions.aws.entry.http_handler", "event": pre_call_event(template="function_url.json")}
+    ]
     output = run_lambda(unzipped, invocations, lambda_environ(tmp_path / "data", unzipped.task))
     heavy = ("mem0", "boto3", "botocore", "google", "pulumi", "typer", "rich", "flask", "functions_framework")
     loaded = [o for o in output["origins"] if any(f"/{name}/" in o or f"/{name}." in o for name in heavy)]
@@ -203,7 +205,7 @@ def test_functions_framework_serves_the_same_requests_from_the_unzipped_bundle(
     framework: Any, unzipped: Unzipped
 ) -> None:
     # functions-framework appends the source dir to sys.path; the repo's editable install must not win.
-    code = f"import sys; sys.path.append({str(unzipped.task)!r}); import functions.gcp as g; print(g.__file__)"
+    code = f"import sys; sys.path.append({str(unzipped.task)!r}); import functions.gcp.entry as g; print(g.__file__)"
     probe = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, check=True)
     assert probe.stdout.strip().startswith(str(unzipped.task))
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from functions.aws_ports import S3Archive
-from functions.gcp_ports import GcsArchive
+from functions.aws.archive import S3Archive
+from functions.gcp.archive import GcsArchive
 from shared.errors import NotFound, StoreUnavailable
 from shared.ingest.local import FileArchive
 from shared.ingest.ports import Archive, ArchivedEvent

@@ -12,8 +12,10 @@ import pytest
 from google.api_core import exceptions
 from werkzeug.test import EnvironBuilder
 
-from functions import gcp
-from functions.gcp_ports import GcsArchive, PubSubQueue, cloud_ports, ports_from_environ
+from functions.gcp import entry as gcp
+from functions.gcp.archive import GcsArchive
+from functions.gcp.ports import cloud_ports, ports_from_environ
+from functions.gcp.queue import PubSubQueue
 from functions.lazy import LazyClient
 from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue

@@ -17,8 +17,8 @@ import flask
 import pytest
 from werkzeug.test import EnvironBuilder
 
-from functions import gcp
-from functions.gcp_ports import GcsArchive
+from functions.gcp import entry as gcp
+from functions.gcp.archive import GcsArchive
 from infra.gcp_iam import StorageGrant, storage_grants
 from shared.errors import StoreUnavailable
 from shared.memory.mem0_pending import ArchivePendingLog

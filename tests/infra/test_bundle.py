@@ -74,7 +74,13 @@ def test_entries_are_sorted_with_fixed_timestamps_and_modes() -> None:
 
 def test_contents_are_what_both_clouds_need_and_nothing_else() -> None:
     names = set(zipfile.ZipFile(io.BytesIO(code_zip_bytes(REPO))).namelist())
-    for required in ("main.py", "requirements.txt", "functions/aws.py", "functions/gcp.py", "shared/runtime.py"):
+    for required in (
+        "main.py",
+        "requirements.txt",
+        "functions/aws/entry.py",
+        "functions/gcp/entry.py",
+        "shared/runtime.py",
+    ):
         assert required in names
     assert "config/agent_types.json" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)

@@ -12,7 +12,7 @@ from typing import Any
 import functions_framework
 import pytest
 
-import functions.gcp
+import functions.gcp.entry
 from functions.messages import encode_message
 
 MAIN = Path(__file__).resolve().parents[2] / "main.py"
@@ -58,7 +58,7 @@ def push_body(key: str) -> dict[str, Any]:
 @pytest.mark.parametrize("fail", [False, True])
 def test_push_reaches_the_worker_target(fail: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     worker = Worker(fail=fail)
-    monkeypatch.setattr(functions.gcp, "COLD_START", ColdStart(Runtime(worker)))
+    monkeypatch.setattr(functions.gcp.entry, "COLD_START", ColdStart(Runtime(worker)))
     app = functions_framework.create_app(target="worker", source=str(MAIN), signature_type="cloudevent")
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = app.test_client().post("/", data=json.dumps(push_body("evt-0001")), content_type="application/json")

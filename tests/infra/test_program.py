@@ -167,9 +167,9 @@ def test_aws_wiring(mocks: RecordingMocks, bundle: Bundle) -> pulumi.Output[None
     def check(_: dict[str, Any]) -> None:
         functions = {fn.inputs["name"]: fn.inputs for fn in mocks.of_type("aws:lambda/function:Function")}
         assert {name: fn["handler"] for name, fn in functions.items()} == {
-            "am-dev-http": "functions.aws.http_handler",
-            "am-dev-worker": "functions.aws.worker_handler",
-            "am-dev-sweeper": "functions.aws.sweeper_handler",
+            "am-dev-http": "functions.aws.entry.http_handler",
+            "am-dev-worker": "functions.aws.entry.worker_handler",
+            "am-dev-sweeper": "functions.aws.entry.sweeper_handler",
         }
         assert {fn["runtime"] for fn in functions.values()} == {"python3.12"}
         layer_arn = mocks.of_type("aws:lambda/layerVersion:LayerVersion")[0].state["arn"]

@@ -1,4 +1,4 @@
-"""``Pulumi.yaml`` runs ``infra/``; ``Pulumi.dev.yaml`` is a working stack once the README's secrets are set."""
+"""``Pulumi.yaml`` runs ``infra/``; ``Pulumi.dev.yaml`` works once the secrets in docs/deploying.md are set."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def dev_stack() -> dict[str, str]:
 
 
 def readme_secret_keys() -> list[str]:
-    section = (REPO / "README.md").read_text().split("## Deploying with Pulumi", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "deploying.md").read_text().split("## Deploying with Pulumi", 1)[1].split("\n## ", 1)[0]
     return README_SECRET.findall(section)
 
 

@@ -1,5 +1,5 @@
 """AWS Lambda entry points: ``http_handler`` (API Gateway HTTP API 2.0, Function URLs), ``worker_handler`` (SQS),
-``sweeper_handler`` (EventBridge schedule). Adapters only; the ports come from ``functions.aws_ports``.
+``sweeper_handler`` (EventBridge schedule). Adapters only; the ports come from ``functions.aws.ports``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from functions.aws_ports import cloud_ports
+from functions.aws.ports import cloud_ports
 from functions.cold_start import ColdStart
 from functions.messages import decode_message
 from shared.http import Request

@@ -1,28 +1,16 @@
-"""AWS implementations of the archive, queue and secret ports: S3, SQS, Secrets Manager.
-
-Each takes its boto3 client through the constructor; only ``functions.aws`` builds real clients, lazily, so
-importing this module never imports boto3. Backends raise the core's errors: ``NotFound`` for a missing
-event, ``StoreUnavailable`` (from the ``ClientError``) for anything else, ``ConfigError`` for a secret
-that cannot be read at start-up.
-"""
+"""The archive port on S3: raw post-call bodies, create-only, erased version by version."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from functions import archive_metadata
-from functions.lazy import LazyClient
-from functions.messages import encode_message
-from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
-from shared.errors import ConfigError, NotFound, StoreUnavailable
-from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
-from shared.secrets import EnvSecrets, Secret, SecretSource
+from functions.aws.errors import error_code as _error_code
+from shared.errors import NotFound, StoreUnavailable
+from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry
 
 DEFAULT_PREFIX = "events/"
 CONDITIONAL_FAILURES = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412", "409"})
@@ -31,11 +19,6 @@ FORBIDDEN = frozenset({"AccessDenied", "403", "Forbidden"})
 DELETE_BATCH = 1000  # DeleteObjects' limit
 HEAD_CONCURRENCY = 16
 NULL_VERSION = "null"  # an object written while versioning was off (archive objects are create-only: same event)
-
-
-def _error_code(exc: Exception) -> str:
-    response: Mapping[str, Any] = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
 
 
 class S3Archive(Archive):
@@ -188,113 +171,4 @@ class _Versions:
         return found
 
 
-class SqsQueue(Queue):
-    def __init__(self, queue_url: str, *, sqs_client: Any) -> None:
-        self._url = queue_url
-        self._sqs = sqs_client
-
-    def enqueue(self, key: str) -> None:
-        try:
-            self._sqs.send_message(QueueUrl=self._url, MessageBody=encode_message(key))
-        except Exception as exc:
-            raise StoreUnavailable("queue send failed") from exc
-
-
-class SecretsManagerSecrets:
-    """The stack's one JSON secret (``{"ELEVENLABS_HMAC_KEY": ...}``) by ARN, fetched once and kept for the process."""
-
-    def __init__(self, secret_arn: str, *, client: Any) -> None:
-        self._arn = secret_arn
-        self._client = client
-        self._values: dict[str, str] | None = None
-        self._lock = threading.Lock()
-
-    def _load(self) -> dict[str, str]:
-        with self._lock:
-            if self._values is None:
-                self._values = self._fetch()
-            return self._values
-
-    def _fetch(self) -> dict[str, str]:
-        try:
-            raw = self._client.get_secret_value(SecretId=self._arn)["SecretString"]
-        except Exception as exc:
-            code = _error_code(exc) or type(exc).__name__
-            raise ConfigError(f"cannot read the stack secret from Secrets Manager ({code})") from exc
-        try:
-            values = json.loads(raw)
-        except ValueError:
-            values = None
-        if not isinstance(values, dict):
-            raise ConfigError("the stack secret in Secrets Manager must be a JSON object of secret names")
-        return {str(name): value for name, value in values.items() if isinstance(value, str)}
-
-    def get(self, name: str) -> Secret | None:
-        value = self._load().get(name, "")
-        return Secret(value) if value else None
-
-
-def _boto3_session() -> Any:
-    import boto3  # in the Lambda runtime; imported only when a cloud port is built
-
-    return boto3.session.Session()
-
-
-def _tight_client(session: Any, service: str, seconds: float) -> Any:
-    """A client for the pre-call path: botocore's 60 s timeouts would hold a caller for a minute."""
-    from botocore.config import Config
-
-    config = Config(connect_timeout=seconds, read_timeout=seconds, retries={"max_attempts": 2, "mode": "standard"})
-    return session.client(service, config=config)
-
-
-def cloud_ports(
-    environ: Mapping[str, str],
-    data_dir: Path,
-    *,
-    memory_backend: str = "sqlite",
-    read_timeout: float = 1.5,
-    session_factory: Callable[[], Any] = _boto3_session,
-) -> Ports:
-    """The stack sets ``ARCHIVE_BUCKET``, ``QUEUE_URL`` and ``SECRET_ARN``; with none of the first two, local ports.
-
-    The secret is read now (the verifiers need it at start-up); S3 and SQS clients are built on first use. With
-    the mem0 backend the pending log is the bucket's ``MEM0_PENDING_PREFIX``, read on the pre-call path with
-    ``read_timeout``.
-    """
-    secrets: SecretSource = EnvSecrets(environ)
-    session: Any = None
-    if environ.get("SECRET_ARN"):
-        session = session_factory()
-        secrets = SecretsManagerSecrets(environ["SECRET_ARN"], client=session.client("secretsmanager"))
-    if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "QUEUE_URL"):
-        return Ports(secrets, *local_ports(data_dir))
-    session = session or session_factory()
-    archive = S3Archive(
-        environ["ARCHIVE_BUCKET"],
-        s3_client=LazyClient(lambda: session.client("s3")),
-        prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
-    )
-    queue = SqsQueue(environ["QUEUE_URL"], sqs_client=LazyClient(lambda: session.client("sqs")))
-    pending = None
-    if memory_backend == "mem0":
-        fast = LazyClient(lambda: _tight_client(session, "s3", read_timeout))
-        pending = archive.with_prefix(pending_prefix(environ), s3_client=fast)
-    return Ports(secrets, archive, queue, pending)
-
-
-def ports_from_environ(
-    environ: Mapping[str, str], data_dir: Path, *, session_factory: Callable[[], Any] = _boto3_session
-) -> tuple[SecretSource, Archive, Queue]:
-    """``cloud_ports`` without the pending log (operator tools that only read the archive)."""
-    ports = cloud_ports(environ, data_dir, session_factory=session_factory)
-    return ports.secrets, ports.archive, ports.queue
-
-
-__all__ = [
-    "S3Archive",
-    "SecretsManagerSecrets",
-    "SqsQueue",
-    "cloud_ports",
-    "ports_from_environ",
-]
+__all__ = ["S3Archive"]

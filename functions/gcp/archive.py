@@ -1,27 +1,18 @@
-"""Google Cloud implementations of the archive and queue ports: Cloud Storage and Pub/Sub.
+"""The archive port on Cloud Storage: raw post-call bodies, create-only, erased generation by generation.
 
-Secrets need no port here: Cloud Functions mounts the stack's Secret Manager secrets as environment
-variables, which ``shared.secrets.EnvSecrets`` reads. Clients come in through the constructor; only
-``functions.gcp`` builds real ones, so importing this module imports no google-cloud library. Errors are
-recognised by their HTTP status (``exc.code``), which every ``google.api_core`` exception carries.
+Errors are recognised by their HTTP status (``exc.code``), which every ``google.api_core`` exception carries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from functions import archive_metadata
-from functions.lazy import LazyClient
-from functions.messages import encode_message
-from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
 from shared.errors import NotFound, StoreUnavailable
-from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
-from shared.secrets import EnvSecrets, SecretSource
+from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry
 
 DEFAULT_PREFIX = "events/"
-PUBLISH_TIMEOUT_SECONDS = 10.0
 DEFAULT_TIMEOUT_SECONDS = 60.0  # google-cloud-storage's own default
 PRECONDITION_FAILED = 412
 NOT_FOUND = 404
@@ -148,71 +139,4 @@ class GcsArchive(Archive):
                 raise StoreUnavailable("archive delete failed") from exc
 
 
-class PubSubQueue(Queue):
-    """Publishes ``{"key": ...}`` to the stack's topic and waits for the server's ack before the 200 goes out."""
-
-    def __init__(self, topic: str, *, publisher: Any, timeout: float = PUBLISH_TIMEOUT_SECONDS) -> None:
-        self._topic = topic
-        self._publisher = publisher
-        self._timeout = timeout
-
-    def enqueue(self, key: str) -> None:
-        try:
-            self._publisher.publish(self._topic, encode_message(key).encode()).result(timeout=self._timeout)
-        except Exception as exc:
-            raise StoreUnavailable("queue publish failed") from exc
-
-
-def _storage_client() -> Any:
-    from google.cloud import storage
-
-    return storage.Client()
-
-
-def _publisher_client() -> Any:
-    from google.cloud import pubsub_v1
-
-    return pubsub_v1.PublisherClient()
-
-
-def cloud_ports(
-    environ: Mapping[str, str],
-    data_dir: Path,
-    *,
-    memory_backend: str = "sqlite",
-    read_timeout: float = 1.5,
-    storage_factory: Callable[[], Any] = _storage_client,
-    publisher_factory: Callable[[], Any] = _publisher_client,
-) -> Ports:
-    """The stack sets ``ARCHIVE_BUCKET`` and ``PUBSUB_TOPIC``; with neither, local ports. Secrets are mounted as env.
-
-    The google-cloud libraries are imported and their clients built on first use, never on the pre-call path
-    (except, with the mem0 backend, the pending log: the bucket's ``MEM0_PENDING_PREFIX``, read within
-    ``read_timeout``).
-    """
-    secrets = EnvSecrets(environ)
-    if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "PUBSUB_TOPIC"):
-        return Ports(secrets, *local_ports(data_dir))
-    archive = GcsArchive(
-        environ["ARCHIVE_BUCKET"],
-        storage_client=LazyClient(storage_factory),
-        prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
-    )
-    queue = PubSubQueue(environ["PUBSUB_TOPIC"], publisher=LazyClient(publisher_factory))
-    pending = archive.with_prefix(pending_prefix(environ), timeout=read_timeout) if memory_backend == "mem0" else None
-    return Ports(secrets, archive, queue, pending)
-
-
-def ports_from_environ(
-    environ: Mapping[str, str],
-    data_dir: Path,
-    *,
-    storage_factory: Callable[[], Any] = _storage_client,
-    publisher_factory: Callable[[], Any] = _publisher_client,
-) -> tuple[SecretSource, Archive, Queue]:
-    """``cloud_ports`` without the pending log."""
-    ports = cloud_ports(environ, data_dir, storage_factory=storage_factory, publisher_factory=publisher_factory)
-    return ports.secrets, ports.archive, ports.queue
-
-
-__all__ = ["GcsArchive", "PubSubQueue", "cloud_ports", "ports_from_environ"]
+__all__ = ["GcsArchive"]

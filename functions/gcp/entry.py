@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import functions_framework
 
 from functions.cold_start import ColdStart
-from functions.gcp_ports import cloud_ports
+from functions.gcp.ports import cloud_ports
 from functions.http_edge import to_flask, to_request
 from functions.messages import decode_message
 from shared.http import Response

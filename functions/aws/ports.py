@@ -1,0 +1,75 @@
+"""Builds the AWS ports from the stack's environment; boto3 is imported only when a client is first needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from functions.aws.archive import DEFAULT_PREFIX, S3Archive
+from functions.aws.queue import SqsQueue
+from functions.aws.secrets import SecretsManagerSecrets
+from functions.lazy import LazyClient
+from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
+from shared.ingest.ports import Archive, Queue
+from shared.secrets import EnvSecrets, SecretSource
+
+
+def _boto3_session() -> Any:
+    import boto3  # in the Lambda runtime; imported only when a cloud port is built
+
+    return boto3.session.Session()
+
+
+def _tight_client(session: Any, service: str, seconds: float) -> Any:
+    """A client for the pre-call path: botocore's 60 s timeouts would hold a caller for a minute."""
+    from botocore.config import Config
+
+    config = Config(connect_timeout=seconds, read_timeout=seconds, retries={"max_attempts": 2, "mode": "standard"})
+    return session.client(service, config=config)
+
+
+def cloud_ports(
+    environ: Mapping[str, str],
+    data_dir: Path,
+    *,
+    memory_backend: str = "sqlite",
+    read_timeout: float = 1.5,
+    session_factory: Callable[[], Any] = _boto3_session,
+) -> Ports:
+    """The stack sets ``ARCHIVE_BUCKET``, ``QUEUE_URL`` and ``SECRET_ARN``; with none of the first two, local ports.
+
+    The secret is read now (the verifiers need it at start-up); S3 and SQS clients are built on first use. With
+    the mem0 backend the pending log is the bucket's ``MEM0_PENDING_PREFIX``, read on the pre-call path with
+    ``read_timeout``.
+    """
+    secrets: SecretSource = EnvSecrets(environ)
+    session: Any = None
+    if environ.get("SECRET_ARN"):
+        session = session_factory()
+        secrets = SecretsManagerSecrets(environ["SECRET_ARN"], client=session.client("secretsmanager"))
+    if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "QUEUE_URL"):
+        return Ports(secrets, *local_ports(data_dir))
+    session = session or session_factory()
+    archive = S3Archive(
+        environ["ARCHIVE_BUCKET"],
+        s3_client=LazyClient(lambda: session.client("s3")),
+        prefix=environ.get("ARCHIVE_PREFIX") or DEFAULT_PREFIX,
+    )
+    queue = SqsQueue(environ["QUEUE_URL"], sqs_client=LazyClient(lambda: session.client("sqs")))
+    pending = None
+    if memory_backend == "mem0":
+        fast = LazyClient(lambda: _tight_client(session, "s3", read_timeout))
+        pending = archive.with_prefix(pending_prefix(environ), s3_client=fast)
+    return Ports(secrets, archive, queue, pending)
+
+
+def ports_from_environ(
+    environ: Mapping[str, str], data_dir: Path, *, session_factory: Callable[[], Any] = _boto3_session
+) -> tuple[SecretSource, Archive, Queue]:
+    """``cloud_ports`` without the pending log (operator tools that only read the archive)."""
+    ports = cloud_ports(environ, data_dir, session_factory=session_factory)
+    return ports.secrets, ports.archive, ports.queue
+
+
+__all__ = ["cloud_ports", "ports_from_environ"]
