@@ -1,6 +1,6 @@
 """The handler bundle: one deterministic code zip for both clouds, a Lambda layer, a Cloud Functions requirements file.
 
-The code zip holds ``shared/``, ``functions/`` (without the CLI), ``config/``, ``main.py`` and
+The code zip holds ``shared/``, ``functions/`` (without the CLI and the platform wiring), ``config/``, ``main.py`` and
 ``requirements.txt`` at the root, so AWS Lambda and Cloud Functions gen2 deploy the very same bytes. It is
 deterministic (sorted entries, fixed 1980-01-01 timestamps, fixed modes, stored uncompressed so no zlib
 build can change a byte) and named by its SHA-256, which Pulumi uses as ``source_code_hash`` and in the
@@ -33,7 +33,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("shared", "functions", "config")
 ROOT_FILES = ("main.py",)
 REQUIREMENTS_NAME = "requirements.txt"
-EXCLUDED_PREFIXES = ("functions/cli/", "functions/local")
+EXCLUDED_PREFIXES = ("functions/cli/", "functions/local", "functions/wiring/")
 EXCLUDED_PARTS = frozenset({"__pycache__", ".DS_Store", "Thumbs.db"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", "~", ".orig", ".rej")
 LAYER_EXCLUDED_PREFIXES = ("python/bin/",)
