@@ -20,7 +20,7 @@ from functions.wiring.api import PlatformApi, PlatformError, WiringError
 from functions.wiring.model import Endpoints, Wired
 
 # Platform name -> its module: ``api(key, api_url)``, ``API_URL``, ``wire(client, target, endpoints, state)``,
-# ``unwire(client, state)``.
+# ``unwire(client, state)``, ``target_from_props(props)`` (the Pulumi resource's inputs).
 PLATFORMS: dict[str, ModuleType] = {"elevenlabs": elevenlabs, "vapi": vapi, "retell": retell}
 
 __all__ = ["PLATFORMS", "Endpoints", "PlatformApi", "PlatformError", "Wired", "WiringError"]

@@ -49,6 +49,16 @@ class ElevenLabsTarget:
         return f"agent {self.agent_id}"
 
 
+def target_from_props(props: dict[str, Any]) -> ElevenLabsTarget:
+    """The target from the Pulumi resource's inputs (infra/wiring)."""
+    return ElevenLabsTarget(
+        agent_id=props["agent_id"],
+        workspace_key=Secret(props["workspace_key"]),
+        first_message=bool(props.get("first_message", True)),
+        prompt=bool(props.get("prompt", False)),
+    )
+
+
 def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
     return PlatformApi(PLATFORM, api_url, {"xi-api-key": api_key.reveal()}, **kwargs)
 
@@ -231,4 +241,4 @@ def unwire(client: PlatformApi, state: dict[str, Any]) -> list[str]:
     return done
 
 
-__all__ = ["API_URL", "ElevenLabsTarget", "agent_settings", "api", "tool_config", "unwire", "wire"]
+__all__ = ["API_URL", "ElevenLabsTarget", "agent_settings", "api", "target_from_props", "tool_config", "unwire", "wire"]

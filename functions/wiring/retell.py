@@ -30,6 +30,10 @@ class RetellTarget:
     phone_number: str | None = None
 
 
+def target_from_props(props: dict[str, Any]) -> RetellTarget:
+    return RetellTarget(props["agent_id"], props.get("phone_number") or None)
+
+
 def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
     return PlatformApi(PLATFORM, api_url, {"Authorization": f"Bearer {api_key.reveal()}"}, **kwargs)
 
@@ -157,4 +161,4 @@ def unwire(client: PlatformApi, state: dict[str, Any]) -> list[str]:
     return done
 
 
-__all__ = ["API_URL", "RetellTarget", "agent_settings", "api", "custom_tool", "unwire", "wire"]
+__all__ = ["API_URL", "RetellTarget", "agent_settings", "api", "custom_tool", "target_from_props", "unwire", "wire"]

@@ -46,6 +46,10 @@ class VapiTarget:
     assistant_id: str | None = None
 
 
+def target_from_props(props: dict[str, Any]) -> VapiTarget:
+    return VapiTarget(props["phone_number_id"], Secret(props["secret"]), props.get("assistant_id") or None)
+
+
 def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
     return PlatformApi(PLATFORM, api_url, {"Authorization": f"Bearer {api_key.reveal()}"}, **kwargs)
 
@@ -204,4 +208,14 @@ def unwire(client: PlatformApi, state: dict[str, Any]) -> list[str]:
     return done
 
 
-__all__ = ["API_URL", "VapiTarget", "api", "assistant_settings", "phone_settings", "tool_body", "unwire", "wire"]
+__all__ = [
+    "API_URL",
+    "VapiTarget",
+    "api",
+    "assistant_settings",
+    "phone_settings",
+    "target_from_props",
+    "tool_body",
+    "unwire",
+    "wire",
+]

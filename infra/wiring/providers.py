@@ -21,27 +21,6 @@ IDENTITY_INPUTS: dict[str, tuple[str, ...]] = {
 OUTPUTS = ("state", "webhook_secret")
 
 
-def _target(platform: str, props: dict[str, Any]) -> Any:
-    from shared.secrets import Secret
-
-    if platform == "elevenlabs":
-        from functions.wiring.elevenlabs import ElevenLabsTarget
-
-        return ElevenLabsTarget(
-            agent_id=props["agent_id"],
-            workspace_key=Secret(props["workspace_key"]),
-            first_message=bool(props.get("first_message", True)),
-            prompt=bool(props.get("prompt", False)),
-        )
-    if platform == "vapi":
-        from functions.wiring.vapi import VapiTarget
-
-        return VapiTarget(props["phone_number_id"], Secret(props["secret"]), props.get("assistant_id") or None)
-    from functions.wiring.retell import RetellTarget
-
-    return RetellTarget(props["agent_id"], props.get("phone_number") or None)
-
-
 class WiringProvider(ResourceProvider):
     """One provider class for the three platforms; ``platform`` picks the module of ``functions.wiring``."""
 
@@ -61,7 +40,7 @@ class WiringProvider(ResourceProvider):
 
         module = PLATFORMS[self.platform]
         with self._client(props) as client:
-            return module.wire(client, _target(self.platform, props), Endpoints(props["base_url"]), state)
+            return module.wire(client, module.target_from_props(props), Endpoints(props["base_url"]), state)
 
     def _outs(self, props: dict[str, Any], wired: Any, previous_secret: str | None = None) -> dict[str, Any]:
         generated = wired.generated.get("ELEVENLABS_HMAC_KEY")

@@ -21,6 +21,7 @@ from pulumi.dynamic import Resource
 
 from infra.naming import StackNames
 from infra.stack_config import StackConfig
+from infra.wiring.checks import GENERATED_SECRETS
 from infra.wiring.providers import WiringProvider
 
 # Every output that holds a key, a secret or earlier settings (which may hold someone's old header values).
@@ -106,8 +107,9 @@ class StackWiring:
                 pulumi.ResourceOptions(additional_secret_outputs=SECRET_OUTPUTS),
             )
             exports[f"{platform}Wired"] = resource.id
-            if platform == "elevenlabs":
-                self._resolvers.pop("ELEVENLABS_HMAC_KEY")(pulumi.Output.secret(resource.webhook_secret))  # type: ignore[attr-defined]
+            generated = GENERATED_SECRETS.get(platform)
+            if generated is not None:
+                self._resolvers.pop(generated)(pulumi.Output.secret(resource.webhook_secret))  # type: ignore[attr-defined]
         return exports
 
 
@@ -116,10 +118,10 @@ def plan_wiring(config: StackConfig) -> StackWiring | None:
     if not (config.elevenlabs_agent_id or config.vapi_phone_number_id or config.retell_agent_id):
         return None
     wiring = StackWiring(config)
-    if config.elevenlabs_agent_id:
+    for name in sorted(config.generated_secret_names):
         output, resolve = pulumi.deferred_output()
-        wiring.generated["ELEVENLABS_HMAC_KEY"] = output
-        wiring._resolvers["ELEVENLABS_HMAC_KEY"] = resolve
+        wiring.generated[name] = output
+        wiring._resolvers[name] = resolve
     return wiring
 
 
