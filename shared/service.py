@@ -7,8 +7,8 @@ from datetime import datetime
 
 from shared.clock import Clock, utc_now
 from shared.context import caller_context
-from shared.errors import StoreUnavailable, Unprocessable
-from shared.identity import CallerIdentity, mask
+from shared.errors import ConfigError, StoreUnavailable, Unprocessable
+from shared.identity import CallerIdentity
 from shared.memory.auto_extract import extract
 from shared.memory.from_call import memories_from_call
 from shared.memory.manager import MemoryManager
@@ -37,7 +37,7 @@ class MemoryService:
         try:
             memories = self.manager.recent(user_id)
         except StoreUnavailable:
-            log.warning("memory store unavailable before a call from %s; answering as a new caller", mask(caller_id))
+            log.warning("memory store unavailable before a call from %s; answering as a new caller", self._ref(user_id))
             fields = {name: "" for name in config.memory.auto_extract}
             return caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
@@ -54,7 +54,7 @@ class MemoryService:
             try:
                 matches = self.manager.search(user_id, call.query) if call.query.strip() else []
             except StoreUnavailable:
-                log.warning("memory store unavailable during a tool call for %s", mask(user_id))
+                log.warning("memory store unavailable during a tool call for %s", self._ref(user_id))
                 matches = []
             answers.append(ToolAnswer(call=call, matches=matches))
         return answers
@@ -66,5 +66,12 @@ class MemoryService:
         user_id = self.identity.user_id(event.caller)
         memories = memories_from_call(event, user_id, self.manager, received_at=received_at or self._clock())
         added = self.manager.add(memories)
-        log.info("remembered %d new of %d memories for %s", added, len(memories), mask(user_id))
+        log.info("remembered %d new of %d memories for %s", added, len(memories), self._ref(user_id))
         return added
+
+    def _ref(self, user_id: str) -> str:
+        """How a log line names a caller: their keyed reference (what archive metadata and erase jobs carry)."""
+        try:
+            return "caller " + self.identity.user_ref(user_id)
+        except ConfigError:  # an identity built without the stack's key (a bare test service): name no one
+            return "a caller"
