@@ -48,6 +48,8 @@ def secret_names(profile: AgentProfile, settings: Settings) -> list[str]:
     names.add("ADMIN_API_KEY")
     if profile.config.identity.pseudonymize:
         names.add("PSEUDONYMIZATION_KEY")
+    if profile.config.experiments or profile.config.rollouts:
+        names.add("CALLER_REF_KEY")
     if settings.memory_backend == "mem0":
         names.add("MEM0_API_KEY")
     return sorted(names)

@@ -13,6 +13,7 @@ from shared.analytics import Analytics
 from shared.app import App
 from shared.auth import build_verifier
 from shared.clock import Clock, utc_now
+from shared.experiments.plan import ExperimentPlan
 from shared.identity import CallerIdentity
 from shared.ingest.intake import PostCallIntake
 from shared.ingest.ports import Archive, Queue
@@ -46,6 +47,13 @@ class Runtime:
         return RetentionSweeper(self.store, self.archive, self.profile.name, memory, clock=self.clock).run().as_dict()
 
 
+def experiment_plan(profile: AgentProfile, secrets: SecretSource) -> ExperimentPlan:
+    """Variants are keyed by the stack's caller-reference key (``variant:<experiment>`` as the purpose)."""
+    config = profile.config
+    key = secrets.get("CALLER_REF_KEY") if config.experiments or config.rollouts else None
+    return ExperimentPlan(profile.name, config, key.reveal().encode() if key else None)
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -66,7 +74,7 @@ def build_runtime(
     identity = CallerIdentity.from_profile(profile, secrets)
     store = store if store is not None else build_store(settings, secrets, pending_archive=pending_archive)
     manager = MemoryManager(store, profile.name, profile.config.memory, clock=clock)
-    service = MemoryService(profile, manager, identity, clock=clock)
+    service = MemoryService(profile, manager, identity, clock=clock, plan=experiment_plan(profile, secrets))
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
     worker = IngestWorker(profile, archive, service)
     analytics = Analytics(store, profile.name, profile.config.analytics, clock=clock)
