@@ -13,7 +13,7 @@ from shared.analytics import Analytics
 from shared.app import App
 from shared.auth import build_verifier
 from shared.clock import Clock, utc_now
-from shared.experiments.plan import ExperimentPlan
+from shared.experiments.plan import ExperimentPlan, declared_variants
 from shared.identity import CallerIdentity
 from shared.ingest.intake import PostCallIntake
 from shared.ingest.ports import Archive, Queue
@@ -77,7 +77,9 @@ def build_runtime(
     service = MemoryService(profile, manager, identity, clock=clock, plan=experiment_plan(profile, secrets))
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
     worker = IngestWorker(profile, archive, service)
-    analytics = Analytics(store, profile.name, profile.config.analytics, clock=clock)
+    analytics = Analytics(
+        store, profile.name, profile.config.analytics, clock=clock, declared=declared_variants(profile.config)
+    )
     admin = AdminApi.build(
         profile=profile,
         settings=settings,

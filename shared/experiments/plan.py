@@ -37,6 +37,13 @@ def parse_label(label: str) -> dict[str, str]:
     return {name: variant for name, variant in pairs if name and variant}
 
 
+def declared_variants(config: AgentType) -> dict[str, list[str]]:
+    """Experiment or rollout name -> its variants in order (a rollout's: ``on`` then ``off``)."""
+    declared = {name: list(experiment.variants) for name, experiment in config.experiments.items()}
+    declared.update({name: [ON, OFF] for name in config.rollouts})
+    return declared
+
+
 class ExperimentPlan:
     def __init__(self, agent_type: str, config: AgentType, key: bytes | None) -> None:
         """Raises ``ConfigError`` when experiments are declared without a key, or a combination is invalid."""
