@@ -21,6 +21,8 @@ from shared.ingest.worker import IngestWorker
 from shared.memory.backends import build_store
 from shared.memory.manager import MemoryManager
 from shared.memory.store import MemoryStore
+from shared.processors.registry import load as load_processors
+from shared.processors.runner import Processors
 from shared.profile import AgentProfile, load_profile
 from shared.retention import RetentionSweeper
 from shared.secrets import SecretSource
@@ -74,7 +76,9 @@ def build_runtime(
     identity = CallerIdentity.from_profile(profile, secrets)
     store = store if store is not None else build_store(settings, secrets, pending_archive=pending_archive)
     manager = MemoryManager(store, profile.name, profile.config.memory, clock=clock)
-    service = MemoryService(profile, manager, identity, clock=clock, plan=experiment_plan(profile, secrets))
+    processors = Processors(profile.name, load_processors(profile.name, profile.config))
+    plan = experiment_plan(profile, secrets)
+    service = MemoryService(profile, manager, identity, clock=clock, plan=plan, processors=processors)
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
     worker = IngestWorker(profile, archive, service)
     analytics = Analytics(

@@ -15,8 +15,10 @@ from shared.errors import StoreUnavailable, Unprocessable
 from shared.experiments.plan import Assignment, ExperimentPlan
 from shared.identity import CallerIdentity, mask
 from shared.memory.auto_extract import extract
-from shared.memory.from_call import memories_from_call
+from shared.memory.from_call import MAX_TEXT, memories_from_call, memory_id
 from shared.memory.manager import MemoryManager
+from shared.memory.models import Memory
+from shared.processors.runner import Processors
 from shared.profile import AgentProfile
 from shared.providers.base import (
     CallerContext,
@@ -39,12 +41,14 @@ class MemoryService:
         *,
         clock: Clock = utc_now,
         plan: ExperimentPlan | None = None,
+        processors: Processors | None = None,
     ) -> None:
         self.profile = profile
         self.manager = manager
         self.identity = identity
         self._clock = clock
         self.plan = plan or ExperimentPlan(profile.name, profile.config, None)
+        self.processors = processors or Processors(profile.name, {})
 
     def assignment(self, user_id: str | None) -> Assignment:
         """The caller's variants and the settings they run with (the agent type's own without experiments)."""
@@ -75,10 +79,10 @@ class MemoryService:
             context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
             )
-            return replace(context, variant=assignment.label)
+            return self.processors.pre_call(config, replace(context, variant=assignment.label), [])
         fields = extract(config.memory.auto_extract, memories)
         context = caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
-        return replace(context, variant=assignment.label)
+        return self.processors.pre_call(config, replace(context, variant=assignment.label), memories)
 
     def search(self, request: ToolRequest) -> list[ToolAnswer]:
         if not request.caller:
@@ -108,11 +112,30 @@ class MemoryService:
         user_id = self.identity.user_id(event.caller)
         assignment = self.assignment(user_id)
         manager = self._manager(assignment.config)
-        memories = memories_from_call(event, user_id, manager, received_at=received_at or self._clock())
+        when = received_at or self._clock()
+        memories = memories_from_call(event, user_id, manager, received_at=when)
         recorded: dict[str, Any] = call_outcomes(echo or PlatformEcho())
         if assignment.variants:
             recorded[VARIANT] = assignment.label
         memories = [replace(m, metadata={**m.metadata, **recorded}) for m in memories]
+
+        def build(*, part: str, type: str, text: str, metadata: dict[str, Any]) -> Memory:
+            common = {"event": event.idempotency_key, **recorded}
+            if event.conversation_id:
+                common["conversation_id"] = event.conversation_id
+            return manager.build(
+                id=memory_id(manager.agent_type, event.idempotency_key, part),
+                user_id=user_id,
+                type=type,
+                text=text[:MAX_TEXT],
+                created_at=event.occurred_at or when,
+                conversation_id=event.conversation_id,
+                metadata={**common, **metadata},
+            )
+
+        memories = self.processors.post_call(
+            assignment.config, user_id=user_id, event=event, memories=memories, build=build
+        )
         added = manager.add(memories)
         log.info("remembered %d new of %d memories for %s", added, len(memories), mask(user_id))
         return added
