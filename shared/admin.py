@@ -289,7 +289,10 @@ class AdminApi:
     def agent_analytics(self, request: Request) -> Response:
         self._gate.require(request)
         days = int_param(request.query, "days", default=30, low=1, high=3650)
-        return Response.json(self._analytics.agent(days))
+        by = request.query.get("by") or ""
+        if by not in ("", "variant"):
+            raise BadRequest("query parameter by must be 'variant' or absent")
+        return Response.json(self._analytics.variants(days) if by == "variant" else self._analytics.agent(days))
 
     def config(self, request: Request) -> Response:
         self._gate.require(request)
