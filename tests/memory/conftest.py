@@ -1,4 +1,10 @@
-"""The memory backends the shared behaviour suite runs against. A new backend adds one factory here."""
+"""The memory backends the shared behaviour suite runs against. A new backend adds one factory here.
+
+A factory takes the test's ``request`` and ``tmp_path`` and returns a fresh, empty store. One that needs a
+session-wide service (an emulator) asks for it with ``request.getfixturevalue(...)``; one that must undo
+something after the test (stop a mock) registers it with ``request.addfinalizer(...)``. The store's ``close()``
+is called after every test.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +30,27 @@ def mem0_store(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryStore:
     return serve_store()
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "mem0": mem0_store, "firestore": firestore_store}
+def dynamodb_store(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryStore:
+    """The DynamoDB store on moto (boto3 as deployed), its table created as the stack declares it."""
+    import boto3
+    from moto import mock_aws
+
+    from functions.aws.store import DynamoDBMemoryStore
+    from tests.functions.dynamodb import REGION, create_memory_table
+
+    mock = mock_aws()
+    mock.start()
+    request.addfinalizer(mock.stop)
+    client = boto3.client("dynamodb", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    return DynamoDBMemoryStore(create_memory_table(client), client=client)
+
+
+STORE_FACTORIES: dict[str, StoreFactory] = {
+    "sqlite": sqlite_store,
+    "mem0": mem0_store,
+    "dynamodb": dynamodb_store,
+    "firestore": firestore_store,  # on the session's emulator
+}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))
