@@ -4,6 +4,7 @@ lag) is asserted on the requests the store sends. The behaviour every backend sh
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -209,7 +210,7 @@ def test_analytics_reads_the_day_index_day_by_day(store: DynamoDBMemoryStore, db
 
 def _sample(kind: Any) -> Any:
     """A non-default value of a field's type (whatever fields ``Memory`` has now)."""
-    if typing.get_origin(kind) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
         kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
     samples: dict[Any, Any] = {str: "x-1", bytes: b"\x00\x01\xfe", datetime: NOW - timedelta(days=1, microseconds=7)}
     if kind in samples:
