@@ -31,11 +31,11 @@ def memory_table(
     attributes = {partition, sort}
     indexes = []
     for index, (hash_key, range_key, projection) in sorted(INDEXES.items()):
-        attributes |= {hash_key} | ({range_key} if range_key else set())
+        keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+        attributes |= {attribute for attribute, _ in keys}
+        schema = [aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=a, key_type=k) for a, k in keys]
         indexes.append(
-            aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                name=index, hash_key=hash_key, range_key=range_key, projection_type=projection
-            )
+            aws.dynamodb.TableGlobalSecondaryIndexArgs(name=index, key_schemas=schema, projection_type=projection)
         )
     recovery = aws.dynamodb.TablePointInTimeRecoveryArgs(
         enabled=recovery_days > 0, recovery_period_in_days=recovery_days if recovery_days > 0 else None

@@ -33,9 +33,10 @@ def test_the_default_aws_stack_declares_the_memory_table(mocks: RecordingMocks, 
         assert props["pointInTimeRecovery"] == {"enabled": True, "recoveryPeriodInDays": 7}
         assert props["serverSideEncryption"] == {"enabled": True}
         assert props["deletionProtectionEnabled"] is True
-        indexes = {
-            i["name"]: (i["hashKey"], i.get("rangeKey"), i["projectionType"]) for i in props["globalSecondaryIndexes"]
-        }
+        indexes = {}
+        for index in props["globalSecondaryIndexes"]:
+            keys = {key["keyType"]: key["attributeName"] for key in index["keySchemas"]}
+            indexes[index["name"]] = (keys["HASH"], keys.get("RANGE"), index["projectionType"])
         assert indexes == INDEXES
         assert {a["name"] for a in props["attributes"]} == {"pk", "sk"} | {
             key for hash_key, range_key, _ in INDEXES.values() for key in (hash_key, range_key) if key
