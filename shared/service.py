@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 
 from shared.clock import Clock, utc_now
-from shared.context import caller_context
-from shared.errors import StoreUnavailable, Unprocessable
+from shared.context import caller_context, unknown_caller_context
+from shared.errors import StoreUnavailable
 from shared.identity import CallerIdentity, mask
 from shared.memory.auto_extract import extract
 from shared.memory.from_call import memories_from_call
@@ -28,12 +28,14 @@ class MemoryService:
         self._clock = clock
 
     def pre_call(self, request: PreCallRequest) -> CallerContext:
-        """Never fails for a store outage: the platform gets a valid new-caller answer instead of a delay."""
-        if not request.caller:
-            raise Unprocessable("missing field: caller_id")
-        caller_id = self.identity.caller_id(request.caller)
-        user_id = self.identity.user_id(request.caller)
+        """Never fails for a store outage nor for a caller nothing identifies: the platform gets a valid new-caller
+        answer instead of a delay or an error (which would end the call before it starts)."""
         config = self.profile.config
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:
+            log.info("pre-call from a caller without a usable number or id; answering as an unknown caller")
+            return unknown_caller_context(config)
+        user_id = self.identity.user_id(caller_id)
         try:
             memories = self.manager.recent(user_id)
         except StoreUnavailable:
@@ -46,9 +48,12 @@ class MemoryService:
         return caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
 
     def search(self, request: ToolRequest) -> list[ToolAnswer]:
-        if not request.caller:
-            raise Unprocessable("missing field: user_id")
-        user_id = self.identity.user_id(request.caller)
+        """One answer per tool call; a caller nothing identifies gets "no memories" for each, never an error."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:
+            log.info("tool call from a caller without a usable number or id; answering without memories")
+            return [ToolAnswer(call=call, matches=[], caller_known=False) for call in request.calls]
+        user_id = self.identity.user_id(caller_id)
         answers = []
         for call in request.calls:
             try:
@@ -61,9 +66,10 @@ class MemoryService:
 
     def remember(self, event: PostCallEvent, *, received_at: datetime | None = None) -> int:
         """Turn an ingested post-call event into memories; returns how many were new."""
-        if not event.ingest or not event.caller:
+        caller_id = self.identity.identify(event.caller) if event.ingest else None
+        if caller_id is None:  # never one shared memory for every withheld caller
             return 0
-        user_id = self.identity.user_id(event.caller)
+        user_id = self.identity.user_id(caller_id)
         memories = memories_from_call(event, user_id, self.manager, received_at=received_at or self._clock())
         added = self.manager.add(memories)
         log.info("remembered %d new of %d memories for %s", added, len(memories), mask(user_id))

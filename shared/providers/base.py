@@ -76,11 +76,13 @@ class CallerContext:
     first_message: str
     fields: dict[str, str]
     degraded: bool = False
+    known: bool = True  # False: no number or id identifies the caller (withheld, SIP without a user, web call)
 
     def variables(self) -> dict[str, str]:
         """The variables every platform gets; the original system's names are kept for existing prompts."""
         return {
             "caller_id": self.caller_id,
+            "caller_known": "yes" if self.known else "no",
             "memory_count": str(self.memory_count),
             "call_count": str(self.call_count),
             "returning_caller": "yes" if self.returning else "no",
@@ -90,12 +92,21 @@ class CallerContext:
         }
 
 
+NO_MEMORIES_UNKNOWN_CALLER = (
+    "No memories are available for this caller: their number is withheld or unknown, so nothing about them is "
+    "remembered."
+)
+
+
 @dataclass(frozen=True)
 class ToolAnswer:
     call: ToolCall
     matches: list[ScoredMemory]
+    caller_known: bool = True
 
     def as_text(self) -> str:
+        if not self.caller_known:
+            return NO_MEMORIES_UNKNOWN_CALLER
         if not self.matches:
             return "No memories found for this caller."
         return "\n".join(f"- {m.memory.text}" for m in self.matches)
@@ -173,6 +184,7 @@ class Provider(ABC):
     @abstractmethod
     def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent: ...
 
-    def ignored(self, payload: Any) -> dict[str, Any]:
-        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook."""
+    def ignored(self, payload: Any) -> dict[str, Any] | bytes:
+        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook (bytes:
+        a body that is not JSON, such as audio)."""
         return {"status": "ignored"}
