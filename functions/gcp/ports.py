@@ -10,7 +10,9 @@ from functions.gcp.archive import DEFAULT_PREFIX, GcsArchive
 from functions.gcp.queue import PubSubQueue
 from functions.lazy import LazyClient
 from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
+from shared.errors import ConfigError
 from shared.ingest.ports import Archive, Queue
+from shared.memory.store import MemoryStore
 from shared.secrets import EnvSecrets, SecretSource
 
 
@@ -24,6 +26,11 @@ def _publisher_client() -> Any:
     from google.cloud import pubsub_v1
 
     return pubsub_v1.PublisherClient()
+
+
+def memory_store(environ: Mapping[str, str], *, read_timeout: float = 1.5) -> MemoryStore:
+    """The Firestore store (``MEMORY_BACKEND=firestore``); ``functions/gcp/store.py`` will provide it (issue 13)."""
+    raise ConfigError("MEMORY_BACKEND=firestore: the Firestore store is not in this build yet")
 
 
 def cloud_ports(
@@ -42,8 +49,9 @@ def cloud_ports(
     ``read_timeout``).
     """
     secrets = EnvSecrets(environ)
+    store = memory_store(environ, read_timeout=read_timeout) if memory_backend == "firestore" else None
     if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "PUBSUB_TOPIC"):
-        return Ports(secrets, *local_ports(data_dir))
+        return Ports(secrets, *local_ports(data_dir), store=store)
     archive = GcsArchive(
         environ["ARCHIVE_BUCKET"],
         storage_client=LazyClient(storage_factory),
@@ -51,7 +59,7 @@ def cloud_ports(
     )
     queue = PubSubQueue(environ["PUBSUB_TOPIC"], publisher=LazyClient(publisher_factory))
     pending = archive.with_prefix(pending_prefix(environ), timeout=read_timeout) if memory_backend == "mem0" else None
-    return Ports(secrets, archive, queue, pending)
+    return Ports(secrets, archive, queue, pending, store)
 
 
 def ports_from_environ(
@@ -66,4 +74,4 @@ def ports_from_environ(
     return ports.secrets, ports.archive, ports.queue
 
 
-__all__ = ["cloud_ports", "ports_from_environ"]
+__all__ = ["cloud_ports", "memory_store", "ports_from_environ"]

@@ -1,4 +1,9 @@
-"""The memory backend registry (``MEMORY_BACKEND``); each backend is imported only when chosen."""
+"""The memory backend registry (``MEMORY_BACKEND``); each backend is imported only when chosen.
+
+``sqlite`` and ``mem0`` are built here. The cloud databases (``dynamodb``, ``firestore``) need a cloud SDK,
+which ``shared`` never imports: their cloud's ports build them (``functions/aws/store.py``,
+``functions/gcp/store.py``) and hand the store to ``build_runtime``; asked here, they are a clear error.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from shared.ingest.ports import Archive
 from shared.memory.store import MemoryStore
 from shared.secrets import SecretSource
 from shared.settings import Settings
+
+# Backend name -> the cloud whose ports build it.
+CLOUD_BACKENDS: dict[str, str] = {"dynamodb": "aws", "firestore": "gcp"}
 
 
 def _sqlite(settings: Settings, secrets: SecretSource, pending_archive: Archive | None) -> MemoryStore:
@@ -47,8 +55,15 @@ BACKENDS: dict[str, BackendFactory] = {"sqlite": _sqlite, "mem0": _mem0}
 def build_store(settings: Settings, secrets: SecretSource, *, pending_archive: Archive | None = None) -> MemoryStore:
     """``pending_archive``: where the mem0 backend keeps adds Mem0 does not list yet (its own prefix, never the
     event archive); without one it uses a directory under the data dir (one machine only)."""
+    backend = settings.memory_backend
+    if backend in CLOUD_BACKENDS:
+        cloud = CLOUD_BACKENDS[backend]
+        raise ConfigError(
+            f"MEMORY_BACKEND={backend} is built by the {cloud} ports (functions/{cloud}/store.py): "
+            f"run a {cloud} entry point, or choose {' or '.join(BACKENDS)}"
+        )
     try:
-        factory = BACKENDS[settings.memory_backend]
+        factory = BACKENDS[backend]
     except KeyError:
-        raise ConfigError(f"unknown MEMORY_BACKEND {settings.memory_backend!r}") from None
+        raise ConfigError(f"unknown MEMORY_BACKEND {backend!r}") from None
     return factory(settings, secrets, pending_archive)

@@ -101,6 +101,7 @@ def test_secrets_from_pulumi_config_stay_secret(use_stack: Any, bundle: Bundle) 
     values = dict(zip(sorted(keys), [TEST_SECRET_VALUES[name] for name in sorted(names)], strict=True))
     config = {f"{PROJECT}:{key}": value for key, value in values.items()}
     config.update({f"{PROJECT}:cloud": "aws", f"{PROJECT}:agentType": "elevenlabs_customer_support"})
+    config[f"{PROJECT}:memoryBackend"] = "mem0"
     config["aws:region"] = "us-east-1"
     mocks = use_stack("support-prod", config, [f"{PROJECT}:{key}" for key in keys])
     outputs = run_program(read_stack_config(), bundle)
@@ -109,7 +110,8 @@ def test_secrets_from_pulumi_config_stay_secret(use_stack: Any, bundle: Bundle) 
 
 @pulumi.runtime.test
 def test_aws_functions_hold_a_secret_reference(mocks: RecordingMocks, bundle: Bundle) -> Any:
-    outputs = run_program(build_stack_config(stack_values("elevenlabs_sales_agent", "aws")), bundle)
+    config = build_stack_config(stack_values("elevenlabs_sales_agent", "aws", memoryBackend="mem0"))
+    outputs = run_program(config, bundle)
 
     def check(_: dict[str, Any]) -> None:
         (secret,) = mocks.of_type("aws:secretsmanager/secret:Secret")
@@ -128,7 +130,7 @@ def test_aws_functions_hold_a_secret_reference(mocks: RecordingMocks, bundle: Bu
 
 @pulumi.runtime.test
 def test_gcp_functions_mount_this_stacks_secrets(mocks: RecordingMocks, bundle: Bundle) -> Any:
-    config = build_stack_config(stack_values("generic_voice_agent", "gcp"))
+    config = build_stack_config(stack_values("generic_voice_agent", "gcp", memoryBackend="mem0"))
     outputs = run_program(config, bundle)
 
     def check(_: dict[str, Any]) -> None:
@@ -165,7 +167,7 @@ def _listing(actions: tuple[str, ...], bucket: str, prefix: str) -> Statement:
     return actions, (bucket,), json.dumps({"StringLike": {"s3:prefix": [f"{prefix}*"]}}, sort_keys=True)
 
 
-@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+@pytest.mark.parametrize("backend", ["mem0", "dynamodb"])
 @pulumi.runtime.test
 def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
     """HTTP: its secret, its logs, new events, its queue (issue 6: nothing else), and with mem0 the pending log.
@@ -323,7 +325,7 @@ def test_two_stacks_share_no_names(cloud: str, use_stack: Any, bundle: Bundle) -
 PREFIXES = ("events/", "mem0-pending/")
 
 
-@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+@pytest.mark.parametrize("backend", ["mem0", "firestore"])
 @pulumi.runtime.test
 def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
     """Every archive grant: which account, which predefined role, conditioned on which prefix (and, for the

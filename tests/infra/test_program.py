@@ -132,7 +132,6 @@ def test_options_add_warm_instances_and_alert_email(
             warmInstances="2",
             alertEmail="oncall@example.com",
             httpEndpoint="url",
-            memoryBackend="sqlite",
         )
     )
     outputs = run_program(config, bundle)
