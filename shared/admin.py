@@ -48,6 +48,8 @@ def secret_names(profile: AgentProfile, settings: Settings) -> list[str]:
     names.add("ADMIN_API_KEY")
     if profile.config.identity.pseudonymize:
         names.add("PSEUDONYMIZATION_KEY")
+    if profile.config.experiments or profile.config.rollouts:
+        names.add("CALLER_REF_KEY")
     if settings.memory_backend == "mem0":
         names.add("MEM0_API_KEY")
     return sorted(names)
@@ -288,7 +290,10 @@ class AdminApi:
     def agent_analytics(self, request: Request) -> Response:
         self._gate.require(request)
         days = int_param(request.query, "days", default=30, low=1, high=3650)
-        return Response.json(self._analytics.agent(days))
+        by = request.query.get("by") or ""
+        if by not in ("", "variant"):
+            raise BadRequest("query parameter by must be 'variant' or absent")
+        return Response.json(self._analytics.variants(days) if by == "variant" else self._analytics.agent(days))
 
     def config(self, request: Request) -> Response:
         self._gate.require(request)

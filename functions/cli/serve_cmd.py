@@ -19,7 +19,7 @@ ENDPOINTS = (
     ("DELETE", "/admin/users/{user_id}/memories", "erase a caller (X-Admin-Key)"),
     ("GET", "/admin/config", "the running agent type's effective config (X-Admin-Key)"),
     ("GET", "/analytics/users/{user_id}", "one caller's insights (X-Admin-Key)"),
-    ("GET", "/analytics/agent?days=N", "the agent type's analytics (X-Admin-Key)"),
+    ("GET", "/analytics/agent?days=N[&by=variant]", "analytics, or variants compared (X-Admin-Key)"),
     ("GET", "/healthz", "liveness"),
 )
 

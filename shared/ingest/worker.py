@@ -44,10 +44,11 @@ class IngestWorker:
             log.info("archived event no longer exists (erased); skipping")
             return 0
         payload = json.loads(archived.body)
-        event = self._profile.provider.parse_post_call(
-            payload, self._profile.fields["post_call"], self._profile.webhooks.ingest_events
-        )
-        return self._service.remember(event, received_at=archived.received_at)
+        profile = self._profile
+        provider = profile.provider
+        event = provider.parse_post_call(payload, profile.fields["post_call"], profile.webhooks.ingest_events)
+        echo = provider.echo(payload) if event.ingest else None
+        return self._service.remember(event, received_at=archived.received_at, echo=echo)
 
     def erase(self, job: EraseJob) -> None:
         """Every version of the caller's archived events, then their memories again (what an event processed in
