@@ -2,8 +2,8 @@
 
 HTTP function behind an HTTP API (or a Function URL), SQS queue with dead-letter queue feeding the worker,
 a daily sweeper, a private encrypted versioned archive bucket, the memory table (``memoryBackend: dynamodb``,
-``aws_table``), one Secrets Manager secret, one role per
-function scoped to this stack's own ARNs, log groups with retention, alarms to an SNS topic, optional
+``aws_table``), one Secrets Manager secret (the given secrets and the ``CALLER_REF_KEY`` the stack draws itself),
+one role per function scoped to this stack's own ARNs, log groups with retention, alarms to an SNS topic, optional
 provisioned concurrency on the HTTP function's ``live`` alias. This module composes them; the larger parts live
 beside it: ``aws_archive`` (the bucket), ``aws_iam`` (the policies), ``aws_http`` (the endpoint), ``aws_alarms``.
 """
@@ -28,6 +28,7 @@ from infra.aws_http import function_url, http_api
 from infra.aws_iam import LAMBDA_TRUST, StackArns, function_policy
 from infra.aws_table import memory_table
 from infra.bundle import LAMBDA_PLATFORM, LAMBDA_PYTHON
+from infra.caller_ref_key import CALLER_REF_KEY, caller_ref_key
 from infra.naming import StackNames
 from infra.spec import FunctionSpec
 
@@ -94,7 +95,9 @@ class AwsMemoryService(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-secret-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(dict(args.secrets))),
+            secret_string=pulumi.Output.secret(
+                pulumi.Output.json_dumps({**args.secrets, CALLER_REF_KEY: caller_ref_key(name, parent=self)})
+            ),
             opts=self._child,
         )
         dlq, queue = self._queues()
