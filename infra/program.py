@@ -53,8 +53,6 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
             f"secrets not needed by agent type {config.agent_type!r}, not deployed: "
             f"{', '.join(config.unused_secret_names)}"
         )
-    if config.memory_backend == "sqlite":
-        pulumi.log.warn("memoryBackend sqlite keeps memories in /tmp of each instance: they do not survive it")
 
     service: AwsMemoryService | GcpMemoryService
     if config.cloud == "aws":

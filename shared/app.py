@@ -151,7 +151,7 @@ class App:
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
             context = self.service.pre_call(provider.parse_pre_call(payload, fields["client_data"]))
-            return Response.json(provider.format_pre_call(context, agent=self.profile.config))
+            return Response.json(provider.format_pre_call(context, agent=self.service.settings_for(context)))
         if operation is Operation.TOOL:
             answers = self.service.search(provider.parse_tool(payload, fields["retrieve"]))
             return Response.json(provider.format_tool(answers))

@@ -106,11 +106,11 @@ class MemoryManager:
         from shared.memory.embedding import with_vectors
 
         filled = with_vectors(memories)
-        added = {
-            after.id: after.vector
+        added = [
+            after
             for before, after in zip(memories, filled, strict=True)
             if before.vector is None and after.vector is not None
-        }
+        ]
         if added:
             self.store.set_vectors(added)
         return filled

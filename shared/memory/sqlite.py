@@ -12,7 +12,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,11 +206,12 @@ class SqliteMemoryStore(MemoryStore):
         with self._connection() as db:
             return [_row_to_memory(row) for row in db.execute(sql, params)]
 
-    def set_vectors(self, vectors: Mapping[str, bytes]) -> int:
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
         with self._transaction() as db:
             return sum(
-                db.execute("UPDATE memories SET vector = ? WHERE id = ?", (blob, mid)).rowcount
-                for mid, blob in vectors.items()
+                db.execute("UPDATE memories SET vector = ? WHERE id = ?", (memory.vector, memory.id)).rowcount
+                for memory in memories
+                if memory.vector is not None
             )
 
     def _delete_where(self, db: sqlite3.Connection, where: str, params: Sequence[object]) -> int:

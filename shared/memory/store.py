@@ -10,7 +10,7 @@ Backends raise ``NotFound`` for a missing memory and wrap any backend failure in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from shared.memory.models import Memory, ScoredMemory
@@ -54,11 +54,11 @@ class MemoryStore(ABC):
         memories = self.get_all(user_id, agent_type, now=now, types=types, limit=RANK_WINDOW)
         return rank(query, memories, now=now, settings=settings, query_vector=query_vector, limit=limit)
 
-    def set_vectors(self, vectors: Mapping[str, bytes]) -> int:
-        """Store meaning vectors for existing memories (memory id -> packed vector); returns how many were set.
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
+        """Store the meaning vectors of memories already stored (``Memory.vector`` of each); returns how many.
 
-        Stores that keep ``Memory.vector`` implement it (``reindex`` and first use fill old memories); the default
-        keeps nothing, and search then ranks those memories by words alone.
+        Called for memories written before vectors existed, on their first search or by ``agentic-memory
+        reindex``. The default keeps nothing: search then embeds those memories again each time.
         """
         return 0
 

@@ -14,6 +14,7 @@ from shared.errors import Unprocessable
 from shared.fields import FieldMapper
 from shared.providers.base import (
     CallerContext,
+    PlatformEcho,
     PostCallEvent,
     Provider,
     ProviderDefaults,
@@ -120,3 +121,14 @@ class ElevenLabsProvider(Provider):
             caller_turns=turns,
             outcome=fields.text(body, "outcome"),
         )
+
+    def echo(self, payload: Any) -> PlatformEcho:
+        """The initiation data's dynamic variables and every transcript turn's ``tool_results[].result_value``."""
+        data = as_dict(as_dict(payload).get("data"))
+        variables = as_dict(data.get("conversation_initiation_client_data")).get("dynamic_variables")
+        results = [
+            as_dict(result).get("result_value")
+            for turn in as_list(data.get("transcript"))
+            for result in as_list(as_dict(turn).get("tool_results"))
+        ]
+        return PlatformEcho.of(variables, results)

@@ -28,6 +28,7 @@ from shared.fields import FieldMapper
 from shared.providers.base import (
     CallerContext,
     Operation,
+    PlatformEcho,
     PostCallEvent,
     PreCallRequest,
     Provider,
@@ -240,3 +241,13 @@ class RetellProvider(Provider):
             caller_turns=_caller_turns(call),
             outcome=_outcome(as_dict(call.get("call_analysis"))),
         )
+
+    def echo(self, payload: Any) -> PlatformEcho:
+        """``call.retell_llm_dynamic_variables`` and the ``tool_call_result`` entries of the tool transcript."""
+        call = as_dict(as_dict(payload).get("call"))
+        results = [
+            as_dict(item).get("content")
+            for item in as_list(call.get("transcript_with_tool_calls"))
+            if as_dict(item).get("role") == "tool_call_result"
+        ]
+        return PlatformEcho.of(call.get("retell_llm_dynamic_variables"), results)

@@ -25,6 +25,7 @@ from shared.fields import FieldMapper
 from shared.providers.base import (
     CallerContext,
     Operation,
+    PlatformEcho,
     PostCallEvent,
     PreCallRequest,
     Provider,
@@ -268,3 +269,16 @@ class VapiProvider(Provider):
             caller_turns=_caller_turns(message),
             outcome=_outcome(fields.get(payload, "outcome")),
         )
+
+    def echo(self, payload: Any) -> PlatformEcho:
+        """``artifact.variableValues`` (else the call's assistant overrides) and ``tool_call_result`` messages."""
+        message = as_dict(as_dict(payload).get("message"))
+        artifact = as_dict(message.get("artifact"))
+        overrides = as_dict(as_dict(message.get("call")).get("assistantOverrides"))
+        variables = artifact.get("variableValues") or overrides.get("variableValues")
+        results = [
+            as_dict(item).get("result")
+            for item in as_list(artifact.get("messages"))
+            if as_dict(item).get("role") == "tool_call_result"
+        ]
+        return PlatformEcho.of(variables, results)
