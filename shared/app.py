@@ -151,14 +151,17 @@ class App:
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
             context = self.service.pre_call(provider.parse_pre_call(payload, fields["client_data"]))
-            return Response.json(provider.format_pre_call(context, agent=self.profile.config))
+            return Response.json(provider.format_pre_call(context, agent=self.service.settings_for(context)))
         if operation is Operation.TOOL:
             answers = self.service.search(provider.parse_tool(payload, fields["retrieve"]))
             return Response.json(provider.format_tool(answers))
         if operation is Operation.POST_CALL:
             event = provider.parse_post_call(payload, fields["post_call"], self.profile.webhooks.ingest_events)
             return Response.json(self.intake.accept(event, request.body))
-        return Response.json(provider.ignored(payload))
+        answer = provider.ignored(payload)
+        if isinstance(answer, bytes):
+            return Response(200, answer, {"content-type": "application/octet-stream"})
+        return Response.json(answer)
 
     def _client_data(self, request: Request, params: dict[str, str]) -> Response:
         return self._platform("client_data", request)
