@@ -67,7 +67,7 @@ def _run(
     data_dir: Path,
     key: Secret,
     undo: bool,
-    apply: Callable[[Any, dict[str, Any] | None], Any],
+    wire: Callable[[Any, dict[str, Any] | None], Any],
     api_url: str | None,
     hmac_file: Path | None = None,
 ) -> None:
@@ -88,7 +88,7 @@ def _run(
                 path.unlink()
                 console.print(f"[green]{platform}: earlier settings restored[/green]")
                 return
-            wired = apply(client, state)
+            wired = wire(client, state)
     except WiringError as exc:
         fail(str(exc))
     save_state(path, wired.state)
@@ -156,7 +156,9 @@ def elevenlabs(
     data_dir: DataDirOption = None,
 ) -> None:
     """HMAC post-call webhook, initiation webhook with X-Workspace-Key, override switches, memory server tool."""
-    from functions.wiring.elevenlabs import ElevenLabsTarget, wire
+    from functions.wiring import apply
+    from functions.wiring import elevenlabs as module
+    from functions.wiring.elevenlabs import ElevenLabsTarget
 
     directory, agent = _data_dir(data_dir, config, agent_type)
     key = api_key("elevenlabs", api_key_file)
@@ -173,7 +175,7 @@ def elevenlabs(
         directory,
         key,
         undo,
-        lambda client, state: wire(client, target, endpoints, state),
+        lambda client, state: apply(module, client, target, endpoints, state),
         api_url,
         hmac_key_file,
     )
@@ -193,7 +195,9 @@ def vapi(
     data_dir: DataDirOption = None,
 ) -> None:
     """The number's server URL and X-Vapi-Secret, the memory function tool, the assistant's server messages."""
-    from functions.wiring.vapi import VapiTarget, wire
+    from functions.wiring import apply
+    from functions.wiring import vapi as module
+    from functions.wiring.vapi import VapiTarget
 
     directory = local_settings(None, config, data_dir).data_dir
     key = api_key("vapi", api_key_file)
@@ -206,7 +210,7 @@ def vapi(
         directory,
         key,
         undo,
-        lambda client, state: wire(client, target, endpoints, state),
+        lambda client, state: apply(module, client, target, endpoints, state),
         api_url,
     )
 
@@ -225,12 +229,20 @@ def retell(
     data_dir: DataDirOption = None,
 ) -> None:
     """The agent's webhook URL, the Retell LLM's custom function, the number's inbound webhook."""
-    from functions.wiring.retell import RetellTarget, wire
+    from functions.wiring import apply
+    from functions.wiring import retell as module
+    from functions.wiring.retell import RetellTarget
 
     directory = local_settings(None, config, data_dir).data_dir
     key = api_key("retell", api_key_file)
     endpoints = _endpoints(url)
     target = RetellTarget(agent_id=agent_id, phone_number=phone_number)
     _run(
-        "retell", agent_id, directory, key, undo, lambda client, state: wire(client, target, endpoints, state), api_url
+        "retell",
+        agent_id,
+        directory,
+        key,
+        undo,
+        lambda client, state: apply(module, client, target, endpoints, state),
+        api_url,
     )

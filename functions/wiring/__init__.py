@@ -13,7 +13,9 @@ Exceptions::
 
 from __future__ import annotations
 
+import contextlib
 from types import ModuleType
+from typing import Any
 
 from functions.wiring import elevenlabs, retell, vapi
 from functions.wiring.api import PlatformApi, PlatformError, WiringError
@@ -23,4 +25,20 @@ from functions.wiring.model import Endpoints, Wired
 # ``unwire(client, state)``, ``target_from_props(props)`` (the Pulumi resource's inputs).
 PLATFORMS: dict[str, ModuleType] = {"elevenlabs": elevenlabs, "vapi": vapi, "retell": retell}
 
-__all__ = ["PLATFORMS", "Endpoints", "PlatformApi", "PlatformError", "Wired", "WiringError"]
+
+def apply(
+    module: ModuleType, client: PlatformApi, target: Any, endpoints: Endpoints, state: dict[str, Any] | None
+) -> Wired:
+    """``module.wire``; when a first run fails part-way, what it created is undone before the error goes on, so
+    a platform is never left half-wired (a later run keeps its state and finishes or undoes from there)."""
+    out = Wired(state={})
+    try:
+        return module.wire(client, target, endpoints, state, out)  # type: ignore[no-any-return]
+    except WiringError:
+        if state is None:
+            with contextlib.suppress(WiringError):
+                module.unwire(client, out.state)
+        raise
+
+
+__all__ = ["PLATFORMS", "Endpoints", "PlatformApi", "PlatformError", "Wired", "WiringError", "apply"]

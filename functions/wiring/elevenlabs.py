@@ -190,11 +190,17 @@ def _tool(client: PlatformApi, endpoints: Endpoints, secret_id: str, state: dict
 
 
 def wire(
-    client: PlatformApi, target: ElevenLabsTarget, endpoints: Endpoints, state: dict[str, Any] | None = None
+    client: PlatformApi,
+    target: ElevenLabsTarget,
+    endpoints: Endpoints,
+    state: dict[str, Any] | None = None,
+    out: Wired | None = None,
 ) -> Wired:
-    """Create or bring up to date everything; ``state`` is the previous run's (``None`` the first time)."""
+    """Create or bring up to date everything; ``state`` is the previous run's (``None`` the first time); ``out``
+    holds what is done so far, even when a call fails (``functions.wiring.apply`` rolls a first run back)."""
     state = dict(state or {})
-    out = Wired(state={"platform": PLATFORM, "agent_id": target.agent_id, "before": state.get("before") or {}})
+    out = out if out is not None else Wired(state={})
+    out.state.update(platform=PLATFORM, agent_id=target.agent_id, before=state.get("before") or {})
     agent_path = f"/v1/convai/agents/{target.agent_id}"
     agent = client.get(agent_path)  # first: a wrong agent id or key fails before anything is created
     ids = {

@@ -93,10 +93,17 @@ def _llm_id(agent: dict[str, Any]) -> str | None:
     return engine.get("llm_id") if engine.get("type") == "retell-llm" else None
 
 
-def wire(client: PlatformApi, target: RetellTarget, endpoints: Endpoints, state: dict[str, Any] | None = None) -> Wired:
+def wire(
+    client: PlatformApi,
+    target: RetellTarget,
+    endpoints: Endpoints,
+    state: dict[str, Any] | None = None,
+    out: Wired | None = None,
+) -> Wired:
     state = dict(state or {})
     before = dict(state.get("before") or {})
-    out = Wired(state={"platform": PLATFORM, "agent_id": target.agent_id, "phone_number": target.phone_number})
+    out = out if out is not None else Wired(state={})
+    out.state.update(platform=PLATFORM, agent_id=target.agent_id, phone_number=target.phone_number, before=before)
     agent = client.get(f"/get-agent/{target.agent_id}")
     number_path = f"/get-phone-number/{quote(target.phone_number, safe='+')}" if target.phone_number else None
     number = client.get(number_path) if number_path else None

@@ -136,11 +136,18 @@ def assistant_settings(
     return desired
 
 
-def wire(client: PlatformApi, target: VapiTarget, endpoints: Endpoints, state: dict[str, Any] | None = None) -> Wired:
+def wire(
+    client: PlatformApi,
+    target: VapiTarget,
+    endpoints: Endpoints,
+    state: dict[str, Any] | None = None,
+    out: Wired | None = None,
+) -> Wired:
     state = dict(state or {})
     before = dict(state.get("before") or {})
-    out = Wired(
-        state={"platform": PLATFORM, "phone_number_id": target.phone_number_id, "assistant_id": target.assistant_id}
+    out = out if out is not None else Wired(state={})
+    out.state.update(
+        platform=PLATFORM, phone_number_id=target.phone_number_id, assistant_id=target.assistant_id, before=before
     )
     number_path = f"/phone-number/{target.phone_number_id}"
     number = client.get(number_path)

@@ -36,11 +36,11 @@ class WiringProvider(ResourceProvider):
         return module.api(Secret(props["api_key"]), props.get("api_url") or module.API_URL)
 
     def _wire(self, props: dict[str, Any], state: dict[str, Any] | None) -> Any:
-        from functions.wiring import PLATFORMS, Endpoints
+        from functions.wiring import PLATFORMS, Endpoints, apply
 
         module = PLATFORMS[self.platform]
         with self._client(props) as client:
-            return module.wire(client, module.target_from_props(props), Endpoints(props["base_url"]), state)
+            return apply(module, client, module.target_from_props(props), Endpoints(props["base_url"]), state)
 
     def _outs(self, props: dict[str, Any], wired: Any, previous_secret: str | None = None) -> dict[str, Any]:
         generated = wired.generated.get("ELEVENLABS_HMAC_KEY")

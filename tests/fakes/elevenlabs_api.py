@@ -58,6 +58,7 @@ class FakeElevenLabs(FakePlatform):
         self.secrets: dict[str, dict[str, Any]] = {}
         self.webhooks: dict[str, dict[str, Any]] = {}
         self.webhook_secrets: dict[str, str] = {}
+        self.refuse_agent_patch: str | None = None  # a message: the next agent PATCHes answer 400 with it
         self._ids = itertools.count(1)
         base = "/v1/convai"
         self.route("GET", f"{base}/agents/([^/]+)", self.get_agent)
@@ -92,6 +93,8 @@ class FakeElevenLabs(FakePlatform):
         agent = self.agents.get(agent_id)
         if agent is None:
             return self.not_found(f"Agent {agent_id}")
+        if self.refuse_agent_patch:
+            return 400, {"detail": {"status": "invalid_agent_config", "message": self.refuse_agent_patch}}
         settings = (body.get("platform_settings") or {}).get("workspace_overrides") or {}
         hook_id = (settings.get("webhooks") or {}).get("post_call_webhook_id")
         if hook_id and hook_id not in self.webhooks:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from functions.wiring import Endpoints, PlatformError
+from functions.wiring import PLATFORMS, Endpoints, PlatformError, apply
 from functions.wiring.elevenlabs import ElevenLabsTarget, api, tool_config, unwire, wire
 from shared.secrets import Secret
 from tests.fakes.elevenlabs_api import AGENT_ID, EXISTING_TOOL_ID, FakeElevenLabs, sample_agent
@@ -197,3 +197,13 @@ def test_the_official_sdk_sends_the_same_bodies(fake: FakeElevenLabs) -> None:
     sdk_patch = sent[("PATCH", f"/v1/convai/agents/{AGENT_ID}")]
     assert sdk_patch["platform_settings"] == agent_patch["platform_settings"]
     assert sdk_patch["conversation_config"] == agent_patch["conversation_config"]
+
+
+def test_a_first_run_failing_part_way_leaves_nothing_behind(fake: FakeElevenLabs) -> None:
+    original = copy.deepcopy(fake.agents[AGENT_ID])
+    fake.refuse_agent_patch = "Override of first_message is not allowed on this plan"
+    with api(Secret(API_KEY), fake.url) as client, pytest.raises(PlatformError) as caught:
+        apply(PLATFORMS["elevenlabs"], client, target(), ENDPOINTS, None)
+    assert "Override of first_message is not allowed on this plan" in str(caught.value)
+    assert fake.tools == {} and fake.secrets == {} and fake.webhooks == {}
+    assert fake.agents[AGENT_ID] == original
