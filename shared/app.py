@@ -56,9 +56,13 @@ ROUTES = (
     _route("POST", "/post-call", "post_call"),
     _route("GET", "/admin/users/{user_id}/memories", "admin_list"),
     _route("DELETE", "/admin/users/{user_id}/memories", "admin_erase"),
+    _route("GET", "/admin/users/{user_id}/pre-call", "admin_pre_call"),
+    _route("GET", "/admin/users/{user_id}/search", "admin_search"),
     _route("GET", "/admin/config", "admin_config"),
     _route("GET", "/analytics/users/{user_id}", "analytics_user"),
     _route("GET", "/analytics/agent", "analytics_agent"),
+    _route("GET", "/console", "console"),
+    _route("GET", "/console/{asset}", "console"),
 )
 _ROUTE_OPERATION = {
     "client_data": Operation.PRE_CALL,
@@ -180,6 +184,12 @@ class App:
     def _admin_erase(self, request: Request, params: dict[str, str]) -> Response:
         return self.admin.erase(request, params["user_id"])
 
+    def _admin_pre_call(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.pre_call_preview(request, params["user_id"])
+
+    def _admin_search(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.search(request, params["user_id"])
+
     def _admin_config(self, request: Request, params: dict[str, str]) -> Response:
         return self.admin.config(request)
 
@@ -188,3 +198,10 @@ class App:
 
     def _analytics_agent(self, request: Request, params: dict[str, str]) -> Response:
         return self.admin.agent_analytics(request)
+
+    # the console: static files for people; everything it shows comes from the admin routes above ---------------
+
+    def _console(self, request: Request, params: dict[str, str]) -> Response:
+        from shared.console import console_response  # only a person's browser asks for it: off the call path
+
+        return console_response(request.path, params.get("asset"))

@@ -19,6 +19,8 @@ from shared.runtime import Runtime, build_runtime
 from shared.secrets import EnvSecrets, Secret
 from shared.settings import Settings
 
+pytest_plugins = ["tests.browser"]  # the console's real-browser fixtures
+
 PAYLOADS = Path(__file__).resolve().parent / "payloads"  # the handbook's examples (invented values) and our own
 
 CALLER = "+15555550123"
