@@ -1,8 +1,8 @@
 """What an operator sees of one caller (the console's caller page): the pre-call answer the platform would receive
 for the next call, what the in-call search tool would answer, and the memories with past field values marked.
 
-The previews run the very code the platform routes run (``MemoryService.pre_call`` and ``search``, then the
-provider's formatter), so they cannot drift from what a call gets; like those, they write and count nothing.
+The previews run the very code the platform routes run (``shared.answers``), so they cannot drift from what a call
+gets; like those, they write and count nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from shared.answers import pre_call_answer, tool_answer
 from shared.errors import BadRequest
 from shared.identity import mask
 from shared.memory.models import Memory
@@ -75,7 +76,7 @@ def memory_json(memory: Memory, past: Mapping[str, str] | None = None) -> dict[s
 def pre_call_preview(profile: AgentProfile, service: MemoryService, raw_caller: str, user_id: str) -> dict[str, Any]:
     """The answer ``/client-data`` would give for a call from ``raw_caller`` now (``answer``, in the platform's own
     format), and what it says in one shape for every platform (``next_call``)."""
-    context = service.pre_call(PreCallRequest(caller=raw_caller))
+    context, answer = pre_call_answer(profile, service, PreCallRequest(caller=raw_caller))
     return {
         "caller": mask(user_id),
         "agent_type": profile.name,
@@ -91,7 +92,7 @@ def pre_call_preview(profile: AgentProfile, service: MemoryService, raw_caller: 
             "fields": context.fields,
             "degraded": context.degraded,
         },
-        "answer": profile.provider.format_pre_call(context, agent=profile.config),
+        "answer": answer,
     }
 
 
@@ -105,10 +106,5 @@ def search_preview(
     if len(text) > MAX_QUERY:
         raise BadRequest(f"query parameter q must be at most {MAX_QUERY} characters")
     call = ToolCall(query=text, **CONSOLE_CALL)
-    [found] = service.search(ToolRequest(caller=raw_caller, calls=[call]))
-    return {
-        "caller": mask(user_id),
-        "query": text,
-        "matches": found.as_json()["memories"],
-        "answer": profile.provider.format_tool([found]),
-    }
+    [found], answer = tool_answer(profile, service, ToolRequest(caller=raw_caller, calls=[call]))
+    return {"caller": mask(user_id), "query": text, "matches": found.as_json()["memories"], "answer": answer}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.admin import AdminApi
+from shared.answers import pre_call_answer, tool_answer
 from shared.auth.base import Verifier
 from shared.clock import Clock, utc_now
 from shared.errors import (
@@ -154,11 +155,13 @@ class App:
             raise RouteNotFound("this operation is not enabled for this agent type")
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
-            context = self.service.pre_call(provider.parse_pre_call(payload, fields["client_data"]))
-            return Response.json(provider.format_pre_call(context, agent=self.profile.config))
+            _, answer = pre_call_answer(
+                self.profile, self.service, provider.parse_pre_call(payload, fields["client_data"])
+            )
+            return Response.json(answer)
         if operation is Operation.TOOL:
-            answers = self.service.search(provider.parse_tool(payload, fields["retrieve"]))
-            return Response.json(provider.format_tool(answers))
+            _, tool = tool_answer(self.profile, self.service, provider.parse_tool(payload, fields["retrieve"]))
+            return Response.json(tool)
         if operation is Operation.POST_CALL:
             event = provider.parse_post_call(payload, fields["post_call"], self.profile.webhooks.ingest_events)
             return Response.json(self.intake.accept(event, request.body))

@@ -1,6 +1,8 @@
 """A real browser for the console's tests: Debian's Chromium (``/usr/bin/chromium``) driven by Playwright for Python.
 
-One browser per test session (each test gets a fresh context: no cookie, storage or cache shared between tests).
+One browser per test module (each test gets a fresh context: no cookie, storage or cache shared between tests);
+not one per session, because Playwright's event loop left running beside Pulumi's mock runtime (tests/infra) makes
+the event loops Pulumi opens in its worker threads collectable, and they are never closed (ResourceWarning).
 Playwright starts Chromium with a new, empty ``--user-data-dir`` of its own every launch; the flags below keep it
 off the network but for the pages under test. ``make test`` installs Chromium where it can (``scripts/install-
 chromium``); without it the browser tests are skipped on a developer's machine and fail under CI.
@@ -39,7 +41,7 @@ def chromium_or_skip() -> Path:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
