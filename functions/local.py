@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from functions.stores import memory_store
 from shared.admin import secret_names
 from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
 from shared.profile import load_profile
@@ -89,7 +90,10 @@ def build_local(settings: Settings, environ: Mapping[str, str] | None = None) ->
     environ = os.environ if environ is None else environ
     source, _ = prepare_secrets(settings, environ)
     queue = SqliteQueue(settings.data_dir / "queue.db")
-    runtime = build_runtime(settings, secrets=source, archive=FileArchive(settings.data_dir / "archive"), queue=queue)
+    store = memory_store(settings, source, environ)
+    runtime = build_runtime(
+        settings, secrets=source, archive=FileArchive(settings.data_dir / "archive"), queue=queue, store=store
+    )
     activity = Activity()
     worker = LocalWorker(queue, runtime.worker.process, max_attempts=settings.worker_max_attempts, activity=activity)
     return LocalService(runtime, queue, worker, activity)

@@ -2,7 +2,8 @@
 
 A stack always sets both the archive and the queue; an entry point falls back to these only when
 neither is set, and refuses a half-configured environment rather than silently losing events. ``Ports`` is
-what either cloud's ``cloud_ports`` hands its entry point, the mem0 pending log's archive included.
+what either cloud's ``cloud_ports`` hands its entry point: the mem0 pending log's archive, and the memory store when
+the backend is that cloud's own database (``dynamodb``, ``firestore``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from shared.errors import ConfigError
 from shared.ingest.local import FileArchive, SqliteQueue
 from shared.ingest.ports import Archive, Queue
+from shared.memory.store import MemoryStore
 from shared.secrets import SecretSource
 
 log = logging.getLogger("agentic_memory.functions")
@@ -33,6 +35,9 @@ class Ports:
     #: Where the mem0 backend keeps adds Mem0 does not list yet, shared by the HTTP function and the worker:
     #: the archive bucket's own prefix in the cloud; None (a directory under the data dir) with local ports.
     pending_archive: Archive | None = None
+    #: The cloud's own memory store (DynamoDB, Firestore) when ``MEMORY_BACKEND`` names it; None: ``shared`` builds
+    #: the store (sqlite, mem0).
+    store: MemoryStore | None = None
 
 
 def pending_prefix(environ: Mapping[str, str]) -> str:

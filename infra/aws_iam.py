@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from functions.aws.store_items import BY_DAY, BY_EXPIRY
 from infra import spec
 from infra.spec import FunctionRole
 
@@ -26,6 +27,7 @@ class StackArns:
     bucket: str
     queue: str
     log_group: str
+    table: str | None = None  # the memory table (memoryBackend dynamodb)
 
 
 def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
@@ -41,9 +43,11 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
     """Least privilege per function: read the stack secret, write its own logs, plus what the role does.
 
     HTTP: write new events, send to the queue. Worker: read events; for erase jobs, list the event prefix and
-    read and delete every object version under it. With ``mem0_pending`` both also read, write and delete the
-    mem0 pending log under its own prefix, and may list that prefix (S3 answers a missing key with 403 to a role
-    that may not list; the archive then lists that one key). The sweeper touches no storage: the bucket's
+    read and delete every object version under it. With ``mem0_pending`` both also read and write the mem0 pending
+    log under its own prefix and delete its object versions (a record is rewritten, then its older versions go;
+    erasure removes every version), and may list that prefix and its versions (S3 answers a missing key with 403
+    to a role that may not list; the archive then lists that one key). No plain ``s3:DeleteObject``: in a versioned
+    bucket it only lays a delete marker over the caller's data. The sweeper touches no storage: the bucket's
     lifecycle rule expires events.
     """
     events = f"{arns.bucket}/{spec.ARCHIVE_PREFIX}*"
@@ -63,12 +67,34 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
             _allow(["s3:GetObjectVersion", "s3:DeleteObjectVersion"], [events]),
             _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.ARCHIVE_PREFIX),
         ]
+    if arns.table:
+        statements += table_statements(role, arns.table)
     if mem0_pending and role in ("http", "worker"):
         statements += [
-            _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]),
-            _allow_listing(["s3:ListBucket"], arns.bucket, spec.PENDING_PREFIX),
+            _allow(
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]
+            ),
+            _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.PENDING_PREFIX),
         ]
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-__all__ = ["LAMBDA_TRUST", "StackArns", "function_policy"]
+def table_statements(role: FunctionRole, table: str) -> list[dict[str, Any]]:
+    """The memory table's actions each function's store calls make, on the table or the one index it reads.
+
+    HTTP: the caller's memories (pre-call, tool, admin list), analytics day by day (``by_day``), erasure (its
+    deletes). Worker: adds (conditional puts in transactions), erase jobs (key-only query, deletes). Sweeper: the
+    expired memories by ``by_expiry``, and their deletes. Nobody scans, updates or deletes the table itself.
+    """
+    index = f"{table}/index/"
+    if role == "http":
+        return [
+            _allow(["dynamodb:Query"], [table, index + BY_DAY]),
+            _allow(["dynamodb:BatchWriteItem"], [table]),
+        ]
+    if role == "worker":
+        return [_allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], [table])]
+    return [_allow(["dynamodb:Query"], [index + BY_EXPIRY]), _allow(["dynamodb:BatchWriteItem"], [table])]
+
+
+__all__ = ["LAMBDA_TRUST", "StackArns", "function_policy", "table_statements"]

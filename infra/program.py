@@ -53,8 +53,6 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
             f"secrets not needed by agent type {config.agent_type!r}, not deployed: "
             f"{', '.join(config.unused_secret_names)}"
         )
-    if config.memory_backend == "sqlite":
-        pulumi.log.warn("memoryBackend sqlite keeps memories in /tmp of each instance: they do not survive it")
 
     service: AwsMemoryService | GcpMemoryService
     if config.cloud == "aws":
@@ -76,6 +74,8 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
                 alert_email=config.alert_email,
                 http_endpoint=config.http_endpoint,
                 secret_recovery_window_days=config.secret_recovery_window_days,
+                memory_recovery_days=config.memory_recovery_days,
+                memory_deletion_protection=config.memory_deletion_protection,
                 tags=_labels(config, names),
             ),
         )

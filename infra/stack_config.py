@@ -20,6 +20,16 @@ from shared.config.models import ENDPOINTS, AgentType
 from shared.errors import ConfigError
 
 Cloud = Literal["aws", "gcp"]
+MemoryBackend = Literal["dynamodb", "firestore", "mem0", "sqlite"]
+# The store in the customer's own account, per cloud: what ``memoryBackend`` is unless the stack says otherwise.
+DEFAULT_MEMORY_BACKEND: dict[str, MemoryBackend] = {"aws": "dynamodb", "gcp": "firestore"}
+# Per backend, the clouds it can run on (mem0 is a remote service: any).
+BACKEND_CLOUDS: dict[str, tuple[str, ...]] = {"dynamodb": ("aws",), "firestore": ("gcp",), "mem0": ("aws", "gcp")}
+SQLITE_REFUSED = (
+    "memoryBackend sqlite cannot work deployed: the HTTP function and the worker are separate functions with "
+    "separate /tmp disks, so what the worker writes is never read before a call, and an instance's disk disappears "
+    "with it. Use {default} (the default on {cloud}: memories stay in your account) or mem0"
+)
 
 # Secret name (as the functions read it) -> stack config key (`pulumi config set --secret <key> ...`).
 SECRET_CONFIG_KEYS: dict[str, str] = {
@@ -67,6 +77,8 @@ PLAIN_KEYS = (
     "alertEmail",
     "httpEndpoint",
     "secretRecoveryWindowDays",
+    "memoryRecoveryDays",
+    "memoryDeletionProtection",
     "layerZip",
 )
 
@@ -93,7 +105,8 @@ class StackConfig(BaseModel):
     stack: Annotated[str, Field(min_length=1)]
     cloud: Cloud
     agent_type: str = Field(alias="agentType")
-    memory_backend: Literal["mem0", "sqlite"] = Field(default="mem0", alias="memoryBackend")
+    # Unset: the cloud's own database (``DEFAULT_MEMORY_BACKEND``), filled in before validation.
+    memory_backend: MemoryBackend = Field(default="dynamodb", alias="memoryBackend")
     warm_instances: Annotated[int, Field(ge=0, le=100)] = Field(default=0, alias="warmInstances")
     log_retention_days: int = Field(default=30, alias="logRetentionDays")
     archive_retention_days: Annotated[int, Field(ge=1, le=3650)] = Field(default=30, alias="archiveRetentionDays")
@@ -102,6 +115,10 @@ class StackConfig(BaseModel):
     )
     http_endpoint: Literal["api", "url"] = Field(default="api", alias="httpEndpoint")
     secret_recovery_window_days: Annotated[int, Field(ge=0, le=30)] = Field(default=7, alias="secretRecoveryWindowDays")
+    # The memory table's point-in-time recovery window (DynamoDB allows 1-35 days; 0 turns it off): erased callers
+    # stay restorable from backups this long. Seven days, like the archive's noncurrent versions and the secret.
+    memory_recovery_days: Annotated[int, Field(ge=0, le=35)] = Field(default=7, alias="memoryRecoveryDays")
+    memory_deletion_protection: bool = Field(default=True, alias="memoryDeletionProtection")
     layer_zip: Path | None = Field(default=None, alias="layerZip")
     aws_region: str | None = Field(default=None, alias="aws:region")
     gcp_project: str | None = Field(default=None, alias="gcp:project")
@@ -129,6 +146,16 @@ class StackConfig(BaseModel):
                 raise ValueError(f"secret {name} must be a non-empty string or a Pulumi Output")
         return secrets
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_backend(cls, data: Any) -> Any:
+        """No ``memoryBackend``: the database of the stack's cloud, so memories stay in the customer's account."""
+        if not isinstance(data, dict) or data.get("cloud") not in DEFAULT_MEMORY_BACKEND:
+            return data
+        if data.get("memoryBackend") is None and data.get("memory_backend") is None:
+            return {**data, "memoryBackend": DEFAULT_MEMORY_BACKEND[data["cloud"]]}
+        return data
+
     @model_validator(mode="after")
     def _whole(self) -> StackConfig:
         known = load_agent_types(self.agent_types_path).agent_types
@@ -144,6 +171,7 @@ class StackConfig(BaseModel):
                 key for key, value in (("gcp:project", self.gcp_project), ("gcp:region", self.gcp_region)) if not value
             ]
             raise ConfigError(f"stack {self.stack!r}: cloud gcp needs {' and '.join(missing)}")
+        self._check_backend()
         agent = known[self.agent_type]
         required = required_secrets(agent, self.memory_backend)
         missing = [name for name in required if name not in self.secrets]
@@ -153,6 +181,17 @@ class StackConfig(BaseModel):
         self._agent = agent
         self._required = required
         return self
+
+    def _check_backend(self) -> None:
+        """Refused before any resource: a backend that cannot keep memories on this cloud."""
+        backend, default = self.memory_backend, DEFAULT_MEMORY_BACKEND[self.cloud]
+        if backend == "sqlite":
+            raise ConfigError(f"stack {self.stack!r}: " + SQLITE_REFUSED.format(default=default, cloud=self.cloud))
+        if self.cloud not in BACKEND_CLOUDS[backend]:
+            raise ConfigError(
+                f"stack {self.stack!r}: memoryBackend {backend} runs on {' or '.join(BACKEND_CLOUDS[backend])}, "
+                f"not {self.cloud}; use {default} or mem0"
+            )
 
     @property
     def agent(self) -> AgentType:
@@ -222,6 +261,7 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
 
 
 __all__ = [
+    "DEFAULT_MEMORY_BACKEND",
     "LOG_RETENTION_DAYS",
     "PLAIN_KEYS",
     "SECRET_CONFIG_KEYS",

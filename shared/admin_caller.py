@@ -7,7 +7,8 @@ gets; like those, they write and count nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from shared.answers import pre_call_answer, tool_answer
@@ -23,41 +24,9 @@ MAX_QUERY = 1000
 CONSOLE_CALL = {"call_id": "console-preview", "name": "search_memory"}
 
 
-def past_values(memories: Sequence[Memory]) -> dict[str, str]:
-    """Memory id -> when its value was replaced, for the field values a later call changed.
-
-    ``memories`` newest first. A field memory (``metadata["field"]``) is past when the field's newest value differs
-    from it; it was replaced by the first newer memory of the field with another value. A value said again is not
-    past, nor an old value that is current again. A memory its store marked (``metadata["superseded_at"]``) is past.
-    """
-    past: dict[str, str] = {}
-    current: dict[str, str] = {}
-    newer: dict[str, Memory] = {}  # per field, the memory just newer than the one at hand
-    for memory in memories:
-        marked = memory.metadata.get("superseded_at")
-        if isinstance(marked, str) and marked:
-            past[memory.id] = marked
-        field = memory.metadata.get("field")
-        if not isinstance(field, str) or not field:
-            continue
-        value = _value(memory)
-        later = newer.get(field)
-        newer[field] = memory
-        if later is None:
-            current[field] = value
-        elif value != current[field] and memory.id not in past:
-            same_as_later = value == _value(later)
-            past[memory.id] = past.get(later.id, "") if same_as_later else later.created_at.isoformat()
-    return past
-
-
-def _value(memory: Memory) -> str:
-    value = memory.metadata.get("value")
-    return " ".join(str(value if value is not None else memory.text).split()).casefold()
-
-
-def memory_json(memory: Memory, past: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """One memory as the admin API lists it; ``past_since`` is null for a current value."""
+def memory_json(memory: Memory, past: Mapping[str, datetime] | None = None) -> dict[str, Any]:
+    """One memory as the admin API lists it; ``past_since`` (when a later call changed the value) is null for a
+    current value. ``past`` comes from ``shared.memory.ranking.past_values``, as search marks past values."""
     replaced = (past or {}).get(memory.id)
     return {
         "id": memory.id,
@@ -69,7 +38,7 @@ def memory_json(memory: Memory, past: Mapping[str, str] | None = None) -> dict[s
         "source": memory.metadata.get("source"),
         "field": memory.metadata.get("field"),
         "past": replaced is not None,
-        "past_since": replaced,
+        "past_since": replaced.isoformat() if replaced else None,
     }
 
 
@@ -99,7 +68,8 @@ def pre_call_preview(profile: AgentProfile, service: MemoryService, raw_caller: 
 def search_preview(
     profile: AgentProfile, service: MemoryService, raw_caller: str, user_id: str, query: str | None
 ) -> dict[str, Any]:
-    """The answer ``/retrieve`` would give the agent for ``query`` (``answer``), and its matches for a table."""
+    """The answer ``/retrieve`` would give the agent for ``query`` (``answer``, in the platform's format), the text the
+    agent reads in it (``heard``) and its matches."""
     text = (query or "").strip()
     if not text:
         raise BadRequest("query parameter q is required")
@@ -107,4 +77,10 @@ def search_preview(
         raise BadRequest(f"query parameter q must be at most {MAX_QUERY} characters")
     call = ToolCall(query=text, **CONSOLE_CALL)
     [found], answer = tool_answer(profile, service, ToolRequest(caller=raw_caller, calls=[call]))
-    return {"caller": mask(user_id), "query": text, "matches": found.as_json()["memories"], "answer": answer}
+    return {
+        "caller": mask(user_id),
+        "query": text,
+        "heard": found.as_text(),
+        "matches": found.as_json()["memories"],
+        "answer": answer,
+    }

@@ -16,7 +16,7 @@ def pre_call_answer(
     profile: AgentProfile, service: MemoryService, request: PreCallRequest
 ) -> tuple[CallerContext, dict[str, Any]]:
     context = service.pre_call(request)
-    return context, profile.provider.format_pre_call(context, agent=profile.config)
+    return context, profile.provider.format_pre_call(context, agent=service.settings_for(context))
 
 
 def tool_answer(

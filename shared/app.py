@@ -155,17 +155,20 @@ class App:
             raise RouteNotFound("this operation is not enabled for this agent type")
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
-            _, answer = pre_call_answer(
+            _, pre = pre_call_answer(
                 self.profile, self.service, provider.parse_pre_call(payload, fields["client_data"])
             )
-            return Response.json(answer)
+            return Response.json(pre)
         if operation is Operation.TOOL:
             _, tool = tool_answer(self.profile, self.service, provider.parse_tool(payload, fields["retrieve"]))
             return Response.json(tool)
         if operation is Operation.POST_CALL:
             event = provider.parse_post_call(payload, fields["post_call"], self.profile.webhooks.ingest_events)
             return Response.json(self.intake.accept(event, request.body))
-        return Response.json(provider.ignored(payload))
+        answer = provider.ignored(payload)
+        if isinstance(answer, bytes):
+            return Response(200, answer, {"content-type": "application/octet-stream"})
+        return Response.json(answer)
 
     def _client_data(self, request: Request, params: dict[str, str]) -> Response:
         return self._platform("client_data", request)

@@ -13,6 +13,7 @@ from shared.analytics import Analytics
 from shared.app import App
 from shared.auth import build_verifier
 from shared.clock import Clock, utc_now
+from shared.experiments.plan import ExperimentPlan, declared_variants
 from shared.identity import CallerIdentity
 from shared.ingest.intake import PostCallIntake
 from shared.ingest.ports import Archive, Queue
@@ -20,6 +21,8 @@ from shared.ingest.worker import IngestWorker
 from shared.memory.backends import build_store
 from shared.memory.manager import MemoryManager
 from shared.memory.store import MemoryStore
+from shared.processors.registry import load as load_processors
+from shared.processors.runner import Processors
 from shared.profile import AgentProfile, load_profile
 from shared.retention import RetentionSweeper
 from shared.secrets import SecretSource
@@ -46,6 +49,13 @@ class Runtime:
         return RetentionSweeper(self.store, self.archive, self.profile.name, memory, clock=self.clock).run().as_dict()
 
 
+def experiment_plan(profile: AgentProfile, secrets: SecretSource) -> ExperimentPlan:
+    """Variants are keyed by the stack's caller-reference key (``variant:<experiment>`` as the purpose)."""
+    config = profile.config
+    key = secrets.get("CALLER_REF_KEY") if config.experiments or config.rollouts else None
+    return ExperimentPlan(profile.name, config, key.reveal().encode() if key else None)
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -66,10 +76,14 @@ def build_runtime(
     identity = CallerIdentity.from_profile(profile, secrets)
     store = store if store is not None else build_store(settings, secrets, pending_archive=pending_archive)
     manager = MemoryManager(store, profile.name, profile.config.memory, clock=clock)
-    service = MemoryService(profile, manager, identity, clock=clock)
+    processors = Processors(profile.name, load_processors(profile.name, profile.config))
+    plan = experiment_plan(profile, secrets)
+    service = MemoryService(profile, manager, identity, clock=clock, plan=plan, processors=processors)
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
     worker = IngestWorker(profile, archive, service)
-    analytics = Analytics(store, profile.name, profile.config.analytics, clock=clock)
+    analytics = Analytics(
+        store, profile.name, profile.config.analytics, clock=clock, declared=declared_variants(profile.config)
+    )
     admin = AdminApi.build(
         profile=profile,
         settings=settings,

@@ -3,68 +3,153 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
+from shared.analytics.outcomes import VARIANT, call_outcomes
 from shared.clock import Clock, utc_now
-from shared.context import caller_context
-from shared.errors import StoreUnavailable, Unprocessable
-from shared.identity import CallerIdentity, mask
+from shared.config.models import AgentType
+from shared.context import caller_context, unknown_caller_context
+from shared.errors import ConfigError, StoreUnavailable
+from shared.experiments.plan import Assignment, ExperimentPlan
+from shared.identity import CallerIdentity
 from shared.memory.auto_extract import extract
-from shared.memory.from_call import memories_from_call
+from shared.memory.from_call import MAX_TEXT, memories_from_call, memory_id
 from shared.memory.manager import MemoryManager
+from shared.memory.models import Memory
+from shared.processors.runner import Processors
 from shared.profile import AgentProfile
-from shared.providers.base import CallerContext, PostCallEvent, PreCallRequest, ToolAnswer, ToolRequest
+from shared.providers.base import (
+    CallerContext,
+    PlatformEcho,
+    PostCallEvent,
+    PreCallRequest,
+    ToolAnswer,
+    ToolRequest,
+)
 
 log = logging.getLogger("agentic_memory.service")
 
 
 class MemoryService:
     def __init__(
-        self, profile: AgentProfile, manager: MemoryManager, identity: CallerIdentity, *, clock: Clock = utc_now
+        self,
+        profile: AgentProfile,
+        manager: MemoryManager,
+        identity: CallerIdentity,
+        *,
+        clock: Clock = utc_now,
+        plan: ExperimentPlan | None = None,
+        processors: Processors | None = None,
     ) -> None:
         self.profile = profile
         self.manager = manager
         self.identity = identity
         self._clock = clock
+        self.plan = plan or ExperimentPlan(profile.name, profile.config, None)
+        self.processors = processors or Processors(profile.name, {})
+
+    def assignment(self, user_id: str | None) -> Assignment:
+        """The caller's variants and the settings they run with (the agent type's own without experiments)."""
+        return self.plan.for_user(user_id)
+
+    def settings_for(self, context: CallerContext) -> AgentType:
+        """The settings a pre-call answer is formatted with: the caller's variant's."""
+        return self.assignment(context.user_id).config
+
+    def _manager(self, config: AgentType) -> MemoryManager:
+        if config.memory == self.manager.config:
+            return self.manager
+        return MemoryManager(self.manager.store, self.manager.agent_type, config.memory, clock=self._clock)
 
     def pre_call(self, request: PreCallRequest) -> CallerContext:
-        """Never fails for a store outage: the platform gets a valid new-caller answer instead of a delay."""
-        if not request.caller:
-            raise Unprocessable("missing field: caller_id")
-        caller_id = self.identity.caller_id(request.caller)
-        user_id = self.identity.user_id(request.caller)
-        config = self.profile.config
+        """Never fails for a store outage nor for a caller nothing identifies: the platform gets a valid new-caller
+        answer instead of a delay or an error (which would end the call before it starts)."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:  # no memory read, no variant (there is no caller to keep it sticky for)
+            log.info("pre-call from a caller without a usable number or id; answering as an unknown caller")
+            config = self.assignment(None).config
+            return self.processors.pre_call(config, unknown_caller_context(config), [])
+        user_id = self.identity.user_id(caller_id)
+        assignment = self.assignment(user_id)
+        config = assignment.config
         try:
             memories = self.manager.recent(user_id)
         except StoreUnavailable:
-            log.warning("memory store unavailable before a call from %s; answering as a new caller", mask(caller_id))
+            log.warning("memory store unavailable before a call from %s; answering as a new caller", self._ref(user_id))
             fields = {name: "" for name in config.memory.auto_extract}
-            return caller_context(
+            context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
             )
+            return self.processors.pre_call(config, replace(context, variant=assignment.label), [])
         fields = extract(config.memory.auto_extract, memories)
-        return caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
+        context = caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
+        return self.processors.pre_call(config, replace(context, variant=assignment.label), memories)
 
     def search(self, request: ToolRequest) -> list[ToolAnswer]:
-        if not request.caller:
-            raise Unprocessable("missing field: user_id")
-        user_id = self.identity.user_id(request.caller)
+        """One answer per tool call; a caller nothing identifies gets "no memories" for each, never an error."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:
+            log.info("tool call from a caller without a usable number or id; answering without memories")
+            return [ToolAnswer(call=call, matches=[], caller_known=False) for call in request.calls]
+        user_id = self.identity.user_id(caller_id)
+        manager = self._manager(self.assignment(user_id).config)
         answers = []
         for call in request.calls:
             try:
-                matches = self.manager.search(user_id, call.query) if call.query.strip() else []
+                matches = manager.search(user_id, call.query) if call.query.strip() else []
             except StoreUnavailable:
-                log.warning("memory store unavailable during a tool call for %s", mask(user_id))
+                log.warning("memory store unavailable during a tool call for %s", self._ref(user_id))
                 matches = []
             answers.append(ToolAnswer(call=call, matches=matches))
         return answers
 
-    def remember(self, event: PostCallEvent, *, received_at: datetime | None = None) -> int:
-        """Turn an ingested post-call event into memories; returns how many were new."""
-        if not event.ingest or not event.caller:
+    def remember(
+        self, event: PostCallEvent, *, received_at: datetime | None = None, echo: PlatformEcho | None = None
+    ) -> int:
+        """Turn an ingested post-call event into memories; returns how many were new.
+
+        Every memory carries the caller's variant and the call's outcomes (``echo``: what the platform repeats of
+        our answers), so analytics can compare variants from the memories alone.
+        """
+        caller_id = self.identity.identify(event.caller) if event.ingest else None
+        if caller_id is None:  # never one shared memory for every withheld caller
             return 0
-        user_id = self.identity.user_id(event.caller)
-        memories = memories_from_call(event, user_id, self.manager, received_at=received_at or self._clock())
-        added = self.manager.add(memories)
-        log.info("remembered %d new of %d memories for %s", added, len(memories), mask(user_id))
+        user_id = self.identity.user_id(caller_id)
+        assignment = self.assignment(user_id)
+        manager = self._manager(assignment.config)
+        when = received_at or self._clock()
+        memories = memories_from_call(event, user_id, manager, received_at=when)
+        recorded: dict[str, Any] = call_outcomes(echo or PlatformEcho())
+        if assignment.variants:
+            recorded[VARIANT] = assignment.label
+        memories = [replace(m, metadata={**m.metadata, **recorded}) for m in memories]
+
+        def build(*, part: str, type: str, text: str, metadata: dict[str, Any]) -> Memory:
+            common = {"event": event.idempotency_key, **recorded}
+            if event.conversation_id:
+                common["conversation_id"] = event.conversation_id
+            return manager.build(
+                id=memory_id(manager.agent_type, event.idempotency_key, part),
+                user_id=user_id,
+                type=type,
+                text=text[:MAX_TEXT],
+                created_at=event.occurred_at or when,
+                conversation_id=event.conversation_id,
+                metadata={**common, **metadata},
+            )
+
+        memories = self.processors.post_call(
+            assignment.config, user_id=user_id, event=event, memories=memories, build=build
+        )
+        added = manager.add(memories)
+        log.info("remembered %d new of %d memories for %s", added, len(memories), self._ref(user_id))
         return added
+
+    def _ref(self, user_id: str) -> str:
+        """How a log line names a caller: their keyed reference (what archive metadata and erase jobs carry)."""
+        try:
+            return "caller " + self.identity.user_ref(user_id)
+        except ConfigError:  # an identity built without the stack's key (a bare test service): name no one
+            return "a caller"

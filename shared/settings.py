@@ -9,7 +9,8 @@ from pathlib import Path
 
 from shared.errors import ConfigError
 
-MEMORY_BACKENDS = ("sqlite", "mem0")
+# sqlite and mem0 are built by shared/memory/backends.py; the cloud databases by their cloud's ports (functions/).
+MEMORY_BACKENDS = ("sqlite", "mem0", "dynamodb", "firestore")
 DEFAULT_DATA_DIR = ".agentic-memory"
 
 

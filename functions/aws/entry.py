@@ -30,7 +30,12 @@ def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runti
         **port_options,
     )
     return build_runtime(
-        settings, secrets=ports.secrets, archive=ports.archive, queue=ports.queue, pending_archive=ports.pending_archive
+        settings,
+        secrets=ports.secrets,
+        archive=ports.archive,
+        queue=ports.queue,
+        store=ports.store,
+        pending_archive=ports.pending_archive,
     )
 
 

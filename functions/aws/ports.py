@@ -11,7 +11,9 @@ from functions.aws.queue import SqsQueue
 from functions.aws.secrets import SecretsManagerSecrets
 from functions.lazy import LazyClient
 from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
+from shared.errors import ConfigError
 from shared.ingest.ports import Archive, Queue
+from shared.memory.store import MemoryStore
 from shared.secrets import EnvSecrets, SecretSource
 
 
@@ -29,6 +31,28 @@ def _tight_client(session: Any, service: str, seconds: float) -> Any:
     return session.client(service, config=config)
 
 
+def memory_store(
+    environ: Mapping[str, str],
+    *,
+    read_timeout: float = 1.5,
+    session: Any = None,
+    session_factory: Callable[[], Any] = _boto3_session,
+) -> MemoryStore:
+    """The DynamoDB store (``MEMORY_BACKEND=dynamodb``) on the stack's ``MEMORY_TABLE``; its client has the pre-call
+    path's tight timeouts (``read_timeout``) and is built on first use."""
+    from functions.aws.store import DynamoDBMemoryStore
+
+    table = environ.get("MEMORY_TABLE")
+    if not table:
+        raise ConfigError("MEMORY_BACKEND=dynamodb needs MEMORY_TABLE (the stack's table name)")
+    chosen = session
+
+    def client() -> Any:
+        return _tight_client(chosen or session_factory(), "dynamodb", read_timeout)
+
+    return DynamoDBMemoryStore(table, client=LazyClient(client))
+
+
 def cloud_ports(
     environ: Mapping[str, str],
     data_dir: Path,
@@ -41,15 +65,19 @@ def cloud_ports(
 
     The secret is read now (the verifiers need it at start-up); S3 and SQS clients are built on first use. With
     the mem0 backend the pending log is the bucket's ``MEM0_PENDING_PREFIX``, read on the pre-call path with
-    ``read_timeout``.
+    ``read_timeout``; with the dynamodb backend the store is the stack's ``MEMORY_TABLE``, read within the same.
     """
     secrets: SecretSource = EnvSecrets(environ)
     session: Any = None
     if environ.get("SECRET_ARN"):
         session = session_factory()
         secrets = SecretsManagerSecrets(environ["SECRET_ARN"], client=session.client("secretsmanager"))
+    store = None
+    if memory_backend == "dynamodb":
+        session = session or session_factory()
+        store = memory_store(environ, read_timeout=read_timeout, session=session)
     if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "QUEUE_URL"):
-        return Ports(secrets, *local_ports(data_dir))
+        return Ports(secrets, *local_ports(data_dir), store=store)
     session = session or session_factory()
     archive = S3Archive(
         environ["ARCHIVE_BUCKET"],
@@ -61,7 +89,7 @@ def cloud_ports(
     if memory_backend == "mem0":
         fast = LazyClient(lambda: _tight_client(session, "s3", read_timeout))
         pending = archive.with_prefix(pending_prefix(environ), s3_client=fast)
-    return Ports(secrets, archive, queue, pending)
+    return Ports(secrets, archive, queue, pending, store)
 
 
 def ports_from_environ(
@@ -72,4 +100,4 @@ def ports_from_environ(
     return ports.secrets, ports.archive, ports.queue
 
 
-__all__ = ["cloud_ports", "ports_from_environ"]
+__all__ = ["cloud_ports", "memory_store", "ports_from_environ"]

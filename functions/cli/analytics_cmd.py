@@ -15,6 +15,7 @@ from shared.analytics import Analytics
 from shared.analytics.agent import MAX_DAYS
 from shared.analytics.chart import text_bars, write_png
 from shared.errors import AgenticMemoryError
+from shared.experiments.plan import declared_variants
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -41,7 +42,9 @@ def _analytics(
         raise  # unreachable
     profile = local.runtime.profile
     try:
-        yield local, Analytics(local.runtime.store, profile.name, profile.config.analytics, clock=local.runtime.clock)
+        declared = declared_variants(profile.config)
+        config = profile.config.analytics
+        yield local, Analytics(local.runtime.store, profile.name, config, clock=local.runtime.clock, declared=declared)
     finally:
         local.close()
 
@@ -108,18 +111,65 @@ def user(
     console.print(_topics(report["top_topics"], "Top topics"))
 
 
+def _interval(figure: dict[str, Any], *, percent: bool) -> str:
+    if figure["value"] is None:
+        return "no data"
+    if percent:
+        return f"{figure['value']:.1%} ({figure['count']}/{figure['of']}; 95% {figure['low']:.1%}-{figure['high']:.1%})"
+    return f"{figure['value']:.2f} ({figure['count']}/{figure['of']}; 95% {figure['low']:.2f}-{figure['high']:.2f})"
+
+
+def print_variants(report: dict[str, Any]) -> None:
+    """One table per experiment (a variant per column), its comparisons with the baseline, and the verdict."""
+    period = report["period"]
+    if not report["experiments"]:
+        console.print(f"Agent type {report['agent_type']} runs no experiments and no call carries a variant.")
+    for experiment in report["experiments"]:
+        table = Table(title=f"Experiment {experiment['experiment']}: {period['first_day']} to {period['last_day']}")
+        table.add_column("figure", style="bold")
+        for variant in experiment["variants"]:
+            baseline = " (baseline)" if variant["variant"] == experiment["baseline"] else ""
+            table.add_column(f"{variant['variant']}{baseline}")
+        rows = [
+            ("callers", lambda v: str(v["callers"])),
+            ("calls per caller", lambda v: _interval(v["calls_per_caller"], percent=False)),
+            ("returning-caller rate", lambda v: _interval(v["returning_caller_rate"], percent=True)),
+            ("tool calls that found something", lambda v: _interval(v["tool_calls_found"], percent=True)),
+            ("degraded pre-calls", lambda v: _interval(v["degraded_pre_calls"], percent=True)),
+        ]
+        for label, shown in rows:
+            table.add_row(label, *(shown(variant) for variant in experiment["variants"]))
+        console.print(table)
+        for row in experiment["comparisons"]:
+            console.print(f"  {row['statement']}", highlight=False, markup=False)
+        console.print(experiment["summary"], highlight=False, markup=False)
+
+
 @app.command()
 def agent(
     days: Annotated[
         int, typer.Option("--days", min=1, max=MAX_DAYS, help="The period: this many UTC days up to today.")
     ] = 30,
     png: Annotated[Path | None, typer.Option("--png", help="Also write calls per day as a PNG bar chart here.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="'variant': compare the variants of the agent type's experiments.")
+    ] = None,
     as_json: JsonOption = False,
     agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """The agent type's analytics: callers, memories, calls per day, returning callers, topics."""
+    """The agent type's analytics: callers, memories, calls per day, returning callers, topics; or by variant."""
+    if by not in (None, "variant"):
+        fail("--by must be 'variant'")
+    if by == "variant":
+        with _analytics(agent_type, config, data_dir) as (_, analytics):
+            compared = analytics.variants(days)
+        if as_json:
+            typer.echo(json.dumps(compared, indent=2))
+        else:
+            print_variants(compared)
+        return
     with _analytics(agent_type, config, data_dir) as (_, analytics):
         report = analytics.agent(days)
     series = [(point["date"], int(point["calls"])) for point in report["calls_per_day"]]

@@ -15,6 +15,7 @@ from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.migrate import DEFAULT_NAME
 from shared.config.models import AgentTypesFile
 from shared.errors import ConfigError
+from shared.processors.registry import installed, named, unknown
 from shared.profile import resolve_profile
 
 app = typer.Typer(help="Check and describe config/agent_types.json.", no_args_is_help=True)
@@ -44,9 +45,19 @@ def validate(
         profiles = [resolve_profile(name, agent_type) for name, agent_type in agent_types.items()]
     except ConfigError as exc:
         fail(str(exc))
+    if any(named(profile.config) for profile in profiles):
+        available = installed()
+        listed = ", ".join(sorted(available)) or "none"
+        problems = [
+            f"{file}: agent type {profile.name!r}: unknown processor {name!r} (installed: {listed})"
+            for profile in profiles
+            for name in unknown(profile.config, available)
+        ]
+        if problems:
+            fail("\n".join(problems))
     table = Table(title=f"{file}: {len(profiles)} agent types, valid")
     table.add_column("agent type", no_wrap=True)
-    for column in ("provider", "format", "memory types", "secrets"):
+    for column in ("provider", "format", "memory types", "secrets", "experiments", "processors"):
         table.add_column(column)
     for profile in profiles:
         secrets = sorted(
@@ -58,6 +69,8 @@ def validate(
             profile.response_format,
             ", ".join(profile.config.memory.types),
             ", ".join(secrets),
+            ", ".join([*profile.config.experiments, *profile.config.rollouts]),
+            ", ".join(sorted(named(profile.config))),
         )
     console.print(table)
 

@@ -11,6 +11,7 @@ from functions.gcp.queue import PubSubQueue
 from functions.lazy import LazyClient
 from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
 from shared.ingest.ports import Archive, Queue
+from shared.memory.store import MemoryStore
 from shared.secrets import EnvSecrets, SecretSource
 
 
@@ -24,6 +25,14 @@ def _publisher_client() -> Any:
     from google.cloud import pubsub_v1
 
     return pubsub_v1.PublisherClient()
+
+
+def memory_store(environ: Mapping[str, str], *, read_timeout: float = 1.5) -> MemoryStore:
+    """The Firestore store (``MEMORY_BACKEND=firestore``) on the stack's ``FIRESTORE_DATABASE``, each read within
+    ``read_timeout``; its client is built on first use."""
+    from functions.gcp.store import store_from_environ
+
+    return store_from_environ(environ, read_timeout=read_timeout)
 
 
 def cloud_ports(
@@ -42,8 +51,9 @@ def cloud_ports(
     ``read_timeout``).
     """
     secrets = EnvSecrets(environ)
+    store = memory_store(environ, read_timeout=read_timeout) if memory_backend == "firestore" else None
     if not wants_cloud_ports(environ, "ARCHIVE_BUCKET", "PUBSUB_TOPIC"):
-        return Ports(secrets, *local_ports(data_dir))
+        return Ports(secrets, *local_ports(data_dir), store=store)
     archive = GcsArchive(
         environ["ARCHIVE_BUCKET"],
         storage_client=LazyClient(storage_factory),
@@ -51,7 +61,7 @@ def cloud_ports(
     )
     queue = PubSubQueue(environ["PUBSUB_TOPIC"], publisher=LazyClient(publisher_factory))
     pending = archive.with_prefix(pending_prefix(environ), timeout=read_timeout) if memory_backend == "mem0" else None
-    return Ports(secrets, archive, queue, pending)
+    return Ports(secrets, archive, queue, pending, store)
 
 
 def ports_from_environ(
@@ -66,4 +76,4 @@ def ports_from_environ(
     return ports.secrets, ports.archive, ports.queue
 
 
-__all__ = ["cloud_ports", "ports_from_environ"]
+__all__ = ["cloud_ports", "memory_store", "ports_from_environ"]

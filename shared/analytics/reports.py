@@ -5,12 +5,13 @@ Nothing is stored besides the memories themselves, so erasing a caller erases th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from shared.analytics.agent import MAX_DAYS, agent_analytics
 from shared.analytics.insights import user_insights
 from shared.analytics.topics import TopicMatcher
+from shared.analytics.variants import variant_analytics
 from shared.clock import Clock, utc_now
 from shared.config.models import AnalyticsConfig
 from shared.errors import Unprocessable
@@ -27,13 +28,16 @@ class Analytics:
         *,
         clock: Clock = utc_now,
         label: Callable[[str], str] = mask,
+        declared: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """``declared``: the agent type's experiments and rollouts with their variants, baseline first."""
         self._store = store
         self._agent_type = agent_type
         self._config = config
         self._matcher = TopicMatcher(config.topics)
         self._clock = clock
         self._label = label
+        self._declared = dict(declared or {})
 
     def user(self, user_id: str) -> dict[str, Any]:
         """A caller's insights (zeros for a caller with no live memory: that is the answer, not an error)."""
@@ -61,4 +65,17 @@ class Analytics:
             config=self._config,
             matcher=self._matcher,
             label=self._label,
+        )
+
+    def variants(self, days: int = 30) -> dict[str, Any]:
+        """The experiments' variants compared (``by=variant``). Raises ``Unprocessable`` as ``agent`` does."""
+        if not 1 <= days <= MAX_DAYS:
+            raise Unprocessable(f"days must be between 1 and {MAX_DAYS}")
+        now = self._clock()
+        return variant_analytics(
+            self._store.scan(self._agent_type, now=now),
+            agent_type=self._agent_type,
+            declared=self._declared,
+            now=now,
+            days=days,
         )

@@ -8,7 +8,7 @@ a new provider brings its own defaults.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,6 +21,7 @@ SecretName = Literal[
     "GENERIC_API_KEY",
     "ADMIN_API_KEY",
     "PSEUDONYMIZATION_KEY",
+    "CALLER_REF_KEY",
 ]
 AuthScheme = Literal["header", "bearer_or_header", "elevenlabs_hmac", "retell_signature", "hmac"]
 Endpoint = Literal["client_data", "retrieve", "post_call"]
@@ -116,6 +117,22 @@ class AutoExtractRule(_Model):
         return patterns
 
 
+class RankingConfig(_Model):
+    """How ``/retrieve`` orders a caller's memories (``shared.memory.ranking``); the defaults are measured in
+    ``benchmarks/bench_recall.py`` (docs/recall.md)."""
+
+    lexical_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    semantic_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    recency_weight: Annotated[float, Field(ge=0, le=1)] = 0.05
+    recency_half_life_days: Annotated[float, Field(gt=0, le=36_500)] = 180.0
+    semantic_floor: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.1, description="Cosine that unrelated texts reach; meaning counts only above it."
+    )
+    min_score: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0.12, description="Results scoring below are not returned: an unrelated question gets nothing."
+    )
+
+
 class MemoryConfig(_Model):
     types: Annotated[list[str], Field(min_length=1)] = Field(default_factory=lambda: ["factual", "semantic"])
     summary_type: str = "factual"
@@ -127,6 +144,12 @@ class MemoryConfig(_Model):
     context_limit: Annotated[int, Field(ge=0, le=50)] = 5
     auto_extract: dict[str, AutoExtractRule] = Field(default_factory=dict)
     store_caller_turns: bool = True
+    semantic_search: bool = Field(
+        default=True,
+        description="Rank by meaning as well as words: memories get a vector from the bundled static embedding "
+        "model when written (docs/recall.md). Off: words, recency and current-facts-first only.",
+    )
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
     archive_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = Field(
         default=None,
         description="Days the raw post-call bodies stay in the archive for replay; the sweep deletes older ones. "
@@ -170,10 +193,10 @@ class MemoryConfig(_Model):
 
 
 class FirstMessages(_Model):
-    """Greeting templates; ``{caller_name}`` and any auto-extracted field can be used."""
+    """Greeting templates; ``{caller_first_name}``, ``{caller_name}`` and any auto-extracted field can be used."""
 
     new: str = "Hello! How may I help you today?"
-    returning: str = "Hello {caller_name}! Welcome back. How can I assist you today?"
+    returning: str = "Hello {caller_first_name}! Welcome back. How can I assist you today?"
     returning_unnamed: str = "Welcome back! How can I assist you today?"
 
 
@@ -228,6 +251,58 @@ class AnalyticsConfig(_Model):
         return self
 
 
+ExperimentName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+ProcessorName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_.\-]{0,79}$")]
+Overrides = Annotated[
+    dict[str, Any],
+    Field(description="A partial agent type laid over this one's settings (objects merge, other values replace)."),
+]
+
+
+class Variant(_Model):
+    weight: Annotated[float, Field(ge=0, le=1_000_000)] = Field(
+        description="Relative share of callers (weights need not sum to 100)."
+    )
+    overrides: Overrides = Field(default_factory=dict)
+
+
+class Experiment(_Model):
+    """Named variants with weights; each caller gets one, sticky (a keyed hash of the caller id)."""
+
+    description: str = ""
+    variants: Annotated[dict[ExperimentName, Variant], Field(min_length=2)] = Field(
+        description="In this order the variants take consecutive ranges of the callers' hash values."
+    )
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Experiment:
+        if sum(v.weight for v in self.variants.values()) <= 0:
+            raise ValueError("variant weights must sum to more than zero")
+        return self
+
+
+class Rollout(_Model):
+    """A behaviour turned on for ``percent`` of callers by the same hash; raising it only adds callers."""
+
+    description: str = ""
+    percent: Annotated[float, Field(ge=0, le=100)]
+    overrides: Annotated[Overrides, Field(min_length=1)]
+
+
+class ProcessorsConfig(_Model):
+    """Processor plugins (entry points ``agentic_memory.processors``), by name, run in this order."""
+
+    post_call: list[ProcessorName] = Field(
+        default_factory=list, description="Add, redact or drop a call's memories before they are stored."
+    )
+    pre_call: list[ProcessorName] = Field(
+        default_factory=list, description="Adjust the pre-call context; skipped when slower than the budget."
+    )
+    pre_call_budget_ms: Annotated[int, Field(ge=1, le=5000)] = Field(
+        default=150, description="Time all pre-call processors together may take before the answer goes without them."
+    )
+
+
 class AgentType(_Model):
     description: str = ""
     provider: ProviderName
@@ -238,6 +313,50 @@ class AgentType(_Model):
     response: ResponseConfig = Field(default_factory=ResponseConfig)
     identity: IdentityConfig = Field(default_factory=IdentityConfig)
     analytics: AnalyticsConfig = Field(default_factory=AnalyticsConfig)
+    processors: ProcessorsConfig = Field(default_factory=ProcessorsConfig)
+    experiments: dict[ExperimentName, Experiment] = Field(default_factory=dict)
+    rollouts: dict[ExperimentName, Rollout] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _overrides_valid(self) -> AgentType:
+        """Each variant's and rollout's overrides, alone and all together, must give a valid agent type."""
+        from shared.config.overrides import forbidden, merge
+
+        patches = [
+            (f"experiments.{name}.variants.{variant}.overrides", spec.overrides)
+            for name, experiment in self.experiments.items()
+            for variant, spec in experiment.variants.items()
+        ] + [(f"rollouts.{name}.overrides", rollout.overrides) for name, rollout in self.rollouts.items()]
+        if not patches:
+            return self
+        if set(self.experiments) & set(self.rollouts):
+            raise ValueError("an experiment and a rollout may not share a name")
+        base = self.model_dump(exclude={"experiments", "rollouts"})
+        for where, patch in patches:
+            if bad := forbidden(patch):
+                raise ValueError(f"{where}: {', '.join(bad)} cannot vary per caller")
+            try:
+                AgentType.model_validate(merge(base, patch))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {_first_error(exc)}") from None
+        return self
+
+    def with_overrides(self, patches: list[dict[str, Any]]) -> AgentType:
+        """This agent type with the patches laid over it in order (no experiments left: it is one caller's)."""
+        from shared.config.overrides import merge
+
+        merged = self.model_dump(exclude={"experiments", "rollouts"})
+        for patch in patches:
+            merged = merge(merged, patch)
+        return AgentType.model_validate(merged)
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        error = errors(include_input=False, include_url=False)[0]
+        return f"field {'.'.join(str(p) for p in error['loc']) or '(top level)'}: {error['msg']}"
+    return str(exc)
 
 
 AGENT_TYPE_NAME = r"^[a-z][a-z0-9_]{0,62}$"

@@ -11,7 +11,6 @@ import json
 import logging
 
 from shared.errors import ConfigError, NotFound
-from shared.identity import mask
 from shared.ingest.ports import ERASE_PREFIX, Archive, EraseJob, parse_erase_job
 from shared.profile import AgentProfile
 from shared.service import MemoryService
@@ -44,10 +43,11 @@ class IngestWorker:
             log.info("archived event no longer exists (erased); skipping")
             return 0
         payload = json.loads(archived.body)
-        event = self._profile.provider.parse_post_call(
-            payload, self._profile.fields["post_call"], self._profile.webhooks.ingest_events
-        )
-        return self._service.remember(event, received_at=archived.received_at)
+        profile = self._profile
+        provider = profile.provider
+        event = provider.parse_post_call(payload, profile.fields["post_call"], profile.webhooks.ingest_events)
+        echo = provider.echo(payload) if event.ingest else None
+        return self._service.remember(event, received_at=archived.received_at, echo=echo)
 
     def erase(self, job: EraseJob) -> None:
         """Every version of the caller's archived events, then their memories again (what an event processed in
@@ -60,7 +60,7 @@ class IngestWorker:
         user_id = request.body.decode("utf-8")
         if self._service.identity.user_ref(user_id) != job.user_ref:
             raise ValueError("erase request does not match its job key")
-        events = self._archive.erase_user(job.user_ref)
+        events = self._archive.erase_user(*self._service.identity.user_refs(user_id))
         memories = self._service.manager.store.erase_user(user_id)
         self._archive.purge(job.key)
-        log.info("erase job for %s: %d archived events, %d memories", mask(user_id), len(events), memories)
+        log.info("erase job for caller %s: %d archived events, %d memories", job.user_ref, len(events), memories)

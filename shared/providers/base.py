@@ -3,6 +3,7 @@ formatters back into the platform's own wire format. Nothing platform-specific l
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -62,6 +63,30 @@ class PostCallEvent:
     outcome: str | None = None
 
 
+MEMORY_VARIANT = "memory_variant"
+MEMORY_STATUS = "memory_status"
+
+
+@dataclass(frozen=True)
+class PlatformEcho:
+    """What the platform sends back after the call of our own answers: the pre-call variables it was given and
+    the results of the memory tool's calls (raw text), so outcomes are recorded without a write on the hot path."""
+
+    variables: dict[str, str] = field(default_factory=dict)
+    tool_results: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, variables: Any, tool_results: list[Any]) -> PlatformEcho:
+        """From loosely typed wire values: scalar variables as text, string results (objects as JSON)."""
+        shown = {
+            str(name): value if isinstance(value, str) else json.dumps(value)
+            for name, value in (variables.items() if isinstance(variables, dict) else ())
+            if isinstance(value, str | int | float | bool)
+        }
+        results = [item if isinstance(item, str) else json.dumps(item) for item in tool_results if item is not None]
+        return cls(shown, results)
+
+
 @dataclass(frozen=True)
 class CallerContext:
     """The pre-call answer before formatting: every variable present, all strings."""
@@ -76,38 +101,57 @@ class CallerContext:
     first_message: str
     fields: dict[str, str]
     degraded: bool = False
+    variant: str = ""  # the caller's experiment variants (``experiment:variant,...``), empty without experiments
+    known: bool = True  # False: no number or id identifies the caller (withheld, SIP without a user, web call)
 
     def variables(self) -> dict[str, str]:
-        """The variables every platform gets; the original system's names are kept for existing prompts."""
+        """The variables every platform gets; the original system's names are kept for existing prompts.
+
+        ``memory_variant`` lets the platform's analytics segment by experiment; ``memory_status`` says whether
+        memory was read (``degraded``: the store did not answer). Both come back in the post-call event.
+        """
         return {
             "caller_id": self.caller_id,
+            "caller_known": "yes" if self.known else "no",
             "memory_count": str(self.memory_count),
             "call_count": str(self.call_count),
             "returning_caller": "yes" if self.returning else "no",
             "memory_summary": self.summary,
             "memory_context": self.context,
             **self.fields,
+            MEMORY_VARIANT: self.variant,
+            MEMORY_STATUS: "degraded" if self.degraded else "ok",
         }
+
+
+NO_MEMORIES_UNKNOWN_CALLER = (
+    "No memories are available for this caller: their number is withheld or unknown, so nothing about them is "
+    "remembered."
+)
 
 
 @dataclass(frozen=True)
 class ToolAnswer:
     call: ToolCall
     matches: list[ScoredMemory]
+    caller_known: bool = True
 
     def as_text(self) -> str:
+        if not self.caller_known:
+            return NO_MEMORIES_UNKNOWN_CALLER
         if not self.matches:
             return "No memories found for this caller."
-        return "\n".join(f"- {m.memory.text}" for m in self.matches)
+        return "\n".join(f"- {m.text}" for m in self.matches)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "memories": [
                 {
-                    "text": m.memory.text,
+                    "text": m.text,
                     "type": m.memory.type,
                     "score": round(m.score, 4),
                     "created_at": m.memory.created_at.isoformat().replace("+00:00", "Z"),
+                    **({"until": m.until.isoformat().replace("+00:00", "Z")} if m.until else {}),
                 }
                 for m in self.matches
             ],
@@ -173,6 +217,11 @@ class Provider(ABC):
     @abstractmethod
     def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent: ...
 
-    def ignored(self, payload: Any) -> dict[str, Any]:
-        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook."""
+    def echo(self, payload: Any) -> PlatformEcho:
+        """Our pre-call variables and tool results as the post-call event repeats them; none by default."""
+        return PlatformEcho()
+
+    def ignored(self, payload: Any) -> dict[str, Any] | bytes:
+        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook (bytes:
+        a body that is not JSON, such as audio)."""
         return {"status": "ignored"}

@@ -17,6 +17,7 @@ from shared.errors import Unprocessable
 from shared.fields import FieldMapper
 from shared.providers.base import (
     CallerContext,
+    PlatformEcho,
     PostCallEvent,
     Provider,
     ProviderDefaults,
@@ -103,3 +104,8 @@ class GenericProvider(Provider):
             caller_turns=turns,
             outcome=fields.text(body, "outcome"),
         )
+
+    def echo(self, payload: Any) -> PlatformEcho:
+        """A generic platform may send back ``variables`` (the pre-call answer's) and ``tool_results`` (texts)."""
+        body = as_dict(payload)
+        return PlatformEcho.of(body.get("variables"), as_list(body.get("tool_results")))

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from shared.admin_caller import past_values
 from shared.memory.models import Memory
 from tests.conftest import CALLER, TEST_SECRETS
 from tests.providers.events import (
@@ -28,31 +27,45 @@ ADMIN = {"X-Admin-Key": TEST_SECRETS["ADMIN_API_KEY"]}
 NOW = datetime.now(UTC)
 
 
-def remembered(agent_type: str, *, days_ago: int, name: str, conversation: str) -> list[Memory]:
+def remembered(local: Any, *, days_ago: int, name: str, conversation: str) -> list[Memory]:
+    """One call's memories as the worker writes them: a summary, a collected name, a caller's turn."""
+    memory = local.runtime.profile.config.memory
     when = NOW - timedelta(days=days_ago)
     meta = {"conversation_id": conversation, "event": f"e:{conversation}"}
 
-    def memory(part: str, type_: str, text: str, **extra: str) -> Memory:
-        expires = when + timedelta(days=90)
-        return Memory(
-            f"{conversation}-{part}", CALLER, agent_type, type_, text, when, expires, conversation, {**meta, **extra}
+    def build(part: str, type_: str, text: str, **extra: str) -> Memory:
+        return local.runtime.service.manager.build(
+            id=f"{conversation}-{part}",
+            user_id=CALLER,
+            type=type_,
+            text=text,
+            created_at=when,
+            conversation_id=conversation,
+            metadata={**meta, **extra},
         )
 
     return [
-        memory("summary", "factual", f"{name} asked to move the cleaning.", source="summary"),
-        memory("name", "factual", f"caller name: {name}", source="extraction", field="caller_name", value=name),
-        memory("turn", "semantic", "My dog Biscuit has surgery on Monday.", source="caller_turn"),
+        build("summary", memory.summary_type, f"{name} asked to move the cleaning.", source="summary"),
+        build(
+            "name",
+            memory.default_field_type,
+            f"caller name: {name}",
+            source="extraction",
+            field="caller_name",
+            value=name,
+        ),
+        build("turn", memory.transcript_type, "My dog Biscuit has surgery on Monday.", source="caller_turn"),
     ]
 
 
 def seeded(local_runtime: Any, agent_type: str) -> Any:
     local = local_runtime(agent_type)
-    types = local.runtime.profile.config.memory.types
-    memories = [
-        *remembered(agent_type, days_ago=3, name="Dana Whitfield", conversation="c1"),
-        *remembered(agent_type, days_ago=1, name="Dana Ortiz", conversation="c2"),
-    ]
-    local.runtime.store.add([m for m in memories if m.type in types] or memories)
+    local.runtime.service.manager.add(
+        [
+            *remembered(local, days_ago=3, name="Dana Whitfield", conversation="c1"),
+            *remembered(local, days_ago=1, name="Dana Ortiz", conversation="c2"),
+        ]
+    )
     return local
 
 
@@ -112,6 +125,7 @@ def test_the_search_preview_is_what_the_tool_answers(local_runtime: Any) -> None
     )
     assert status == 200 and found["answer"] == json.loads(tool.body)
     assert "Biscuit" in found["answer"]["result"] and found["matches"] == found["answer"]["memories"]
+    assert found["heard"] == found["answer"]["result"]
 
 
 @pytest.mark.parametrize("agent_type", ["vapi_receptionist", "retell_appointments"])
@@ -180,25 +194,20 @@ def test_listing_marks_a_changed_field_value_as_past(local_runtime: Any) -> None
     assert [m["text"] for m in second["memories"] if m["past"]] == ["caller name: Dana Whitfield"]
 
 
-def field_memory(id_: str, days_ago: int, value: str, **extra: str) -> Memory:
-    when = NOW - timedelta(days=days_ago)
-    meta = {"field": "party_size", "value": value, **extra}
-    return Memory(id_, CALLER, "a", "factual", f"party size: {value}", when, None, None, meta)
+def test_the_preview_is_the_callers_own_variants_answer(tmp_path: Path) -> None:
+    """Under an experiment each caller's answer has their variant's settings (greeting, limits): the preview too."""
+    from tests.experiments.helpers import EXPERIMENT, write_config
+    from tests.experiments.helpers import local_runtime as experiment_runtime
 
-
-def test_past_values_are_changed_ones_only() -> None:
-    newest_first = [
-        field_memory("now", 0, "2"),
-        field_memory("again", 1, " 2 "),  # said again: not past
-        field_memory("before", 2, "8"),
-        field_memory("before-that", 3, "8"),  # replaced when "before" was: by "again"
-        field_memory("oldest", 4, "2"),  # current again: not past
-        Memory("turn", CALLER, "a", "semantic", "party of 8", NOW, None, None, {"source": "caller_turn"}),
-    ]
-    replaced = newest_first[1].created_at.isoformat()
-    assert past_values(newest_first) == {"before": replaced, "before-that": replaced}
-
-
-def test_a_store_mark_is_shown_as_past() -> None:
-    marked = field_memory("m", 1, "8", superseded_at="2026-01-02T00:00:00+00:00")
-    assert past_values([marked]) == {"m": "2026-01-02T00:00:00+00:00"}
+    local = experiment_runtime(write_config(tmp_path, experiments={"recall": EXPERIMENT}), tmp_path / "data")
+    headers = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+    variants = set()
+    for n in range(12):
+        caller = f"+1555555{2000 + n:04d}"
+        _, preview = admin_get(local, f"/admin/users/{caller}/pre-call")
+        answer = json.loads(local.call("POST", "/client-data", {"caller_id": caller}, headers).body)
+        assert preview["answer"] == answer
+        variants.add(answer["dynamic_variables"]["memory_variant"])
+    assert variants == {"recall:control", "recall:long"}
+    local.runtime.store.close()
+    local.queue.close()

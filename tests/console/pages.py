@@ -52,8 +52,10 @@ def post_calls(base: str, calls: tuple[dict[str, Any], ...] = CALLS, *, now: flo
     now = time.time() if now is None else now
     with httpx.Client(base_url=base, timeout=10) as http:
         for call in calls:
-            options = {k: v for k, v in call.items() if k != "days_ago"}
+            options = {k: v for k, v in call.items() if k not in ("days_ago", "echo")}
             event = elevenlabs_post_call(**options, started=int(now - call["days_ago"] * DAY - 600))
+            # what the platform sends back of the pre-call answer (the variant, for the experiments' figures)
+            event["data"]["conversation_initiation_client_data"]["dynamic_variables"].update(call.get("echo") or {})
             body = json.dumps(event).encode()
             headers = {"ElevenLabs-Signature": sign_elevenlabs(body), "Content-Type": "application/json"}
             assert http.post("/post-call", content=body, headers=headers).status_code == 200

@@ -7,6 +7,8 @@ caller is new; a wrong key asks again; the key appears in no URL, no storage and
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +16,7 @@ import httpx
 
 from tests.conftest import CALLER, TEST_SECRETS
 from tests.console.pages import ADMIN, ADMIN_KEY, Console, post_calls
+from tests.experiments.helpers import EXPERIMENT, write_config
 
 WORKSPACE = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
 TYPED = "(555) 555-0123"  # CALLER as a person types it; the calls came in as +15555550123
@@ -85,8 +88,12 @@ def test_look_up_preview_search_analytics_and_erase_in_a_browser(serve: Any, bro
     assert "+15555550199" not in console.page.content()
 
     console.go("config")
-    assert console.page.locator("#config-secrets").inner_text().count("set") == 3
-    for value in TEST_SECRETS.values():
+    shown = console.page.locator("#config-secrets tbody tr").all_inner_texts()
+    config = httpx.get(f"{served.url}/admin/config", headers=ADMIN).json()
+    assert [row.split("\t") for row in shown] == [[name, status] for name, status in config["secrets"].items()]
+    kept = served.data_dir / "secrets.json"  # what serve generated, if the environment lacked any
+    generated = json.loads(kept.read_text()) if kept.exists() else {}
+    for value in [*TEST_SECRETS.values(), *generated.values()]:
         assert value not in console.page.content()
 
     console.go("caller")
@@ -114,3 +121,30 @@ def test_a_wrong_key_asks_again_and_a_reload_forgets_the_key(serve: Any, browser
     console.page.locator("#admin-key").wait_for(state="visible")  # the key lived in the page's memory only
     assert console.page.locator("#nav").is_hidden()
     assert_key_kept_in_memory_only(console, served.url)
+
+
+def test_experiment_variants_are_drawn(serve: Any, browser_context: Any, tmp_path: Path) -> None:
+    served = serve(extra_args=["--config", str(write_config(tmp_path, experiments={"recall": EXPERIMENT}))])
+    calls = []
+    for n in range(6):
+        caller = f"+1555555{3000 + n:04d}"
+        variables = client_data(served.url, caller)["dynamic_variables"]  # the platform echoes these after the call
+        for index in range(1 + n % 2):
+            calls.append({"caller": caller, "conversation_id": f"conv-v-{n}-{index}", "days_ago": 0, "echo": variables})
+    post_calls(served.url, tuple(calls))
+    report = httpx.get(f"{served.url}/analytics/agent", params={"by": "variant"}, headers=ADMIN).json()
+    [experiment] = report["experiments"]
+
+    console = Console(browser_context, served.url).open()
+    console.sign_in()
+    console.signed_in()
+    console.go("analytics")
+    section = console.page.locator("#variants")
+    section.wait_for(state="visible")
+    chart = section.locator("svg")
+    assert chart.locator("rect.bar").count() == len(experiment["variants"]) == 2
+    rows = [row.split("\t") for row in section.locator("tbody tr").all_inner_texts()]
+    expected = [(v["variant"], str(v["callers"]), str(v["calls"])) for v in experiment["variants"]]
+    assert [(row[0].removesuffix(" (baseline)"), row[1], row[2]) for row in rows] == expected
+    assert sum(int(row[2]) for row in rows) == len(calls)
+    assert experiment["summary"] in section.inner_text()

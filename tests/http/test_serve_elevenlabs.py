@@ -45,7 +45,7 @@ def test_caller_remembered_across_calls_over_http(serve: Any) -> None:
         assert answer.status_code == 200
         data = answer.json()
         assert data["type"] == "conversation_initiation_client_data"
-        assert "Dana Whitfield" in data["conversation_config_override"]["agent"]["first_message"]
+        assert "Hello Dana," in data["conversation_config_override"]["agent"]["first_message"]
         assert data["dynamic_variables"]["caller_name"] == "Dana Whitfield"
         assert "move her cleaning to next week" in data["dynamic_variables"]["memory_context"]
         tool = http.post(
@@ -92,9 +92,10 @@ def test_missing_secrets_are_generated_once_kept_private_and_printed(serve: Any)
     served = serve(secrets={})
     secrets_file = served.data_dir / "secrets.json"
     stored = json.loads(secrets_file.read_text())
-    assert {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY"} <= set(stored)
+    assert {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY", "CALLER_REF_KEY"} <= set(stored)
     assert stat.S_IMODE(os.stat(secrets_file).st_mode) == 0o600
     assert stored["ELEVENLABS_WORKSPACE_KEY"] in served.log.read_text()
+    assert len(stored["CALLER_REF_KEY"]) >= 32 and stored["CALLER_REF_KEY"] not in served.log.read_text()
     with served.client() as http:
         ok = http.post(
             "/client-data", json={"caller_id": CALLER}, headers={"X-Workspace-Key": stored["ELEVENLABS_WORKSPACE_KEY"]}

@@ -23,6 +23,7 @@ from tests.infra.conftest import (
     after_all,
     stack_values,
 )
+from tests.infra.mocks import RANDOM_BYTES, drawn_key
 
 # The physical name of each resource kind that must never be shared between two stacks.
 PHYSICAL_NAMES = {
@@ -80,6 +81,10 @@ def check_no_plaintext_secret(mocks: RecordingMocks, outputs: dict[str, Any], de
             assert any(value in text for text in stored.secret), f"{name} was not deployed"
         else:  # a secret this agent type does not need is stored nowhere
             assert not any(value in text for text in stored.secret), f"{name} deployed but not needed"
+    (drawn,) = mocks.of_type(RANDOM_BYTES)  # the CALLER_REF_KEY the stack draws: in its secret store only
+    key = drawn_key(drawn.name)
+    assert not any(key in text for text in elsewhere.plain + elsewhere.secret + stored.plain), "key outside the store"
+    assert any(key in text for text in stored.secret), "CALLER_REF_KEY was not deployed"
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
@@ -101,6 +106,7 @@ def test_secrets_from_pulumi_config_stay_secret(use_stack: Any, bundle: Bundle) 
     values = dict(zip(sorted(keys), [TEST_SECRET_VALUES[name] for name in sorted(names)], strict=True))
     config = {f"{PROJECT}:{key}": value for key, value in values.items()}
     config.update({f"{PROJECT}:cloud": "aws", f"{PROJECT}:agentType": "elevenlabs_customer_support"})
+    config[f"{PROJECT}:memoryBackend"] = "mem0"
     config["aws:region"] = "us-east-1"
     mocks = use_stack("support-prod", config, [f"{PROJECT}:{key}" for key in keys])
     outputs = run_program(read_stack_config(), bundle)
@@ -109,13 +115,23 @@ def test_secrets_from_pulumi_config_stay_secret(use_stack: Any, bundle: Bundle) 
 
 @pulumi.runtime.test
 def test_aws_functions_hold_a_secret_reference(mocks: RecordingMocks, bundle: Bundle) -> Any:
-    outputs = run_program(build_stack_config(stack_values("elevenlabs_sales_agent", "aws")), bundle)
+    config = build_stack_config(stack_values("elevenlabs_sales_agent", "aws", memoryBackend="mem0"))
+    outputs = run_program(config, bundle)
 
     def check(_: dict[str, Any]) -> None:
         (secret,) = mocks.of_type("aws:secretsmanager/secret:Secret")
         (version,) = mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
         stored = json.loads(Walk().visit(version.inputs["secretString"]).secret[-1])
-        assert set(stored) == {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY", "MEM0_API_KEY"}
+        expected = {
+            "ELEVENLABS_WORKSPACE_KEY",
+            "ELEVENLABS_HMAC_KEY",
+            "ADMIN_API_KEY",
+            "MEM0_API_KEY",
+            "CALLER_REF_KEY",
+        }
+        assert set(stored) == expected
+        (drawn,) = mocks.of_type(RANDOM_BYTES)
+        assert stored["CALLER_REF_KEY"] == drawn_key(drawn.name) and drawn.inputs["length"] == 32
         for fn in mocks.of_type("aws:lambda/function:Function"):
             variables = fn.inputs["environment"]["variables"]
             assert variables["SECRET_ARN"] == secret.state["arn"]
@@ -128,16 +144,21 @@ def test_aws_functions_hold_a_secret_reference(mocks: RecordingMocks, bundle: Bu
 
 @pulumi.runtime.test
 def test_gcp_functions_mount_this_stacks_secrets(mocks: RecordingMocks, bundle: Bundle) -> Any:
-    config = build_stack_config(stack_values("generic_voice_agent", "gcp"))
+    config = build_stack_config(stack_values("generic_voice_agent", "gcp", memoryBackend="mem0"))
     outputs = run_program(config, bundle)
 
     def check(_: dict[str, Any]) -> None:
         secret_ids = {secret.inputs["secretId"] for secret in mocks.of_type("gcp:secretmanager/secret:Secret")}
-        assert secret_ids == {"am-dev-generic-api-key", "am-dev-admin-api-key", "am-dev-mem0-api-key"}
+        assert secret_ids == {
+            "am-dev-generic-api-key",
+            "am-dev-admin-api-key",
+            "am-dev-mem0-api-key",
+            "am-dev-caller-ref-key",
+        }
         for fn in mocks.of_type("gcp:cloudfunctionsv2/function:Function"):
             service = fn.inputs["serviceConfig"]
             mounted = {item["key"]: item for item in service["secretEnvironmentVariables"]}
-            assert set(mounted) == set(config.required_secret_names)
+            assert set(mounted) == {*config.required_secret_names, "CALLER_REF_KEY"}
             assert {item["secret"] for item in mounted.values()} == secret_ids
             assert {item["version"] for item in mounted.values()} == {"1"}  # pinned to what this update wrote
             assert not set(service["environmentVariables"]) & set(TEST_SECRET_VALUES)
@@ -165,7 +186,7 @@ def _listing(actions: tuple[str, ...], bucket: str, prefix: str) -> Statement:
     return actions, (bucket,), json.dumps({"StringLike": {"s3:prefix": [f"{prefix}*"]}}, sort_keys=True)
 
 
-@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+@pytest.mark.parametrize("backend", ["mem0", "dynamodb"])
 @pulumi.runtime.test
 def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
     """HTTP: its secret, its logs, new events, its queue (issue 6: nothing else), and with mem0 the pending log.
@@ -189,16 +210,29 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
                 (("logs:CreateLogStream", "logs:PutLogEvents"), (logs[role] + ":*",), none),
             }
 
-        pending = {
-            (("s3:DeleteObject", "s3:GetObject", "s3:PutObject"), (bucket + "/mem0-pending/*",), none),
-            _listing(("s3:ListBucket",), bucket, "mem0-pending/"),
+        pending = {  # rewrite, then delete the older versions; no plain delete (it would only lay a marker)
+            (("s3:DeleteObjectVersion", "s3:GetObject", "s3:PutObject"), (bucket + "/mem0-pending/*",), none),
+            _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "mem0-pending/"),
         }
         mem0 = pending if backend == "mem0" else set()
-        assert _exact(policies["am-dev-http-policy"]) == common("http") | mem0 | {
+        table = "arn:aws:dynamodb:us-east-1:123456789012:table/am-dev-memories"
+        assert arn.get("dynamodb/table") == (table if backend == "dynamodb" else None)
+        own: dict[str, set[Statement]] = {"http": set(), "worker": set(), "sweeper": set()}
+        if backend == "dynamodb":  # the table's actions each store call makes, on the table or one index: no more
+            own["http"] = {
+                (("dynamodb:Query",), (table, table + "/index/by_day"), none),
+                (("dynamodb:BatchWriteItem",), (table,), none),
+            }
+            own["worker"] = {(("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"), (table,), none)}
+            own["sweeper"] = {
+                (("dynamodb:Query",), (table + "/index/by_expiry",), none),
+                (("dynamodb:BatchWriteItem",), (table,), none),
+            }
+        assert _exact(policies["am-dev-http-policy"]) == common("http") | mem0 | own["http"] | {
             (("s3:PutObject",), (bucket + "/events/*",), none),
             (("sqs:SendMessage",), (queue.state["arn"],), none),
         }
-        assert _exact(policies["am-dev-worker-policy"]) == common("worker") | mem0 | {
+        assert _exact(policies["am-dev-worker-policy"]) == common("worker") | mem0 | own["worker"] | {
             (("s3:GetObject",), (bucket + "/events/*",), none),
             (
                 ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
@@ -208,11 +242,14 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
             (("s3:DeleteObjectVersion", "s3:GetObjectVersion"), (bucket + "/events/*",), none),
             _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "events/"),
         }
-        assert _exact(policies["am-dev-sweeper-policy"]) == common("sweeper")
+        assert _exact(policies["am-dev-sweeper-policy"]) == common("sweeper") | own["sweeper"]
         assert not mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")  # no managed "*" policies
         env = {fn.inputs["name"]: fn.inputs["environment"]["variables"] for fn in mocks.of_type(LAMBDA)}
         assert all(
             v.get("MEM0_PENDING_PREFIX") == ("mem0-pending/" if backend == "mem0" else None) for v in env.values()
+        )
+        assert all(
+            v.get("MEMORY_TABLE") == ("am-dev-memories" if backend == "dynamodb" else None) for v in env.values()
         )
         (lifecycle,) = mocks.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
@@ -323,7 +360,7 @@ def test_two_stacks_share_no_names(cloud: str, use_stack: Any, bundle: Bundle) -
 PREFIXES = ("events/", "mem0-pending/")
 
 
-@pytest.mark.parametrize("backend", ["mem0", "sqlite"])
+@pytest.mark.parametrize("backend", ["mem0", "firestore"])
 @pulumi.runtime.test
 def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMocks, bundle: Bundle) -> Any:
     """Every archive grant: which account, which predefined role, conditioned on which prefix (and, for the
@@ -349,7 +386,9 @@ def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMock
         if backend == "mem0":
             expected |= {
                 (f"serviceAccount:{email[f'am-dev-{role}']}", "roles/storage.objectUser",
-                 f'resource.name.startsWith("{objects}mem0-pending/")')
+                 f'resource.name.startsWith("{objects}mem0-pending/") || '
+                 '(resource.type == "storage.googleapis.com/Bucket"'
+                 ' && api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("mem0-pending/"))')
                 for role in ("http", "worker")
             }  # fmt: skip
         assert found == expected

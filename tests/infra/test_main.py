@@ -69,7 +69,8 @@ def test_main_exports_the_dashboard_urls(
     ("overrides", "drop", "named"),
     [
         ({"agentType": "no_such_agent"}, None, "no_such_agent"),
-        ({}, "mem0ApiKey", "mem0ApiKey"),
+        ({"memoryBackend": "mem0"}, "mem0ApiKey", "mem0ApiKey"),
+        ({"memoryBackend": "sqlite"}, None, "sqlite cannot work deployed: .* separate /tmp disks"),
         ({"agentType": "elevenlabs_customer_support"}, None, "elevenlabsWorkspaceKey"),
     ],
 )

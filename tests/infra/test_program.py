@@ -29,6 +29,7 @@ AWS_ALWAYS = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:secretsmanager/secret:Secret": 1,
     "aws:secretsmanager/secretVersion:SecretVersion": 1,
+    "random:index/randomBytes:RandomBytes": 1,  # the CALLER_REF_KEY, in the one secret
     "aws:sqs/queue:Queue": 2,
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": 1,
     "aws:lambda/layerVersion:LayerVersion": 1,
@@ -57,6 +58,8 @@ AWS_URL = {"aws:lambda/functionUrl:FunctionUrl": 1, "aws:lambda/permission:Permi
 def expected_aws(config: StackConfig) -> Counter[str]:
     expected = Counter(AWS_ALWAYS)
     expected.update(AWS_API if config.http_endpoint == "api" else AWS_URL)
+    if config.memory_backend == "dynamodb":
+        expected["aws:dynamodb/table:Table"] += 1
     if config.warm_instances:
         expected["aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"] += 1
     if config.alert_email:
@@ -65,13 +68,14 @@ def expected_aws(config: StackConfig) -> Counter[str]:
 
 
 def expected_gcp(config: StackConfig) -> Counter[str]:
-    secrets = len(config.required_secret_names)
+    secrets = len(config.required_secret_names) + 1  # and the CALLER_REF_KEY the stack draws
     expected = Counter(
         {
             "agentic-memory:gcp:MemoryService": 1,
             "gcp:projects/service:Service": len(SERVICES),
             "gcp:storage/bucket:Bucket": 2,
             "gcp:storage/bucketObject:BucketObject": 1,
+            "random:index/randomBytes:RandomBytes": 1,
             "gcp:secretmanager/secret:Secret": secrets,
             "gcp:secretmanager/secretVersion:SecretVersion": secrets,
             "gcp:secretmanager/secretIamMember:SecretIamMember": secrets * len(FUNCTIONS),
@@ -132,7 +136,6 @@ def test_options_add_warm_instances_and_alert_email(
             warmInstances="2",
             alertEmail="oncall@example.com",
             httpEndpoint="url",
-            memoryBackend="sqlite",
         )
     )
     outputs = run_program(config, bundle)

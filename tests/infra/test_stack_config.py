@@ -24,12 +24,12 @@ def test_unknown_agent_type_is_named_with_the_known_ones() -> None:
 
 @pytest.mark.parametrize("agent_type", AGENT_TYPES)
 def test_each_missing_required_secret_is_named(agent_type: str) -> None:
-    config = build_stack_config(stack_values(agent_type, "aws"))
+    config = build_stack_config(stack_values(agent_type, "aws", memoryBackend="mem0"))
     assert {"ADMIN_API_KEY", "MEM0_API_KEY"} <= set(config.required_secret_names)
     for name in config.required_secret_names:
         secrets = {key: value for key, value in TEST_SECRET_VALUES.items() if key != name}
         with pytest.raises(ConfigError) as caught:
-            build_stack_config(stack_values(agent_type, "aws", secrets=secrets))
+            build_stack_config(stack_values(agent_type, "aws", memoryBackend="mem0", secrets=secrets))
         assert name in str(caught.value)
         assert f"--secret {SECRET_CONFIG_KEYS[name]}" in str(caught.value)
 
@@ -42,12 +42,35 @@ def test_each_missing_required_secret_is_named(agent_type: str) -> None:
     ],
 )
 def test_required_secrets_follow_provider_and_backend(agent_type: str, needed: set[str]) -> None:
-    mem0 = build_stack_config(stack_values(agent_type, "gcp"))
+    mem0 = build_stack_config(stack_values(agent_type, "gcp", memoryBackend="mem0"))
     assert set(mem0.required_secret_names) == needed | {"ADMIN_API_KEY", "MEM0_API_KEY"}
     assert set(mem0.deployed_secrets) == set(mem0.required_secret_names)
     only = {name: TEST_SECRET_VALUES[name] for name in needed | {"ADMIN_API_KEY"}}
-    sqlite = build_stack_config(stack_values(agent_type, "gcp", memoryBackend="sqlite", secrets=only))
-    assert set(sqlite.required_secret_names) == needed | {"ADMIN_API_KEY"}
+    for cloud in ("aws", "gcp"):
+        own = build_stack_config(stack_values(agent_type, cloud, secrets=only))
+        assert set(own.required_secret_names) == needed | {"ADMIN_API_KEY"}
+
+
+@pytest.mark.parametrize(("cloud", "default"), [("aws", "dynamodb"), ("gcp", "firestore")])
+def test_the_default_memory_backend_is_the_clouds_own_database(cloud: str, default: str) -> None:
+    assert build_stack_config(stack_values("generic_voice_agent", cloud)).memory_backend == default
+    chosen = build_stack_config(stack_values("generic_voice_agent", cloud, memoryBackend="mem0"))
+    assert chosen.memory_backend == "mem0"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_sqlite_on_a_cloud_is_refused_with_the_reason(cloud: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_stack_config(stack_values("generic_voice_agent", cloud, memoryBackend="sqlite"))
+    message = str(caught.value)
+    assert "sqlite" in message and "separate /tmp" in message and "never read before a call" in message
+    assert ("dynamodb" if cloud == "aws" else "firestore") in message and "mem0" in message
+
+
+@pytest.mark.parametrize(("cloud", "other"), [("aws", "firestore"), ("gcp", "dynamodb")])
+def test_another_clouds_database_is_refused(cloud: str, other: str) -> None:
+    with pytest.raises(ConfigError, match=f"memoryBackend {other} runs on"):
+        build_stack_config(stack_values("generic_voice_agent", cloud, memoryBackend=other))
 
 
 @pytest.mark.parametrize(
@@ -124,7 +147,8 @@ def test_reads_the_stack_config_from_pulumi(use_stack: Any) -> pulumi.Output[Non
     ("change", "named"),
     [
         ({"agentType": "no_such_type"}, "agentType 'no_such_type'"),
-        ({"mem0ApiKey": None}, "mem0ApiKey"),
+        ({"mem0ApiKey": None, "memoryBackend": "mem0"}, "mem0ApiKey"),
+        ({"memoryBackend": "sqlite"}, "sqlite cannot work deployed"),
         ({"adminApiKey": None}, "ADMIN_API_KEY"),
     ],
 )

@@ -100,9 +100,9 @@ def test_archive_retention_is_configurable_and_only_this_agent_types_events_go(t
 
 
 @pytest.mark.parametrize("backend", sorted(STORE_FACTORIES))
-def test_the_sweeper_on_every_backend(backend: str, tmp_path: Path) -> None:
+def test_the_sweeper_on_every_backend(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     now = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
-    store = STORE_FACTORIES[backend](tmp_path)
+    store = STORE_FACTORIES[backend](request, tmp_path)
     archive = FileArchive(tmp_path / "archive")
     try:
         store.add([
@@ -131,9 +131,11 @@ class BucketArchive(FileArchive):
         raise AssertionError("the sweeper's role may not list the bucket")
 
 
-def test_a_lifecycle_managed_archive_is_left_to_its_lifecycle_and_the_report_says_so(tmp_path: Path) -> None:
+def test_a_lifecycle_managed_archive_is_left_to_its_lifecycle_and_the_report_says_so(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     now = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
-    store = STORE_FACTORIES["sqlite"](tmp_path)
+    store = STORE_FACTORIES["sqlite"](request, tmp_path)
     archive = BucketArchive(tmp_path / "archive")
     archive.put_if_absent(ArchivedEvent("old", b"{}", now - timedelta(days=3000), AGENT))
     try:

@@ -54,7 +54,7 @@ tenants:
     project: am-test-project
     region: europe-west1
     config:
-      memoryBackend: sqlite
+      memoryBackend: firestore
     secrets:
       GENERIC_API_KEY: env:INITECH_GENERIC_KEY
       ADMIN_API_KEY: env:INITECH_ADMIN_KEY

@@ -110,7 +110,9 @@ def test_top_level_mistakes() -> None:
 
 
 def test_missing_required_secrets_are_found_before_anything_runs() -> None:
-    parsed = parse_tenants({"tenants": [tenant(secrets={"GENERIC_API_KEY": "env:A"})]})
+    parsed = parse_tenants(
+        {"tenants": [tenant(secrets={"GENERIC_API_KEY": "env:A"}, config={"memoryBackend": "mem0"})]}
+    )
     with pytest.raises(TenantsFileError) as caught:
         plan_stacks(parsed, parsed.tenants)
     assert "tenant 'acme'" in str(caught.value)

@@ -44,7 +44,7 @@ EXPECTED_PLAIN = {
         "agentic-memory:cloud=gcp",
         "agentic-memory:agentType=generic_voice_agent",
         "agentic-memory:logRetentionDays=14",
-        "agentic-memory:memoryBackend=sqlite",
+        "agentic-memory:memoryBackend=firestore",
         "gcp:project=am-test-project",
         "gcp:region=europe-west1",
     ],

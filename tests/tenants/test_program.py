@@ -68,7 +68,7 @@ def check_tenant(
         assert outputs["preCallUrl"].endswith(".on.aws/client-data")
     if tenant_id == "initech-desk":
         envs = [fn.inputs["serviceConfig"]["environmentVariables"] for fn in mocks.of_type(FUNCTION_TYPES["gcp"])]
-        assert {env["MEMORY_BACKEND"] for env in envs} == {"sqlite"}
+        assert {env["MEMORY_BACKEND"] for env in envs} == {"firestore"}
         assert {env["AGENT_TYPE"] for env in envs} == {"generic_voice_agent"}
 
     # no secret value in any input as plain text; the tenant's own values appear only wrapped as secrets

@@ -242,10 +242,7 @@
     say("search-status", "Searching…");
     try {
       const found = (await api("GET", callerPath(caller.typed, "search"), { q: query })).body;
-      const text = found.matches.length
-        ? found.matches.map((match) => `- ${match.text}`).join("\n")
-        : "No memories found for this caller.";
-      $("search-text").textContent = text;
+      $("search-text").textContent = found.heard;
       $("search-json").textContent = JSON.stringify(found.answer, null, 2);
       $("search-result").hidden = false;
       say("search-status", `${found.matches.length} memor${found.matches.length === 1 ? "y" : "ies"} found.`);
@@ -299,15 +296,10 @@
     }
   }
 
+  // Experiments (or rollouts) compared by variant; the section stays hidden for an agent type that runs none.
   async function loadVariants(days) {
-    $("variants").hidden = true;
-    if (!config || !config.experiments || !Object.keys(config.experiments).length) return;
-    try {
-      const report = (await api("GET", "analytics/agent", { days, by: "variant" })).body;
-      renderVariants(report);
-    } catch (error) {
-      if (error instanceof SignedOut) throw error;
-    }
+    const report = (await api("GET", "analytics/agent", { days, by: "variant" })).body;
+    renderVariants(report.experiments || []);
   }
 
   function table(headers, rows, caption) {
@@ -344,17 +336,33 @@
     $("analytics-result").hidden = false;
   }
 
-  function renderVariants(report) {
-    const variants = report.variants || [];
-    if (!variants.length) return;
-    const label = (v) => v.variant || v.name;
-    const rate = (v) => v.returning_caller_rate?.value ?? v.returning_caller_rate ?? 0;
-    $("variants-chart").replaceChildren(
-      barChart(variants.map((v) => [label(v), Math.round(rate(v) * 100)]), "variants-title", "% returning", true),
-    );
-    $("variants-table").replaceChildren(table(["Variant", "Callers", "Returning rate"],
-      variants.map((v) => [label(v), String(v.callers ?? ""), `${Math.round(rate(v) * 100)}%`]), "Variants"));
-    $("variants").hidden = false;
+  function share(figure) {
+    if (!figure || figure.value === null || figure.value === undefined) return "no data";
+    const pct = (x) => `${Math.round(x * 100)}%`;
+    return `${pct(figure.value)} (${figure.count} of ${figure.of}; 95%: ${pct(figure.low)}–${pct(figure.high)})`;
+  }
+
+  function renderVariants(experiments) {
+    const blocks = experiments.map((experiment, index) => {
+      const titleId = `variants-${index}-title`;
+      const variants = experiment.variants;
+      const perCaller = (v) => (v.calls_per_caller.value === null ? "no data" : String(v.calls_per_caller.value));
+      return el("div", { class: "experiment" },
+        el("h3", { id: titleId }, `${experiment.experiment}: returning-caller rate by variant (%)`),
+        el("p", {}, experiment.summary),
+        el("div", { class: "chart" }, barChart(
+          variants.map((v) => [v.variant, Math.round((v.returning_caller_rate.value || 0) * 100)]),
+          titleId, "% returning", true)),
+        el("div", { class: "scroll" }, table(
+          ["Variant", "Callers", "Calls", "Calls per caller", "Returning-caller rate", "Tool calls that found something",
+            "Degraded pre-calls"],
+          variants.map((v) => [
+            v.variant + (v.variant === experiment.baseline ? " (baseline)" : ""), String(v.callers), String(v.calls),
+            perCaller(v), share(v.returning_caller_rate), share(v.tool_calls_found), share(v.degraded_pre_calls),
+          ]), `Variants of ${experiment.experiment}`)));
+    });
+    $("variants-body").replaceChildren(...blocks);
+    $("variants").hidden = !blocks.length;
   }
 
   // A bar chart as SVG: one bar per point, its value written above it, the axis labelled in text, so nothing

@@ -1,0 +1,267 @@
+"""The memory store on DynamoDB (``MEMORY_BACKEND=dynamodb``): one table per stack, in the customer's account.
+
+The layout is ``functions.aws.store_items``. What DynamoDB does not do for us, done here:
+- adds are idempotent and all-or-nothing per call: conditional puts in transactions of at most 100 actions; a
+  memory already stored is reported by the cancellation and left as it is;
+- reads page (1 MB, and ``Limit`` counts items read before the filter) and drop expired items themselves, since
+  TTL deletes them up to two days late;
+- erasure is a key-only Query of the caller's partition (every agent type), then deletes in batches of 25,
+  retrying ``UnprocessedItems``.
+Every failure is one ``StoreUnavailable`` naming the operation, never the caller or the content.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from functions.aws.errors import error_code
+from functions.aws.store_items import (
+    BY_DAY,
+    BY_EXPIRY,
+    BY_ID,
+    EXPIRY_SHARDS,
+    KEY_ATTRIBUTES,
+    agent_prefix,
+    caller_key,
+    day_marker,
+    days_key,
+    expiry_bound,
+    from_item,
+    is_live,
+    key_of,
+    stamp,
+    to_item,
+)
+from shared.errors import NotFound, StoreUnavailable
+from shared.memory.models import Memory
+from shared.memory.store import MemoryStore
+
+TRANSACTION_LIMIT = 100  # TransactWriteItems' actions per request
+BATCH_LIMIT = 25  # BatchWriteItem's requests per call
+BATCH_ATTEMPTS = 8  # UnprocessedItems retries before giving up (exponential backoff from BACKOFF_SECONDS)
+BACKOFF_SECONDS = 0.05
+READ_THREADS = 8
+_CONDITION_FAILED = "ConditionalCheckFailed"
+Item = dict[str, dict[str, Any]]
+
+
+class DynamoDBMemoryStore(MemoryStore):
+    """``client`` is a low-level boto3 DynamoDB client (or a ``LazyClient`` of one); ``sleep`` paces retries."""
+
+    def __init__(self, table: str, *, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._table = table
+        self._db = client
+        self._sleep = sleep
+
+    # writes ---------------------------------------------------------------------------------------------------
+
+    def add(self, memories: Sequence[Memory]) -> int:
+        unique = list({memory.id: memory for memory in memories}.values())
+        added = 0
+        chunk: list[Memory] = []
+        for memory in unique:
+            days = {stamp(m.created_at)[:10] for m in [*chunk, memory]}
+            if len(chunk) + 1 + len(days) > TRANSACTION_LIMIT:
+                added += self._add_chunk(chunk)
+                chunk = []
+            chunk.append(memory)
+        if chunk:
+            added += self._add_chunk(chunk)
+        return added
+
+    def _add_chunk(self, memories: list[Memory]) -> int:
+        """One transaction: a conditional put per memory and an (idempotent) day marker per day. When some
+        memories exist already, the cancellation says which; the rest go again without them."""
+        pending = list(memories)
+        while pending:
+            markers = sorted({(m.agent_type, stamp(m.created_at)[:10]) for m in pending})
+            actions = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_item(m),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for m in pending
+            ] + [{"Put": {"TableName": self._table, "Item": day_marker(*marker)}} for marker in markers]
+            try:
+                self._db.transact_write_items(TransactItems=actions)
+                return len(pending)
+            except Exception as exc:
+                reasons = _cancellation_codes(exc)
+                if not reasons or _CONDITION_FAILED not in reasons[: len(pending)]:
+                    raise StoreUnavailable("memory store write failed") from exc
+                kept = [m for m, code in zip(pending, reasons, strict=False) if code != _CONDITION_FAILED]
+                if len(kept) == len(pending):
+                    raise StoreUnavailable("memory store write failed") from exc
+                pending = kept
+        return 0
+
+    def delete(self, memory_id: str) -> None:
+        keys = self._query_all(
+            IndexName=BY_ID,
+            KeyConditionExpression="mid = :id",
+            ExpressionAttributeValues={":id": {"S": memory_id}},
+        )
+        if not keys:
+            raise NotFound("no such memory")
+        self._delete_keys([_key(item) for item in keys])
+
+    def erase_user(self, user_id: str) -> int:
+        keys = self._query_all(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": caller_key(user_id)}},
+            ProjectionExpression="pk, sk",
+            ConsistentRead=True,
+        )
+        self._delete_keys([_key(item) for item in keys])
+        return len(keys)
+
+    def delete_expired(self, now: datetime) -> int:
+        """Expired memories by the expiry index, one Query per shard: no scan, and not waiting for TTL."""
+        keys: list[Item] = []
+        for shard in range(EXPIRY_SHARDS):
+            keys += self._query_all(
+                IndexName=BY_EXPIRY,
+                KeyConditionExpression="xpk = :shard AND xsk < :bound",
+                ExpressionAttributeValues={":shard": {"S": f"X#{shard}"}, ":bound": {"S": expiry_bound(now)}},
+            )
+        self._delete_keys([_key(item) for item in keys])
+        return len(keys)
+
+    def _delete_keys(self, keys: list[Item]) -> None:
+        """BatchWriteItem deletes, 25 a call; what DynamoDB leaves unprocessed is sent again, with backoff."""
+        for start in range(0, len(keys), BATCH_LIMIT):
+            requests: list[dict[str, Any]] = [
+                {"DeleteRequest": {"Key": key}} for key in keys[start : start + BATCH_LIMIT]
+            ]
+            for attempt in range(BATCH_ATTEMPTS):
+                try:
+                    answer = self._db.batch_write_item(RequestItems={self._table: requests})
+                except Exception as exc:
+                    raise StoreUnavailable("memory store delete failed") from exc
+                requests = (answer.get("UnprocessedItems") or {}).get(self._table) or []
+                if not requests:
+                    break
+                self._sleep(BACKOFF_SECONDS * 2**attempt)
+            else:
+                raise StoreUnavailable(f"memory store delete left {len(requests)} item(s) unprocessed")
+
+    # reads ----------------------------------------------------------------------------------------------------
+
+    def get_all(
+        self,
+        user_id: str,
+        agent_type: str,
+        *,
+        now: datetime,
+        types: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        if (limit is not None and limit <= 0) or (types is not None and not types):
+            return []
+        values: dict[str, dict[str, str]] = {
+            ":pk": {"S": caller_key(user_id)},
+            ":prefix": {"S": agent_prefix(agent_type)},
+            ":now": {"S": stamp(now)},
+        }
+        live = "(attribute_not_exists(expires_at) OR expires_at > :now)"
+        if types is not None:
+            values.update({f":t{i}": {"S": kind} for i, kind in enumerate(types)})
+            live += f" AND #type IN ({', '.join(f':t{i}' for i in range(len(types)))})"
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": live,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "ConsistentRead": True,  # a caller who rings back seconds later is recognised
+        }
+        if types is not None:
+            query["ExpressionAttributeNames"] = {"#type": "type"}
+        found: list[Memory] = []
+        for item in self._pages(query, limit=limit):
+            if is_live(item, now):
+                found.append(from_item(item))
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
+        """Each memory's vector onto its item (conditional: never recreates a memory deleted meanwhile)."""
+        updated = 0
+        for memory in memories:
+            if memory.vector is None:
+                continue
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=key_of(memory),
+                    UpdateExpression="SET vector = :vector",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":vector": {"B": memory.vector}},
+                )
+                updated += 1
+            except Exception as exc:
+                if error_code(exc) != _CONDITION_FAILED + "Exception":
+                    raise StoreUnavailable("memory store update failed") from exc
+        return updated
+
+    def users(self, agent_type: str, *, now: datetime) -> list[str]:
+        return sorted({memory.user_id for memory in self.scan(agent_type, now=now)})
+
+    def scan(self, agent_type: str, *, now: datetime) -> Iterator[Memory]:
+        """Day by day on the ``by_day`` index (the days listed by their markers), several days at a time."""
+        days = [
+            item["sk"]["S"]
+            for item in self._query_all(
+                KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": days_key(agent_type)}}
+            )
+        ]
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            for items in pool.map(lambda day: self._day(agent_type, day), days):
+                yield from (from_item(item) for item in items if is_live(item, now))
+
+    def _day(self, agent_type: str, day: str) -> list[Item]:
+        return self._query_all(
+            IndexName=BY_DAY,
+            KeyConditionExpression="dpk = :day",
+            ExpressionAttributeValues={":day": {"S": f"A#{agent_type}#{day}"}},
+        )
+
+    def _query_all(self, **query: Any) -> list[Item]:
+        return list(self._pages(query))
+
+    def _pages(self, query: Mapping[str, Any], *, limit: int | None = None) -> Iterator[Item]:
+        """Every item the query reads, page after page (``LastEvaluatedKey``); ``limit`` only sizes the pages."""
+        request: dict[str, Any] = {"TableName": self._table, **query}
+        if limit is not None:
+            request["Limit"] = max(limit, 25)
+        while True:
+            try:
+                page = self._db.query(**request)
+            except Exception as exc:
+                raise StoreUnavailable(f"memory store read failed ({error_code(exc) or type(exc).__name__})") from exc
+            yield from page.get("Items", [])
+            if not page.get("LastEvaluatedKey"):
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _key(item: Item) -> Item:
+    return {name: item[name] for name in KEY_ATTRIBUTES}
+
+
+def _cancellation_codes(exc: Exception) -> list[str]:
+    """Per action, why a cancelled transaction was cancelled (``None`` for actions that were fine)."""
+    if error_code(exc) != "TransactionCanceledException":
+        return []
+    reasons = getattr(exc, "response", {}).get("CancellationReasons") or []
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+__all__ = ["DynamoDBMemoryStore"]
