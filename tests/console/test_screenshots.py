@@ -1,5 +1,5 @@
 """The console's screenshots in ``docs/images/`` (docs/console.md), taken from a real browser against ``serve``
-with invented calls. Run by hand after changing the console:
+with invented calls, on an agent type running an experiment. Run by hand after changing the console:
 
     .venv/bin/python -m pytest -m slow tests/console/test_screenshots.py
 """
@@ -9,11 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from tests.conftest import TEST_SECRETS
 from tests.console.pages import CALLS, Console, post_calls
+from tests.experiments.helpers import EXPERIMENT, write_config
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+WORKSPACE = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
 
 MORE_CALLS = tuple(
     {
@@ -37,9 +41,14 @@ MORE_CALLS = tuple(
 
 
 @pytest.mark.slow
-def test_screenshots_of_each_page(serve: Any, browser_context: Any) -> None:
-    served = serve()
-    post_calls(served.url, (*CALLS, *MORE_CALLS))
+def test_screenshots_of_each_page(serve: Any, browser_context: Any, tmp_path: Path) -> None:
+    served = serve(extra_args=["--config", str(write_config(tmp_path, experiments={"recall": EXPERIMENT}))])
+    variables = {}  # each caller's pre-call variables, echoed back after the call as the platform does
+    with httpx.Client(base_url=served.url, timeout=10) as http:
+        for caller in sorted({call["caller"] for call in (*CALLS, *MORE_CALLS)}):
+            answer = http.post("/client-data", json={"caller_id": caller}, headers=WORKSPACE)
+            variables[caller] = answer.json()["dynamic_variables"]
+    post_calls(served.url, tuple({**call, "echo": variables[call["caller"]]} for call in (*CALLS, *MORE_CALLS)))
     IMAGES.mkdir(parents=True, exist_ok=True)
     console = Console(browser_context, served.url).open()
     page = console.page
@@ -57,6 +66,7 @@ def test_screenshots_of_each_page(serve: Any, browser_context: Any) -> None:
 
     console.go("analytics")
     console.analytics_chart()
+    page.locator("#variants").wait_for(state="visible")
     shot("analytics")
     console.go("config")
     shot("config")
