@@ -25,6 +25,7 @@ from shared.errors import (
     PayloadTooLarge,
     RouteNotFound,
     StoreUnavailable,
+    Unauthorized,
 )
 from shared.http import Request, Response
 from shared.ingest.intake import PostCallIntake
@@ -73,11 +74,16 @@ def _loggable(path: str) -> str:
     return re.sub(r"/users/[^/]+", "/users/{user_id}", path)[:200]
 
 
+def _no_constant(name: str) -> Any:
+    """``NaN``/``Infinity`` are not JSON (RFC 8259); Python would accept them and a caller id "nan" would follow."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise BadRequest("request body is empty; expected JSON")
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("request body is not valid JSON") from None
 
@@ -104,6 +110,10 @@ class App:
         started = time.perf_counter()
         try:
             response = self._dispatch(request)
+        except Unauthorized as exc:
+            # WARNING, not INFO: a rotated or misconfigured key must be seen (deployed, INFO is not logged)
+            log.warning("authentication failed on %s %s: %s", request.method, _loggable(request.path), exc.message)
+            response = Response.error(exc.status, exc.message)
         except HttpError as exc:
             response = Response.error(exc.status, exc.message)
         except StoreUnavailable:
@@ -140,12 +150,17 @@ class App:
     def _platform(self, endpoint: str, request: Request) -> Response:
         if not self.profile.enabled(endpoint):
             raise RouteNotFound("this endpoint is not enabled for this agent type")
-        if len(request.body) > self.profile.webhooks.max_body_bytes:
-            raise PayloadTooLarge(f"request body is larger than {self.profile.webhooks.max_body_bytes} bytes")
+        webhooks = self.profile.webhooks
+        # A post-call event (or a status message carrying the conversation so far) holds every turn; Vapi sends any
+        # message to any route. So the larger post-call limit applies first, the smaller one once the message
+        # turns out to be a pre-call or a tool call.
+        self._check_size(request.body, max(webhooks.max_body_bytes, webhooks.max_post_call_bytes))
         self._verifiers[endpoint].verify(request.body, request.headers)
         payload = parse_json(request.body)
         provider = self.profile.provider
         operation = provider.operation(_ROUTE_OPERATION[endpoint], payload)
+        if operation in (Operation.PRE_CALL, Operation.TOOL):
+            self._check_size(request.body, webhooks.max_body_bytes)
         if operation in _OPERATION_ENDPOINT and not self.profile.enabled(_OPERATION_ENDPOINT[operation]):
             raise RouteNotFound("this operation is not enabled for this agent type")
         fields = self.profile.fields
@@ -162,6 +177,11 @@ class App:
         if isinstance(answer, bytes):
             return Response(200, answer, {"content-type": "application/octet-stream"})
         return Response.json(answer)
+
+    @staticmethod
+    def _check_size(body: bytes, limit: int) -> None:
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
 
     def _client_data(self, request: Request, params: dict[str, str]) -> Response:
         return self._platform("client_data", request)

@@ -45,5 +45,7 @@ def local_settings(agent_type: str | None, config: Path | None, data_dir: Path |
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    from rich.markup import escape  # a message is text, not markup: "[infra]" or a field's "[0]" must show
+
+    errors.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)

@@ -83,3 +83,16 @@ def test_memories_rejects_garbage_caller_cleanly(tmp_path: Path, env: dict[str, 
     result = runner.invoke(app, ["memories", "list", "not a caller!", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+def test_replay_counts_only_the_events_it_replayed(tmp_path: Path, env: dict[str, str]) -> None:
+    """It printed the whole queue's counts: `replay --dead` with nothing dead said "processed: 2 done"."""
+    local = remembered_store(tmp_path, "conv_cli_a")
+    body = json.dumps(elevenlabs_post_call(conversation_id="conv_cli_b")).encode()
+    assert local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
+    local.drain()
+    assert local.queue.counts() == {"done": 2}
+    nothing = invoke("replay", "--dead", "--data-dir", str(tmp_path))
+    assert "re-enqueued 0" in nothing.output and "processed: 0 done, 0 dead, 0 pending" in nothing.output
+    one = invoke("replay", "--key", "post_call_transcription:conv_cli_a", "--data-dir", str(tmp_path))
+    assert "re-enqueued 1" in one.output and "processed: 1 done, 0 dead, 0 pending" in one.output
