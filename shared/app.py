@@ -37,6 +37,7 @@ from shared.service import MemoryService
 log = logging.getLogger("agentic_memory.http")
 
 Handler = Callable[[Request, dict[str, str]], Response]
+MAX_BATCH = 100  # events in one array envelope
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ class App:
         self._check_size(request.body, max(webhooks.max_body_bytes, webhooks.max_post_call_bytes))
         self._verifiers[endpoint].verify(request.body, request.headers)
         payload = parse_json(request.body)
+        if endpoint == "post_call" and isinstance(payload, list):
+            return self._post_call_batch(payload)
         provider = self.profile.provider
         operation = provider.operation(_ROUTE_OPERATION[endpoint], payload)
         if operation in (Operation.PRE_CALL, Operation.TOOL):
@@ -184,6 +187,32 @@ class App:
         if isinstance(answer, bytes):
             return Response(200, answer, {"content-type": "application/octet-stream"})
         return Response.json(answer)
+
+    def _post_call_batch(self, items: list[Any]) -> Response:
+        """A signed array of post-call events: every element is taken (the original processed the first only).
+
+        Every element is parsed before any is archived, so a bad one rejects the whole batch and changes nothing.
+        Each is archived as its own JSON under its own idempotency key (the signature covered the whole array).
+        """
+        if not items or len(items) > MAX_BATCH or not all(isinstance(item, dict) for item in items):
+            raise BadRequest(f"a batch of post-call events must be a list of 1 to {MAX_BATCH} JSON objects")
+        provider, profile = self.profile.provider, self.profile
+        parsed = []
+        for item in items:
+            operation = provider.operation(Operation.POST_CALL, item)
+            if operation is Operation.IGNORE:
+                parsed.append((item, None))
+                continue
+            if operation is not Operation.POST_CALL:
+                raise BadRequest("a batch may hold post-call events only")
+            parsed.append(
+                (item, provider.parse_post_call(item, profile.fields["post_call"], profile.webhooks.ingest_events))
+            )
+        answers = [
+            self.intake.accept(event, json.dumps(item).encode()) if event else {"status": "ignored"}
+            for item, event in parsed
+        ]
+        return Response.json({"status": "batch", "events": answers})
 
     @staticmethod
     def _check_size(body: bytes, limit: int) -> None:

@@ -60,3 +60,38 @@ def test_authentication_failures_are_logged_as_warnings_without_secrets(
     text = caplog.text
     assert "rotated-away" not in text and "nope" not in text and CALLER not in text and "5550123" not in text
     assert "/users/{user_id}" in text or not path.startswith("/admin")
+
+
+def _signed(local: Any, payload: Any) -> Any:
+    body = json.dumps(payload).encode()
+    return local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)})
+
+
+def test_every_element_of_an_array_envelope_is_taken(local_runtime: Any) -> None:
+    """The original took only the first element of an array envelope (original-system.md, defect 17)."""
+    local = local_runtime()
+    first = elevenlabs_post_call(conversation_id="conv_batch_1", user_turns=("My dog Biscuit has surgery.",))
+    second = elevenlabs_post_call(conversation_id="conv_batch_2", user_turns=("My cat Tom needs a vaccine.",))
+    audio = {"type": "post_call_audio", "event_timestamp": 1, "data": {"conversation_id": "c", "full_audio": ""}}
+    response = _signed(local, [first, second, audio])
+    assert response.status == 200, response.body
+    answer = json.loads(response.body)
+    assert [e["status"] for e in answer["events"]] == ["queued", "queued", "ignored"]
+    local.drain()
+    texts = {m.text for m in local.runtime.service.manager.recent(CALLER)}
+    assert "My dog Biscuit has surgery." in texts and "My cat Tom needs a vaccine." in texts
+    again = json.loads(_signed(local, [first, second]).body)
+    assert [e["status"] for e in again["events"]] == ["duplicate", "duplicate"]
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [[], [1], [{"type": "post_call_transcription", "data": {}}], [{"x": 1}] * 101],
+    ids=["empty", "not objects", "one without a conversation id", "too many"],
+)
+def test_a_bad_array_envelope_changes_nothing(local_runtime: Any, batch: list[Any]) -> None:
+    local = local_runtime()
+    good = elevenlabs_post_call(conversation_id="conv_batch_ok")
+    response = _signed(local, [good, *batch] if batch and batch[0] != 1 else batch)
+    assert response.status in (400, 422) and "error" in json.loads(response.body)
+    assert list(local.runtime.archive.entries()) == [] and local.queue.counts() == {}
