@@ -31,7 +31,7 @@ from shared.errors import (
 from shared.http import Request, Response
 from shared.ingest.intake import PostCallIntake
 from shared.profile import AgentProfile
-from shared.providers.base import Operation
+from shared.providers.base import Operation, PostCallEvent
 from shared.service import MemoryService
 
 log = logging.getLogger("agentic_memory.http")
@@ -197,7 +197,7 @@ class App:
         if not items or len(items) > MAX_BATCH or not all(isinstance(item, dict) for item in items):
             raise BadRequest(f"a batch of post-call events must be a list of 1 to {MAX_BATCH} JSON objects")
         provider, profile = self.profile.provider, self.profile
-        parsed = []
+        parsed: list[tuple[dict[str, Any], PostCallEvent | None]] = []
         for item in items:
             operation = provider.operation(Operation.POST_CALL, item)
             if operation is Operation.IGNORE:
