@@ -396,6 +396,7 @@ def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMock
         (archive,) = [b for b in mocks.of_type("gcp:storage/bucket:Bucket") if b.inputs["name"] == bucket]
         conditions = [rule["condition"] for rule in archive.inputs["lifecycleRules"]]
         assert {"age": 30, "matchesPrefixes": ["events/"]} in conditions
+        assert archive.inputs["softDeletePolicy"] == {"retentionDurationSeconds": 0}  # an erased generation is gone
         pending = [c for c in conditions if c.get("matchesPrefixes") == ["mem0-pending/"]]
         assert len(pending) == (2 if backend == "mem0" else 0)
         env = [fn.inputs["serviceConfig"]["environmentVariables"] for fn in mocks.of_type(GCP_FUNCTION)]
