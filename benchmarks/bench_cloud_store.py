@@ -121,7 +121,7 @@ class Counted:
         return session
 
     def _count(self, event_name: str = "", **_: Any) -> None:
-        _, service, operation = (event_name.split(".") + ["?", "?"])[:3]  # before-send.<service>.<Operation>
+        _, service, operation = [*event_name.split("."), "?", "?"][:3]  # before-send.<service>.<Operation>
         self.sent[f"{service}.{operation}"] += 1
 
     def take(self) -> dict[str, int]:
