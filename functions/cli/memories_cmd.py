@@ -1,4 +1,5 @@
-"""``agentic-memory memories list | search | erase | export | import`` and ``replay``, on the local store and archive.
+"""``agentic-memory memories list | search | erase | export | import``, ``replay`` and ``reindex``, on the local store
+and archive.
 
 ``export`` and ``import`` work on whichever store ``--backend`` (or ``MEMORY_BACKEND``) names, so a team can move
 from Mem0 or a local trial to its own table: ``dynamodb`` needs ``MEMORY_TABLE`` and AWS credentials,
@@ -163,6 +164,23 @@ def replay(
         console.print(
             f"processed: {counts.get('done', 0)} done, {counts.get('dead', 0)} dead, {counts.get('pending', 0)} pending"
         )
+
+
+def reindex(
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Give every stored memory without a meaning vector its vector (stores written before semantic search).
+
+    Search does it too, caller by caller, on first use; this does them all now."""
+    local = _local(agent_type, config, data_dir)
+    manager = local.runtime.service.manager
+    if not manager.embeds:
+        console.print("semantic search is off for this agent type (or its store ranks itself): nothing to do")
+        return
+    callers, vectors = manager.reindex()
+    console.print(f"reindexed {callers} caller(s): {vectors} memories got a vector")
 
 
 def _store(
