@@ -150,3 +150,19 @@ def test_preview_of_the_example_file_reports_every_problem_together(tmp_path: Pa
     assert "PULUMI_CONFIG_PASSPHRASE" in output
     assert "Pulumi CLI is required" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("command", ["validate", "preview", "outputs"])
+def test_without_the_infra_extra_the_commands_say_what_to_install(
+    plan: Plan, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """``make serve`` installs the service only; `tenants validate` ended in a ModuleNotFoundError traceback."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pulumi" else real(name, *a))
+    result = invoke(plan, FakePulumiCommand(op_seconds=0), command)
+    output: str = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, output  # type: ignore[attr-defined]
+    assert "need the infra extra" in output and "pip install -e '.[infra]'" in output
+    assert "Traceback" not in output
