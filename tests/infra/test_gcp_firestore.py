@@ -120,7 +120,7 @@ def test_recovery_and_protection_can_be_turned_off(mocks: RecordingMocks, bundle
 def test_a_recovery_window_firestore_cannot_keep_is_refused(bundle: Bundle) -> None:
     from shared.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="Firestore.*7 days"):
+    with pytest.raises(ConfigError, match=r"Firestore.*7 days"):
         build_stack_config(stack_values("generic_voice_agent", "gcp", memoryRecoveryDays="35"))
 
 
