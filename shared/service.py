@@ -10,10 +10,10 @@ from typing import Any
 from shared.analytics.outcomes import VARIANT, call_outcomes
 from shared.clock import Clock, utc_now
 from shared.config.models import AgentType
-from shared.context import caller_context
-from shared.errors import StoreUnavailable, Unprocessable
+from shared.context import caller_context, unknown_caller_context
+from shared.errors import ConfigError, StoreUnavailable
 from shared.experiments.plan import Assignment, ExperimentPlan
-from shared.identity import CallerIdentity, mask
+from shared.identity import CallerIdentity
 from shared.memory.auto_extract import extract
 from shared.memory.from_call import MAX_TEXT, memories_from_call, memory_id
 from shared.memory.manager import MemoryManager
@@ -64,17 +64,20 @@ class MemoryService:
         return MemoryManager(self.manager.store, self.manager.agent_type, config.memory, clock=self._clock)
 
     def pre_call(self, request: PreCallRequest) -> CallerContext:
-        """Never fails for a store outage: the platform gets a valid new-caller answer instead of a delay."""
-        if not request.caller:
-            raise Unprocessable("missing field: caller_id")
-        caller_id = self.identity.caller_id(request.caller)
-        user_id = self.identity.user_id(request.caller)
+        """Never fails for a store outage nor for a caller nothing identifies: the platform gets a valid new-caller
+        answer instead of a delay or an error (which would end the call before it starts)."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:  # no memory read, no variant (there is no caller to keep it sticky for)
+            log.info("pre-call from a caller without a usable number or id; answering as an unknown caller")
+            config = self.assignment(None).config
+            return self.processors.pre_call(config, unknown_caller_context(config), [])
+        user_id = self.identity.user_id(caller_id)
         assignment = self.assignment(user_id)
         config = assignment.config
         try:
             memories = self.manager.recent(user_id)
         except StoreUnavailable:
-            log.warning("memory store unavailable before a call from %s; answering as a new caller", mask(caller_id))
+            log.warning("memory store unavailable before a call from %s; answering as a new caller", self._ref(user_id))
             fields = {name: "" for name in config.memory.auto_extract}
             context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
@@ -85,16 +88,19 @@ class MemoryService:
         return self.processors.pre_call(config, replace(context, variant=assignment.label), memories)
 
     def search(self, request: ToolRequest) -> list[ToolAnswer]:
-        if not request.caller:
-            raise Unprocessable("missing field: user_id")
-        user_id = self.identity.user_id(request.caller)
+        """One answer per tool call; a caller nothing identifies gets "no memories" for each, never an error."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:
+            log.info("tool call from a caller without a usable number or id; answering without memories")
+            return [ToolAnswer(call=call, matches=[], caller_known=False) for call in request.calls]
+        user_id = self.identity.user_id(caller_id)
         manager = self._manager(self.assignment(user_id).config)
         answers = []
         for call in request.calls:
             try:
                 matches = manager.search(user_id, call.query) if call.query.strip() else []
             except StoreUnavailable:
-                log.warning("memory store unavailable during a tool call for %s", mask(user_id))
+                log.warning("memory store unavailable during a tool call for %s", self._ref(user_id))
                 matches = []
             answers.append(ToolAnswer(call=call, matches=matches))
         return answers
@@ -107,9 +113,10 @@ class MemoryService:
         Every memory carries the caller's variant and the call's outcomes (``echo``: what the platform repeats of
         our answers), so analytics can compare variants from the memories alone.
         """
-        if not event.ingest or not event.caller:
+        caller_id = self.identity.identify(event.caller) if event.ingest else None
+        if caller_id is None:  # never one shared memory for every withheld caller
             return 0
-        user_id = self.identity.user_id(event.caller)
+        user_id = self.identity.user_id(caller_id)
         assignment = self.assignment(user_id)
         manager = self._manager(assignment.config)
         when = received_at or self._clock()
@@ -137,5 +144,12 @@ class MemoryService:
             assignment.config, user_id=user_id, event=event, memories=memories, build=build
         )
         added = manager.add(memories)
-        log.info("remembered %d new of %d memories for %s", added, len(memories), mask(user_id))
+        log.info("remembered %d new of %d memories for %s", added, len(memories), self._ref(user_id))
         return added
+
+    def _ref(self, user_id: str) -> str:
+        """How a log line names a caller: their keyed reference (what archive metadata and erase jobs carry)."""
+        try:
+            return "caller " + self.identity.user_ref(user_id)
+        except ConfigError:  # an identity built without the stack's key (a bare test service): name no one
+            return "a caller"
