@@ -21,14 +21,21 @@ import pulumi_gcp as gcp
 from functions.gcp.store import EXPIRY_FIELD, INDEXES, MEMORIES, UNINDEXED_FIELDS, Index
 from infra.gcp_iam import member
 from infra.naming import StackNames
+from infra.stack_config import FIRESTORE_RECOVERY_DAYS
 
-FIRESTORE_PITR_DAYS = 7  # Firestore's only point-in-time recovery window (off: one hour of versions)
+FIRESTORE_PITR_DAYS = FIRESTORE_RECOVERY_DAYS
 
 # Per function, the Firestore permissions its code paths use (Firestore's IAM table: runQuery needs
 # entities.get; listCollectionIds entities.list; a create-only write entities.create; a delete entities.delete).
 FIRESTORE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    # pre-call, tool, admin list and analytics (queries); admin erasure (recursive_delete lists and deletes)
-    "http": ("datastore.entities.delete", "datastore.entities.get", "datastore.entities.list"),
+    # pre-call, tool, admin list and analytics (queries); admin erasure (recursive_delete lists and deletes); the
+    # tool's first search of memories stored before vectors existed keeps their vectors (set_vectors: an update)
+    "http": (
+        "datastore.entities.delete",
+        "datastore.entities.get",
+        "datastore.entities.list",
+        "datastore.entities.update",
+    ),
     # adds (create-only writes), reads, erase jobs (recursive_delete)
     "worker": (
         "datastore.entities.create",

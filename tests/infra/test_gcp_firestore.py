@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pytest
 
 from functions.gcp.store import INDEXES, UNINDEXED_FIELDS
 from infra.bundle import Bundle
@@ -88,6 +89,7 @@ def test_each_function_gets_exactly_its_firestore_permissions_on_this_database(
                 "datastore.entities.delete",
                 "datastore.entities.get",
                 "datastore.entities.list",
+                "datastore.entities.update",
             ],
             f"serviceAccount:{email['am-dev-worker']}": [
                 "datastore.entities.create",
@@ -96,11 +98,31 @@ def test_each_function_gets_exactly_its_firestore_permissions_on_this_database(
                 "datastore.entities.list",
             ],
             f"serviceAccount:{email['am-dev-sweeper']}": ["datastore.entities.delete", "datastore.entities.get"],
-        }  # the invoker account gets nothing; no update anywhere (memories are written once)
+        }  # the invoker account gets nothing; only HTTP updates (vectors of memories stored before them)
         assert all("*" not in p for permissions in granted.values() for p in permissions)
         assert set(FIRESTORE_PERMISSIONS) == {"http", "worker", "sweeper"}
 
     return after_all(outputs).apply(check)
+
+
+@pulumi.runtime.test
+def test_recovery_and_protection_can_be_turned_off(mocks: RecordingMocks, bundle: Bundle) -> Any:
+    values = stack_values("generic_voice_agent", "gcp", memoryRecoveryDays="0", memoryDeletionProtection="false")
+    outputs = run_program(build_stack_config(values), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        (database,) = mocks.of_type("gcp:firestore/database:Database")
+        assert database.inputs["pointInTimeRecoveryEnablement"] == "POINT_IN_TIME_RECOVERY_DISABLED"
+        assert database.inputs["deleteProtectionState"] == "DELETE_PROTECTION_DISABLED"
+
+    return after_all(outputs).apply(check)
+
+
+def test_a_recovery_window_firestore_cannot_keep_is_refused(bundle: Bundle) -> None:
+    from shared.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"Firestore.*7 days"):
+        build_stack_config(stack_values("generic_voice_agent", "gcp", memoryRecoveryDays="35"))
 
 
 @pulumi.runtime.test
