@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import functions_framework
 import pytest
 from werkzeug.serving import make_server
 
@@ -34,12 +33,12 @@ from shared.memory.models import Memory
 from shared.runtime import Runtime
 from tests.conftest import CALLER, OTHER_CALLER, elevenlabs_post_call
 from tests.functions.firestore_calls import PermissionRecorder, record_permissions
+from tests.functions.gcf_targets import target_app
 from tests.functions.gcs_iam import Conditioned, VersionedStorage
 from tests.functions.lambda_events import AGENT_TYPE, SECRET_VALUES, pre_call_body, sign
 from tests.functions.pubsub_emulator import PubSubStack, create_stack
 from tests.gcp_emulators import free_port
 
-REPO = Path(__file__).resolve().parents[2]
 BUCKET = "am-test-archive-am-test-project"
 DATABASE = "am-test-memories"
 ADMIN = {"X-Admin-Key": SECRET_VALUES["ADMIN_API_KEY"]}
@@ -71,9 +70,8 @@ class Stack:
             assert isinstance(store, FirestoreMemoryStore)
             self.firestore[role] = record_permissions(store._db())
             self.runtimes[role] = runtime
-        source = str(REPO / "main.py")
         for role, kind in (("http", "http"), ("worker", "cloudevent"), ("sweeper", "http")):
-            self.targets[role] = functions_framework.create_app(role, source, kind).test_client()
+            self.targets[role] = target_app(role, kind, self.monkeypatch).test_client()
 
     def call(self, role: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         """One invocation of ``role``'s deployed function (its warm instance)."""
@@ -200,7 +198,7 @@ def test_a_call_is_remembered_recalled_erased_and_swept_on_firestore(stack: Stac
 def test_the_emulators_push_reaches_the_worker_served_by_functions_framework(stack: Stack) -> None:
     """The stack's push subscription for real: the emulator POSTs the push body to the worker over HTTP."""
     stack.monkeypatch.setattr(gcp, "COLD_START", ColdStart(lambda: stack.runtimes["worker"]))
-    app = functions_framework.create_app("worker", str(REPO / "main.py"), "cloudevent")
+    app = target_app("worker", "cloudevent", stack.monkeypatch)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

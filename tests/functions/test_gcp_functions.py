@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import functions_framework
 import pytest
 from google.api_core import exceptions
 
@@ -27,10 +26,10 @@ from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue
 from shared.runtime import Runtime
 from tests.fakes.gcp_clients import FakeStorageClient
+from tests.functions.gcf_targets import target_app
 from tests.functions.lambda_events import AGENT_TYPE, CALLER, SECRET_VALUES, post_call_body, pre_call_body, sign
 from tests.functions.pubsub_emulator import MAX_DELIVERY_ATTEMPTS, PubSubStack, create_stack
 
-REPO = Path(__file__).resolve().parents[2]
 BUCKET = "agentic-memory-events-test"
 POST_CALL_KEY = "post_call_transcription:conv_01bundletest0000000000000"
 
@@ -77,10 +76,9 @@ def runtime(storage: FakeStorageClient, pubsub: PubSubStack, data_dir: Path) -> 
 def targets(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Test clients of the deploy targets, loaded from the bundle's ``main.py`` as Cloud Functions loads them."""
     monkeypatch.setattr(gcp, "COLD_START", ColdStart(lambda: runtime))
-    source = str(REPO / "main.py")
     return {
-        "http": functions_framework.create_app("http", source, "http").test_client(),
-        "worker": functions_framework.create_app("worker", source, "cloudevent").test_client(),
+        "http": target_app("http", "http", monkeypatch).test_client(),
+        "worker": target_app("worker", "cloudevent", monkeypatch).test_client(),
     }
 
 
