@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from functions.lazy import LazyClient
 from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue
 from shared.runtime import Runtime
-from tests.fakes.gcp_clients import FakeStorageClient
+from tests.fakes.gcp_clients import FakeStorageClient, PublishedMessage, cloud_event
 from tests.functions.gcf_targets import target_app
 from tests.functions.lambda_events import AGENT_TYPE, CALLER, SECRET_VALUES, post_call_body, pre_call_body, sign
 from tests.functions.pubsub_emulator import MAX_DELIVERY_ATTEMPTS, PubSubStack, create_stack
@@ -151,6 +152,24 @@ def test_failing_messages_are_redelivered_then_dead_lettered(
     assert sorted(pubsub.dead_letters()) == sorted(set(failed))
     assert [status for data, status in attempts if data.startswith(b'{"key":"post_call_transcription:conv_')] == [200]
     assert pre_call(targets)["dynamic_variables"]["caller_name"] == "Dana"
+
+
+def test_a_failing_event_reaches_pubsub_and_the_log_without_the_callers_number(
+    runtime: Runtime, pubsub: PubSubStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """functions-framework logs what the worker raises, traceback and chained causes included; a store's error
+    can name the caller's document, so only the failure's type may leave the worker."""
+
+    def fails(key: str) -> None:
+        raise ValueError(f"contention on document callers/{CALLER}/memories/m1")
+
+    monkeypatch.setattr(runtime.worker, "process", fails)
+    message = PublishedMessage(pubsub.topic, b'{"key":"post_call_transcription:c1"}', "1")
+    with pytest.raises(gcp.EventFailed) as raised:
+        gcp.serve_event(runtime, cloud_event(message, pubsub.topic))
+    shown = "".join(traceback.format_exception(raised.value)) + caplog.text
+    assert "ValueError" in shown and CALLER not in shown and "5550123" not in shown
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 def test_bad_signature_is_rejected_and_nothing_is_stored_or_published(
