@@ -136,26 +136,27 @@ def served(fresh: Fresh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         while True:
             assert process.poll() is None, log.read_text()
             try:
-                httpx.get(f"{url}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
-        yield url, data_dir
+                if httpx.get(f"{url}/healthz", timeout=1).json().get("agent_type") == AGENT:
+                    break
+            except (httpx.TransportError, ValueError):
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield url, log
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
 
 
 def test_serve_from_the_fresh_environment_redacts_and_extracts(served: tuple[str, Path]) -> None:
-    url, _ = served
+    url, log = served
     event = elevenlabs_post_call(conversation_id="conv-fresh-venv", summary=SUMMARY, user_turns=TURNS)
     body = json.dumps(event).encode()
     admin = {"X-Admin-Key": TEST_SECRETS["ADMIN_API_KEY"]}
     with httpx.Client(base_url=url, timeout=10) as client:
-        assert client.post(
-            "/post-call", content=body, headers={"ElevenLabs-Signature": sign_elevenlabs(body)}
-        ).json() == {"status": "queued"}
+        posted = client.post("/post-call", content=body, headers={"ElevenLabs-Signature": sign_elevenlabs(body)})
+        assert posted.status_code == 200, f"{posted.status_code} {posted.text}\n{log.read_text()[-3000:]}"
+        assert posted.json() == {"status": "queued"}
         deadline = time.monotonic() + 20
         while not (listed := client.get("/admin/users/+15555550123/memories", headers=admin).json()["memories"]):
             assert time.monotonic() < deadline
