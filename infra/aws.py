@@ -1,10 +1,11 @@
 """``AwsMemoryService``: one agent type's memory service on AWS Lambda, with everything it needs and nothing shared.
 
 HTTP function behind an HTTP API (or a Function URL), SQS queue with dead-letter queue feeding the worker,
-a daily sweeper, a private encrypted versioned archive bucket, one Secrets Manager secret, one role per
-function scoped to this stack's own ARNs, log groups with retention, alarms to an SNS topic, optional
-provisioned concurrency on the HTTP function's ``live`` alias. This module composes them; the larger parts live
-beside it: ``aws_archive`` (the bucket), ``aws_iam`` (the policies), ``aws_http`` (the endpoint), ``aws_alarms``.
+a daily sweeper, a private encrypted versioned archive bucket, one Secrets Manager secret (the given secrets and
+the ``CALLER_REF_KEY`` the stack draws itself), one role per function scoped to this stack's own ARNs, log groups
+with retention, alarms to an SNS topic, optional provisioned concurrency on the HTTP function's ``live`` alias.
+This module composes them; the larger parts live beside it: ``aws_archive`` (the bucket), ``aws_iam`` (the
+policies), ``aws_http`` (the endpoint), ``aws_alarms``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from infra.aws_archive import archive_bucket
 from infra.aws_http import function_url, http_api
 from infra.aws_iam import LAMBDA_TRUST, StackArns, function_policy
 from infra.bundle import LAMBDA_PLATFORM, LAMBDA_PYTHON
+from infra.caller_ref_key import CALLER_REF_KEY, caller_ref_key
 from infra.naming import StackNames
 from infra.spec import FunctionSpec
 
@@ -89,7 +91,9 @@ class AwsMemoryService(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-secret-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(pulumi.Output.json_dumps(dict(args.secrets))),
+            secret_string=pulumi.Output.secret(
+                pulumi.Output.json_dumps({**args.secrets, CALLER_REF_KEY: caller_ref_key(name, parent=self)})
+            ),
             opts=self._child,
         )
         dlq, queue = self._queues()

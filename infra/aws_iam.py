@@ -41,9 +41,11 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
     """Least privilege per function: read the stack secret, write its own logs, plus what the role does.
 
     HTTP: write new events, send to the queue. Worker: read events; for erase jobs, list the event prefix and
-    read and delete every object version under it. With ``mem0_pending`` both also read, write and delete the
-    mem0 pending log under its own prefix, and may list that prefix (S3 answers a missing key with 403 to a role
-    that may not list; the archive then lists that one key). The sweeper touches no storage: the bucket's
+    read and delete every object version under it. With ``mem0_pending`` both also read and write the mem0 pending
+    log under its own prefix and delete its object versions (a record is rewritten, then its older versions go;
+    erasure removes every version), and may list that prefix and its versions (S3 answers a missing key with 403
+    to a role that may not list; the archive then lists that one key). No plain ``s3:DeleteObject``: in a versioned
+    bucket it only lays a delete marker over the caller's data. The sweeper touches no storage: the bucket's
     lifecycle rule expires events.
     """
     events = f"{arns.bucket}/{spec.ARCHIVE_PREFIX}*"
@@ -65,8 +67,10 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
         ]
     if mem0_pending and role in ("http", "worker"):
         statements += [
-            _allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]),
-            _allow_listing(["s3:ListBucket"], arns.bucket, spec.PENDING_PREFIX),
+            _allow(
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"], [f"{arns.bucket}/{spec.PENDING_PREFIX}*"]
+            ),
+            _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.PENDING_PREFIX),
         ]
     return {"Version": "2012-10-17", "Statement": statements}
 

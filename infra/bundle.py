@@ -48,8 +48,14 @@ ZIP_CREATE_SYSTEM = 3  # Unix, whatever machine builds it
 
 # What the handlers import at run time (pinned to the tested versions; pyproject.toml holds the ranges).
 RUNTIME_REQUIREMENTS = ("httpx==0.28.1", "phonenumberslite==9.0.42", "pydantic==2.14.4")
-# Cloud Functions also needs its framework and the client libraries of the GCP ports (secrets come mounted as env).
-GCP_REQUIREMENTS = ("functions-framework==3.10.2", "google-cloud-pubsub==2.44.0", "google-cloud-storage==3.17.1")
+# Cloud Functions also needs its framework and the client libraries of the GCP ports, the Firestore memory store
+# included (secrets come mounted as env).
+GCP_REQUIREMENTS = (
+    "functions-framework==3.10.2",
+    "google-cloud-firestore==2.34.1",
+    "google-cloud-pubsub==2.44.0",
+    "google-cloud-storage==3.17.1",
+)
 LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORM = "manylinux2014_x86_64"
 

@@ -3,9 +3,10 @@
 The code zip goes to a source bucket under its content hash (gen2 redeploys only when the object name
 changes). Three functions run it: ``http`` (public), ``worker`` (pushed by a Pub/Sub subscription with a
 dead-letter topic) and ``sweeper`` (Cloud Scheduler), each as its own service account. Secrets live in
-Secret Manager, one per name, mounted as environment variables pinned to the version this update wrote. This
-module composes them; the larger parts live beside it: ``gcp_iam`` (grants), ``gcp_pubsub`` (topics and the push
-subscription), ``gcp_monitoring`` (logs and alerts).
+Secret Manager, one per name (the ``CALLER_REF_KEY`` the stack draws itself among them), mounted as
+environment variables pinned to the version this update wrote. This module composes them; the larger parts live
+beside it: ``gcp_iam`` (grants), ``gcp_pubsub`` (topics and the push subscription), ``gcp_monitoring`` (logs and
+alerts).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra import spec
+from infra.caller_ref_key import CALLER_REF_KEY, caller_ref_key
 from infra.gcp_iam import SecretPair, grant_secrets, grant_storage_and_topic, member, secret_slug
 from infra.gcp_monitoring import alert_policies, log_bucket
 from infra.gcp_pubsub import push_subscription, topics
@@ -96,7 +98,8 @@ class GcpMemoryService(pulumi.ComponentResource):
         archive = self._bucket("archive", "archive", versioned=True)
 
         secrets: dict[str, SecretPair] = {}
-        for secret_name, value in sorted(args.secrets.items()):
+        values = {**args.secrets, CALLER_REF_KEY: caller_ref_key(name, parent=self)}
+        for secret_name, value in sorted(values.items()):
             slug = secret_slug(secret_name)
             secret = gcp.secretmanager.Secret(
                 f"{name}-secret-{slug}",

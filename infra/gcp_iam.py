@@ -38,15 +38,16 @@ class StorageGrant:
 
 def storage_grants(memory_backend: str) -> tuple[StorageGrant, ...]:
     """HTTP creates events; the worker reads them and, for erase jobs, lists and deletes every generation under
-    the event prefix (``objectUser``: get, list, create, delete). With mem0 both read, write and delete the pending
-    log under its own prefix. The sweeper gets none: the bucket's lifecycle rules expire events."""
+    the event prefix (``objectUser``: get, list, create, delete). With mem0 both read, write, list and delete the
+    pending log under its own prefix: a rewritten record's older generations are deleted at once, and erasure
+    deletes every generation. The sweeper gets none: the bucket's lifecycle rules expire events."""
     grants = [
         StorageGrant("http", "archive", "roles/storage.objectCreator", spec.ARCHIVE_PREFIX),
         StorageGrant("worker", "archive", "roles/storage.objectUser", spec.ARCHIVE_PREFIX, listing=True),
     ]
     if memory_backend == "mem0":
         grants += [
-            StorageGrant(role, "mem0-pending", "roles/storage.objectUser", spec.PENDING_PREFIX)
+            StorageGrant(role, "mem0-pending", "roles/storage.objectUser", spec.PENDING_PREFIX, listing=True)
             for role in ("http", "worker")
         ]
     return tuple(grants)

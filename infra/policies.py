@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from infra.stack_config import SECRET_CONFIG_KEYS
+from shared.keyed_hash import CALLER_REF_KEY
 
-SECRET_NAMES = frozenset(SECRET_CONFIG_KEYS)
+SECRET_NAMES = frozenset(SECRET_CONFIG_KEYS) | {CALLER_REF_KEY}  # the last one the stack draws itself
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 PUBLIC_ACCESS_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")

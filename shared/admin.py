@@ -26,6 +26,7 @@ from shared.errors import BadRequest, ConfigError, Unauthorized
 from shared.http import Request, Response
 from shared.identity import CallerIdentity, mask
 from shared.ingest.ports import Archive, ArchivedEvent, Queue, erase_job_key
+from shared.keyed_hash import CALLER_REF_KEY
 from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 from shared.profile import AgentProfile
@@ -46,10 +47,9 @@ def secret_names(profile: AgentProfile, settings: Settings) -> list[str]:
     """Every secret this deployment reads: its enabled endpoints', the admin key, and optional ones."""
     names: set[str] = {profile.auth[e].secret for e in ("client_data", "retrieve", "post_call") if profile.enabled(e)}
     names.add("ADMIN_API_KEY")
+    names.add(CALLER_REF_KEY)  # every deployment names callers outside the store (archive, erase jobs, logs)
     if profile.config.identity.pseudonymize:
         names.add("PSEUDONYMIZATION_KEY")
-    if profile.config.experiments or profile.config.rollouts:
-        names.add("CALLER_REF_KEY")
     if settings.memory_backend == "mem0":
         names.add("MEM0_API_KEY")
     return sorted(names)
@@ -116,7 +116,7 @@ def erase_caller(
     returns escapes; erasing again removes it). Analytics keep nothing of their own.
     """
     ref = identity.user_ref(user_id)
-    keys = archive.erase_user(ref)
+    keys = archive.erase_user(*identity.user_refs(user_id))
     removed = 0
     if keys and isinstance(queue, KeyedQueue):
         queued = {key for state in QUEUE_STATES for key in queue.keys(state)}
@@ -125,9 +125,7 @@ def erase_caller(
                 queue.remove(key)
                 removed += 1
     memories = store.erase_user(user_id)
-    log.info(
-        "erased %s: %d memories, %d archived events, %d queue entries", mask(user_id), memories, len(keys), removed
-    )
+    log.info("erased caller %s: %d memories, %d archived events, %d queue entries", ref, memories, len(keys), removed)
     return Erasure(memories=memories, archived_events=len(keys), queue_entries=removed)
 
 
@@ -150,10 +148,11 @@ def request_erasure(
     ran. Queued events of the caller find no archived event once the job ran, and the worker skips them.
     """
     memories = store.erase_user(user_id)
-    key = erase_job_key(identity.user_ref(user_id), request_id())
+    ref = identity.user_ref(user_id)
+    key = erase_job_key(ref, request_id())
     archive.put_if_absent(ArchivedEvent(key, user_id.encode("utf-8"), clock(), agent_type))
     queue.enqueue(key)
-    log.info("erased %s: %d memories; archived events queued for the worker", mask(user_id), memories)
+    log.info("erased caller %s: %d memories; archived events queued for the worker", ref, memories)
     return Erasure(memories=memories, archived_events=0, queue_entries=0, queued=ERASED_BY_JOB)
 
 

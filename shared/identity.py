@@ -2,7 +2,8 @@
 
 Phone numbers become E.164 before they become a memory user id, so ``+1 (555) 555-0123`` and ``+15555550123``
 are one caller; other ids (web or widget users) are kept as they are, within a safe alphabet. With
-pseudonymization on, the store only ever sees a keyed hash.
+pseudonymization on, the store only ever sees a keyed hash. Outside the store (archive metadata, erase jobs,
+log lines) a caller is named by ``user_ref``, a keyed hash under the stack's ``CALLER_REF_KEY``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import phonenumbers
 
 from shared.errors import ConfigError, Unprocessable
+from shared.keyed_hash import CALLER_REF_KEY, caller_ref_key, keyed_hash
 
 if TYPE_CHECKING:
     from shared.profile import AgentProfile
@@ -81,6 +83,7 @@ class CallerIdentity:
 
     default_region: str = "US"
     pseudonym_key: Secret | None = None
+    ref_key: Secret | None = None
 
     @classmethod
     def from_profile(cls, profile: AgentProfile, secrets: SecretSource) -> CallerIdentity:
@@ -92,7 +95,7 @@ class CallerIdentity:
                 raise ConfigError(
                     f"agent type {profile.name!r} pseudonymizes caller ids but secret PSEUDONYMIZATION_KEY is not set"
                 )
-        return cls(default_region=identity.default_region, pseudonym_key=key)
+        return cls(default_region=identity.default_region, pseudonym_key=key, ref_key=caller_ref_key(secrets))
 
     def caller_id(self, raw: str) -> str:
         return normalize_caller(raw, default_region=self.default_region)
@@ -106,5 +109,22 @@ class CallerIdentity:
         return f"u_{digest[:40]}"
 
     def user_ref(self, user_id: str) -> str:
-        """A non-reversible reference to a user id, for archive metadata that erasure can search by."""
-        return hashlib.sha256(b"agentic-memory:user-ref:" + user_id.encode()).hexdigest()[:32]
+        """The caller's reference outside the memory store: archive metadata (erasure searches by it), erase jobs,
+        log lines. Keyed, so reading the bucket does not give the numbers back. Raises ``ConfigError`` without
+        the stack's key (never an unkeyed reference)."""
+        if self.ref_key is None:
+            raise ConfigError(f"caller references need the secret {CALLER_REF_KEY}")
+        return keyed_hash(self.ref_key, USER_REF_PURPOSE, user_id)
+
+    def user_refs(self, user_id: str) -> frozenset[str]:
+        """Every reference erasure must match: the keyed one, and the unkeyed one archives written before the key
+        existed carry until the bucket's retention expires them."""
+        return frozenset({self.user_ref(user_id), legacy_user_ref(user_id)})
+
+
+USER_REF_PURPOSE = "user-ref"
+
+
+def legacy_user_ref(user_id: str) -> str:
+    """The unkeyed reference of earlier versions, kept only so that erasure finds what they archived."""
+    return hashlib.sha256(b"agentic-memory:user-ref:" + user_id.encode()).hexdigest()[:32]

@@ -15,7 +15,7 @@ SECRET_NAMES = (
     "ADMIN_API_KEY",
     "MEM0_API_KEY",
     "PSEUDONYMIZATION_KEY",
-    "CALLER_REF_KEY",
+    "CALLER_REF_KEY",  # created by the stack itself (``shared.keyed_hash``), never set by hand
 )
 
 

@@ -11,9 +11,9 @@ from shared.analytics.outcomes import VARIANT, call_outcomes
 from shared.clock import Clock, utc_now
 from shared.config.models import AgentType
 from shared.context import caller_context
-from shared.errors import StoreUnavailable, Unprocessable
+from shared.errors import ConfigError, StoreUnavailable, Unprocessable
 from shared.experiments.plan import Assignment, ExperimentPlan
-from shared.identity import CallerIdentity, mask
+from shared.identity import CallerIdentity
 from shared.memory.auto_extract import extract
 from shared.memory.from_call import MAX_TEXT, memories_from_call, memory_id
 from shared.memory.manager import MemoryManager
@@ -74,7 +74,7 @@ class MemoryService:
         try:
             memories = self.manager.recent(user_id)
         except StoreUnavailable:
-            log.warning("memory store unavailable before a call from %s; answering as a new caller", mask(caller_id))
+            log.warning("memory store unavailable before a call from %s; answering as a new caller", self._ref(user_id))
             fields = {name: "" for name in config.memory.auto_extract}
             context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
@@ -94,7 +94,7 @@ class MemoryService:
             try:
                 matches = manager.search(user_id, call.query) if call.query.strip() else []
             except StoreUnavailable:
-                log.warning("memory store unavailable during a tool call for %s", mask(user_id))
+                log.warning("memory store unavailable during a tool call for %s", self._ref(user_id))
                 matches = []
             answers.append(ToolAnswer(call=call, matches=matches))
         return answers
@@ -137,5 +137,12 @@ class MemoryService:
             assignment.config, user_id=user_id, event=event, memories=memories, build=build
         )
         added = manager.add(memories)
-        log.info("remembered %d new of %d memories for %s", added, len(memories), mask(user_id))
+        log.info("remembered %d new of %d memories for %s", added, len(memories), self._ref(user_id))
         return added
+
+    def _ref(self, user_id: str) -> str:
+        """How a log line names a caller: their keyed reference (what archive metadata and erase jobs carry)."""
+        try:
+            return "caller " + self.identity.user_ref(user_id)
+        except ConfigError:  # an identity built without the stack's key (a bare test service): name no one
+            return "a caller"

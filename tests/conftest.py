@@ -1,4 +1,5 @@
-"""Fixtures every test area shares: the platforms' payloads, signing, and a local runtime on a temp dir."""
+"""Fixtures every test area shares: the platforms' payloads, signing, a local runtime on a temp dir, and the gcloud
+emulators (Firestore, Pub/Sub), started once per session for the tests that ask for them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from shared.ingest.local import FileArchive, LocalWorker, SqliteQueue
 from shared.runtime import Runtime, build_runtime
 from shared.secrets import EnvSecrets, Secret
 from shared.settings import Settings
+from tests.gcp_emulators import EMULATOR_HOST_VARIABLES, EmulatorPool
 
 PAYLOADS = Path(__file__).resolve().parent / "payloads"  # the handbook's examples (invented values) and our own
 
@@ -31,6 +33,7 @@ TEST_SECRETS = {
     "GENERIC_API_KEY": "test-generic-key-0001",
     "ADMIN_API_KEY": "test-admin-key-0001",
     "PSEUDONYMIZATION_KEY": "test-pseudonym-key-0001",
+    "CALLER_REF_KEY": "test-caller-ref-key-0001-0123456789abcdef",
 }
 
 
@@ -125,3 +128,54 @@ def local_runtime(tmp_path: Path) -> Iterator[Callable[..., LocalRuntime]]:
     for local in made:
         local.runtime.store.close()
         local.queue.close()
+
+
+# the gcloud emulators -----------------------------------------------------------------------------------------------
+
+_EMULATOR_POOL = pytest.StashKey[EmulatorPool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the emulators the selected tests use now, so they boot while other tests run."""
+    needed = {
+        name
+        for item in items
+        for name in EMULATOR_HOST_VARIABLES
+        if f"{name}_emulator" in getattr(item, "fixturenames", ())
+    }
+    pool = config.stash[_EMULATOR_POOL] = EmulatorPool(needed=needed)
+    pool.start_needed()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    pool = session.config.stash.get(_EMULATOR_POOL, None)
+    if pool is not None:
+        pool.stop()
+
+
+@pytest.fixture(scope="session")
+def gcp_emulators(pytestconfig: pytest.Config) -> EmulatorPool:
+    pool = pytestconfig.stash.get(_EMULATOR_POOL, None)
+    if pool is None:  # collected without the hook (a plugin run): started on first use, stopped at session end
+        pool = pytestconfig.stash[_EMULATOR_POOL] = EmulatorPool()
+    return pool
+
+
+def _emulator(pool: EmulatorPool, name: str) -> Iterator[str]:
+    """The emulator's host, and its variable set for the session so every client of that service uses it."""
+    host = pool.host(name)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(EMULATOR_HOST_VARIABLES[name], host)
+        yield host
+
+
+@pytest.fixture(scope="session")
+def firestore_emulator(gcp_emulators: EmulatorPool) -> Iterator[str]:
+    """``127.0.0.1:PORT`` of the session's Firestore emulator (``FIRESTORE_EMULATOR_HOST`` is set to it)."""
+    yield from _emulator(gcp_emulators, "firestore")
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(gcp_emulators: EmulatorPool) -> Iterator[str]:
+    """``127.0.0.1:PORT`` of the session's Pub/Sub emulator (``PUBSUB_EMULATOR_HOST`` is set to it)."""
+    yield from _emulator(gcp_emulators, "pubsub")

@@ -106,14 +106,33 @@ class S3Archive(Archive):
         full_key = self._key(key)
         self._delete_versions(self._versions(full_key).of(full_key))
 
-    def erase_user(self, user_ref: str) -> list[str]:
-        """Every version of every event the caller's ``user_ref`` marks, current or not (one listing of versions,
+    def replace(self, event: ArchivedEvent) -> None:
+        """Overwrite, then delete every other version of the key, but only while ours is the latest: a writer that
+        came after us cleans up ours, so concurrent writers converge on one version and none is left behind."""
+        full_key = self._key(event.key)
+        try:
+            written = self._s3.put_object(
+                Bucket=self._bucket,
+                Key=full_key,
+                Body=event.body,
+                ContentType="application/octet-stream",
+                Metadata=archive_metadata.to_metadata(event),
+            )
+        except Exception as exc:
+            raise StoreUnavailable("archive write failed") from exc
+        ours = written.get("VersionId") or NULL_VERSION
+        versions = self._versions(full_key)
+        if versions.latest.get(full_key) == ours:
+            self._delete_versions([pair for pair in versions.of(full_key) if pair[1] != ours])
+
+    def erase_user(self, *user_refs: str) -> list[str]:
+        """Every version of every event any of the caller's refs marks, current or not (one listing of versions,
         one HEAD per event, in parallel)."""
         versions = self._versions(self._prefix)
         readable = versions.readable()
         with ThreadPoolExecutor(max_workers=HEAD_CONCURRENCY) as pool:
             refs = list(pool.map(self._user_ref, readable.items()))
-        erased = sorted(key for key, ref in zip(readable, refs, strict=True) if ref == user_ref)
+        erased = sorted(key for key, ref in zip(readable, refs, strict=True) if ref is not None and ref in user_refs)
         self._delete_versions([pair for key in erased for pair in versions.of(key)])
         return [key[len(self._prefix) :] for key in erased]
 
@@ -124,9 +143,13 @@ class S3Archive(Archive):
             for page in pages:
                 for item in page.get("Versions", []):
                     found.ids.setdefault(item["Key"], []).append(item["VersionId"])
+                    if item.get("IsLatest"):
+                        found.latest[item["Key"]] = item["VersionId"]
                 for item in page.get("DeleteMarkers", []):
                     found.ids.setdefault(item["Key"], []).append(item["VersionId"])
                     found.markers.add((item["Key"], item["VersionId"]))
+                    if item.get("IsLatest"):
+                        found.latest[item["Key"]] = item["VersionId"]
         except Exception as exc:
             raise StoreUnavailable("archive version listing failed") from exc
         return found
@@ -153,10 +176,12 @@ class S3Archive(Archive):
 
 @dataclass
 class _Versions:
-    """A version listing: key -> every version id (delete markers too), newest first; which ids are markers."""
+    """A version listing: key -> every version id (delete markers too), newest first; which ids are markers, and
+    which is each key's latest."""
 
     ids: dict[str, list[str]] = field(default_factory=dict)
     markers: set[tuple[str, str]] = field(default_factory=set)
+    latest: dict[str, str] = field(default_factory=dict)
 
     def of(self, key: str) -> list[tuple[str, str]]:
         return [(key, version) for version in self.ids.get(key, [])]

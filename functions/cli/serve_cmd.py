@@ -10,7 +10,10 @@ import typer
 
 from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
 from shared.errors import ConfigError
+from shared.keyed_hash import CALLER_REF_KEY
 
+# Generated secrets no one needs to paste into a platform: their values stay in the data dir.
+NOT_PRINTED = frozenset({CALLER_REF_KEY})
 ENDPOINTS = (
     ("POST", "/client-data", "pre-call hook (ElevenLabs initiation, Vapi assistant-request, Retell call_inbound)"),
     ("POST", "/retrieve", "in-call memory search tool"),
@@ -64,7 +67,10 @@ def serve(
     if generated:
         console.print(f"Generated secrets (kept in {settings.data_dir / 'secrets.json'}, mode 0600):")
         for name, value in generated.items():
-            console.print(f"  {name}={value}", highlight=False)
+            if name in NOT_PRINTED:
+                console.print(f"  {name} (generated; nothing to paste anywhere)", highlight=False)
+            else:
+                console.print(f"  {name}={value}", highlight=False)
     source = Path(__file__).resolve().parent.parent / "local_main.py"
     app = functions_framework.create_app(target="http", source=str(source))
     app.config["MAX_CONTENT_LENGTH"] = None

@@ -105,13 +105,27 @@ class GcsArchive(Archive):
         for generation in self._generations(name).get(name, []):
             self._delete(name, generation)
 
-    def erase_user(self, user_ref: str) -> list[str]:
-        """Every generation of every event the caller's ``user_ref`` marks (a versioned listing carries metadata)."""
+    def replace(self, event: ArchivedEvent) -> None:
+        """Overwrite, then delete every older generation (generations only grow: a later writer's survives ours)."""
+        name = self._prefix + event.key
+        blob = self._bucket.blob(name)
+        blob.metadata = archive_metadata.to_metadata(event)
+        try:
+            blob.upload_from_string(event.body, content_type="application/octet-stream", timeout=self._timeout)
+        except Exception as exc:
+            raise StoreUnavailable("archive write failed") from exc
+        ours = blob.generation
+        for generation in self._generations(name).get(name, []):
+            if ours is not None and generation < ours:
+                self._delete(name, generation)
+
+    def erase_user(self, *user_refs: str) -> list[str]:
+        """Every generation of every event any of the caller's refs marks (a versioned listing carries metadata)."""
         generations: dict[str, list[int]] = {}
         marked: set[str] = set()
         for blob in self._versions(self._prefix):
             generations.setdefault(blob.name, []).append(blob.generation)
-            if (blob.metadata or {}).get(archive_metadata.USER_REF) == user_ref:
+            if (blob.metadata or {}).get(archive_metadata.USER_REF) in user_refs:
                 marked.add(blob.name)
         for name in sorted(marked):
             for generation in generations[name]:

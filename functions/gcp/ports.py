@@ -10,7 +10,6 @@ from functions.gcp.archive import DEFAULT_PREFIX, GcsArchive
 from functions.gcp.queue import PubSubQueue
 from functions.lazy import LazyClient
 from functions.standalone import Ports, local_ports, pending_prefix, wants_cloud_ports
-from shared.errors import ConfigError
 from shared.ingest.ports import Archive, Queue
 from shared.memory.store import MemoryStore
 from shared.secrets import EnvSecrets, SecretSource
@@ -29,8 +28,11 @@ def _publisher_client() -> Any:
 
 
 def memory_store(environ: Mapping[str, str], *, read_timeout: float = 1.5) -> MemoryStore:
-    """The Firestore store (``MEMORY_BACKEND=firestore``); ``functions/gcp/store.py`` will provide it (issue 13)."""
-    raise ConfigError("MEMORY_BACKEND=firestore: the Firestore store is not in this build yet")
+    """The Firestore store (``MEMORY_BACKEND=firestore``) on the stack's ``FIRESTORE_DATABASE``, each read within
+    ``read_timeout``; its client is built on first use."""
+    from functions.gcp.store import store_from_environ
+
+    return store_from_environ(environ, read_timeout=read_timeout)
 
 
 def cloud_ports(

@@ -1,9 +1,10 @@
 """The archive and queue ports. Local backends live in ``shared.ingest.local``; cloud ones in ``functions``.
 
 The archive holds each accepted post-call body under its idempotency key, exactly as received, so a
-failed or lost event can be replayed. ``user_ref`` (a keyed hash of the memory user id, never the phone
-number) lets erasure find a caller's events. The queue carries only keys: an event's idempotency key
-(``<event type>:<call id>``) or an erase job's (``erase/<user ref>/<request id>``, see ``erase_job_key``).
+failed or lost event can be replayed. ``user_ref`` (a keyed hash of the memory user id under the stack's
+``CALLER_REF_KEY``, never the phone number) lets erasure find a caller's events. The queue carries only keys: an
+event's idempotency key (``<event type>:<call id>``) or an erase job's (``erase/<user ref>/<request id>``, see
+``erase_job_key``).
 """
 
 from __future__ import annotations
@@ -64,9 +65,18 @@ class Archive(ABC):
         """Delete the event and every older version the storage keeps of it (erasure). Unversioned: ``delete``."""
         self.delete(key)
 
-    def erase_user(self, user_ref: str) -> list[str]:
-        """Purge every archived event of one caller; returns their keys. Backends may find them more cheaply."""
-        keys = sorted({entry.key for entry in self.entries() if entry.user_ref == user_ref})
+    def replace(self, event: ArchivedEvent) -> None:
+        """Store the event under its key whatever is there, keeping no older version (a record rewritten in place,
+        such as the mem0 pending log's). Versioned backends write first and then drop the older versions, so a
+        reader never finds the key empty."""
+        self.purge(event.key)
+        self.put_if_absent(event)
+
+    def erase_user(self, *user_refs: str) -> list[str]:
+        """Purge every archived event marked by any of the caller's refs (the keyed one, and older unkeyed ones);
+        returns their keys. Backends may find them more cheaply."""
+        refs = set(user_refs)
+        keys = sorted({entry.key for entry in self.entries() if entry.user_ref in refs})
         for key in keys:
             self.purge(key)
         return keys

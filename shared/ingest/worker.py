@@ -11,7 +11,6 @@ import json
 import logging
 
 from shared.errors import ConfigError, NotFound
-from shared.identity import mask
 from shared.ingest.ports import ERASE_PREFIX, Archive, EraseJob, parse_erase_job
 from shared.profile import AgentProfile
 from shared.service import MemoryService
@@ -61,7 +60,7 @@ class IngestWorker:
         user_id = request.body.decode("utf-8")
         if self._service.identity.user_ref(user_id) != job.user_ref:
             raise ValueError("erase request does not match its job key")
-        events = self._archive.erase_user(job.user_ref)
+        events = self._archive.erase_user(*self._service.identity.user_refs(user_id))
         memories = self._service.manager.store.erase_user(user_id)
         self._archive.purge(job.key)
-        log.info("erase job for %s: %d archived events, %d memories", mask(user_id), len(events), memories)
+        log.info("erase job for caller %s: %d archived events, %d memories", job.user_ref, len(events), memories)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from shared.errors import ConfigError
 from shared.ingest.ports import Archive
+from shared.keyed_hash import caller_ref_key
 from shared.memory.store import MemoryStore
 from shared.secrets import SecretSource
 from shared.settings import Settings
@@ -34,10 +35,11 @@ def _mem0(settings: Settings, secrets: SecretSource, pending_archive: Archive | 
     api_key = secrets.get("MEM0_API_KEY")
     if not api_key:
         raise ConfigError("secret MEM0_API_KEY is not set but MEMORY_BACKEND=mem0 needs it")
+    name_key = caller_ref_key(secrets)  # the log's record names are keyed caller references
     pending: PendingLog = (
-        ArchivePendingLog(pending_archive, agent_type=settings.agent_type)
+        ArchivePendingLog(pending_archive, agent_type=settings.agent_type, name_key=name_key)
         if pending_archive is not None
-        else DirectoryPendingLog(settings.data_dir / "mem0-pending")
+        else DirectoryPendingLog(settings.data_dir / "mem0-pending", name_key=name_key)
     )
     return Mem0MemoryStore(
         api_key=api_key,

@@ -150,7 +150,7 @@ class Mem0MemoryStore(MemoryStore):
         with contextlib.suppress(NotFound):  # no entity left: nothing more to erase
             self._http.call("DELETE", wire.entity_path("user", user_id), timeout=self._write_timeout)
         try:
-            self._pending.remove(user_id, erased)
+            self._pending.erase(user_id)
         except Exception as exc:
             raise StoreUnavailable("the mem0 pending log could not be cleared") from exc
         return len(erased)

@@ -5,6 +5,10 @@ read path merges fresh entries into what Mem0 returns, so a caller who calls bac
 recognised. The HTTP function and the worker must share one log for that to hold across processes:
 ``InMemoryPendingLog`` covers one process (local ``serve``), ``DirectoryPendingLog`` processes on one
 machine, ``ArchivePendingLog`` any cloud archive (give it its own bucket or prefix, never the event archive).
+
+A record holds the caller's memories, so it is named by a keyed hash (``CALLER_REF_KEY``) and rewritten with
+``Archive.replace``, which keeps no older version in a versioned bucket; ``erase`` removes every version of the
+record, under the keyed name and the unkeyed one earlier versions used.
 """
 
 from __future__ import annotations
@@ -22,10 +26,13 @@ from pathlib import Path
 from shared.clock import Clock, utc_now
 from shared.errors import NotFound
 from shared.ingest.ports import Archive, ArchivedEvent
+from shared.keyed_hash import keyed_hash
 from shared.memory.mem0_codec import memory_from_json, memory_to_json
 from shared.memory.models import Memory
+from shared.secrets import Secret
 
 PREFIX = "mem0-pending-"
+NAME_PURPOSE = "mem0-pending"
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class PendingLog(ABC):
     @abstractmethod
     def callers(self) -> list[str]:
         """Every caller with an entry (operator reads: a caller Mem0 does not list yet still counts)."""
+
+    def erase(self, user_id: str) -> None:
+        """Forget the caller entirely (erasure): every entry, and every stored copy of their record."""
+        self.remove(user_id, [entry.memory.id for entry in self.get(user_id)])
 
 
 class InMemoryPendingLog(PendingLog):
@@ -80,7 +91,14 @@ class InMemoryPendingLog(PendingLog):
 
 
 class _SerializedLog(PendingLog):
-    """One JSON document per caller, named by a hash of the user id (no phone number in any name)."""
+    """One JSON document per caller, named by a keyed hash of the user id (no phone number in any name, and no
+    name that a guess at the number could be checked against)."""
+
+    def __init__(self, name_key: Secret) -> None:
+        self._name_key = name_key
+
+    def _name(self, user_id: str) -> str:
+        return PREFIX + keyed_hash(self._name_key, NAME_PURPOSE, user_id) + ".json"
 
     @abstractmethod
     def _read(self, name: str) -> bytes | None: ...
@@ -109,8 +127,12 @@ class _SerializedLog(PendingLog):
         found = {entry.memory.user_id for name in self._names() for entry in self._parse(self._read(name)).values()}
         return sorted(found)
 
+    def erase(self, user_id: str) -> None:
+        for name in (self._name(user_id), legacy_name(user_id)):
+            self._write(name, None)
+
     def _load(self, user_id: str) -> dict[str, PendingMemory]:
-        return self._parse(self._read(_name(user_id)))
+        return self._parse(self._read(self._name(user_id)))
 
     @staticmethod
     def _parse(data: bytes | None) -> dict[str, PendingMemory]:
@@ -126,11 +148,12 @@ class _SerializedLog(PendingLog):
 
     def _store(self, user_id: str, entries: dict[str, PendingMemory]) -> None:
         rows = [{"memory": memory_to_json(e.memory), "posted_at": e.posted_at.isoformat()} for e in entries.values()]
-        self._write(_name(user_id), json.dumps(rows).encode() if rows else None)
+        self._write(self._name(user_id), json.dumps(rows).encode() if rows else None)
 
 
 class DirectoryPendingLog(_SerializedLog):
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, name_key: Secret) -> None:
+        super().__init__(name_key)
         self._directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
@@ -156,7 +179,8 @@ class DirectoryPendingLog(_SerializedLog):
 class ArchivePendingLog(_SerializedLog):
     """Over any ``Archive`` (S3, Cloud Storage, files). The archive must be reserved for this log."""
 
-    def __init__(self, archive: Archive, *, agent_type: str, clock: Clock = utc_now) -> None:
+    def __init__(self, archive: Archive, *, agent_type: str, name_key: Secret, clock: Clock = utc_now) -> None:
+        super().__init__(name_key)
         self._archive = archive
         self._agent_type = agent_type
         self._clock = clock
@@ -168,13 +192,16 @@ class ArchivePendingLog(_SerializedLog):
             return None
 
     def _write(self, name: str, data: bytes | None) -> None:
-        self._archive.delete(name)
-        if data is not None:
-            self._archive.put_if_absent(ArchivedEvent(name, data, self._clock(), self._agent_type))
+        """A rewrite leaves no older version behind (``replace``); a removal leaves none at all (``purge``)."""
+        if data is None:
+            self._archive.purge(name)
+        else:
+            self._archive.replace(ArchivedEvent(name, data, self._clock(), self._agent_type))
 
     def _names(self) -> list[str]:
         return [entry.key for entry in self._archive.entries() if entry.key.startswith(PREFIX)]
 
 
-def _name(user_id: str) -> str:
+def legacy_name(user_id: str) -> str:
+    """The unkeyed name earlier versions gave a record (erasure still removes it; new records never use it)."""
     return PREFIX + hashlib.sha256(user_id.encode()).hexdigest()[:32] + ".json"

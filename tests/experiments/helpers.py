@@ -13,7 +13,7 @@ from shared.secrets import EnvSecrets
 from shared.settings import Settings
 from tests.conftest import TEST_SECRETS, LocalRuntime
 
-SECRETS = {**TEST_SECRETS, "CALLER_REF_KEY": "test-caller-ref-key-0001"}
+SECRETS = {**TEST_SECRETS, "CALLER_REF_KEY": "test-caller-ref-key-0001-experiments-0123456789"}
 GREETING_B = "Hi {caller_name}, lovely to hear from you again!"
 
 EXPERIMENT: dict[str, Any] = {

@@ -211,7 +211,7 @@ def test_experiments_need_the_stack_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="CALLER_REF_KEY"):
         build_runtime(
             settings,
-            secrets=EnvSecrets(TEST_SECRETS),
+            secrets=EnvSecrets({name: value for name, value in TEST_SECRETS.items() if name != "CALLER_REF_KEY"}),
             archive=FileArchive(tmp_path / "a"),
             queue=SqliteQueue(tmp_path / "q.db"),
         )

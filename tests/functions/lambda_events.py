@@ -19,6 +19,7 @@ SECRET_VALUES = {
     "ELEVENLABS_HMAC_KEY": "test-hmac-key-0123456789",
     "ELEVENLABS_WORKSPACE_KEY": "test-workspace-key-0123456789",
     "ADMIN_API_KEY": "test-admin-key-0123456789",
+    "CALLER_REF_KEY": "test-caller-ref-key-0123456789-abcdefghij",
 }
 REGION = "us-east-1"
 

@@ -24,6 +24,7 @@ from shared.ingest.ports import ArchivedEvent
 from shared.memory.mem0_pending import ArchivePendingLog, PendingMemory
 from shared.memory.models import Memory
 from shared.runtime import Runtime
+from shared.secrets import Secret
 from tests.conftest import CALLER, OTHER_CALLER, elevenlabs_post_call
 from tests.fakes.mem0_server import API_KEY, FakeMem0Server
 from tests.functions.aws_iam import RoleSession
@@ -31,6 +32,7 @@ from tests.functions.lambda_events import AGENT_TYPE, SECRET_VALUES, http_event,
 
 BUCKET = "am-test-archive-123456789012"
 ADMIN = {"X-Admin-Key": SECRET_VALUES["ADMIN_API_KEY"]}
+NAME_KEY = Secret(SECRET_VALUES["CALLER_REF_KEY"])
 
 
 @dataclass
@@ -182,8 +184,8 @@ def test_a_caller_who_calls_back_while_mem0_is_busy_is_recognised_across_functio
     assert stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="mem0-pending/").get("KeyCount", 0) == 0
     assert returning(http)["returning_caller"] == "yes"  # from Mem0 itself now
     assert not any(path.name == "mem0-pending" for path in stack.data_dir.rglob("*"))  # no per-instance directory
-    pending_names = stack.versions("mem0-pending/")  # the deleted record's noncurrent versions (lifecycle: 1 day)
-    assert pending_names and not any("5555550123" in key for key in pending_names)
+    # the record was written, rewritten and removed: not one version or delete marker of it is left
+    assert stack.versions("mem0-pending/") == []
 
 
 def test_the_pending_log_is_unreachable_without_its_grants(stack: Stack) -> None:
@@ -192,13 +194,15 @@ def test_the_pending_log_is_unreachable_without_its_grants(stack: Stack) -> None
         policy = function_policy(role, stack.arns)  # type: ignore[arg-type]
         session = RoleSession(stack.session, policy, queue_arns=stack.queue_arns)
         log = ArchivePendingLog(
-            S3Archive(BUCKET, s3_client=session.client("s3"), prefix="mem0-pending/"), agent_type="x"
+            S3Archive(BUCKET, s3_client=session.client("s3"), prefix="mem0-pending/"), agent_type="x", name_key=NAME_KEY
         )
         with pytest.raises(StoreUnavailable):
             log.get(CALLER)
     with_grants = function_policy("http", stack.arns, mem0_pending=True)
     session = RoleSession(stack.session, with_grants, queue_arns=stack.queue_arns)
-    log = ArchivePendingLog(S3Archive(BUCKET, s3_client=session.client("s3"), prefix="mem0-pending/"), agent_type="x")
+    log = ArchivePendingLog(
+        S3Archive(BUCKET, s3_client=session.client("s3"), prefix="mem0-pending/"), agent_type="x", name_key=NAME_KEY
+    )
     assert log.get(CALLER) == []  # S3 answered 403 for the missing record; listing that one key says "absent"
     assert "s3:ListBucket" in session.actions
 
@@ -291,6 +295,6 @@ def test_pending_records_written_by_the_worker_hold_no_phone_number_in_their_nam
     archive = S3Archive(BUCKET, s3_client=worker.client("s3"), prefix="mem0-pending/")
     now = datetime.now(UTC)
     memory = Memory("m1", CALLER, AGENT_TYPE, "factual", "Dana prefers afternoons", now, None)
-    ArchivePendingLog(archive, agent_type=AGENT_TYPE).put(CALLER, [PendingMemory(memory, now)])
+    ArchivePendingLog(archive, agent_type=AGENT_TYPE, name_key=NAME_KEY).put(CALLER, [PendingMemory(memory, now)])
     [key] = stack.versions("mem0-pending/")
     assert key.startswith("mem0-pending/mem0-pending-") and "5555550123" not in key

@@ -23,6 +23,7 @@ from infra.gcp_iam import StorageGrant, storage_grants
 from shared.errors import StoreUnavailable
 from shared.memory.mem0_pending import ArchivePendingLog
 from shared.runtime import Runtime
+from shared.secrets import Secret
 from tests.conftest import CALLER, OTHER_CALLER, elevenlabs_post_call
 from tests.fakes.gcp_clients import FakePublisher, FakeSubscription
 from tests.fakes.mem0_server import API_KEY, FakeMem0Server
@@ -33,6 +34,7 @@ BUCKET = "am-test-archive-am-test-project"
 TOPIC = "projects/am-test-project/topics/am-test-ingest"
 DEAD_LETTER = "projects/am-test-project/topics/am-test-ingest-dlq"
 ADMIN = {"X-Admin-Key": SECRET_VALUES["ADMIN_API_KEY"]}
+NAME_KEY = Secret(SECRET_VALUES["CALLER_REF_KEY"])
 
 
 def test_the_fakes_accept_exactly_what_the_archive_sends_to_the_real_library() -> None:
@@ -159,11 +161,15 @@ def test_a_caller_who_calls_back_while_mem0_is_busy_is_recognised_across_functio
 def test_the_pending_log_is_unreachable_without_its_grants(stack: Stack) -> None:
     for role in ("http", "worker"):
         client = Conditioned(stack.storage, grants(role, backend="sqlite"))
-        log = ArchivePendingLog(GcsArchive(BUCKET, storage_client=client, prefix="mem0-pending/"), agent_type="x")
+        log = ArchivePendingLog(
+            GcsArchive(BUCKET, storage_client=client, prefix="mem0-pending/"), agent_type="x", name_key=NAME_KEY
+        )
         with pytest.raises(StoreUnavailable):
             log.get(CALLER)
         granted = Conditioned(stack.storage, grants(role))
-        log = ArchivePendingLog(GcsArchive(BUCKET, storage_client=granted, prefix="mem0-pending/"), agent_type="x")
+        log = ArchivePendingLog(
+            GcsArchive(BUCKET, storage_client=granted, prefix="mem0-pending/"), agent_type="x", name_key=NAME_KEY
+        )
         assert log.get(CALLER) == []
 
 

@@ -92,9 +92,10 @@ def test_missing_secrets_are_generated_once_kept_private_and_printed(serve: Any)
     served = serve(secrets={})
     secrets_file = served.data_dir / "secrets.json"
     stored = json.loads(secrets_file.read_text())
-    assert {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY"} <= set(stored)
+    assert {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY", "CALLER_REF_KEY"} <= set(stored)
     assert stat.S_IMODE(os.stat(secrets_file).st_mode) == 0o600
     assert stored["ELEVENLABS_WORKSPACE_KEY"] in served.log.read_text()
+    assert len(stored["CALLER_REF_KEY"]) >= 32 and stored["CALLER_REF_KEY"] not in served.log.read_text()
     with served.client() as http:
         ok = http.post(
             "/client-data", json={"caller_id": CALLER}, headers={"X-Workspace-Key": stored["ELEVENLABS_WORKSPACE_KEY"]}

@@ -36,6 +36,14 @@ TEST_SECRET_VALUES = {
 }
 
 
+RANDOM_BYTES = "random:index/randomBytes:RandomBytes"
+
+
+def drawn_key(name: str) -> str:
+    """What the mocked ``RandomBytes`` draws for the stack's ``CALLER_REF_KEY``: recognisable, so a leak is found."""
+    return ("leakcheck-caller-ref-key-" + name.encode().hex())[:64].ljust(64, "0")
+
+
 @dataclass
 class Recorded:
     typ: str
@@ -141,6 +149,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         computed = _aws_state(args.typ, inputs, args.name) if args.typ.startswith("aws:") else {}
         if args.typ.startswith("gcp:"):
             computed = _gcp_state(args.typ, inputs, args.name)
+        if args.typ == RANDOM_BYTES:
+            computed = {"hex": drawn_key(args.name), "base64": "unused"}
         resource_id = str(computed.pop("id", f"{args.name}_id"))
         state = {**inputs, **computed}
         state.setdefault("name", args.name)

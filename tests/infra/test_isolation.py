@@ -23,6 +23,7 @@ from tests.infra.conftest import (
     after_all,
     stack_values,
 )
+from tests.infra.mocks import RANDOM_BYTES, drawn_key
 
 # The physical name of each resource kind that must never be shared between two stacks.
 PHYSICAL_NAMES = {
@@ -80,6 +81,10 @@ def check_no_plaintext_secret(mocks: RecordingMocks, outputs: dict[str, Any], de
             assert any(value in text for text in stored.secret), f"{name} was not deployed"
         else:  # a secret this agent type does not need is stored nowhere
             assert not any(value in text for text in stored.secret), f"{name} deployed but not needed"
+    (drawn,) = mocks.of_type(RANDOM_BYTES)  # the CALLER_REF_KEY the stack draws: in its secret store only
+    key = drawn_key(drawn.name)
+    assert not any(key in text for text in elsewhere.plain + elsewhere.secret + stored.plain), "key outside the store"
+    assert any(key in text for text in stored.secret), "CALLER_REF_KEY was not deployed"
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp"])
@@ -117,7 +122,16 @@ def test_aws_functions_hold_a_secret_reference(mocks: RecordingMocks, bundle: Bu
         (secret,) = mocks.of_type("aws:secretsmanager/secret:Secret")
         (version,) = mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
         stored = json.loads(Walk().visit(version.inputs["secretString"]).secret[-1])
-        assert set(stored) == {"ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY", "MEM0_API_KEY"}
+        expected = {
+            "ELEVENLABS_WORKSPACE_KEY",
+            "ELEVENLABS_HMAC_KEY",
+            "ADMIN_API_KEY",
+            "MEM0_API_KEY",
+            "CALLER_REF_KEY",
+        }
+        assert set(stored) == expected
+        (drawn,) = mocks.of_type(RANDOM_BYTES)
+        assert stored["CALLER_REF_KEY"] == drawn_key(drawn.name) and drawn.inputs["length"] == 32
         for fn in mocks.of_type("aws:lambda/function:Function"):
             variables = fn.inputs["environment"]["variables"]
             assert variables["SECRET_ARN"] == secret.state["arn"]
@@ -135,11 +149,16 @@ def test_gcp_functions_mount_this_stacks_secrets(mocks: RecordingMocks, bundle: 
 
     def check(_: dict[str, Any]) -> None:
         secret_ids = {secret.inputs["secretId"] for secret in mocks.of_type("gcp:secretmanager/secret:Secret")}
-        assert secret_ids == {"am-dev-generic-api-key", "am-dev-admin-api-key", "am-dev-mem0-api-key"}
+        assert secret_ids == {
+            "am-dev-generic-api-key",
+            "am-dev-admin-api-key",
+            "am-dev-mem0-api-key",
+            "am-dev-caller-ref-key",
+        }
         for fn in mocks.of_type("gcp:cloudfunctionsv2/function:Function"):
             service = fn.inputs["serviceConfig"]
             mounted = {item["key"]: item for item in service["secretEnvironmentVariables"]}
-            assert set(mounted) == set(config.required_secret_names)
+            assert set(mounted) == {*config.required_secret_names, "CALLER_REF_KEY"}
             assert {item["secret"] for item in mounted.values()} == secret_ids
             assert {item["version"] for item in mounted.values()} == {"1"}  # pinned to what this update wrote
             assert not set(service["environmentVariables"]) & set(TEST_SECRET_VALUES)
@@ -191,9 +210,9 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
                 (("logs:CreateLogStream", "logs:PutLogEvents"), (logs[role] + ":*",), none),
             }
 
-        pending = {
-            (("s3:DeleteObject", "s3:GetObject", "s3:PutObject"), (bucket + "/mem0-pending/*",), none),
-            _listing(("s3:ListBucket",), bucket, "mem0-pending/"),
+        pending = {  # rewrite, then delete the older versions; no plain delete (it would only lay a marker)
+            (("s3:DeleteObjectVersion", "s3:GetObject", "s3:PutObject"), (bucket + "/mem0-pending/*",), none),
+            _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "mem0-pending/"),
         }
         mem0 = pending if backend == "mem0" else set()
         assert _exact(policies["am-dev-http-policy"]) == common("http") | mem0 | {
@@ -351,7 +370,9 @@ def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMock
         if backend == "mem0":
             expected |= {
                 (f"serviceAccount:{email[f'am-dev-{role}']}", "roles/storage.objectUser",
-                 f'resource.name.startsWith("{objects}mem0-pending/")')
+                 f'resource.name.startsWith("{objects}mem0-pending/") || '
+                 '(resource.type == "storage.googleapis.com/Bucket"'
+                 ' && api.getAttribute("storage.googleapis.com/objectListPrefix", "").startsWith("mem0-pending/"))')
                 for role in ("http", "worker")
             }  # fmt: skip
         assert found == expected

@@ -29,6 +29,7 @@ AWS_ALWAYS = {
     "aws:s3/bucketPolicy:BucketPolicy": 1,
     "aws:secretsmanager/secret:Secret": 1,
     "aws:secretsmanager/secretVersion:SecretVersion": 1,
+    "random:index/randomBytes:RandomBytes": 1,  # the CALLER_REF_KEY, in the one secret
     "aws:sqs/queue:Queue": 2,
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": 1,
     "aws:lambda/layerVersion:LayerVersion": 1,
@@ -65,13 +66,14 @@ def expected_aws(config: StackConfig) -> Counter[str]:
 
 
 def expected_gcp(config: StackConfig) -> Counter[str]:
-    secrets = len(config.required_secret_names)
+    secrets = len(config.required_secret_names) + 1  # and the CALLER_REF_KEY the stack draws
     expected = Counter(
         {
             "agentic-memory:gcp:MemoryService": 1,
             "gcp:projects/service:Service": len(SERVICES),
             "gcp:storage/bucket:Bucket": 2,
             "gcp:storage/bucketObject:BucketObject": 1,
+            "random:index/randomBytes:RandomBytes": 1,
             "gcp:secretmanager/secret:Secret": secrets,
             "gcp:secretmanager/secretVersion:SecretVersion": secrets,
             "gcp:secretmanager/secretIamMember:SecretIamMember": secrets * len(FUNCTIONS),

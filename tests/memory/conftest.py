@@ -15,6 +15,7 @@ import pytest
 
 from shared.memory.sqlite import SqliteMemoryStore
 from shared.memory.store import MemoryStore
+from tests.memory.firestore_store import firestore_store
 
 StoreFactory = Callable[[pytest.FixtureRequest, Path], MemoryStore]
 
@@ -44,7 +45,12 @@ def dynamodb_store(request: pytest.FixtureRequest, tmp_path: Path) -> MemoryStor
     return DynamoDBMemoryStore(create_memory_table(client), client=client)
 
 
-STORE_FACTORIES: dict[str, StoreFactory] = {"sqlite": sqlite_store, "mem0": mem0_store, "dynamodb": dynamodb_store}
+STORE_FACTORIES: dict[str, StoreFactory] = {
+    "sqlite": sqlite_store,
+    "mem0": mem0_store,
+    "dynamodb": dynamodb_store,
+    "firestore": firestore_store,  # on the session's emulator
+}
 
 
 @pytest.fixture(params=sorted(STORE_FACTORIES))

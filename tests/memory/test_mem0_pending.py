@@ -26,6 +26,7 @@ from tests.fakes import API_KEY, FakeMem0Server
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 CALLER = "+15555550123"
+NAME_KEY = Secret("test-caller-ref-key-0001-0123456789abcdef")
 CALL = [
     Memory("ev:0", CALLER, "support", "factual", "Name is Dana, prefers afternoon appointments", NOW),
     Memory("ev:1", CALLER, "support", "lead", "Wants a quote for solar panels", NOW - timedelta(seconds=1)),
@@ -78,8 +79,8 @@ def test_caller_calling_back_before_mem0_lists_the_call_is_recognised(
     server: FakeMem0Server, make_store: Callable[..., Mem0MemoryStore], tmp_path: Path
 ) -> None:
     # the worker and the HTTP function are different processes sharing one pending log
-    worker = make_store(DirectoryPendingLog(tmp_path / "pending"))
-    http_function = make_store(DirectoryPendingLog(tmp_path / "pending"))
+    worker = make_store(DirectoryPendingLog(tmp_path / "pending", name_key=NAME_KEY))
+    http_function = make_store(DirectoryPendingLog(tmp_path / "pending", name_key=NAME_KEY))
     unaware = make_store()  # no shared log: sees only what Mem0 lists
     server.hold_adds = True
 
@@ -209,8 +210,8 @@ def test_pending_logs_behave_alike(kind: str, tmp_path: Path) -> None:
     archive = DictArchive()
     log: PendingLog = {
         "memory": InMemoryPendingLog,
-        "directory": lambda: DirectoryPendingLog(tmp_path),
-        "archive": lambda: ArchivePendingLog(archive, agent_type="support", clock=lambda: NOW),
+        "directory": lambda: DirectoryPendingLog(tmp_path, name_key=NAME_KEY),
+        "archive": lambda: ArchivePendingLog(archive, agent_type="support", name_key=NAME_KEY, clock=lambda: NOW),
     }[kind]()
     entries = [PendingMemory(m, NOW) for m in CALL]
     assert log.get(CALLER) == []
@@ -236,7 +237,7 @@ def test_pending_logs_behave_alike(kind: str, tmp_path: Path) -> None:
 
 
 def test_no_phone_number_in_pending_names(tmp_path: Path) -> None:
-    DirectoryPendingLog(tmp_path).put(CALLER, [PendingMemory(CALL[0], NOW)])
+    DirectoryPendingLog(tmp_path, name_key=NAME_KEY).put(CALLER, [PendingMemory(CALL[0], NOW)])
     assert all("5555550123" not in path.name for path in tmp_path.iterdir())
 
 
@@ -256,8 +257,8 @@ def test_operator_reads_count_callers_mem0_does_not_list_yet(
     server: FakeMem0Server, make_store: Callable[..., Mem0MemoryStore], tmp_path: Path
 ) -> None:
     """Analytics run by another process than the worker still count a call whose add Mem0 is processing."""
-    worker = make_store(DirectoryPendingLog(tmp_path / "pending"), visibility_timeout=0.05)
-    operator = make_store(DirectoryPendingLog(tmp_path / "pending"))
+    worker = make_store(DirectoryPendingLog(tmp_path / "pending", name_key=NAME_KEY), visibility_timeout=0.05)
+    operator = make_store(DirectoryPendingLog(tmp_path / "pending", name_key=NAME_KEY))
     worker.add([Memory("old:0", "+15555550199", "support", "factual", "Listed already", NOW - timedelta(days=1))])
     server.hold_adds = True
     with pytest.raises(StoreUnavailable):
