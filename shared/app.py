@@ -158,7 +158,10 @@ class App:
         if operation is Operation.POST_CALL:
             event = provider.parse_post_call(payload, fields["post_call"], self.profile.webhooks.ingest_events)
             return Response.json(self.intake.accept(event, request.body))
-        return Response.json(provider.ignored(payload))
+        answer = provider.ignored(payload)
+        if isinstance(answer, bytes):
+            return Response(200, answer, {"content-type": "application/octet-stream"})
+        return Response.json(answer)
 
     def _client_data(self, request: Request, params: dict[str, str]) -> Response:
         return self._platform("client_data", request)

@@ -79,3 +79,27 @@ def caller_context(
         fields=dict(fields),
         degraded=degraded,
     )
+
+
+UNKNOWN_CALLER_SUMMARY = "Unknown caller"
+UNKNOWN_CALLER_CONTEXT = (
+    "The caller could not be identified (their number is withheld or the call has none): nothing is remembered "
+    "about them, and nothing from this call will be remembered."
+)
+
+
+def unknown_caller_context(config: AgentType) -> CallerContext:
+    """The answer for a caller nothing identifies: every variable present, a neutral greeting, no memory read."""
+    fields = {name: "" for name in config.memory.auto_extract}
+    return CallerContext(
+        caller_id="",
+        user_id=None,
+        returning=False,
+        memory_count=0,
+        call_count=0,
+        summary=UNKNOWN_CALLER_SUMMARY,
+        context=UNKNOWN_CALLER_CONTEXT,
+        first_message=greeting(config, False, fields),
+        fields=fields,
+        known=False,
+    )

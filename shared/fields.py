@@ -30,6 +30,10 @@ class FieldMapper:
     def __init__(self, paths: Mapping[str, Sequence[str]]) -> None:
         self._paths = {name: list(candidates) for name, candidates in paths.items()}
 
+    def maps(self, name: str) -> bool:
+        """Whether the field has any path configured."""
+        return bool(self._paths.get(name))
+
     def get(self, payload: Any, name: str, default: Any = None) -> Any:
         for path in self._paths.get(name, ()):
             value = lookup(payload, path)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 import phonenumbers
 
@@ -42,32 +43,86 @@ _WITHHELD = frozenset(
         "0",
     }
 )
+# carriers' placeholder numbers for a withheld caller (Twilio: ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE
+# spelled on a keypad), as digits
+_PLACEHOLDER_DIGITS = frozenset({"266696687", "7378742833", "2562533", "8656696", "86282452253"})
+_SIP_SCHEMES = ("sip:", "sips:", "tel:")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
+
+
+def is_withheld(value: str) -> bool:
+    """A word platforms and carriers send instead of a withheld number ("anonymous", "restricted", ...)."""
+    return value.strip().lower() in _WITHHELD
+
+
+def _withheld() -> Unprocessable:
+    return Unprocessable("caller id is withheld")
+
+
+def _phone(value: str, default_region: str) -> str:
+    """E.164 for a phone number; a withheld-number placeholder or an impossible number is refused."""
+    if value.startswith("+") and "".join(ch for ch in value if ch.isdigit()) in _PLACEHOLDER_DIGITS:
+        raise _withheld()
+    candidate = "+" + value[2:] if value.startswith("00") else value
+    try:
+        parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise Unprocessable("caller id is not a valid phone number") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise Unprocessable("caller id is not a valid phone number")
+    if set(str(parsed.national_number)) <= {"0"}:  # +1 000 000 0000 and the like
+        raise _withheld()
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _looks_like_phone(value: str) -> bool:
+    return bool(value) and bool(_PHONE_CHARS.match(value)) and sum(ch.isdigit() for ch in value) >= 7
+
+
+def _uri(value: str, default_region: str) -> str:
+    """A ``sip:``/``sips:``/``tel:`` URI (display name and ``<>`` allowed): the number its user part holds, else
+    ``sip:user@host`` as an opaque id (an extension or a name means something only on its own host)."""
+    inner = value[value.index("<") + 1 : value.rindex(">")] if "<" in value and ">" in value else value
+    scheme, _, rest = inner.strip().partition(":")
+    if scheme.lower() == "tel":
+        number = unquote(rest.split(";", 1)[0]).strip()
+        return _phone(number, default_region) if _looks_like_phone(number) else _raise_not_caller()
+    userinfo, at, hostport = rest.rpartition("@")
+    if not at or not userinfo:
+        raise Unprocessable("caller id is a SIP URI without a user")
+    user = unquote(userinfo.split(";", 1)[0].split(":", 1)[0]).strip()
+    host = re.split(r"[;?>]", hostport, maxsplit=1)[0].strip().lower()
+    host = host[: host.find("]") + 1] if host.startswith("[") else host.split(":", 1)[0]  # IPv6 keeps its colons
+    if user.lower() in _WITHHELD or host == "anonymous.invalid":  # RFC 3323's anonymous URI
+        raise _withheld()
+    if _looks_like_phone(user):
+        return _phone(user, default_region)
+    opaque = f"sip:{user}@{host}"
+    return opaque if host and _OPAQUE_ID.match(opaque) and ".." not in opaque else _raise_not_caller()
+
+
+def _raise_not_caller() -> str:
+    raise Unprocessable("caller id is not a phone number or a valid user id")
 
 
 @lru_cache(maxsize=4096)  # pure, and on every request's path: a returning caller is parsed once
 def normalize_caller(raw: str, *, default_region: str = "US") -> str:
-    """E.164 for anything that looks like a phone number, the id itself otherwise.
+    """E.164 for anything that looks like a phone number (also as a SIP or tel URI), the id itself otherwise.
 
-    Raises ``Unprocessable`` for something that is neither (never echoing it back).
+    Raises ``Unprocessable`` for something that is neither, and for a withheld number (never echoing it back):
+    such a caller cannot be identified, and must never share one memory with every other withheld caller.
     """
     value = raw.strip()
-    if value[:4].lower() in ("sip:", "tel:"):
-        value = value[4:].split("@", 1)[0]
-    if value and _PHONE_CHARS.match(value) and sum(ch.isdigit() for ch in value) >= 7:
-        candidate = "+" + value[2:] if value.startswith("00") else value
-        try:
-            parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else default_region)
-        except phonenumbers.NumberParseException as exc:
-            raise Unprocessable("caller id is not a valid phone number") from exc
-        if not phonenumbers.is_possible_number(parsed):
-            raise Unprocessable("caller id is not a valid phone number")
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    if value.lower() in _WITHHELD:
-        raise Unprocessable("caller id is withheld")
+    lowered = value.lower()
+    if lowered.startswith(_SIP_SCHEMES) or ("<" in value and any(f"<{s}" in lowered for s in _SIP_SCHEMES)):
+        return _uri(value, default_region)
+    if _looks_like_phone(value):
+        return _phone(value, default_region)
+    if lowered in _WITHHELD:
+        raise _withheld()
     if _OPAQUE_ID.match(value):
         return value
-    raise Unprocessable("caller id is not a phone number or a valid user id")
+    return _raise_not_caller()
 
 
 def mask(user_id: str) -> str:
@@ -99,6 +154,16 @@ class CallerIdentity:
 
     def caller_id(self, raw: str) -> str:
         return normalize_caller(raw, default_region=self.default_region)
+
+    def identify(self, raw: str | None) -> str | None:
+        """The caller id, or None when nothing identifies one caller (no number, withheld, a placeholder, a web
+        call): such a call is answered as a new caller and remembered under no id, never a shared one."""
+        if raw is None:
+            return None
+        try:
+            return self.caller_id(raw)
+        except Unprocessable:
+            return None
 
     def user_id(self, raw: str) -> str:
         """The memory user id for a raw caller id (normalized, then hashed if pseudonymization is on)."""

@@ -10,8 +10,8 @@ from typing import Any
 from shared.analytics.outcomes import VARIANT, call_outcomes
 from shared.clock import Clock, utc_now
 from shared.config.models import AgentType
-from shared.context import caller_context
-from shared.errors import ConfigError, StoreUnavailable, Unprocessable
+from shared.context import caller_context, unknown_caller_context
+from shared.errors import ConfigError, StoreUnavailable
 from shared.experiments.plan import Assignment, ExperimentPlan
 from shared.identity import CallerIdentity
 from shared.memory.auto_extract import extract
@@ -64,11 +64,14 @@ class MemoryService:
         return MemoryManager(self.manager.store, self.manager.agent_type, config.memory, clock=self._clock)
 
     def pre_call(self, request: PreCallRequest) -> CallerContext:
-        """Never fails for a store outage: the platform gets a valid new-caller answer instead of a delay."""
-        if not request.caller:
-            raise Unprocessable("missing field: caller_id")
-        caller_id = self.identity.caller_id(request.caller)
-        user_id = self.identity.user_id(request.caller)
+        """Never fails for a store outage nor for a caller nothing identifies: the platform gets a valid new-caller
+        answer instead of a delay or an error (which would end the call before it starts)."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:  # no memory read, no variant (there is no caller to keep it sticky for)
+            log.info("pre-call from a caller without a usable number or id; answering as an unknown caller")
+            config = self.assignment(None).config
+            return self.processors.pre_call(config, unknown_caller_context(config), [])
+        user_id = self.identity.user_id(caller_id)
         assignment = self.assignment(user_id)
         config = assignment.config
         try:
@@ -85,9 +88,12 @@ class MemoryService:
         return self.processors.pre_call(config, replace(context, variant=assignment.label), memories)
 
     def search(self, request: ToolRequest) -> list[ToolAnswer]:
-        if not request.caller:
-            raise Unprocessable("missing field: user_id")
-        user_id = self.identity.user_id(request.caller)
+        """One answer per tool call; a caller nothing identifies gets "no memories" for each, never an error."""
+        caller_id = self.identity.identify(request.caller)
+        if caller_id is None:
+            log.info("tool call from a caller without a usable number or id; answering without memories")
+            return [ToolAnswer(call=call, matches=[], caller_known=False) for call in request.calls]
+        user_id = self.identity.user_id(caller_id)
         manager = self._manager(self.assignment(user_id).config)
         answers = []
         for call in request.calls:
@@ -107,9 +113,10 @@ class MemoryService:
         Every memory carries the caller's variant and the call's outcomes (``echo``: what the platform repeats of
         our answers), so analytics can compare variants from the memories alone.
         """
-        if not event.ingest or not event.caller:
+        caller_id = self.identity.identify(event.caller) if event.ingest else None
+        if caller_id is None:  # never one shared memory for every withheld caller
             return 0
-        user_id = self.identity.user_id(event.caller)
+        user_id = self.identity.user_id(caller_id)
         assignment = self.assignment(user_id)
         manager = self._manager(assignment.config)
         when = received_at or self._clock()

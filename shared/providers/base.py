@@ -102,6 +102,7 @@ class CallerContext:
     fields: dict[str, str]
     degraded: bool = False
     variant: str = ""  # the caller's experiment variants (``experiment:variant,...``), empty without experiments
+    known: bool = True  # False: no number or id identifies the caller (withheld, SIP without a user, web call)
 
     def variables(self) -> dict[str, str]:
         """The variables every platform gets; the original system's names are kept for existing prompts.
@@ -111,6 +112,7 @@ class CallerContext:
         """
         return {
             "caller_id": self.caller_id,
+            "caller_known": "yes" if self.known else "no",
             "memory_count": str(self.memory_count),
             "call_count": str(self.call_count),
             "returning_caller": "yes" if self.returning else "no",
@@ -122,12 +124,21 @@ class CallerContext:
         }
 
 
+NO_MEMORIES_UNKNOWN_CALLER = (
+    "No memories are available for this caller: their number is withheld or unknown, so nothing about them is "
+    "remembered."
+)
+
+
 @dataclass(frozen=True)
 class ToolAnswer:
     call: ToolCall
     matches: list[ScoredMemory]
+    caller_known: bool = True
 
     def as_text(self) -> str:
+        if not self.caller_known:
+            return NO_MEMORIES_UNKNOWN_CALLER
         if not self.matches:
             return "No memories found for this caller."
         return "\n".join(f"- {m.memory.text}" for m in self.matches)
@@ -209,6 +220,7 @@ class Provider(ABC):
         """Our pre-call variables and tool results as the post-call event repeats them; none by default."""
         return PlatformEcho()
 
-    def ignored(self, payload: Any) -> dict[str, Any]:
-        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook."""
+    def ignored(self, payload: Any) -> dict[str, Any] | bytes:
+        """The answer to a message type this service does not handle: a 200 so the platform keeps the hook (bytes:
+        a body that is not JSON, such as audio)."""
         return {"status": "ignored"}

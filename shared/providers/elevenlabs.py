@@ -22,6 +22,26 @@ from shared.providers.base import (
 from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
 
 TRANSCRIPTION = "post_call_transcription"
+MAX_FIELDS = 64
+
+
+def _data_collection(analysis: dict[str, Any]) -> dict[str, str]:
+    """``data_collection_results`` (``{id: {value}}``), filled in from ``data_collection_results_list``
+    (``[{data_collection_id, value}]``), which the SDK's analysis model also defines and may be the only one sent."""
+    found = {
+        str(name)[:64]: text
+        for item in as_list(analysis.get("data_collection_results_list"))
+        if (name := as_text(as_dict(item).get("data_collection_id"))) is not None
+        and (text := scalar_text(as_dict(item).get("value"))) is not None
+    }
+    found.update(
+        {
+            str(name)[:64]: text
+            for name, result in as_dict(analysis.get("data_collection_results")).items()
+            if (text := scalar_text(as_dict(result).get("value"))) is not None
+        }
+    )
+    return dict(list(found.items())[:MAX_FIELDS])
 
 
 class ElevenLabsProvider(Provider):
@@ -99,11 +119,7 @@ class ElevenLabsProvider(Provider):
         if conversation_id is None:
             raise Unprocessable("missing field: data.conversation_id")
         analysis = as_dict(data.get("analysis"))
-        extracted = {
-            str(name): text
-            for name, result in as_dict(analysis.get("data_collection_results")).items()
-            if (text := scalar_text(as_dict(result).get("value"))) is not None
-        }
+        extracted = _data_collection(analysis)
         turns = [
             message
             for turn in as_list(data.get("transcript"))

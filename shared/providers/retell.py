@@ -6,11 +6,14 @@
 custom function      -> the memories as JSON (at most 15 000 characters, Retell's cap); POST /retrieve only
 lifecycle events     -> ``webhooks.ingest_events`` (default ``call_analyzed``) become memories:
                         ``call_analysis.call_summary``, ``custom_analysis_data`` and changed
-                        ``collected_dynamic_variables`` as fields, the user's turns of ``transcript_object``;
+                        ``collected_dynamic_variables`` as fields, the user's turns (``transcript_object``, else
+                        ``transcript_with_tool_calls``, else the transcript string; with PII scrubbing on, only
+                        the ``scrubbed_*`` transcripts, never the raw ones);
                         other events (``call_started``, ``call_ended``, unknown ones) are acknowledged with a 200
 
 The caller is ``from_number`` on inbound calls and ``to_number`` on outbound ones, read from Retell's own call
-object. A custom function sent with "Payload: args only" (``args_at_root``) has no call object: its body is
+object; a call without one (a web call, a withheld number) is answered as an unknown caller, never refused.
+A custom function sent with "Payload: args only" (``args_at_root``) has no call object: its body is
 only what the LLM wrote, so nothing in it is bound to the call. Such requests are refused (422) unless the
 agent type maps ``field_mappings.retrieve.caller_id`` to an argument on purpose, accepting that risk.
 Custom-function bodies are never re-routed by their content (an argument named ``event`` is the LLM's).
@@ -52,6 +55,7 @@ _NESTED_KEYS = frozenset({"name", "args", "call"})
 _NOT_FACTS = frozenset(
     {
         "caller_id",
+        "caller_known",
         "memory_count",
         "call_count",
         "returning_caller",
@@ -102,14 +106,30 @@ def _extracted(call: dict[str, Any]) -> dict[str, str]:
     return dict(list(found.items())[:MAX_FIELDS])
 
 
+_SCRUBBED = ("scrubbed_transcript_with_tool_calls", "scrubbed_transcript_object")
+_RAW = ("transcript_object", "transcript_with_tool_calls")
+
+
+def _user_turns(items: list[Any]) -> list[str]:
+    """The user's utterances; tool invocations, results, node transitions and DTMF entries have other roles."""
+    return [
+        text
+        for item in items
+        if as_dict(item).get("role") == "user" and (text := as_text(as_dict(item).get("content")))
+    ]
+
+
 def _caller_turns(call: dict[str, Any]) -> list[str]:
-    items = as_list(call.get("transcript_object")) or as_list(call.get("scrubbed_transcript_object"))
-    if items:
-        return [
-            text
-            for item in items
-            if as_dict(item).get("role") == "user" and (text := as_text(as_dict(item).get("content")))
-        ]
+    """With PII scrubbing on (a ``scrubbed_*`` transcript, or storage ``everything_except_pii``) only the scrubbed
+    transcripts are read, never the raw ones; otherwise the utterance list first, the transcript string last."""
+    scrubbing = call.get("data_storage_setting") == "everything_except_pii" or any(
+        isinstance(call.get(name), list) for name in _SCRUBBED
+    )
+    for name in _SCRUBBED if scrubbing else _RAW:
+        if items := as_list(call.get(name)):
+            return _user_turns(items)
+    if scrubbing:
+        return []
     turns = []
     for line in (as_text(call.get("transcript")) or "").splitlines():
         head = line.strip()
@@ -191,8 +211,8 @@ class RetellProvider(Provider):
             "first_message": context.first_message,
         }
         inbound: dict[str, Any] = {"dynamic_variables": variables}
+        variables["memory_user_id"] = context.user_id or ""  # present for every caller, as the prompt expects
         if context.user_id:
-            variables["memory_user_id"] = context.user_id
             inbound["metadata"] = {"memory_user_id": context.user_id}
         if agent.response.send_first_message:
             inbound["agent_override"] = {"retell_llm": {"begin_message": context.first_message}}
@@ -206,8 +226,8 @@ class RetellProvider(Provider):
         if query is None:
             raise Unprocessable("missing field: query")
         caller = fields.text(body, "caller_id") or (_customer_number(body["call"]) if nested else None)
-        if caller is None:
-            raise Unprocessable(ARGS_AT_ROOT if not nested else "missing field: call.from_number")
+        if caller is None and not nested and not fields.maps("caller_id"):
+            raise Unprocessable(ARGS_AT_ROOT)  # a misconfiguration, not an unknown caller
         return ToolRequest(
             caller=caller,
             calls=[ToolCall(query=query, name=as_text(body.get("name")) if nested else None)],

@@ -5,13 +5,18 @@ Vapi users often give one server URL for everything, so the message type decides
 ``assistant-request``   -> ``{"assistantId"?, "assistantOverrides": {"variableValues": {...strings},
                            "firstMessage"?, "metadata": {"memory_user_id"}}}``
 ``tool-calls``          -> ``{"results": [{"toolCallId", "name", "result": "<JSON string>"}]}``, one per call
-``end-of-call-report``  -> memories: ``analysis.summary``, ``analysis.structuredData`` and
-                           ``artifact.structuredOutputs`` as fields, the customer's turns
+``end-of-call-report``  -> memories: ``analysis.summary``; ``artifact.structuredOutputs``,
+                           ``analysis.structuredDataMulti`` and ``analysis.structuredData`` as fields (the later
+                           wins), ``customer.name`` when none of them names the caller; the customer's turns
+messages that expect an answer this service does not give (a misrouted server URL) -> the neutral answer of
+                           ``NEUTRAL_ANSWERS``, so the call goes on as if the hook were not configured
 anything else           -> 200 ``{"status": "ignored"}`` so Vapi never gives up on the server URL
 
-The caller is always ``message.call.customer.number`` (else ``message.customer.number``), never a tool
-argument: the LLM chooses arguments. Field mappings for ``retrieve.query`` are read from each tool call's
-arguments; every other mapped field from the whole body. Idempotency key: ``message.type:message.call.id``.
+The caller is always ``message.call.customer.number`` (else ``message.customer.number``, else the customer's
+``sipUri``), never a tool argument: the LLM chooses arguments. A call with none of them (a web call, a withheld
+number) is answered as an unknown caller, never refused. Field mappings for ``retrieve.query`` are read from each
+tool call's arguments; every other mapped field from the whole body. Idempotency key:
+``message.type:message.call.id``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Any
 from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
 from shared.errors import BadRequest, Unprocessable
 from shared.fields import FieldMapper
+from shared.identity import is_withheld
+from shared.memory.auto_extract import plausible_name
 from shared.providers.base import (
     CallerContext,
     Operation,
@@ -47,8 +54,27 @@ OPERATIONS = {
 MAX_TOOL_CALLS = 16
 MAX_FIELDS = 64
 NO_QUERY = "No search query was given; ask the caller what to look up."
+NOT_HANDLED = "The memory service does not handle this request; carry on without it."
+# The answers Vapi's SDK (ServerMessageResponse*) defines for messages this service is not the server of, each
+# chosen so the call goes on as if nothing had answered: no transfer, no handoff, no documents, the contact dialled
+# as without a pre-dial hook, the endpointing delay of Vapi's own example, and silence for a voice request (its
+# answer is raw PCM audio, so any JSON would be played as noise).
+NEUTRAL_ANSWERS: dict[str, dict[str, Any] | bytes] = {
+    "transfer-destination-request": {"error": NOT_HANDLED},
+    "handoff-destination-request": {"destination": {}, "error": NOT_HANDLED},
+    "knowledge-base-request": {"documents": []},
+    "campaign.predial": {"eligible": True},
+    "call.endpointing.request": {"timeoutSeconds": 0.5},
+    "voice-request": b"",
+}
 
-_CALLER = ["message.call.customer.number", "message.customer.number"]
+_CALLER = [
+    "message.call.customer.number",
+    "message.customer.number",
+    "message.call.customer.sipUri",
+    "message.customer.sipUri",
+]
+_NAME_KEY = "name"
 _CALLER_ROLES = {"user", "customer"}
 _TRANSCRIPT_PREFIXES = ("user:", "customer:")
 
@@ -128,6 +154,34 @@ def _structured_outputs(value: Any) -> dict[str, str]:
     return found
 
 
+def _structured_data_multi(value: Any) -> dict[str, str]:
+    """``analysis.structuredDataMulti``: one object per catalog entry of ``analysisPlan.structuredDataMultiPlan``.
+
+    Its items are untyped in the SDK (``Dict[str, Any]``); read ``{"key", "structuredData" | "result" | ...}`` and
+    plain ``{field: value}`` or ``{<key>: {field: value}}`` objects alike.
+    """
+    found: dict[str, str] = {}
+    for raw in as_list(value):
+        item = as_dict(raw)
+        key = as_text(item.get("key"))
+        data = next((item[k] for k in ("structuredData", "data", "result", "value", "output") if k in item), None)
+        if key is not None and data is not None:
+            found.update(_flatten(data, key.lower().replace(" ", "_")))
+            continue
+        for name, entry in item.items():
+            found.update(_flatten(entry, str(name)))
+    return found
+
+
+def _customer_name(message: dict[str, Any]) -> str | None:
+    """``customer.name``: set through the API, or a SIP caller's display name; kept only if it reads as a name."""
+    call_customer = as_dict(as_dict(message.get("call")).get("customer"))
+    name = as_text(call_customer.get("name")) or as_text(as_dict(message.get("customer")).get("name"))
+    if name is None or not plausible_name(" ".join(name.split())) or is_withheld(name):
+        return None
+    return " ".join(name.split())
+
+
 def _caller_turns(message: dict[str, Any]) -> list[str]:
     """The customer's turns from ``artifact.messages`` (``bot``/``assistant`` are the agent), else the
     legacy top-level ``messages``, else the ``User:`` lines of the transcript string."""
@@ -156,6 +210,14 @@ def _outcome(value: Any) -> str | None:
     if text is None:
         return None
     return {"true": "success", "false": "failure"}.get(text.lower(), text[:64])
+
+
+def _result(answer: ToolAnswer) -> str:
+    if not answer.caller_known:
+        return answer.as_text()
+    if not answer.call.query.strip():
+        return NO_QUERY
+    return json.dumps(answer.as_json(), separators=(",", ":"), ensure_ascii=False)
 
 
 class VapiProvider(Provider):
@@ -214,8 +276,8 @@ class VapiProvider(Provider):
         overrides: dict[str, Any] = {"variableValues": variables}
         if agent.response.send_first_message:
             overrides["firstMessage"] = context.first_message
+        variables["memory_user_id"] = context.user_id or ""  # present for every caller, as the prompt expects
         if context.user_id:
-            variables["memory_user_id"] = context.user_id
             overrides["metadata"] = {"memory_user_id": context.user_id}
         answer: dict[str, Any] = {}
         if agent.response.assistant_id:
@@ -237,13 +299,14 @@ class VapiProvider(Provider):
                 {
                     "toolCallId": answer.call.call_id or "",
                     "name": answer.call.name or "",
-                    "result": json.dumps(answer.as_json(), separators=(",", ":"), ensure_ascii=False)
-                    if answer.call.query.strip()
-                    else NO_QUERY,
+                    "result": _result(answer),
                 }
                 for answer in answers
             ]
         }
+
+    def ignored(self, payload: Any) -> dict[str, Any] | bytes:
+        return NEUTRAL_ANSWERS.get(_message_type(_message(payload)), {"status": "ignored"})
 
     def parse_post_call(self, payload: Any, fields: FieldMapper, ingest_events: list[str]) -> PostCallEvent:
         message = _message(payload)
@@ -256,7 +319,10 @@ class VapiProvider(Provider):
             raise Unprocessable("missing field: message.call.id")
         analysis = as_dict(message.get("analysis"))
         extracted = _structured_outputs(as_dict(message.get("artifact")).get("structuredOutputs"))
+        extracted.update(_structured_data_multi(analysis.get("structuredDataMulti")))
         extracted.update(_flatten(analysis.get("structuredData"), "structured_data"))
+        if not any(_NAME_KEY in key.lower() for key in extracted) and (name := _customer_name(message)):
+            extracted["customer_name"] = name
         return PostCallEvent(
             idempotency_key=key,
             event_type=event_type,

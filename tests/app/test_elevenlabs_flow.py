@@ -163,10 +163,7 @@ def test_errors_are_json_with_the_right_status(local_runtime: Any) -> None:
     cases = [
         ("POST", "/client-data", b"{not json", WORKSPACE, 400),
         ("POST", "/client-data", b"[1, 2]", WORKSPACE, 400),
-        ("POST", "/client-data", b"{}", WORKSPACE, 422),
-        ("POST", "/client-data", json.dumps({"caller_id": "not a phone!"}).encode(), WORKSPACE, 422),
         ("POST", "/retrieve", json.dumps({"user_id": CALLER}).encode(), WORKSPACE, 422),
-        ("POST", "/retrieve", json.dumps({"query": "x"}).encode(), WORKSPACE, 422),
         ("POST", "/client-data", b"{" + b" " * (1024 * 1024) + b"}", WORKSPACE, 413),
         ("GET", "/nowhere", b"", {}, 404),
         ("GET", "/client-data", b"", WORKSPACE, 405),

@@ -59,3 +59,65 @@ def test_normalize_never_crashes(raw: str) -> None:
     except Unprocessable:
         return
     assert result and " " not in result
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("sip:+15555550142@sip.example.com", "+15555550142"),
+        ("sips:+15555550142@sip.example.com:5061;transport=tls", "+15555550142"),
+        ("sip:15555550142;user=phone@sip.example.com", "+15555550142"),
+        ('"Dana W" <sip:+1-555-555-0142@sip.example.com>;tag=abc', "+15555550142"),
+        ("tel:+1-555-555-0142;ext=12", "+15555550142"),
+        ("sip:frontdesk@PBX.example.com", "sip:frontdesk@pbx.example.com"),
+        ("sip:1001@pbx.example.com:5060;transport=udp", "sip:1001@pbx.example.com"),
+        ("<sip:frontdesk@pbx.example.com>", "sip:frontdesk@pbx.example.com"),
+    ],
+)
+def test_sip_uris_are_their_number_or_an_opaque_id(raw: str, expected: str) -> None:
+    assert normalize_caller(raw) == expected
+    assert normalize_caller(expected) == expected  # stable: a stored id normalizes to itself
+
+
+def test_an_extension_is_only_the_same_caller_on_the_same_host() -> None:
+    assert normalize_caller("sip:1001@pbx-a.example.com") != normalize_caller("sip:1001@pbx-b.example.com")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "anonymous",
+        "Anonymous",
+        "RESTRICTED",
+        "unavailable",
+        "+266696687",  # Twilio's placeholders: ANONYMOUS, RESTRICTED, BLOCKED, UNKNOWN, UNAVAILABLE on a keypad
+        "+7378742833",
+        "+2562533",
+        "+8656696",
+        "+86282452253",
+        "+1 000 000 0000",
+        "sip:anonymous@anonymous.invalid",
+        '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1',
+        "sip:restricted@pbx.example.com",
+        "sip:pbx.example.com",
+        "tel:anonymous",
+        "{{system__caller_id}}",
+        "",
+    ],
+)
+def test_withheld_and_placeholder_callers_are_not_identified(raw: str) -> None:
+    with pytest.raises(Unprocessable):
+        normalize_caller(raw)
+    assert CallerIdentity().identify(raw) is None
+
+
+def test_a_placeholder_is_only_one_with_its_own_country_code() -> None:
+    """+7 378 742 833 is Twilio's RESTRICTED; the same ten digits in the US are someone's real number."""
+    assert normalize_caller("+1 737 874 2833") == "+17378742833"
+
+
+def test_identify_keeps_real_callers_and_ids() -> None:
+    identity = CallerIdentity()
+    assert identity.identify("+1 (555) 555-0123") == "+15555550123"
+    assert identity.identify("user_123") == "user_123"
+    assert identity.identify(None) is None
