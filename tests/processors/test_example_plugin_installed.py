@@ -132,7 +132,7 @@ def served(fresh: Fresh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # the machine may be busy: start-up imports through the .pth
         while True:
             assert process.poll() is None, log.read_text()
             try:
