@@ -124,6 +124,8 @@ def served(fresh: Fresh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         str(config),
         "--data-dir",
         str(data_dir),
+        "--threads",
+        "4",
     ]
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
@@ -136,10 +138,10 @@ def served(fresh: Fresh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         while True:
             assert process.poll() is None, log.read_text()
             try:
-                if httpx.get(f"{url}/healthz", timeout=1).json().get("agent_type") == AGENT:
+                if httpx.get(f"{url}/healthz", timeout=10).json().get("agent_type") == AGENT:
                     break
-            except (httpx.TransportError, ValueError):
-                pass
+            except (httpx.TransportError, ValueError) as exc:
+                print(f"not healthy yet: {type(exc).__name__}")
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
         yield url, log
