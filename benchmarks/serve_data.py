@@ -1,7 +1,8 @@
 """The serve benchmark's data: a seeded store of realistic callers, and the requests a platform would send.
 
-Records are built the way the worker builds them (``memories_from_call`` over a normalized post-call event), so
-the store holds what a real deployment would: summaries, extracted fields and the caller's own turns.
+Records are built the way the worker builds them (``memories_from_call`` over a normalized post-call event, with
+their meaning vectors when the agent type has semantic search), so the store holds what a real deployment would:
+summaries, extracted fields and the caller's own turns.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from shared.auth.elevenlabs import ElevenLabsSignature
+from shared.memory import embedding as embedding_module
 from shared.memory import from_call
 from shared.memory import manager as manager_module
 from shared.memory import sqlite as sqlite_store
+from shared.memory.embedding import with_vectors
 from shared.memory.from_call import memories_from_call
 from shared.memory.manager import MemoryManager
 from shared.memory.models import Memory
@@ -203,7 +206,7 @@ def seed_store(
         for index in range(callers):
             batch += caller_memories(index, per_caller, manager, rng, now)
             if len(batch) >= BATCH or index == callers - 1:
-                added += store.add(batch)
+                added += store.add(with_vectors(batch) if manager.embeds else batch)
                 batch = []
                 progress(index + 1)
         store.compact()
@@ -215,7 +218,7 @@ def seed_store(
 def store_fingerprint() -> str:
     """Changes whenever the code that decides what a seeded store holds changes, so a stale cache is never used."""
     digest = hashlib.sha256(str(SEED_VERSION).encode())
-    for module in (sqlite_store, from_call, manager_module, sys.modules[__name__]):
+    for module in (sqlite_store, from_call, manager_module, embedding_module, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     config = Path(__file__).resolve().parents[1] / "config" / "agent_types.json"
     if config.exists():

@@ -1,11 +1,11 @@
 """``AwsMemoryService``: one agent type's memory service on AWS Lambda, with everything it needs and nothing shared.
 
 HTTP function behind an HTTP API (or a Function URL), SQS queue with dead-letter queue feeding the worker,
-a daily sweeper, a private encrypted versioned archive bucket, one Secrets Manager secret (the given secrets and
-the ``CALLER_REF_KEY`` the stack draws itself), one role per function scoped to this stack's own ARNs, log groups
-with retention, alarms to an SNS topic, optional provisioned concurrency on the HTTP function's ``live`` alias.
-This module composes them; the larger parts live beside it: ``aws_archive`` (the bucket), ``aws_iam`` (the
-policies), ``aws_http`` (the endpoint), ``aws_alarms``.
+a daily sweeper, a private encrypted versioned archive bucket, the memory table (``memoryBackend: dynamodb``,
+``aws_table``), one Secrets Manager secret (the given secrets and the ``CALLER_REF_KEY`` the stack draws itself),
+one role per function scoped to this stack's own ARNs, log groups with retention, alarms to an SNS topic, optional
+provisioned concurrency on the HTTP function's ``live`` alias. This module composes them; the larger parts live
+beside it: ``aws_archive`` (the bucket), ``aws_iam`` (the policies), ``aws_http`` (the endpoint), ``aws_alarms``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from infra.aws_alarms import alarms, alert_topic
 from infra.aws_archive import archive_bucket
 from infra.aws_http import function_url, http_api
 from infra.aws_iam import LAMBDA_TRUST, StackArns, function_policy
+from infra.aws_table import memory_table
 from infra.bundle import LAMBDA_PLATFORM, LAMBDA_PYTHON
 from infra.caller_ref_key import CALLER_REF_KEY, caller_ref_key
 from infra.naming import StackNames
@@ -57,6 +58,8 @@ class AwsMemoryServiceArgs:
     alert_email: pulumi.Input[str] | None = None
     http_endpoint: Literal["api", "url"] = "api"
     secret_recovery_window_days: pulumi.Input[int] = 7
+    memory_recovery_days: int = 7
+    memory_deletion_protection: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -65,6 +68,7 @@ class AwsMemoryService(pulumi.ComponentResource):
     secret_arn: pulumi.Output[str]
     archive_bucket: pulumi.Output[str]
     queue_url: pulumi.Output[str]
+    memory_table: pulumi.Output[str] | None
     dead_letter_queue_url: pulumi.Output[str]
     alert_topic_arn: pulumi.Output[str]
     function_names: dict[str, pulumi.Output[str]]
@@ -97,6 +101,18 @@ class AwsMemoryService(pulumi.ComponentResource):
             opts=self._child,
         )
         dlq, queue = self._queues()
+        self._table = (
+            memory_table(
+                name,
+                names,
+                recovery_days=args.memory_recovery_days,
+                deletion_protection=args.memory_deletion_protection,
+                tags=tags,
+                parent=self,
+            )
+            if args.memory_backend == "dynamodb"
+            else None
+        )
         layer = aws.lambda_.LayerVersion(
             f"{name}-deps",
             layer_name=names.name("deps"),
@@ -119,6 +135,8 @@ class AwsMemoryService(pulumi.ComponentResource):
         }
         if args.memory_backend == "mem0":
             environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
+        if self._table is not None:
+            environment["MEMORY_TABLE"] = self._table.name
         functions: dict[str, aws.lambda_.Function] = {
             fn.role: self._function(fn, environment, secret=secret, bucket=bucket, queue=queue, layer=layer)
             for fn in spec.FUNCTIONS
@@ -156,6 +174,7 @@ class AwsMemoryService(pulumi.ComponentResource):
         self.secret_arn = secret.arn
         self.archive_bucket = bucket.bucket
         self.queue_url = queue.url
+        self.memory_table = self._table.name if self._table is not None else None
         self.dead_letter_queue_url = dlq.url
         self.alert_topic_arn = topic.arn
         self.function_names = {role: fn.name for role, fn in functions.items()}
@@ -165,6 +184,7 @@ class AwsMemoryService(pulumi.ComponentResource):
                 "secret_arn": self.secret_arn,
                 "archive_bucket": self.archive_bucket,
                 "queue_url": self.queue_url,
+                "memory_table": self.memory_table,
                 "dead_letter_queue_url": self.dead_letter_queue_url,
                 "alert_topic_arn": self.alert_topic_arn,
                 "function_names": self.function_names,
@@ -234,9 +254,9 @@ class AwsMemoryService(pulumi.ComponentResource):
             f"{name}-{fn.role}-policy",
             name=names.name(f"{fn.role}-policy"),
             role=role.id,
-            policy=pulumi.Output.all(secret.arn, bucket.arn, queue.arn, log_group.arn).apply(
-                lambda arns: json.dumps(function_policy(fn.role, StackArns(*arns), mem0_pending=self._mem0))
-            ),
+            policy=pulumi.Output.all(
+                secret.arn, bucket.arn, queue.arn, log_group.arn, self._table.arn if self._table else None
+            ).apply(lambda arns: json.dumps(function_policy(fn.role, StackArns(*arns), mem0_pending=self._mem0))),
             opts=self._child,
         )
         return aws.lambda_.Function(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from functions.aws.store_items import BY_DAY, BY_EXPIRY
 from infra import spec
 from infra.spec import FunctionRole
 
@@ -26,6 +27,7 @@ class StackArns:
     bucket: str
     queue: str
     log_group: str
+    table: str | None = None  # the memory table (memoryBackend dynamodb)
 
 
 def _allow(actions: list[str], resources: list[str]) -> dict[str, Any]:
@@ -65,6 +67,8 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
             _allow(["s3:GetObjectVersion", "s3:DeleteObjectVersion"], [events]),
             _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.ARCHIVE_PREFIX),
         ]
+    if arns.table:
+        statements += table_statements(role, arns.table)
     if mem0_pending and role in ("http", "worker"):
         statements += [
             _allow(
@@ -75,4 +79,22 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-__all__ = ["LAMBDA_TRUST", "StackArns", "function_policy"]
+def table_statements(role: FunctionRole, table: str) -> list[dict[str, Any]]:
+    """The memory table's actions each function's store calls make, on the table or the one index it reads.
+
+    HTTP: the caller's memories (pre-call, tool, admin list), analytics day by day (``by_day``), erasure (its
+    deletes). Worker: adds (conditional puts in transactions), erase jobs (key-only query, deletes). Sweeper: the
+    expired memories by ``by_expiry``, and their deletes. Nobody scans, updates or deletes the table itself.
+    """
+    index = f"{table}/index/"
+    if role == "http":
+        return [
+            _allow(["dynamodb:Query"], [table, index + BY_DAY]),
+            _allow(["dynamodb:BatchWriteItem"], [table]),
+        ]
+    if role == "worker":
+        return [_allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], [table])]
+    return [_allow(["dynamodb:Query"], [index + BY_EXPIRY]), _allow(["dynamodb:BatchWriteItem"], [table])]
+
+
+__all__ = ["LAMBDA_TRUST", "StackArns", "function_policy", "table_statements"]

@@ -259,6 +259,9 @@ class GcpMemoryService(pulumi.ComponentResource):
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             versioning={"enabled": versioned},
+            # Cloud Storage keeps a deleted object restorable for 7 days by default (soft delete), deleted
+            # generations included: erasure must be final when it returns, so the archive keeps none.
+            soft_delete_policy={"retention_duration_seconds": 0} if versioned else None,
             lifecycle_rules=lifecycle,
             force_destroy=not versioned,  # the source bucket only holds derived zips
             labels=dict(args.labels),

@@ -28,6 +28,7 @@ S3_PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 S3_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 SQS_QUEUE = "aws:sqs/queue:Queue"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_POLICY = "aws:iam/policy:Policy"
 LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
@@ -76,8 +77,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def storage_encrypted(args: ResourceArgs, report_violation: ReportViolation) -> None:
-    """Queues and bucket encryption configurations must encrypt at rest."""
+    """Queues, tables (with a KMS key) and bucket encryption configurations must encrypt at rest."""
     props = args.props
+    if args.resource_type == DYNAMODB_TABLE and not _flag(props.get("serverSideEncryption") or {}, "enabled"):
+        report_violation(f"table {args.name}: not encrypted with a KMS key (serverSideEncryption.enabled)", args.urn)
     if args.resource_type == SQS_QUEUE and not (_flag(props, "sqsManagedSseEnabled") or props.get("kmsMasterKeyId")):
         report_violation(f"queue {args.name}: not encrypted at rest (sqsManagedSseEnabled or kmsMasterKeyId)", args.urn)
     if args.resource_type == S3_ENCRYPTION:

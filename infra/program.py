@@ -74,6 +74,8 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
                 alert_email=config.alert_email,
                 http_endpoint=config.http_endpoint,
                 secret_recovery_window_days=config.secret_recovery_window_days,
+                memory_recovery_days=config.memory_recovery_days,
+                memory_deletion_protection=config.memory_deletion_protection,
                 tags=_labels(config, names),
             ),
         )

@@ -77,6 +77,8 @@ PLAIN_KEYS = (
     "alertEmail",
     "httpEndpoint",
     "secretRecoveryWindowDays",
+    "memoryRecoveryDays",
+    "memoryDeletionProtection",
     "layerZip",
 )
 
@@ -113,6 +115,10 @@ class StackConfig(BaseModel):
     )
     http_endpoint: Literal["api", "url"] = Field(default="api", alias="httpEndpoint")
     secret_recovery_window_days: Annotated[int, Field(ge=0, le=30)] = Field(default=7, alias="secretRecoveryWindowDays")
+    # The memory table's point-in-time recovery window (DynamoDB allows 1-35 days; 0 turns it off): erased callers
+    # stay restorable from backups this long. Seven days, like the archive's noncurrent versions and the secret.
+    memory_recovery_days: Annotated[int, Field(ge=0, le=35)] = Field(default=7, alias="memoryRecoveryDays")
+    memory_deletion_protection: bool = Field(default=True, alias="memoryDeletionProtection")
     layer_zip: Path | None = Field(default=None, alias="layerZip")
     aws_region: str | None = Field(default=None, alias="aws:region")
     gcp_project: str | None = Field(default=None, alias="gcp:project")

@@ -17,7 +17,19 @@ class _Blank(dict[str, str]):
         return ""
 
 
+def first_name(full_name: str) -> str:
+    """A greeting's name: "Dana" of "Dana Whitfield" (a title such as "Dr" keeps the surname: "Dr Okafor")."""
+    words = full_name.split()
+    if len(words) > 1 and words[0].rstrip(".").lower() in _TITLES:
+        return f"{words[0]} {words[-1]}"
+    return words[0] if words else ""
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
+
+
 def greeting(config: AgentType, returning: bool, fields: Mapping[str, str]) -> str:
+    """The first message; templates may use every auto-extracted field and ``{caller_first_name}``."""
     messages = config.response.first_message
     if not returning:
         template = messages.new
@@ -25,15 +37,44 @@ def greeting(config: AgentType, returning: bool, fields: Mapping[str, str]) -> s
         template = messages.returning
     else:
         template = messages.returning_unnamed
-    return " ".join(template.format_map(_Blank(fields)).split())
+    values = _Blank(fields)
+    values.setdefault("caller_first_name", first_name(fields.get("caller_name", "")))
+    return " ".join(template.format_map(values).split())
 
 
 def _day(memory: Memory) -> str:
     return memory.created_at.date().isoformat()
 
 
+def _distinct(lines: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _details(memories: Sequence[Memory], limit: int) -> list[str]:
+    """One line per collected field, its current value (latest call) first, past values with their end date."""
+    by_field: dict[str, list[Memory]] = {}
+    for memory in memories:  # newest first
+        name = memory.metadata.get("field")
+        if memory.metadata.get("source") == "extraction" and isinstance(name, str):
+            by_field.setdefault(name, []).append(memory)
+    lines = []
+    for history in list(by_field.values())[:limit]:
+        current = history[0]
+        line = f"- {current.text}"
+        past, until = [], current
+        for older in history[1:]:
+            if older.metadata.get("value") != until.metadata.get("value") and older.created_at < until.created_at:
+                past.append(f"{older.metadata.get('value')} until {_day(until)}")
+                until = older
+        if past:
+            line += f" (previously: {'; '.join(past)})"
+        lines.append(line)
+    return lines
+
+
 def describe(config: AgentType, memories: Sequence[Memory], fields: Mapping[str, str], call_count: int) -> str:
-    """Plain text an agent's prompt can hold in ``{{memory_context}}``: facts first, newest first."""
+    """Plain text an agent's prompt can hold in ``{{memory_context}}``: facts first, newest first, each field
+    once with its current value (a past value only with the date it stopped), no line twice."""
     if not memories:
         return NEW_CALLER_CONTEXT
     memory = config.memory
@@ -42,15 +83,17 @@ def describe(config: AgentType, memories: Sequence[Memory], fields: Mapping[str,
     known = [f"- {name.replace('_', ' ')}: {value}" for name, value in fields.items() if value]
     if known:
         lines += ["Known about the caller:", *known]
-    summaries = [m for m in memories if m.metadata.get("source") == "summary"]
+    summaries = _distinct([f"- {_day(m)}: {m.text}" for m in memories if m.metadata.get("source") == "summary"])
     if summaries:
-        lines += ["Previous calls:", *(f"- {_day(m)}: {m.text}" for m in summaries[:limit])]
-    facts = [m for m in memories if m.metadata.get("source") == "extraction"]
-    if facts:
-        lines += ["Details collected:", *(f"- {m.text}" for m in facts[:limit])]
-    others = [m for m in memories if m.metadata.get("source") not in ("summary", "extraction", "caller_turn")]
+        lines += ["Previous calls:", *summaries[:limit]]
+    details = [line for line in _details(memories, limit) if line not in known]
+    if details:
+        lines += ["Details collected:", *details]
+    others = _distinct(
+        [f"- {m.text}" for m in memories if m.metadata.get("source") not in ("summary", "extraction", "caller_turn")]
+    )
     if others:
-        lines += ["Other memories:", *(f"- {m.text}" for m in others[:limit])]
+        lines += ["Other memories:", *others[:limit]]
     return "\n".join(lines)
 
 

@@ -12,7 +12,6 @@ Every failure is one ``StoreUnavailable`` naming the operation, never the caller
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,19 +32,18 @@ from functions.aws.store_items import (
     expiry_bound,
     from_item,
     is_live,
+    key_of,
     stamp,
     to_item,
 )
 from shared.errors import NotFound, StoreUnavailable
-from shared.memory.models import Memory, ScoredMemory
-from shared.memory.ranking import TermHits, bm25
+from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 
 TRANSACTION_LIMIT = 100  # TransactWriteItems' actions per request
 BATCH_LIMIT = 25  # BatchWriteItem's requests per call
 BATCH_ATTEMPTS = 8  # UnprocessedItems retries before giving up (exponential backoff from BACKOFF_SECONDS)
 BACKOFF_SECONDS = 0.05
-RANK_WINDOW = 1000  # newest memories a search ranks; a caller has tens to a few hundred
 READ_THREADS = 8
 _CONDITION_FAILED = "ConditionalCheckFailed"
 Item = dict[str, dict[str, Any]]
@@ -193,21 +191,25 @@ class DynamoDBMemoryStore(MemoryStore):
                     break
         return found
 
-    def search(
-        self,
-        user_id: str,
-        agent_type: str,
-        query: str,
-        *,
-        now: datetime,
-        limit: int,
-        types: Sequence[str] | None = None,
-    ) -> list[ScoredMemory]:
-        """The caller's live memories (one Query), ordered by the one shared ranking."""
-        if limit <= 0:
-            return []
-        memories = self.get_all(user_id, agent_type, now=now, types=types, limit=RANK_WINDOW)
-        return _rank(query, memories, limit=limit)
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
+        """Each memory's vector onto its item (conditional: never recreates a memory deleted meanwhile)."""
+        updated = 0
+        for memory in memories:
+            if memory.vector is None:
+                continue
+            try:
+                self._db.update_item(
+                    TableName=self._table,
+                    Key=key_of(memory),
+                    UpdateExpression="SET vector = :vector",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":vector": {"B": memory.vector}},
+                )
+                updated += 1
+            except Exception as exc:
+                if error_code(exc) != _CONDITION_FAILED + "Exception":
+                    raise StoreUnavailable("memory store update failed") from exc
+        return updated
 
     def users(self, agent_type: str, *, now: datetime) -> list[str]:
         return sorted({memory.user_id for memory in self.scan(agent_type, now=now)})
@@ -248,26 +250,6 @@ class DynamoDBMemoryStore(MemoryStore):
             if not page.get("LastEvaluatedKey"):
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def _words(text: str) -> set[str]:
-    return {word.lower() for word in _WORD.findall(text)}
-
-
-def _rank(query: str, memories: list[Memory], *, limit: int) -> list[ScoredMemory]:
-    """BM25 over the caller's own memories (``shared.memory.ranking``), best first, newest on a tie.
-
-    The one place this store ranks: it becomes the shared ``rank(...)`` of the recall work when that lands.
-    """
-    wanted = [word for word in dict.fromkeys(word.lower() for word in _WORD.findall(query)) if len(word) > 1]
-    texts = [_words(str(m.metadata.get("value") or m.text)) for m in memories]
-    hits = [TermHits({row for row, text in enumerate(texts) if word in text}) for word in wanted]
-    scores = bm25(hits, {row: len(text) for row, text in enumerate(texts)}, len(memories))
-    best = sorted(scores, key=lambda row: (-scores[row], -memories[row].created_at.timestamp()))[:limit]
-    return [ScoredMemory(memories[row], scores[row]) for row in best]
 
 
 def _key(item: Item) -> Item:

@@ -7,7 +7,8 @@ enforce indexes, the real service does):
 
 - ``add``: one atomic batch of ``create`` writes (500 at most per commit); a batch that meets an id already
   stored (a redelivered event) is retried one ``create`` at a time, so an add is idempotent and counts what is new.
-- ``get_all``, ``page``, ``search``: one query on the caller's memories of the agent type, newest first
+- ``get_all``, ``page``, ``search`` (the shared ranking over ``get_all``): one query on the caller's memories of
+  the agent type, newest first
   (composite index ``agent_type`` ASC, ``created_at`` DESC). Expired documents are filtered here: the TTL policy
   on ``expires_at`` deletes them up to 24 hours late.
 - ``erase_user``: ``recursive_delete`` of the caller's document (every agent type, whatever lies beneath).
@@ -29,8 +30,7 @@ from typing import Any
 
 from functions.lazy import LazyClient
 from shared.errors import ConfigError, NotFound, StoreUnavailable
-from shared.memory.models import Memory, ScoredMemory
-from shared.memory.ranking import TermHits, bm25
+from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 
 CALLERS = "callers"
@@ -41,6 +41,7 @@ PAGE = 200  # documents per query page while skipping expired ones
 DEFAULT_TIMEOUT_SECONDS = 1.5  # the pre-call's budget for one read
 WRITE_TIMEOUT_SECONDS = 10.0
 ALREADY_EXISTS = 409
+NOT_FOUND = 404
 
 MEMORY_FIELDS = tuple(f.name for f in fields(Memory))
 
@@ -255,19 +256,19 @@ class FirestoreMemoryStore(MemoryStore):
                 return
             after = snapshots[-1]
 
-    def search(
-        self,
-        user_id: str,
-        agent_type: str,
-        query: str,
-        *,
-        now: datetime,
-        limit: int,
-        types: Sequence[str] | None = None,
-    ) -> list[ScoredMemory]:
-        if limit <= 0:
-            return []
-        return _rank(query, self.get_all(user_id, agent_type, now=now, types=types), limit)
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
+        """Each memory's vector onto its document; a memory deleted meanwhile is not recreated."""
+        updated = 0
+        for memory in memories:
+            if memory.vector is None:
+                continue
+            try:
+                self._document(memory).update({"vector": memory.vector}, **self._writes())
+                updated += 1
+            except Exception as exc:
+                if getattr(exc, "code", None) != NOT_FOUND:
+                    raise StoreUnavailable("the Firestore memory store failed") from exc
+        return updated
 
     def delete(self, memory_id: str) -> None:
         from google.cloud.firestore_v1.field_path import FieldPath
@@ -337,24 +338,6 @@ class FirestoreMemoryStore(MemoryStore):
                 self._client.close()
             except Exception:  # closing is best effort: the instance is going away
                 return
-
-
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_STOP = frozenset("a an and are as at be by do for from has have i in is it me my of on or the to was we you".split())
-
-
-def _terms(text: str) -> set[str]:
-    return {word.lower().removesuffix("s") for word in _WORD.findall(text)} - _STOP
-
-
-def _rank(query: str, memories: Sequence[Memory], limit: int) -> list[ScoredMemory]:
-    """The shared BM25 over the caller's own live memories, best first, then newest."""
-    words = _terms(query)
-    docs = [_terms(memory.text) for memory in memories]
-    hits = [TermHits({row for row, doc in enumerate(docs) if word in doc}) for word in sorted(words)]
-    scores = bm25(hits, {row: len(doc) for row, doc in enumerate(docs)}, len(docs))
-    best = sorted(scores, key=lambda row: (-scores[row], -memories[row].created_at.timestamp()))[:limit]
-    return [ScoredMemory(memories[row], scores[row]) for row in best]
 
 
 __all__ = [

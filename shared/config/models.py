@@ -117,6 +117,22 @@ class AutoExtractRule(_Model):
         return patterns
 
 
+class RankingConfig(_Model):
+    """How ``/retrieve`` orders a caller's memories (``shared.memory.ranking``); the defaults are measured in
+    ``benchmarks/bench_recall.py`` (docs/recall.md)."""
+
+    lexical_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    semantic_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    recency_weight: Annotated[float, Field(ge=0, le=1)] = 0.05
+    recency_half_life_days: Annotated[float, Field(gt=0, le=36_500)] = 180.0
+    semantic_floor: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.1, description="Cosine that unrelated texts reach; meaning counts only above it."
+    )
+    min_score: Annotated[float, Field(ge=0, le=2)] = Field(
+        default=0.12, description="Results scoring below are not returned: an unrelated question gets nothing."
+    )
+
+
 class MemoryConfig(_Model):
     types: Annotated[list[str], Field(min_length=1)] = Field(default_factory=lambda: ["factual", "semantic"])
     summary_type: str = "factual"
@@ -128,6 +144,12 @@ class MemoryConfig(_Model):
     context_limit: Annotated[int, Field(ge=0, le=50)] = 5
     auto_extract: dict[str, AutoExtractRule] = Field(default_factory=dict)
     store_caller_turns: bool = True
+    semantic_search: bool = Field(
+        default=True,
+        description="Rank by meaning as well as words: memories get a vector from the bundled static embedding "
+        "model when written (docs/recall.md). Off: words, recency and current-facts-first only.",
+    )
+    ranking: RankingConfig = Field(default_factory=RankingConfig)
     archive_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = Field(
         default=None,
         description="Days the raw post-call bodies stay in the archive for replay; the sweep deletes older ones. "
@@ -171,10 +193,10 @@ class MemoryConfig(_Model):
 
 
 class FirstMessages(_Model):
-    """Greeting templates; ``{caller_name}`` and any auto-extracted field can be used."""
+    """Greeting templates; ``{caller_first_name}``, ``{caller_name}`` and any auto-extracted field can be used."""
 
     new: str = "Hello! How may I help you today?"
-    returning: str = "Hello {caller_name}! Welcome back. How can I assist you today?"
+    returning: str = "Hello {caller_first_name}! Welcome back. How can I assist you today?"
     returning_unnamed: str = "Welcome back! How can I assist you today?"
 
 

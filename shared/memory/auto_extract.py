@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 
 from shared.config.models import AutoExtractRule
@@ -60,20 +61,44 @@ def _accept(rule: AutoExtractRule, value: str) -> str | None:
 
 
 def _from_fields(names: Sequence[str], memories: Sequence[Memory]) -> str | None:
-    for memory in memories:  # newest first
+    """The latest call's value; within one call the first name in the configured alias order wins (a call's
+    ``caller_name`` beats its ``patient_name``, whatever order the fields were stored in)."""
+    best: tuple[datetime, int] | None = None
+    value_of_best = None
+    for memory in memories:
         field = memory.metadata.get("field")
         value = memory.metadata.get("value")
         if field in names and isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
+            key = (memory.created_at, -names.index(field))
+            if best is None or key > best:
+                best, value_of_best = key, value.strip()
+    return value_of_best
 
 
-def _from_keywords(keywords: Sequence[str], memories: Sequence[Memory]) -> str | None:
+_SENTENCE = re.compile(r"[^.!?;\n]+")
+
+
+def _mentions(text: str, labels: Sequence[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(label)}\b", text) for label in labels)
+
+
+def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequence[Memory]) -> str | None:
+    """A keyword said about this attribute: in one of its fields' values, or in a sentence naming it ("my account
+    status is gold", "the premium tier"); never a keyword anywhere ("premium" of an insurance premium)."""
+    labels = [name.replace("_", " ").lower() for name in names]
     for memory in memories:
-        lowered = memory.text.lower()
-        for keyword in keywords:
-            if re.search(rf"\b{re.escape(keyword.lower())}\b", lowered):
-                return keyword
+        field = memory.metadata.get("field")
+        value = memory.metadata.get("value")
+        if field in names and isinstance(value, str):
+            places = [value.lower()]
+        elif field is None:
+            places = [s for s in _SENTENCE.findall(memory.text.lower()) if _mentions(s, labels)]
+        else:
+            continue
+        for place in places:
+            for keyword in rule.keywords:
+                if re.search(rf"\b{re.escape(keyword.lower())}\b", place):
+                    return keyword
     return None
 
 
@@ -91,10 +116,11 @@ def extract(rules: Mapping[str, AutoExtractRule], memories: Sequence[Memory]) ->
     """Every configured attribute, ``""`` when unknown (platforms need every variable present)."""
     found: dict[str, str] = {}
     for name, rule in rules.items():
-        value = _from_fields([name, *rule.fields], memories)
+        names = list(dict.fromkeys([name, *rule.fields]))
+        value = _from_fields(names, memories)
         accepted = _clean(value) if value else None  # the platform's own extraction is trusted
         if accepted is None and rule.kind == "keyword":
-            accepted = _from_keywords(rule.keywords, memories)
+            accepted = _from_keywords(rule, names, memories)
         if accepted is None and rule.patterns:
             accepted = _from_patterns(rule, memories)
         found[name] = accepted or ""

@@ -1,4 +1,9 @@
-"""Policy over a ``MemoryStore``: the agent type's memory types, retention and search limit."""
+"""Policy over a ``MemoryStore``: the agent type's memory types, retention, search limit and ranking settings.
+
+Meaning vectors are computed here (lazily importing ``shared.memory.embedding``): when memories are added (the
+worker) and, for memories stored before vectors existed, on their first search, which stores them back. The
+pre-call path (``recent``) never loads the model.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from shared.clock import Clock, utc_now
 from shared.config.models import MemoryConfig
 from shared.errors import Unprocessable
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.store import MemoryStore
+from shared.memory.ranking import RankSettings, rank
+from shared.memory.store import RANK_WINDOW, MemoryStore
 
 CONTEXT_WINDOW = 500  # newest memories read before a call; enough for every figure the greeting uses
 
@@ -54,7 +60,29 @@ class MemoryManager:
         for memory in memories:
             if memory.type not in self.config.types:
                 raise Unprocessable(f"memory type {memory.type!r} is not configured for agent type {self.agent_type!r}")
-        return self.store.add([m for m in memories if not m.is_expired(now)])
+        live = [m for m in memories if not m.is_expired(now)]
+        if self.embeds:
+            from shared.memory.embedding import with_vectors
+
+            live = with_vectors(live)
+        return self.store.add(live)
+
+    @property
+    def embeds(self) -> bool:
+        """Whether memories get meaning vectors: semantic search on and a store that ranks with ours."""
+        return self.config.semantic_search and not self.store.ranks_itself
+
+    def rank_settings(self) -> RankSettings:
+        ranking = self.config.ranking
+        return RankSettings(
+            semantic=self.config.semantic_search,
+            lexical_weight=ranking.lexical_weight,
+            semantic_weight=ranking.semantic_weight,
+            recency_weight=ranking.recency_weight,
+            recency_half_life_days=ranking.recency_half_life_days,
+            semantic_floor=ranking.semantic_floor,
+            min_score=ranking.min_score,
+        )
 
     def recent(self, user_id: str, *, types: Sequence[str] | None = None, limit: int | None = None) -> list[Memory]:
         return self.store.get_all(
@@ -63,4 +91,26 @@ class MemoryManager:
 
     def search(self, user_id: str, query: str, *, limit: int | None = None) -> list[ScoredMemory]:
         wanted = min(limit or self.config.search_limit, self.config.search_limit)
-        return self.store.search(user_id, self.agent_type, query, now=self._clock(), limit=wanted)
+        now = self._clock()
+        if not self.embeds:
+            settings = self.rank_settings()
+            return self.store.search(user_id, self.agent_type, query, now=now, limit=wanted, settings=settings)
+        from shared.memory.embedding import embed_query
+
+        memories = self.fill_vectors(self.store.get_all(user_id, self.agent_type, now=now, limit=RANK_WINDOW))
+        vector = embed_query(query)
+        return rank(query, memories, now=now, settings=self.rank_settings(), query_vector=vector, limit=wanted)
+
+    def fill_vectors(self, memories: Sequence[Memory]) -> list[Memory]:
+        """Memories written before vectors existed get theirs now, and the store keeps them (first use)."""
+        from shared.memory.embedding import with_vectors
+
+        filled = with_vectors(memories)
+        added = [
+            after
+            for before, after in zip(memories, filled, strict=True)
+            if before.vector is None and after.vector is not None
+        ]
+        if added:
+            self.store.set_vectors(added)
+        return filled

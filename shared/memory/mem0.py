@@ -36,6 +36,7 @@ from shared.memory import mem0_codec as codec
 from shared.memory import mem0_wire as wire
 from shared.memory.mem0_pending import InMemoryPendingLog, PendingLog, PendingMemory
 from shared.memory.models import Memory, ScoredMemory
+from shared.memory.ranking import DEFAULT_SETTINGS, RankSettings
 from shared.memory.store import MemoryStore
 from shared.secrets import Secret
 
@@ -57,6 +58,8 @@ _WORD = re.compile(r"\w+")
 
 
 class Mem0MemoryStore(MemoryStore):
+    ranks_itself = True  # Mem0 embeds and ranks on its side: no vectors are computed or sent
+
     def __init__(
         self,
         api_key: Secret,
@@ -198,7 +201,10 @@ class Mem0MemoryStore(MemoryStore):
         now: datetime,
         limit: int,
         types: Sequence[str] | None = None,
+        settings: RankSettings = DEFAULT_SETTINGS,
+        query_vector: Sequence[float] | None = None,
     ) -> list[ScoredMemory]:
+        """Mem0 ranks with its own embeddings: ``settings`` and ``query_vector`` do not apply."""
         query = query.strip()
         if not query or limit <= 0 or (types is not None and not types):
             return []

@@ -13,7 +13,8 @@ class Memory:
 
     ``id`` is deterministic for memories derived from a post-call event (event key + position), so a
     redelivered event writes the same ids again and changes nothing. ``created_at`` is the call's time,
-    not the processing time.
+    not the processing time. ``vector`` is the text's meaning as packed by ``shared.memory.vectors`` (``None``
+    until embedded); stores keep it as opaque bytes.
     """
 
     id: str
@@ -25,6 +26,7 @@ class Memory:
     expires_at: datetime | None = None
     conversation_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    vector: bytes | None = field(default=None, repr=False, compare=False)
 
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
@@ -32,5 +34,15 @@ class Memory:
 
 @dataclass(frozen=True)
 class ScoredMemory:
+    """A search result. ``until`` is set when a newer value of the same field replaced this one (a past fact)."""
+
     memory: Memory
     score: float
+    until: datetime | None = None
+
+    @property
+    def text(self) -> str:
+        """What the agent is told: a past value says so, with the date it stopped being current."""
+        if self.until is None:
+            return self.memory.text
+        return f"previously: {self.memory.text}, until {self.until.date().isoformat()}"

@@ -1,43 +1,191 @@
-"""BM25 over one caller's own memories, from which of them FTS5 matched each query word.
+"""One ranking for every store we run ourselves: pure functions over one caller's live memories.
 
-FTS5 finds the matches within the caller (the scope token intersects their postings with the word's), but its
-``bm25()`` reads every caller's postings of each word to count documents: measured on 10,000 callers x 20
-memories, 0.9 ms a search against 0.02 ms for the matching alone (benchmarks/bench_serve.py). Ranking with the
-caller's own statistics costs microseconds and suits the question asked: which of *this caller's* memories.
-Word frequency within a memory is not counted (memories are short: a turn, a summary, a field).
+The API (stable; stores and benchmarks call only this)::
+
+    rank(query, memories, *, now, settings=RankSettings(), query_vector=None, limit=3) -> list[ScoredMemory]
+    past_values(memories) -> dict[memory id, datetime]      # superseded field values -> when they stopped
+    RankSettings                                            # weights and switches, from the agent type's config
+
+A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector
+comes from ``shared.memory.embedding.embed`` (the caller of ``rank`` embeds, so this module never loads a
+model) and each memory's from ``Memory.vector`` (``shared.memory.vectors``). The score of a memory is
+
+    lexical_weight * BM25 (this caller's statistics, stems, stop words)      in [0, 1]
+  + semantic_weight * cosine rescaled above ``semantic_floor``               in [0, 1]
+  + recency_weight * 0.5 ** (age / recency_half_life_days)
+
+and then: the same text from several calls counts once (the newest); a field value replaced by a newer value of
+the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); nothing
+under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from shared.memory.models import Memory, ScoredMemory
+from shared.memory.terms import MIN_PREFIX, query_terms, terms, words
+from shared.memory.vectors import cosine, unpack
 
 K1 = 1.2
-B = 0.75
+B = 0.3  # mild length normalisation: a short old field value should not beat a fuller current one
 
 
 @dataclass(frozen=True)
-class TermHits:
-    """The caller's memories (row ids) in which one query word matched one column, and that column's weight."""
+class RankSettings:
+    semantic: bool = True
+    lexical_weight: float = 0.5
+    semantic_weight: float = 0.5
+    recency_weight: float = 0.05
+    recency_half_life_days: float = 180.0
+    semantic_floor: float = 0.1
+    min_score: float = 0.12
+    supersede: bool = True
+    dedupe: bool = True
 
-    rows: Set[int]
-    weight: float = 1.0
+
+DEFAULT_SETTINGS = RankSettings()
 
 
-def bm25(hits: Sequence[TermHits], lengths: Mapping[int, int], total_docs: int) -> dict[int, float]:
-    """Relevance in (0, 1) for every row that matched at least one word; higher is better."""
-    if not lengths:
-        return {}
-    average = sum(lengths.values()) / len(lengths)
-    scores: dict[int, float] = {}
-    for term in hits:
-        matched = term.rows & lengths.keys()
-        if not matched:
+def field_name(memory: Memory) -> str | None:
+    """The collected field a memory records (``credit_limit``), if it is one."""
+    name = memory.metadata.get("field")
+    return name if isinstance(name, str) and name else None
+
+
+def _value_key(memory: Memory) -> str:
+    value = memory.metadata.get("value")
+    return " ".join(words(value if isinstance(value, str) else memory.text))
+
+
+def past_values(memories: Sequence[Memory]) -> dict[str, datetime]:
+    """Field memories replaced by a later, different value of the same field -> when the next value came."""
+    by_field: dict[str, list[Memory]] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if name:
+            by_field.setdefault(name, []).append(memory)
+    past: dict[str, datetime] = {}
+    for group in by_field.values():
+        group.sort(key=lambda m: m.created_at)
+        for index, memory in enumerate(group):
+            key = _value_key(memory)
+            later = next(
+                (m for m in group[index + 1 :] if m.created_at > memory.created_at and _value_key(m) != key), None
+            )
+            if later is not None:
+                past[memory.id] = later.created_at
+    return past
+
+
+def _deduplicated(memories: Sequence[Memory]) -> list[Memory]:
+    """One memory per text (case, punctuation and spacing aside): the newest."""
+    newest: dict[str, Memory] = {}
+    for memory in memories:
+        key = " ".join(words(memory.text))
+        kept = newest.get(key)
+        if kept is None or memory.created_at > kept.created_at:
+            newest[key] = memory
+    return list(newest.values())
+
+
+def _matching(query: Sequence[str], docs: Sequence[Sequence[str]]) -> list[dict[int, int]]:
+    """For each query stem: document index -> how often a related stem occurs in it."""
+    index: dict[str, dict[int, int]] = {}
+    by_prefix: dict[str, set[str]] = {}
+    for position, doc in enumerate(docs):
+        for term in doc:
+            counts = index.setdefault(term, {})
+            counts[position] = counts.get(position, 0) + 1
+            if len(term) >= MIN_PREFIX:
+                by_prefix.setdefault(term[:MIN_PREFIX], set()).add(term)
+    found = []
+    for q in query:
+        related = {q} if q in index else set()
+        if len(q) >= MIN_PREFIX:
+            related |= {t for t in by_prefix.get(q[:MIN_PREFIX], ()) if t.startswith(q) or q.startswith(t)}
+        matched: dict[int, int] = {}
+        for term in related:
+            for position, n in index[term].items():
+                matched[position] = matched.get(position, 0) + n
+        found.append(matched)
+    return found
+
+
+def lexical(query: str, texts: Sequence[str]) -> list[float]:
+    """BM25 with this caller's statistics, as the share of the query's weight matched: each in [0, 1]."""
+    wanted = query_terms(query)
+    docs = [terms(text) for text in texts]
+    if not wanted or not docs:
+        return [0.0] * len(docs)
+    total = len(docs)
+    average = sum(len(d) for d in docs) / total or 1.0
+    scores = [0.0] * total
+    weight = 0.0
+    for counts in _matching(wanted, docs):
+        # a word no memory has weighs as a rare one (not more); one every memory has still counts a little
+        idf = math.log(1 + (total + 1) / (max(len(counts), 1) + 1))
+        weight += idf
+        for position, tf in counts.items():
+            norm = 1 - B + B * len(docs[position]) / average
+            scores[position] += idf * min(1.0, tf * (K1 + 1) / (tf + K1 * norm))
+    return [min(score / weight, 1.0) if weight else 0.0 for score in scores]
+
+
+def semantic(query_vector: Sequence[float] | None, memories: Sequence[Memory], floor: float) -> list[float]:
+    """Cosine rescaled so ``floor`` (what unrelated texts share) is 0 and identical is 1."""
+    if query_vector is None:
+        return [0.0] * len(memories)
+    scores = []
+    for memory in memories:
+        similarity = cosine(query_vector, unpack(memory.vector)) if memory.vector else 0.0
+        scores.append(max(0.0, (similarity - floor) / (1 - floor)))
+    return scores
+
+
+def rank(
+    query: str,
+    memories: Sequence[Memory],
+    *,
+    now: datetime,
+    settings: RankSettings = DEFAULT_SETTINGS,
+    query_vector: Sequence[float] | None = None,
+    limit: int = 3,
+) -> list[ScoredMemory]:
+    """The caller's memories that answer ``query``, best first, at most ``limit``; expired ones never."""
+    live = [m for m in memories if not m.is_expired(now)]
+    if not query.strip() or limit <= 0 or not live:
+        return []
+    candidates = _deduplicated(live) if settings.dedupe else live
+    lex = lexical(query, [m.text for m in candidates])
+    sem = semantic(query_vector if settings.semantic else None, candidates, settings.semantic_floor)
+    scores: dict[str, float] = {}
+    for memory, lexical_score, semantic_score in zip(candidates, lex, sem, strict=True):
+        relevance = settings.lexical_weight * lexical_score + settings.semantic_weight * semantic_score
+        if relevance <= 0:
             continue
-        df = len(term.rows)
-        idf = math.log(1 + (max(total_docs, df) - df + 0.5) / (df + 0.5))
-        for row in matched:
-            norm = 1 - B + B * lengths[row] / average if average else 1.0
-            scores[row] = scores.get(row, 0.0) + term.weight * idf * (K1 + 1) / (1 + K1 * norm)
-    return {row: score / (1 + score) for row, score in scores.items()}
+        age_days = max((now - memory.created_at).total_seconds(), 0.0) / 86_400
+        recency = 0.5 ** (age_days / settings.recency_half_life_days) if settings.recency_half_life_days else 0.0
+        scores[memory.id] = relevance + settings.recency_weight * recency
+    past = past_values(candidates) if settings.supersede else {}
+    if past:
+        _below_current(scores, candidates, past)
+    kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
+    kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
+    return [ScoredMemory(m, scores[m.id], past.get(m.id)) for m in kept[:limit]]
+
+
+def _below_current(scores: dict[str, float], memories: Sequence[Memory], past: Mapping[str, datetime]) -> None:
+    """A past value scores just under its field's current value (never above it, even if it matched better)."""
+    current: dict[str, float] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if name and memory.id not in past:
+            current[name] = max(current.get(name, 0.0), scores.get(memory.id, 0.0))
+    for memory in memories:
+        name = field_name(memory)
+        if memory.id in past and memory.id in scores and name:
+            scores[memory.id] = min(scores[memory.id], current.get(name, 0.0) * 0.99)

@@ -1,7 +1,8 @@
-"""The embedded backend: standard-library sqlite3, WAL, FTS5 (porter) ranking within one caller.
+"""The embedded backend: standard-library sqlite3, WAL; search is the shared ranking over the caller's memories.
 
-Each caller's memories carry a scope token (a hash of agent type and user id) in the full-text index, so a
-search intersects the caller's postings with the query's in SQLite's C code instead of scanning other callers.
+Search loads the caller's live memories (one index range: agent type, user id, newest first) and ranks them with
+``shared.memory.ranking``, as every store we run does. The FTS5 index (a scope token per caller) is still kept
+for stores written before; it no longer decides what a search returns.
 ``secure_delete`` is on: erased rows are overwritten, not left readable in free pages.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,8 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.errors import NotFound, StoreUnavailable
-from shared.memory.models import Memory, ScoredMemory
-from shared.memory.ranking import TermHits, bm25
+from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 
 _SCHEMA = """
@@ -33,7 +32,8 @@ CREATE TABLE IF NOT EXISTS memories (
     created_at REAL NOT NULL,
     expires_at REAL,
     conversation_id TEXT,
-    metadata TEXT NOT NULL DEFAULT '{}'
+    metadata TEXT NOT NULL DEFAULT '{}',
+    vector BLOB
 );
 CREATE INDEX IF NOT EXISTS memories_scope ON memories (agent_type, user_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id);
@@ -42,12 +42,11 @@ CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_at) WHERE expire
 _FTS_TABLE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS memories_fts USING fts5 (scope, text, label, tokenize = 'porter unicode61')"
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
 BULK_DELETE = 1000  # rows from which a delete defers full-text merges
 BULK_CACHE_KIB = -65536  # page cache during a bulk delete (negative: KiB), back to the default afterwards
 _FTS_DEFER = [("automerge", 0), ("crisismerge", 2000)]
 _FTS_DEFAULTS = [("automerge", 4), ("crisismerge", 16)]  # FTS5's own defaults
-_COLUMNS = "id, user_id, agent_type, type, text, created_at, expires_at, conversation_id, metadata"
+_COLUMNS = "id, user_id, agent_type, type, text, created_at, expires_at, conversation_id, metadata, vector"
 
 
 def _scope(user_id: str, agent_type: str) -> str:
@@ -63,7 +62,7 @@ def _dt(value: float | None) -> datetime | None:
 
 
 def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
-    mid, user_id, agent_type, mtype, text, created, expires, conversation_id, metadata = tuple(row)[:9]
+    mid, user_id, agent_type, mtype, text, created, expires, conversation_id, metadata, vector = tuple(row)[:10]
     created_at = _dt(created)
     assert created_at is not None
     return Memory(
@@ -76,37 +75,19 @@ def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
         expires_at=_dt(expires),
         conversation_id=None if conversation_id is None else str(conversation_id),
         metadata=json.loads(str(metadata)),
+        vector=bytes(vector) if isinstance(vector, bytes | memoryview) and vector else None,
     )
 
 
-_STOPWORDS = frozenset(
-    "a an and are as at be but by did do does for from had has have how i in is it its me my of on or "
-    "our so that the their them they this to was we were what when where which who why will with you your".split()
-)
-
-
-LABEL_WEIGHT = 0.1  # a field's name ("caller name") matters less than what was said or extracted
-
-
 def _indexed(memory: Memory) -> tuple[str, str]:
-    """What search sees: an extracted field's value as text and its name as a lightly weighted label."""
+    """What the full-text index holds: an extracted field's value as text and its name as a label."""
     field, value = memory.metadata.get("field"), memory.metadata.get("value")
     if isinstance(field, str) and isinstance(value, str) and value:
         return value, field.replace("_", " ")
     return memory.text, ""
 
 
-MAX_QUERY_WORDS = 12
 _LIVE = "(expires_at IS NULL OR expires_at > ?)"
-_FTS_ROWS = "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?"
-_COUNT_SCOPE = "SELECT count(*) FROM memories WHERE agent_type = ? AND user_id = ?"
-
-
-def _query_words(query: str) -> list[str]:
-    """The query's distinct words; stopwords and one-letter words are dropped unless nothing else is left."""
-    words = list(dict.fromkeys(word.lower().replace('"', "") for word in _WORD.findall(query)))
-    meaningful = [word for word in words if len(word) > 1 and word not in _STOPWORDS]
-    return (meaningful or words)[:MAX_QUERY_WORDS]
 
 
 class SqliteMemoryStore(MemoryStore):
@@ -118,6 +99,13 @@ class SqliteMemoryStore(MemoryStore):
             db.executescript(_SCHEMA)
             db.execute(_FTS_TABLE)
             self._upgrade_index(db)
+            self._upgrade_vectors(db)
+
+    def _upgrade_vectors(self, db: sqlite3.Connection) -> None:
+        """Stores written before meaning vectors: add the column; old memories get vectors on first use."""
+        columns = [column[1] for column in db.execute("PRAGMA table_info(memories)")]
+        if "vector" not in columns:
+            db.execute("ALTER TABLE memories ADD COLUMN vector BLOB")
 
     def _upgrade_index(self, db: sqlite3.Connection) -> None:
         """Stores written before the ``label`` column: rebuild the full-text index once from the memories."""
@@ -132,7 +120,7 @@ class SqliteMemoryStore(MemoryStore):
             text, label = _indexed(memory)
             db.execute(
                 "INSERT INTO memories_fts (rowid, scope, text, label) VALUES (?, ?, ?, ?)",
-                (row[9], _scope(memory.user_id, memory.agent_type), text, label),
+                (row[10], _scope(memory.user_id, memory.agent_type), text, label),
             )
         db.execute("COMMIT")
 
@@ -174,7 +162,7 @@ class SqliteMemoryStore(MemoryStore):
         with self._transaction() as db:
             for memory in memories:
                 cursor = db.execute(
-                    f"INSERT OR IGNORE INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT OR IGNORE INTO memories ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         memory.id,
                         memory.user_id,
@@ -185,6 +173,7 @@ class SqliteMemoryStore(MemoryStore):
                         None if memory.expires_at is None else _ts(memory.expires_at),
                         memory.conversation_id,
                         json.dumps(memory.metadata, separators=(",", ":"), sort_keys=True),
+                        memory.vector,
                     ),
                 )
                 if cursor.rowcount:
@@ -217,45 +206,13 @@ class SqliteMemoryStore(MemoryStore):
         with self._connection() as db:
             return [_row_to_memory(row) for row in db.execute(sql, params)]
 
-    def search(
-        self,
-        user_id: str,
-        agent_type: str,
-        query: str,
-        *,
-        now: datetime,
-        limit: int,
-        types: Sequence[str] | None = None,
-    ) -> list[ScoredMemory]:
-        words = _query_words(query)
-        if not words or limit <= 0:
-            return []
-        scope = _scope(user_id, agent_type)
-        with self._connection() as db:
-            hits = [
-                TermHits(
-                    {row for (row,) in db.execute(_FTS_ROWS, (f'scope : "{scope}" AND {column} : "{word}"',))}, weight
-                )
-                for word in words
-                for column, weight in (("text", 1.0), ("label", LABEL_WEIGHT))
-            ]
-            candidates = set().union(*(h.rows for h in hits))
-            if not candidates:
-                return []
-            marks = ",".join("?" * len(candidates))
-            sql = (
-                f"SELECT {_COLUMNS}, rowid, length(text) FROM memories WHERE rowid IN ({marks})"
-                f" AND agent_type = ? AND user_id = ? AND {_LIVE}"
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
+        with self._transaction() as db:
+            return sum(
+                db.execute("UPDATE memories SET vector = ? WHERE id = ?", (memory.vector, memory.id)).rowcount
+                for memory in memories
+                if memory.vector is not None
             )
-            params: list[object] = [*candidates, agent_type, user_id, _ts(now)]
-            if types is not None:
-                sql += f" AND type IN ({','.join('?' * len(types))})"
-                params.extend(types)
-            rows = {int(row[9]): row for row in db.execute(sql, params)}
-            total = int(db.execute(_COUNT_SCOPE, (agent_type, user_id)).fetchone()[0])
-        scores = bm25(hits, {row: int(data[10]) for row, data in rows.items()}, total)
-        best = sorted(scores, key=lambda row: (-scores[row], -float(rows[row][5])))[:limit]
-        return [ScoredMemory(_row_to_memory(rows[row]), scores[row]) for row in best]
 
     def _delete_where(self, db: sqlite3.Connection, where: str, params: Sequence[object]) -> int:
         """Inside the caller's transaction. A bulk delete (a sweep) defers the full-text index's merges to the end

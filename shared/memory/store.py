@@ -1,6 +1,8 @@
 """The ``MemoryStore`` port: a few IO methods every backend implements the same way.
 
-Policy (types, retention, limits) lives in ``MemoryManager``; a backend only stores, filters and ranks.
+Policy (types, retention, limits) lives in ``MemoryManager``; a backend only stores and filters. ``search`` is
+built on ``get_all`` and the one ranking (``shared.memory.ranking.rank``): a store we run ourselves inherits it;
+only a service with its own ranking (Mem0) overrides it.
 Every read takes ``now`` and never returns a memory whose ``expires_at`` is at or before it.
 Backends raise ``NotFound`` for a missing memory and wrap any backend failure in ``StoreUnavailable``.
 """
@@ -12,9 +14,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from shared.memory.models import Memory, ScoredMemory
+from shared.memory.ranking import DEFAULT_SETTINGS, RankSettings, rank
+
+RANK_WINDOW = 1000  # newest memories a search ranks; a caller has tens to a few hundred
 
 
 class MemoryStore(ABC):
+    ranks_itself = False  # True for a service with its own ranking (Mem0): no vectors are computed for it
+
     @abstractmethod
     def add(self, memories: Sequence[Memory]) -> int:
         """Store memories; a memory whose id is already stored is left as it is. Returns how many were new."""
@@ -31,7 +38,6 @@ class MemoryStore(ABC):
     ) -> list[Memory]:
         """The caller's live memories for this agent type, newest first (by ``created_at``)."""
 
-    @abstractmethod
     def search(
         self,
         user_id: str,
@@ -41,8 +47,20 @@ class MemoryStore(ABC):
         now: datetime,
         limit: int,
         types: Sequence[str] | None = None,
+        settings: RankSettings = DEFAULT_SETTINGS,
+        query_vector: Sequence[float] | None = None,
     ) -> list[ScoredMemory]:
-        """The caller's live memories that best match ``query``, best first; never another caller's."""
+        """The caller's live memories that answer ``query``, best first; never another caller's."""
+        memories = self.get_all(user_id, agent_type, now=now, types=types, limit=RANK_WINDOW)
+        return rank(query, memories, now=now, settings=settings, query_vector=query_vector, limit=limit)
+
+    def set_vectors(self, memories: Sequence[Memory]) -> int:
+        """Store the meaning vectors of memories already stored (``Memory.vector`` of each); returns how many.
+
+        Called for memories written before vectors existed, on their first search or by ``agentic-memory
+        reindex``. The default keeps nothing: search then embeds those memories again each time.
+        """
+        return 0
 
     @abstractmethod
     def delete(self, memory_id: str) -> None:

@@ -141,16 +141,17 @@ class ToolAnswer:
             return NO_MEMORIES_UNKNOWN_CALLER
         if not self.matches:
             return "No memories found for this caller."
-        return "\n".join(f"- {m.memory.text}" for m in self.matches)
+        return "\n".join(f"- {m.text}" for m in self.matches)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "memories": [
                 {
-                    "text": m.memory.text,
+                    "text": m.text,
                     "type": m.memory.type,
                     "score": round(m.score, 4),
                     "created_at": m.memory.created_at.isoformat().replace("+00:00", "Z"),
+                    **({"until": m.until.isoformat().replace("+00:00", "Z")} if m.until else {}),
                 }
                 for m in self.matches
             ],

@@ -83,3 +83,31 @@ def test_plausible_name() -> None:
     assert not plausible_name("dana")
     assert not plausible_name("About Billing")
     assert not plausible_name("One Two Three Four")
+
+
+def test_keyword_rule_ignores_the_word_said_about_something_else() -> None:
+    assert extract(RULES, said("My car insurance premium went up again"))["account_status"] == ""
+    assert extract(RULES, said("The basic problem is the router"))["account_status"] == ""
+    assert extract(RULES, said("Thanks. My account status is gold, right?"))["account_status"] == "gold"
+
+
+def test_within_one_call_the_configured_alias_order_wins_not_the_alphabet() -> None:
+    memories = said(patient_name="Elias Whitlock", caller_name="Nora Whitlock")
+    assert extract(RULES, memories)["caller_name"] == "Nora Whitlock"
+    assert extract(RULES, list(reversed(memories)))["caller_name"] == "Nora Whitlock"
+
+
+def test_a_later_call_beats_the_alias_order() -> None:
+    older = said(caller_name="Nora Whitlock")
+    newer = [
+        Memory(
+            id="n1",
+            user_id="u",
+            agent_type="t",
+            type="factual",
+            text="patient name: Nora Blake",
+            created_at=NOW.replace(year=2031),
+            metadata={"source": "extraction", "field": "patient_name", "value": "Nora Blake"},
+        )
+    ]
+    assert extract(RULES, newer + older)["caller_name"] == "Nora Blake"

@@ -25,6 +25,25 @@ S3_OBJECT_ACTIONS = {
 }
 S3_LIST_ACTIONS = {"list_objects_v2": "s3:ListBucket", "list_object_versions": "s3:ListBucketVersions"}
 PASS_THROUGH = frozenset({"meta", "exceptions", "create_bucket", "put_bucket_versioning"})
+DYNAMODB_ACCOUNT = "arn:aws:dynamodb:us-east-1:123456789012"  # moto's region and account
+# DynamoDB API -> the IAM action it needs; a transaction needs the action of each item it writes.
+DYNAMODB_ACTIONS = {
+    "query": "dynamodb:Query",
+    "scan": "dynamodb:Scan",
+    "get_item": "dynamodb:GetItem",
+    "put_item": "dynamodb:PutItem",
+    "update_item": "dynamodb:UpdateItem",
+    "delete_item": "dynamodb:DeleteItem",
+    "batch_write_item": "dynamodb:BatchWriteItem",
+    "batch_get_item": "dynamodb:BatchGetItem",
+    "describe_table": "dynamodb:DescribeTable",
+}
+TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
 
 
 def _matches(pattern: str, value: str) -> bool:
@@ -59,6 +78,8 @@ def allowed(policy: dict[str, Any], action: str, resource: str, context: dict[st
 
 def denied(operation: str, status: int = 403) -> ClientError:
     code = "403" if operation == "HeadObject" else "AccessDenied"
+    if operation in ("Query", "TransactWriteItems", "BatchWriteItem", "PutItem", "Scan", "GetItem", "DeleteItem"):
+        code = "AccessDeniedException"
     error = {"Error": {"Code": code, "Message": "Access Denied"}, "ResponseMetadata": {"HTTPStatusCode": status}}
     return ClientError(error, operation)  # type: ignore[arg-type]
 
@@ -103,6 +124,28 @@ class PolicyClient:
         assert method == "send_message", method
         self._require(method, "sqs:SendMessage", self._arns[kwargs["QueueUrl"]])
         return self._client.send_message(**kwargs)
+
+    def _dynamodb(self, method: str, kwargs: dict[str, Any]) -> Any:
+        """Each table (``.../table/NAME``) or index (``.../index/INDEX``) a request touches, as IAM sees it."""
+
+        def table(name: str) -> str:
+            return f"{DYNAMODB_ACCOUNT}:table/{name}"
+
+        if method == "transact_write_items":
+            for item in kwargs["TransactItems"]:
+                ((kind, action),) = item.items()
+                self._require(method, TRANSACT_ACTIONS[kind], table(action["TableName"]))
+        elif method in ("batch_write_item", "batch_get_item"):
+            for name in kwargs["RequestItems"]:
+                self._require(method, DYNAMODB_ACTIONS[method], table(name))
+        elif method in DYNAMODB_ACTIONS:
+            resource = table(kwargs["TableName"])
+            if kwargs.get("IndexName"):
+                resource += f"/index/{kwargs['IndexName']}"
+            self._require(method, DYNAMODB_ACTIONS[method], resource)
+        else:
+            raise AssertionError(f"dynamodb.{method} is not modelled")
+        return getattr(self._client, method)(**kwargs)
 
     def _s3(self, method: str, kwargs: dict[str, Any]) -> Any:
         bucket = f"arn:aws:s3:::{kwargs['Bucket']}"

@@ -7,34 +7,32 @@ from __future__ import annotations
 import inspect
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import flask
 import pytest
-from werkzeug.test import EnvironBuilder
 
-from functions.gcp import entry as gcp
 from functions.gcp.archive import GcsArchive
-from infra.gcp_iam import StorageGrant, storage_grants
+from infra.gcp_iam import StorageGrant
 from shared.errors import StoreUnavailable
 from shared.memory.mem0_pending import ArchivePendingLog
-from shared.runtime import Runtime
-from shared.secrets import Secret
-from tests.conftest import CALLER, OTHER_CALLER, elevenlabs_post_call
-from tests.fakes.gcp_clients import FakePublisher, FakeSubscription
-from tests.fakes.mem0_server import API_KEY, FakeMem0Server
-from tests.functions.gcs_iam import Conditioned, VersionedStorage
-from tests.functions.lambda_events import AGENT_TYPE, SECRET_VALUES, sign
-
-BUCKET = "am-test-archive-am-test-project"
-TOPIC = "projects/am-test-project/topics/am-test-ingest"
-DEAD_LETTER = "projects/am-test-project/topics/am-test-ingest-dlq"
-ADMIN = {"X-Admin-Key": SECRET_VALUES["ADMIN_API_KEY"]}
-NAME_KEY = Secret(SECRET_VALUES["CALLER_REF_KEY"])
+from tests.conftest import CALLER, OTHER_CALLER
+from tests.fakes.mem0_server import FakeMem0Server
+from tests.functions.gcp_stack import (
+    ADMIN,
+    BUCKET,
+    DEAD_LETTER,
+    NAME_KEY,
+    Stack,
+    grants,
+    make_stack,
+    mem0_users,
+    post_call,
+    request,
+    returning,
+    wait_for,
+)
+from tests.functions.gcs_iam import Conditioned
 
 
 def test_the_fakes_accept_exactly_what_the_archive_sends_to_the_real_library() -> None:
@@ -52,38 +50,6 @@ def test_the_fakes_accept_exactly_what_the_archive_sends_to_the_real_library() -
     inspect.signature(storage.Client.list_blobs).bind(None, BUCKET, prefix="events/", versions=True, timeout=1.5)
 
 
-def grants(role: str, backend: str = "mem0") -> list[tuple[str, str]]:
-    return [(g.bucket_role, g.condition(BUCKET)["expression"]) for g in storage_grants(backend) if g.role == role]
-
-
-@dataclass
-class Stack:
-    storage: VersionedStorage
-    publisher: FakePublisher
-    environ: dict[str, str]
-    data_dir: Path
-    clients: dict[str, Conditioned] = field(default_factory=dict)
-    built: list[Runtime] = field(default_factory=list)
-
-    def runtime(self, role: str) -> Runtime:
-        self.clients[role] = Conditioned(self.storage, grants(role))
-        environ = {**self.environ, "AGENTIC_MEMORY_DATA_DIR": str(self.data_dir / role)}
-        built = gcp.build(environ, storage_factory=lambda: self.clients[role], publisher_factory=lambda: self.publisher)
-        self.built.append(built)
-        return built
-
-    def deliver(self, worker: Runtime) -> FakeSubscription:
-        subscription = FakeSubscription(self.publisher, TOPIC, DEAD_LETTER, max_delivery_attempts=5)
-        subscription.deliver(lambda event: gcp.serve_event(worker, event))
-        return subscription
-
-    def names(self, prefix: str = "events/") -> list[str]:
-        return self.storage.names(BUCKET, prefix)
-
-    def live(self, prefix: str) -> int:
-        return sum(1 for name in set(self.names(prefix)) if self.storage.bucket(BUCKET).live(name))
-
-
 @pytest.fixture
 def mem0() -> Iterator[FakeMem0Server]:
     with FakeMem0Server() as server:
@@ -92,49 +58,9 @@ def mem0() -> Iterator[FakeMem0Server]:
 
 @pytest.fixture
 def stack(tmp_path: Path, mem0: FakeMem0Server) -> Iterator[Stack]:
-    environ = {
-        "AGENT_TYPE": AGENT_TYPE,
-        "MEMORY_BACKEND": "mem0",
-        "MEM0_HOST": mem0.url,
-        "ARCHIVE_BUCKET": BUCKET,
-        "ARCHIVE_PREFIX": "events/",
-        "MEM0_PENDING_PREFIX": "mem0-pending/",
-        "PUBSUB_TOPIC": TOPIC,
-        **SECRET_VALUES,  # Secret Manager secrets mounted as environment variables
-        "MEM0_API_KEY": API_KEY,
-    }
-    stack = Stack(VersionedStorage(BUCKET), FakePublisher(TOPIC, DEAD_LETTER), environ, tmp_path)
+    stack = make_stack(tmp_path, mem0.url)
     yield stack
-    for runtime in stack.built:
-        runtime.store.close()
-
-
-def request(runtime: Runtime, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
-    built = flask.Request(EnvironBuilder(path=path, method=method, data=body, headers=headers or {}).get_environ())
-    return gcp.serve_request(runtime, built)
-
-
-def post_call(http: Runtime, **call: Any) -> None:
-    body = json.dumps(elevenlabs_post_call(**call)).encode()
-    assert request(http, "POST", "/post-call", body, {"ElevenLabs-Signature": sign(body)}).status_code == 200
-
-
-def returning(http: Runtime, caller: str = CALLER) -> dict[str, Any]:
-    headers = {"X-Workspace-Key": SECRET_VALUES["ELEVENLABS_WORKSPACE_KEY"], "Content-Type": "application/json"}
-    response = request(http, "POST", "/client-data", json.dumps({"caller_id": caller}).encode(), headers)
-    variables: dict[str, Any] = json.loads(response.get_data())["dynamic_variables"]
-    return variables
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def mem0_users(mem0: FakeMem0Server) -> set[str]:
-    return {item["user_id"] for item in mem0.memories()}
+    stack.close()
 
 
 def test_a_caller_who_calls_back_while_mem0_is_busy_is_recognised_across_functions(

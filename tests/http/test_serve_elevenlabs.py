@@ -45,7 +45,7 @@ def test_caller_remembered_across_calls_over_http(serve: Any) -> None:
         assert answer.status_code == 200
         data = answer.json()
         assert data["type"] == "conversation_initiation_client_data"
-        assert "Dana Whitfield" in data["conversation_config_override"]["agent"]["first_message"]
+        assert "Hello Dana," in data["conversation_config_override"]["agent"]["first_message"]
         assert data["dynamic_variables"]["caller_name"] == "Dana Whitfield"
         assert "move her cleaning to next week" in data["dynamic_variables"]["memory_context"]
         tool = http.post(

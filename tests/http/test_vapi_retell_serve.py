@@ -50,7 +50,7 @@ def test_vapi_example_remembers_the_caller_over_http(serve: Any) -> None:
         assert variables["caller_name"] == NAME
         assert variables["memory_summary"] == SUMMARY
         assert SUMMARY in variables["memory_context"]
-        assert NAME in data["assistantOverrides"]["firstMessage"]
+        assert f"Hello {NAME.split()[0]}!" in data["assistantOverrides"]["firstMessage"]
         assert data["assistantOverrides"]["metadata"] == {"memory_user_id": CALLER}
 
         tool = http.post("/retrieve", json=vapi_tool_calls("when is the dog's surgery"), headers=VAPI_HEADERS)

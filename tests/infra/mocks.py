@@ -84,6 +84,8 @@ def _aws_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
         return {"arn": arn.format("lambda", f"layer:{inputs['layerName']}:1")}
     if typ == "aws:sns/topic:Topic":
         return {"arn": arn.format("sns", inputs["name"])}
+    if typ == "aws:dynamodb/table:Table":
+        return {"arn": arn.format("dynamodb", f"table/{inputs['name']}"), "id": inputs["name"]}
     if typ == "aws:cloudwatch/logGroup:LogGroup":
         return {"arn": arn.format("logs", f"log-group:{inputs['name']}")}
     if typ == "aws:iam/role:Role":

@@ -18,6 +18,8 @@ from infra.bundle import build_bundle, code_sha256, code_zip_bytes
 
 REPO = Path(bundle.__file__).resolve().parents[1]
 CODE_ZIP_LIMIT = 1024 * 1024
+MODEL_DIR = REPO / "shared" / "memory" / "model"  # the bundled embedding model (docs/recall.md), counted apart
+MODEL_LIMIT = 10 * 1024 * 1024
 
 
 def copy_repo(destination: Path) -> Path:
@@ -89,9 +91,12 @@ def test_contents_are_what_both_clouds_need_and_nothing_else() -> None:
 
 
 def test_code_zip_is_small() -> None:
+    """The code is small; the one large part is the embedding model, which has its own bound."""
     size = len(code_zip_bytes(REPO))
-    print(f"code zip: {size:,} bytes")
-    assert size < CODE_ZIP_LIMIT
+    model = sum(path.stat().st_size for path in MODEL_DIR.iterdir())
+    print(f"code zip: {size:,} bytes, of which the embedding model {model:,}")
+    assert 0 < model < MODEL_LIMIT
+    assert size - model < CODE_ZIP_LIMIT
 
 
 def test_missing_main_py_is_a_clear_error(tmp_path: Path) -> None:

@@ -215,11 +215,24 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
             _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "mem0-pending/"),
         }
         mem0 = pending if backend == "mem0" else set()
-        assert _exact(policies["am-dev-http-policy"]) == common("http") | mem0 | {
+        table = "arn:aws:dynamodb:us-east-1:123456789012:table/am-dev-memories"
+        assert arn.get("dynamodb/table") == (table if backend == "dynamodb" else None)
+        own: dict[str, set[Statement]] = {"http": set(), "worker": set(), "sweeper": set()}
+        if backend == "dynamodb":  # the table's actions each store call makes, on the table or one index: no more
+            own["http"] = {
+                (("dynamodb:Query",), (table, table + "/index/by_day"), none),
+                (("dynamodb:BatchWriteItem",), (table,), none),
+            }
+            own["worker"] = {(("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"), (table,), none)}
+            own["sweeper"] = {
+                (("dynamodb:Query",), (table + "/index/by_expiry",), none),
+                (("dynamodb:BatchWriteItem",), (table,), none),
+            }
+        assert _exact(policies["am-dev-http-policy"]) == common("http") | mem0 | own["http"] | {
             (("s3:PutObject",), (bucket + "/events/*",), none),
             (("sqs:SendMessage",), (queue.state["arn"],), none),
         }
-        assert _exact(policies["am-dev-worker-policy"]) == common("worker") | mem0 | {
+        assert _exact(policies["am-dev-worker-policy"]) == common("worker") | mem0 | own["worker"] | {
             (("s3:GetObject",), (bucket + "/events/*",), none),
             (
                 ("sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
@@ -229,11 +242,14 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
             (("s3:DeleteObjectVersion", "s3:GetObjectVersion"), (bucket + "/events/*",), none),
             _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "events/"),
         }
-        assert _exact(policies["am-dev-sweeper-policy"]) == common("sweeper")
+        assert _exact(policies["am-dev-sweeper-policy"]) == common("sweeper") | own["sweeper"]
         assert not mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")  # no managed "*" policies
         env = {fn.inputs["name"]: fn.inputs["environment"]["variables"] for fn in mocks.of_type(LAMBDA)}
         assert all(
             v.get("MEM0_PENDING_PREFIX") == ("mem0-pending/" if backend == "mem0" else None) for v in env.values()
+        )
+        assert all(
+            v.get("MEMORY_TABLE") == ("am-dev-memories" if backend == "dynamodb" else None) for v in env.values()
         )
         (lifecycle,) = mocks.of_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
@@ -380,6 +396,7 @@ def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMock
         (archive,) = [b for b in mocks.of_type("gcp:storage/bucket:Bucket") if b.inputs["name"] == bucket]
         conditions = [rule["condition"] for rule in archive.inputs["lifecycleRules"]]
         assert {"age": 30, "matchesPrefixes": ["events/"]} in conditions
+        assert archive.inputs["softDeletePolicy"] == {"retentionDurationSeconds": 0}  # an erased generation is gone
         pending = [c for c in conditions if c.get("matchesPrefixes") == ["mem0-pending/"]]
         assert len(pending) == (2 if backend == "mem0" else 0)
         env = [fn.inputs["serviceConfig"]["environmentVariables"] for fn in mocks.of_type(GCP_FUNCTION)]

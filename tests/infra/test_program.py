@@ -58,6 +58,8 @@ AWS_URL = {"aws:lambda/functionUrl:FunctionUrl": 1, "aws:lambda/permission:Permi
 def expected_aws(config: StackConfig) -> Counter[str]:
     expected = Counter(AWS_ALWAYS)
     expected.update(AWS_API if config.http_endpoint == "api" else AWS_URL)
+    if config.memory_backend == "dynamodb":
+        expected["aws:dynamodb/table:Table"] += 1
     if config.warm_instances:
         expected["aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"] += 1
     if config.alert_email:

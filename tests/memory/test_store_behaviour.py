@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -177,3 +178,30 @@ def test_page_walks_get_all_in_order(store: MemoryStore) -> None:
     pages = [store.page(CALLER, AGENT, now=NOW, limit=3, offset=offset) for offset in (0, 3, 6, 9)]
     assert [[m.id for m in p] for p in pages] == [["m0", "m1", "m2"], ["m3", "m4", "m5"], ["m6"], []]
     assert store.page(CALLER, AGENT, now=NOW, limit=0) == []
+
+
+def test_a_vector_is_kept_with_its_memory_and_can_be_set_later(store: MemoryStore) -> None:
+    """Stores that rank with the shared ranking keep ``Memory.vector`` as opaque bytes; Mem0 ranks itself."""
+    if store.ranks_itself:
+        assert store.set_vectors([]) == 0
+        return
+    blob = bytes(range(16))
+    store.add([replace(memory("with", "Has a vector"), vector=blob), memory("later", "Gets one later")])
+    store.add([memory("with", "Has a vector")])  # redelivered without its vector: the stored one stays
+    assert {m.id: m.vector for m in store.get_all(CALLER, AGENT, now=NOW)} == {"with": blob, "later": None}
+    assert store.set_vectors([replace(memory("later", "Gets one later"), vector=blob[::-1])]) == 1
+    assert store.set_vectors([replace(memory("gone", "Never stored"), vector=blob)]) == 0
+    assert {m.id: m.vector for m in store.get_all(CALLER, AGENT, now=NOW)} == {"with": blob, "later": blob[::-1]}
+
+
+def test_search_marks_a_replaced_field_value_as_past(store: MemoryStore) -> None:
+    if store.ranks_itself:
+        return
+    store.add(
+        [
+            memory("old", "credit limit: 5000", age_days=30, field="credit_limit", value="5000"),
+            memory("new", "credit limit: 8000", age_days=2, field="credit_limit", value="8000"),
+        ]
+    )
+    found = store.search(CALLER, AGENT, "credit limit", now=NOW, limit=3)
+    assert [(s.memory.id, s.until is not None) for s in found] == [("new", False), ("old", True)]

@@ -1,0 +1,330 @@
+"""Recall on an invented evaluation set, through the real ``serve`` (issue 12, "Must show" 1 and 2).
+
+Ingests ``benchmarks/recall/*.yaml`` (callers, their calls, questions) as signed ElevenLabs post-call events over
+HTTP into ``agentic-memory serve``, waits for the worker, then asks every question on ``/retrieve`` and every
+caller's pre-call on ``/client-data``. Prints per category recall@1, recall@3 and MRR (top 3), the stale rate
+(a replaced value ranked above the current one, unmarked), negatives answered with nothing / with a misleading
+memory, and pre-call correctness (current name in the greeting, latest summary, no replaced value shown as
+current) with the context's length. In the same run it ranks the very same stored memories with two baselines:
+plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
+
+    .venv/bin/python benchmarks/bench_recall.py                 # dev and held-out sets, about a minute
+    .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
+    .venv/bin/python benchmarks/bench_recall.py --json out.json
+
+Exit status 0 unless ``--strict`` and a target fails; 2 if the benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+import yaml
+
+from benchmarks.bench_serve import BenchmarkError, start_server, wait_for_worker
+from shared.auth.elevenlabs import ElevenLabsSignature
+from shared.memory.embedding import embed_query
+from shared.memory.models import Memory
+from shared.memory.ranking import RankSettings, rank
+from shared.memory.sqlite import SqliteMemoryStore
+from shared.secrets import Secret
+
+SETS = Path(__file__).resolve().parent / "recall"
+AGENT_TYPE = "elevenlabs_customer_support"
+CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
+TOP = 3
+BM25_ONLY = RankSettings(
+    semantic=False, lexical_weight=1, semantic_weight=0, recency_weight=0, min_score=1e-9, supersede=False, dedupe=False
+)
+EMBEDDINGS_ONLY = RankSettings(
+    lexical_weight=0,
+    semantic_weight=1,
+    recency_weight=0,
+    semantic_floor=0,
+    min_score=1e-9,
+    supersede=False,
+    dedupe=False,
+)
+TARGETS = {"paraphrase_r3": 0.80, "overall_r3": 0.90, "stale_max": 0.05, "misleading_max": 0.05}
+
+
+@dataclass
+class Outcome:
+    """One system's answers to every question of a set."""
+
+    ranks: dict[str, list[int | None]] = field(default_factory=lambda: {c: [] for c in CATEGORIES})
+    stale: list[bool] = field(default_factory=list)
+    empty: list[bool] = field(default_factory=list)
+    misleading: list[bool] = field(default_factory=list)
+
+    def add(self, question: dict[str, Any], texts: Sequence[str]) -> None:
+        texts = [t.lower() for t in texts[:TOP]]
+        if question["category"] == "negative":
+            self.empty.append(not texts)
+            traps = [str(t).lower() for t in question.get("traps") or []]
+            self.misleading.append(any(trap in text for trap in traps for text in texts))
+            return
+        wanted = [str(e).lower() for e in question["expect"]]
+        first = next((i for i, t in enumerate(texts) if any(w in t for w in wanted)), None)
+        self.ranks[question["category"]].append(first)
+        if question.get("stale"):
+            old = [str(s).lower() for s in question["stale"]]
+            stale_at = next(
+                (i for i, t in enumerate(texts) if any(s in t for s in old) and not t.startswith("previously:")), None
+            )
+            self.stale.append(stale_at is not None and (first is None or stale_at < first))
+
+    def figures(self) -> dict[str, Any]:
+        def summary(ranks: list[int | None]) -> dict[str, float]:
+            n = len(ranks) or 1
+            return {
+                "r1": sum(r == 0 for r in ranks) / n,
+                "r3": sum(r is not None for r in ranks) / n,
+                "mrr": sum(1 / (r + 1) for r in ranks if r is not None) / n,
+                "n": len(ranks),
+            }
+
+        answered = [r for c in CATEGORIES for r in self.ranks[c]]
+        out: dict[str, Any] = {c: summary(self.ranks[c]) for c in CATEGORIES if c != "negative"}
+        out["overall"] = summary(answered)
+        out["stale_rate"] = sum(self.stale) / (len(self.stale) or 1)
+        out["negative"] = {
+            "nothing": sum(self.empty) / (len(self.empty) or 1),
+            "misleading": sum(self.misleading) / (len(self.misleading) or 1),
+            "n": len(self.empty),
+        }
+        return out
+
+
+def load_set(name: str) -> list[dict[str, Any]]:
+    callers: list[dict[str, Any]] = yaml.safe_load((SETS / f"{name}.yaml").read_text())["callers"]
+    return callers
+
+
+def post_call_body(caller: str, index: int, call: dict[str, Any], now: float) -> bytes:
+    started = int(now - float(call["days_ago"]) * 86_400)
+    transcript: list[dict[str, Any]] = []
+    for second, turn in enumerate(call.get("turns") or []):
+        transcript.append({"role": "agent", "message": "Okay, go on.", "time_in_call_secs": second * 10})
+        transcript.append({"role": "user", "message": turn, "time_in_call_secs": second * 10 + 4})
+    collected = {
+        name: {"data_collection_id": name, "value": str(value), "json_schema": {"type": "string"}, "rationale": "Said."}
+        for name, value in (call.get("fields") or {}).items()
+    }
+    event = {
+        "type": "post_call_transcription",
+        "event_timestamp": started + 300,
+        "data": {
+            "agent_id": "agent_recall_0001",
+            "conversation_id": f"conv_recall_{caller[-4:]}_{index}",
+            "status": "done",
+            "transcript": transcript,
+            "metadata": {
+                "start_time_unix_secs": started,
+                "call_duration_secs": 240,
+                "phone_call": {
+                    "type": "twilio",
+                    "direction": "inbound",
+                    "agent_number": "+15555550100",
+                    "external_number": caller,
+                },
+            },
+            "analysis": {
+                "call_successful": "success",
+                "transcript_summary": call["summary"],
+                "data_collection_results": collected,
+            },
+            "conversation_initiation_client_data": {"dynamic_variables": {"system__caller_id": caller}},
+        },
+    }
+    return json.dumps(event).encode()
+
+
+def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting: str) -> dict[str, bool | int]:
+    """The greeting names the caller as expected, the summary is the latest call's, no replaced value is current."""
+    calls = sorted(caller["calls"], key=lambda c: -float(c["days_ago"]))
+    history: dict[str, list[str]] = {}
+    for call in calls:
+        for name, value in (call.get("fields") or {}).items():
+            values = history.setdefault(name, [])
+            if not values or values[-1] != str(value):
+                values.append(str(value))
+    context = variables.get("memory_context", "")
+    lines = [line.strip() for line in context.splitlines()]
+    superseded_current = False
+    for name, values in history.items():
+        label = name.replace("_", " ")
+        for old in values[:-1]:
+            if old != values[-1] and any(
+                line == f"- {label}: {old}" or line.startswith(f"- {label}: {old} (") for line in lines
+            ):
+                superseded_current = True
+    return {
+        "name": caller["name"].lower() in greeting.lower(),
+        "summary": variables.get("memory_summary") == calls[-1]["summary"],
+        "no_superseded_as_current": not superseded_current,
+        "length": len(context),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    keys = {
+        name: secrets.token_urlsafe(24) for name in ("ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY")
+    }
+    env = {**os.environ, **keys, "PYTHONUNBUFFERED": "1"}
+    env.pop("AGENTIC_MEMORY_DATA_DIR", None)
+    signer = ElevenLabsSignature(Secret(keys["ELEVENLABS_HMAC_KEY"]))
+    workspace = {"x-workspace-key": keys["ELEVENLABS_WORKSPACE_KEY"], "content-type": "application/json"}
+    sets = {name: load_set(name) for name in args.sets}
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
+        data_dir = Path(tmp)
+        server = start_server(argparse.Namespace(agent_type=AGENT_TYPE, threads=None), data_dir, env)
+        try:
+            now = time.time()
+            with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
+                for callers in sets.values():
+                    for caller in callers:
+                        for index, call in enumerate(caller["calls"]):
+                            body = post_call_body(caller["caller"], index, call, now)
+                            headers = {
+                                "elevenlabs-signature": signer.sign(body, int(time.time())),
+                                "content-type": "application/json",
+                            }
+                            answer = http.post("/post-call", content=body, headers=headers)
+                            if answer.status_code != 200:
+                                raise BenchmarkError(f"/post-call answered {answer.status_code}: {answer.text[:200]}")
+                wait_for_worker(data_dir, 300)
+                store = SqliteMemoryStore(data_dir / "memories.db")
+                for name, callers in sets.items():
+                    results[name] = evaluate(callers, http, workspace, store)
+                store.close()
+            logged = server.logged_since_start()
+        finally:
+            server.stop()
+    results["serve_logged"] = len(logged)
+    return results
+
+
+def evaluate(
+    callers: list[dict[str, Any]], http: httpx.Client, workspace: dict[str, str], store: SqliteMemoryStore
+) -> dict[str, Any]:
+    product, bm25, embeddings = Outcome(), Outcome(), Outcome()
+    checks: list[dict[str, bool | int]] = []
+    now = datetime.now(UTC)
+    for caller in callers:
+        number = caller["caller"]
+        answer = http.post(
+            "/client-data", json={"caller_id": number, "agent_id": "agent_recall_0001"}, headers=workspace
+        ).json()
+        greeting = answer.get("conversation_config_override", {}).get("agent", {}).get("first_message", "")
+        checks.append(pre_call_checks(caller, answer["dynamic_variables"], greeting))
+        memories: list[Memory] = store.get_all(number, AGENT_TYPE, now=now)
+        for question in caller["questions"]:
+            found = http.post("/retrieve", json={"query": question["q"], "caller_id": number}, headers=workspace)
+            product.add(question, [m["text"] for m in found.json()["memories"]])
+            vector = embed_query(question["q"])
+            for outcome, settings in ((bm25, BM25_ONLY), (embeddings, EMBEDDINGS_ONLY)):
+                ranked = rank(question["q"], memories, now=now, settings=settings, query_vector=vector, limit=TOP)
+                outcome.add(question, [s.text for s in ranked])
+    n = len(checks) or 1
+    pre_call = {
+        "current_name": sum(bool(c["name"]) for c in checks) / n,
+        "latest_summary": sum(bool(c["summary"]) for c in checks) / n,
+        "no_superseded_as_current": sum(bool(c["no_superseded_as_current"]) for c in checks) / n,
+        "context_chars_mean": sum(int(c["length"]) for c in checks) / n,
+        "callers": len(checks),
+    }
+    return {
+        "product": product.figures(),
+        "bm25": bm25.figures(),
+        "embeddings": embeddings.figures(),
+        "pre_call": pre_call,
+    }
+
+
+def report(name: str, figures: dict[str, Any]) -> list[str]:
+    lines = [f"\n== {name} set: {figures['pre_call']['callers']} callers =="]
+    header = f"{'category':<14}" + "".join(f"{system:>26}" for system in ("product", "BM25 only", "embeddings only"))
+    lines += [header, f"{'':<14}" + "   r@1   r@3   MRR    n " * 3]
+    for category in (*CATEGORIES[:-1], "overall"):
+        row = f"{category:<14}"
+        for system in ("product", "bm25", "embeddings"):
+            f = figures[system][category]
+            row += f"  {f['r1']:.2f}  {f['r3']:.2f}  {f['mrr']:.2f} {f['n']:>4} "
+        lines.append(row)
+    lines.append(
+        f"{'stale rate':<14}" + "".join(f"{figures[s]['stale_rate']:>26.2f}" for s in ("product", "bm25", "embeddings"))
+    )
+    for key in ("nothing", "misleading"):
+        lines.append(
+            f"{'neg. ' + key:<14}"
+            + "".join(f"{figures[s]['negative'][key]:>26.2f}" for s in ("product", "bm25", "embeddings"))
+        )
+    p = figures["pre_call"]
+    lines.append(
+        f"pre-call: current name {p['current_name']:.2f}, latest summary {p['latest_summary']:.2f}, no superseded "
+        f"fact as current {p['no_superseded_as_current']:.2f}, memory_context {p['context_chars_mean']:.0f} chars"
+    )
+    return lines
+
+
+def failures(figures: dict[str, Any]) -> list[str]:
+    product = figures["product"]
+    failed = []
+    if product["paraphrase"]["r3"] < TARGETS["paraphrase_r3"]:
+        failed.append("paraphrase recall@3")
+    overall = product["overall"]["r3"]
+    if overall < TARGETS["overall_r3"] or overall <= max(figures[b]["overall"]["r3"] for b in ("bm25", "embeddings")):
+        failed.append("overall recall@3")
+    if product["stale_rate"] > TARGETS["stale_max"]:
+        failed.append("stale rate")
+    if product["negative"]["misleading"] > TARGETS["misleading_max"]:
+        failed.append("misleading negatives")
+    if figures["pre_call"]["no_superseded_as_current"] < 1.0:
+        failed.append("superseded fact shown as current")
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", dest="sets", action="append", choices=("dev", "heldout"), help="default: both")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--strict", action="store_true")
+    args = parser.parse_args(argv)
+    args.sets = args.sets or ["dev", "heldout"]
+    try:
+        results = run(args)
+    except BenchmarkError as exc:
+        print(f"benchmark could not run: {exc}", file=sys.stderr)
+        return 2
+    failed = []
+    for name in args.sets:
+        print("\n".join(report(name, results[name])))
+        failed += [f"{name}: {f}" for f in failures(results[name])]
+    print(
+        f"\nserve logged {results['serve_logged']} line(s); targets: "
+        + ("all met" if not failed else "FAILED " + ", ".join(failed))
+    )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 1 if failed and args.strict else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

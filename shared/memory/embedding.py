@@ -1,0 +1,102 @@
+"""The bundled static embedding model: a text's vector is the mean of its WordPiece tokens' rows.
+
+Files in ``shared/memory/model/`` (made by ``scripts/distil_model.py``, never at run time): ``vocab.txt`` (one
+token a line, the row number), ``vectors.bin`` (int8 rows) and ``scales.bin`` (one float16 scale per row).
+Loading reads them as bytes (no numpy, no ``tokenizers``); a row is unpacked only when a text uses its token.
+Used by the worker (a memory's vector, once, when written) and by ``/retrieve`` (the query's); never imported on
+the pre-call path (tests/memory/test_embedding.py proves it).
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import struct
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from shared.memory.models import Memory
+from shared.memory.vectors import Vector, normalise, pack
+from shared.memory.wordpiece import tokenize
+
+MODEL_DIR = Path(__file__).with_name("model")
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class StaticModel:
+    name: str
+    dimensions: int
+    vocab: dict[str, int]
+    rows: bytes
+    scales: tuple[float, ...]
+    _rows: dict[int, Vector] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def load(cls, directory: Path = MODEL_DIR) -> StaticModel:
+        info = json.loads((directory / "model.json").read_text())
+        tokens = (directory / "vocab.txt").read_text(encoding="utf-8").split("\n")
+        vocab = {token: row for row, token in enumerate(tokens) if token}
+        rows = (directory / "vectors.bin").read_bytes()
+        raw_scales = (directory / "scales.bin").read_bytes()
+        scales = struct.unpack(f"<{len(raw_scales) // 2}e", raw_scales)
+        dimensions = int(info["dimensions"])
+        if len(rows) != len(scales) * dimensions or len(scales) != len(tokens):
+            raise ValueError(f"the embedding model in {directory} is inconsistent")
+        return cls(str(info["name"]), dimensions, vocab, rows, scales)
+
+    def vector(self, text: str) -> Vector | None:
+        """The unit mean of the text's token rows; ``None`` when no token is known (nothing to compare)."""
+        ids = tokenize(text, self.vocab)
+        if not ids:
+            return None
+        total = self.row(ids[0])
+        for token in ids[1:]:
+            total = tuple(map(operator.add, total, self.row(token)))
+        return normalise(total)
+
+    def row(self, token: int) -> Vector:
+        """One token's row, scaled back to floats (cached: the same words come back in every call)."""
+        cached = self._rows.get(token)
+        if cached is None:
+            scale = self.scales[token]
+            values = struct.unpack_from(f"<{self.dimensions}b", self.rows, token * self.dimensions)
+            cached = self._rows[token] = tuple(v * scale for v in values)
+        return cached
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> StaticModel:
+    return StaticModel.load()
+
+
+def model() -> StaticModel:
+    """The bundled model, loaded once per process (thread-safe)."""
+    with _LOCK:
+        return _bundled()
+
+
+def embed_query(text: str) -> Vector | None:
+    return model().vector(text)
+
+
+def embed(texts: Iterable[str]) -> list[bytes | None]:
+    """Packed vectors (``shared.memory.vectors``) for texts, ``None`` where no token is known."""
+    found = model()
+    vectors = []
+    for text in texts:
+        vector = found.vector(text)
+        vectors.append(None if vector is None else pack(vector))
+    return vectors
+
+
+def with_vectors(memories: Sequence[Memory]) -> list[Memory]:
+    """The memories, each with its vector (computed where missing)."""
+    missing = [m for m in memories if m.vector is None]
+    if not missing:
+        return list(memories)
+    vectors = dict(zip((m.id for m in missing), embed(m.text for m in missing), strict=True))
+    return [replace(m, vector=vectors[m.id]) if vectors.get(m.id) else m for m in memories]

@@ -1,0 +1,132 @@
+"""Words for lexical search: lower-cased, stop words (pronouns and the agent's own filler) dropped, light stems.
+
+The stemmer strips a few English suffixes at most twice and two stems match when equal or when one is a prefix
+(at least five letters) of the other, so "allergic"/"allergies", "deliver"/"delivery", "pregnant"/"pregnancy"
+and "complaint"/"complained" meet, which the Porter stemmer keeps apart. Pure functions, no state.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again all also am an and any anything are as at be been before being both but by can
+    could did do does doing down during each else ever for from further get got had has have having he her here
+    hers herself him himself his how i if in into is it its itself just let me might more most must my myself no
+    nor not now of off on once only or other our ours out over own please same she should so some something such
+    than that the their theirs them themselves then there these they this those through to too under until up us
+    very was we were what whatever when where which while who whom whose why will with would yet you your yours
+    yourself s t ll re ve d m
+    caller callers customer customers client user anyone someone person
+    call calls called calling mention mentioned mentions say said tell told know known any ever previous
+    previously last latest current currently info information detail details record records remember note noted
+    """.split()
+)
+
+# Longest first; a suffix is stripped only when at least MIN_STEM letters remain.
+_SUFFIXES = (
+    "ically",
+    "ations",
+    "ation",
+    "ities",
+    "ingly",
+    "ments",
+    "ances",
+    "ences",
+    "ness",
+    "ment",
+    "ance",
+    "ancy",
+    "ence",
+    "ency",
+    "ings",
+    "ical",
+    "ants",
+    "ents",
+    "ying",
+    "ity",
+    "ing",
+    "ant",
+    "ent",
+    "ies",
+    "ied",
+    "ers",
+    "ive",
+    "ous",
+    "ic",
+    "er",
+    "ed",
+    "ly",
+    "al",
+    "y",
+    "e",
+)
+MIN_STEM = 3
+MIN_PREFIX = 5
+
+
+def _strip_accents(word: str) -> str:
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+
+
+def _plural(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def stem(word: str) -> str:
+    """A crude English stem; numbers and short words stay as they are."""
+    if len(word) <= MIN_STEM or not word.isalpha():
+        return word
+    word = _plural(word)
+    for _ in range(2):
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words without accents; "Irina's" counts as "irina"."""
+    found = []
+    for match in _WORD.findall(text.lower()):
+        word = _strip_accents(match)
+        if word.endswith("'s"):
+            word = word[:-2]
+        found.append(word.replace("'", ""))
+    return found
+
+
+def terms(text: str) -> list[str]:
+    """The stems of a text's meaningful words, in order, repeats kept."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+
+
+def query_terms(query: str, limit: int = 16) -> list[str]:
+    """A query's distinct stems; if it is all stop words, its distinct words (never nothing for a real query)."""
+    found = list(dict.fromkeys(terms(query)))
+    if not found:
+        found = list(dict.fromkeys(stem(w) for w in words(query)))
+    return found[:limit]
+
+
+def related(a: str, b: str) -> bool:
+    """Whether two stems are the same word: equal, or one a long enough prefix of the other."""
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= MIN_PREFIX and long.startswith(short)

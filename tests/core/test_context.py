@@ -1,0 +1,62 @@
+"""The pre-call context: one current value per field, past values only with their dates, no line twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shared.config.loader import load_agent_type
+from shared.context import caller_context, first_name
+from shared.memory.auto_extract import extract
+from shared.memory.models import Memory
+
+CONFIG = load_agent_type("elevenlabs_customer_support")
+NOW = datetime(2030, 3, 1, tzinfo=UTC)
+
+
+def call(n: int, days_ago: int, summary: str, **fields: str) -> list[Memory]:
+    when = NOW - timedelta(days=days_ago)
+
+    def make(part: str, text: str, **meta: str) -> Memory:
+        return Memory(f"c{n}-{part}", "u", "t", "factual", text, when, conversation_id=f"conv{n}", metadata=meta)
+
+    memories = [make("s", summary, source="summary")]
+    for name, value in sorted(fields.items()):
+        memories.append(make(name, f"{name.replace('_', ' ')}: {value}", source="extraction", field=name, value=value))
+    return memories
+
+
+def context_for(memories: list[Memory]) -> tuple[str, str, str]:
+    newest_first = sorted(memories, key=lambda m: m.created_at, reverse=True)
+    fields = extract(CONFIG.memory.auto_extract, newest_first)
+    answer = caller_context(CONFIG, caller_id="+15555550123", user_id="u", memories=newest_first, fields=fields)
+    return answer.context, answer.first_message, answer.summary
+
+
+def test_a_replaced_value_is_shown_only_as_past_with_its_date() -> None:
+    memories = call(1, 30, "Booked for eight.", party_size="8") + call(2, 10, "Now two people.", party_size="2")
+    context, _, summary = context_for(memories)
+    lines = context.splitlines()
+    assert "- party size: 2 (previously: 8 until 2030-02-19)" in lines
+    assert "- party size: 8" not in lines
+    assert summary == "Now two people."
+
+
+def test_no_line_is_repeated() -> None:
+    memories = call(1, 30, "Asked about parking.", city="Lyon") + call(2, 10, "Asked about parking.", city="Lyon")
+    context, _, _ = context_for(memories)
+    lines = context.splitlines()
+    assert len(lines) == len(set(lines))
+    assert lines.count("- city: Lyon") == 1
+
+
+def test_the_greeting_uses_the_current_caller_name_first_name_whatever_the_field_order() -> None:
+    memories = call(1, 5, "Booked a check-up for Elias.", patient_name="Elias Whitlock", caller_name="Nora Whitlock")
+    context, greeting, _ = context_for(memories)
+    assert greeting.startswith("Hello Nora,") and "Whitlock" not in greeting and "Elias" not in greeting
+    assert "- caller name: Nora Whitlock" in context.splitlines()
+
+
+def test_first_name() -> None:
+    assert first_name("Dana Whitfield") == "Dana"
+    assert first_name("Dr. Amara Okafor") == "Dr. Okafor"
+    assert first_name("") == ""

@@ -1,0 +1,108 @@
+"""The bundled static model: pure-Python WordPiece, vectors written once by the worker, never on the pre-call path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from shared.config.models import MemoryConfig
+from shared.memory.embedding import embed, embed_query, model
+from shared.memory.manager import MemoryManager
+from shared.memory.models import Memory
+from shared.memory.sqlite import SqliteMemoryStore
+from shared.memory.vectors import cosine
+from shared.memory.wordpiece import basic_words, tokenize
+from tests.conftest import elevenlabs_post_call, sign_elevenlabs
+
+REPO = Path(__file__).resolve().parents[2]
+NOW = datetime.now(UTC)
+EMBEDDING_MODULES = {"shared.memory.embedding", "shared.memory.wordpiece"}
+
+
+def test_basic_tokenizer_splits_like_bert_uncased() -> None:
+    assert basic_words("Irina's café, 12,500!") == ["irina", "'", "s", "cafe", ",", "12", ",", "500", "!"]
+    vocab = {"shell": 0, "##fish": 1, "dog": 2}
+    assert tokenize("Shellfish dog zzz", vocab) == [0, 1, 2]  # a word it cannot spell is left out
+
+
+def test_the_bundled_model_places_meaning_near_meaning() -> None:
+    loaded = model()
+    assert loaded.dimensions == 256 and len(loaded.vocab) > 20_000
+    pet, dog, limit = (embed_query(t) for t in ("pet", "my dog Biscuit", "credit limit: 8000"))
+    assert pet is not None and dog is not None and limit is not None
+    assert cosine(pet, dog) > cosine(pet, limit) + 0.2
+    assert embed(["", "zzzzqqqq" * 20]) == [None, None]
+
+
+def _memory(mid: str, text: str) -> Memory:
+    return Memory(mid, "+15555550123", "support", "factual", text, NOW - timedelta(days=1), NOW + timedelta(days=9))
+
+
+def test_old_memories_get_vectors_on_first_search_and_keep_them(tmp_path: Path) -> None:
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    store.add([_memory("m1", "My dog Biscuit barks at couriers"), _memory("m2", "Lives at 4 Elm Road")])
+    assert all(m.vector is None for m in store.get_all("+15555550123", "support", now=NOW))
+    manager = MemoryManager(store, "support", MemoryConfig())
+    assert [s.memory.id for s in manager.search("+15555550123", "does the caller have a pet")] == ["m1"]
+    assert all(m.vector for m in store.get_all("+15555550123", "support", now=NOW))
+
+
+def test_semantic_search_off_computes_no_vector_and_still_finds_words(tmp_path: Path) -> None:
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    manager = MemoryManager(store, "support", MemoryConfig(semantic_search=False))
+    manager.add([_memory("m1", "My dog Biscuit barks at couriers")])
+    assert store.get_all("+15555550123", "support", now=NOW)[0].vector is None
+    assert [s.memory.id for s in manager.search("+15555550123", "Biscuit the dog")] == ["m1"]
+    assert manager.search("+15555550123", "does the caller have a pet") == []
+
+
+def test_the_worker_stores_a_vector_with_every_memory(local_runtime: Any) -> None:
+    local = local_runtime()
+    body = json.dumps(elevenlabs_post_call()).encode()
+    assert local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
+    local.drain()
+    stored = local.runtime.store.get_all("+15555550123", "elevenlabs_customer_support", now=NOW)
+    assert stored and all(m.vector and len(m.vector) == 512 for m in stored)
+
+
+_PROBE = """
+import json, sys
+from pathlib import Path
+from tests.conftest import CALLER, TEST_SECRETS, make_local_runtime, elevenlabs_post_call, sign_elevenlabs
+data = Path(sys.argv[1])
+local = make_local_runtime(data, "elevenlabs_customer_support")
+if sys.argv[2] == "seed":
+    body = json.dumps(elevenlabs_post_call()).encode()
+    local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)})
+    local.drain()
+    raise SystemExit(0)
+headers = {"x-workspace-key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+answer = local.call("POST", "/client-data", {"caller_id": CALLER, "agent_id": "a"}, headers)
+before = sorted(m for m in sys.modules if m.startswith("shared.memory."))
+found = local.call("POST", "/retrieve", {"query": "what is the pet called", "user_id": CALLER}, headers)
+after = sorted(m for m in sys.modules if m.startswith("shared.memory."))
+print(json.dumps({"pre_call": json.loads(answer.body), "before": before, "after": after,
+                  "found": json.loads(found.body)}))
+"""
+
+
+def test_the_pre_call_path_imports_no_embedding_code(tmp_path: Path) -> None:
+    def run(mode: str) -> str:
+        code = textwrap.dedent(_PROBE)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "data"), mode], cwd=REPO, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    run("seed")
+    probe = json.loads(run("probe"))
+    assert probe["pre_call"]["dynamic_variables"]["returning_caller"] == "yes"
+    assert EMBEDDING_MODULES.isdisjoint(probe["before"])
+    assert set(probe["after"]) >= EMBEDDING_MODULES  # the probe can see the model load: /retrieve loads it
+    assert "Biscuit" in probe["found"]["result"]

@@ -1,0 +1,141 @@
+"""The one ranking (shared/memory/ranking.py): pure functions over one caller's memories, no model involved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.memory.models import Memory
+from shared.memory.ranking import RankSettings, lexical, past_values, rank
+from shared.memory.terms import query_terms, related, stem, terms
+from shared.memory.vectors import cosine, pack, unpack
+
+NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
+WORDS_ONLY = RankSettings(semantic=False, lexical_weight=1.0, semantic_weight=0.0, min_score=0.05)
+
+
+def memory(mid: str, text: str, *, days_ago: float = 1, vector: list[float] | None = None, **meta: str) -> Memory:
+    created = NOW - timedelta(days=days_ago)
+    return Memory(
+        id=mid,
+        user_id="+15555550123",
+        agent_type="support",
+        type="factual",
+        text=text,
+        created_at=created,
+        expires_at=NOW + timedelta(days=30),
+        metadata=dict(meta),
+        vector=None if vector is None else pack(vector),
+    )
+
+
+def field(mid: str, name: str, value: str, *, days_ago: float) -> Memory:
+    return memory(mid, f"{name.replace('_', ' ')}: {value}", days_ago=days_ago, field=name, value=value)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("allergic", "allergies"),
+        ("deliver", "delivery"),
+        ("pregnant", "pregnancy"),
+        ("complaint", "complained"),
+        ("moving", "moved"),
+        ("address", "addresses"),
+    ],
+)
+def test_word_forms_meet(a: str, b: str) -> None:
+    assert related(stem(a), stem(b))
+
+
+@pytest.mark.parametrize(("a", "b"), [("deliver", "dog"), ("pet", "petrol"), ("card", "cardiology")])
+def test_unrelated_words_stay_apart(a: str, b: str) -> None:
+    assert not related(stem(a), stem(b))
+
+
+def test_pronouns_and_agent_filler_are_stop_words() -> None:
+    assert terms("What did she tell the customer about her allergies?") == [stem("allergies")]
+    assert query_terms("she her") == ["she", "her"]  # a query of stop words alone still searches for something
+
+
+def test_lexical_prefers_the_memory_that_has_the_rare_word() -> None:
+    scores = lexical("peanut allergy", ["allergic to peanuts", "likes peanut butter cookies", "called about a bill"])
+    assert scores[0] > scores[1] > scores[2] == 0.0
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+def test_vectors_round_trip_as_unit_float16() -> None:
+    blob = pack([3.0, 4.0])
+    assert len(blob) == 4
+    assert unpack(blob) == pytest.approx((0.6, 0.8), abs=1e-3)
+    assert cosine(unpack(blob), (0.6, 0.8)) == pytest.approx(1.0, abs=1e-3)
+    assert cosine((1.0, 0.0), (1.0, 0.0, 0.0)) == 0.0  # another model's vector counts as unrelated
+
+
+def test_meaning_finds_a_paraphrase_that_shares_no_word() -> None:
+    memories = [
+        memory("wife", "My wife Irina handles the bills", vector=[1.0, 0.1, 0.0]),
+        memory("dog", "The dog Biscuit barks at couriers", vector=[0.0, 1.0, 0.1]),
+    ]
+    found = rank("spouse", memories, now=NOW, query_vector=[0.95, 0.0, 0.1])
+    assert [s.memory.id for s in found] == ["wife"]
+    assert rank("spouse", memories, now=NOW, settings=RankSettings(semantic=False), query_vector=[0.95, 0, 0.1]) == []
+
+
+def test_a_replaced_field_value_ranks_below_the_current_one_and_is_marked_past() -> None:
+    memories = [
+        field("old", "credit_limit", "5000 dollars credit limit raised request credit limit", days_ago=60),
+        field("new", "credit_limit", "8000", days_ago=2),
+        memory("turn", "Can you raise my credit limit?", days_ago=60),
+    ]
+    found = rank("credit limit", memories, now=NOW, settings=WORDS_ONLY)
+    ids = [s.memory.id for s in found]
+    assert ids.index("new") < ids.index("old")
+    old = next(s for s in found if s.memory.id == "old")
+    assert old.until == NOW - timedelta(days=2)
+    assert old.text.startswith("previously: credit limit: 5000") and old.text.endswith(f"until {old.until.date()}")
+    assert next(s for s in found if s.memory.id == "new").until is None
+
+
+def test_past_values_ignore_a_repeated_value() -> None:
+    memories = [
+        field("a", "party_size", "2", days_ago=30),
+        field("b", "party_size", "2", days_ago=20),
+        field("c", "party_size", "8", days_ago=10),
+        field("d", "city", "Lyon", days_ago=30),
+    ]
+    assert past_values(memories) == {"a": NOW - timedelta(days=10), "b": NOW - timedelta(days=10)}
+
+
+def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
+    memories = [memory(f"m{n}", "Prefers morning appointments.", days_ago=10 * n) for n in range(1, 4)]
+    memories.append(memory("other", "Asked about appointments on Sunday", days_ago=50))
+    found = rank("appointments", memories, now=NOW, settings=WORDS_ONLY)
+    assert [s.memory.id for s in found] == ["m1", "other"]
+
+
+def test_nothing_relevant_answers_nothing() -> None:
+    memories = [memory("m1", "Booked a table for two", vector=[1.0, 0.0]), memory("m2", "Lives in Lyon")]
+    assert rank("insurance premium", memories, now=NOW, query_vector=[0.0, 1.0]) == []
+
+
+def test_recency_breaks_near_ties_and_expired_memories_never_return() -> None:
+    expired = Memory(
+        "x",
+        "+15555550123",
+        "support",
+        "factual",
+        "parking at the back",
+        NOW - timedelta(days=400),
+        expires_at=NOW - timedelta(days=1),
+    )
+    memories = [memory("old", "parking at the front", days_ago=300), memory("new", "parking at the side"), expired]
+    assert [s.memory.id for s in rank("parking", memories, now=NOW, settings=WORDS_ONLY)] == ["new", "old"]
+
+
+def test_limit_and_empty_queries() -> None:
+    memories = [memory(f"m{n}", f"parking note {n}") for n in range(5)]
+    assert len(rank("parking", memories, now=NOW, settings=WORDS_ONLY, limit=2)) == 2
+    assert rank("   ", memories, now=NOW) == []
+    assert rank("parking", memories, now=NOW, limit=0) == []
