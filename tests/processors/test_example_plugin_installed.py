@@ -106,48 +106,55 @@ def test_the_example_is_installed_in_the_fresh_environment_only(fresh: Fresh) ->
     assert here.stdout.strip() == "0"
 
 
-@pytest.fixture
-def served(fresh: Fresh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    config = write_config(tmp_path, processors=PROCESSORS)
-    data_dir, port = tmp_path / "data", free_port()
+def _start(fresh: Fresh, tmp_path: Path, config: Path, attempt: int) -> tuple[subprocess.Popen[bytes], str, Path]:
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in TEST_SECRETS and k != "AGENT_TYPE"} | TEST_SECRETS
-    command = [
-        str(fresh.python),
-        "-c",
-        "from functions.cli import main; main()",
-        "serve",
-        "--port",
-        str(port),
-        "-a",
-        AGENT,
-        "--config",
-        str(config),
-        "--data-dir",
-        str(data_dir),
-        "--threads",
-        "4",
-    ]
-    log = tmp_path / "serve.log"
+    command = [str(fresh.python), "-c", "from functions.cli import main; main()", "serve", "--port", str(port)]
+    command += ["-a", AGENT, "--config", str(config), "--data-dir", str(tmp_path / "data"), "--threads", "4"]
+    log = tmp_path / f"serve-{attempt}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
             command, cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
-    url = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}", log
+
+
+def _ours(url: str) -> bool | None:
+    """True once our serve answers; False if something else holds the port; None while nothing answers."""
     try:
-        deadline = time.monotonic() + 90  # the machine may be busy: start-up imports through the .pth
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=10).json().get("agent_type") == AGENT:
-                    break
-            except (httpx.TransportError, ValueError) as exc:
-                print(f"not healthy yet: {type(exc).__name__}")
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield url, log
+        answer = httpx.get(f"{url}/healthz", timeout=10)
+    except httpx.TransportError:
+        return None
+    try:
+        return answer.status_code == 200 and answer.json().get("agent_type") == AGENT
+    except ValueError:
+        return False
+
+
+@pytest.fixture
+def served(fresh: Fresh, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``serve`` from the fresh environment. The port is chosen, then bound seconds later (start-up): on a machine
+    where other test runs start servers too, another process can take it in between; then start again elsewhere."""
+    config = write_config(tmp_path, processors=PROCESSORS)
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        for attempt in range(3):
+            process, url, log = _start(fresh, tmp_path, config, attempt)
+            started.append(process)
+            deadline = time.monotonic() + 90  # the machine may be busy: start-up imports through the .pth
+            while (state := _ours(url)) is None and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if state:
+                yield url, log
+                return
+            print(f"serve attempt {attempt}: port taken or no answer:\n{log.read_text()[-2000:]}")
+            os.killpg(process.pid, signal.SIGTERM)
+        raise AssertionError("serve did not start on three ports")
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=10)
 
 
 def test_serve_from_the_fresh_environment_redacts_and_extracts(served: tuple[str, Path]) -> None:
