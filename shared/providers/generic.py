@@ -78,9 +78,7 @@ class GenericProvider(Provider):
         key = f"{event_type}:{conversation_id}"
         if event_type not in ingest_events:
             return PostCallEvent(idempotency_key=key, event_type=event_type, ingest=False)
-        caller = fields.text(body, "caller_id")
-        if caller is None:
-            raise Unprocessable("missing field: user_id")
+        caller = fields.text(body, "caller_id")  # None (an anonymous user): archived, remembered under no id
         turns = []
         for turn in as_list(fields.get(body, "transcript")):
             item = as_dict(turn)
