@@ -109,6 +109,7 @@ def test_the_example_is_installed_in_the_fresh_environment_only(fresh: Fresh) ->
 def _start(fresh: Fresh, tmp_path: Path, config: Path, attempt: int) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in TEST_SECRETS and k != "AGENT_TYPE"} | TEST_SECRETS
+    env["FUNCTION_SIGNATURE_TYPE"] = "cloudevent"  # as functions-framework leaves it after an in-process worker test
     command = [str(fresh.python), "-c", "from functions.cli import main; main()", "serve", "--port", str(port)]
     command += ["-a", AGENT, "--config", str(config), "--data-dir", str(tmp_path / "data"), "--threads", "4"]
     log = tmp_path / f"serve-{attempt}.log"
@@ -126,9 +127,12 @@ def _ours(url: str) -> bool | None:
     except httpx.TransportError:
         return None
     try:
-        return answer.status_code == 200 and answer.json().get("agent_type") == AGENT
+        if answer.status_code == 200 and answer.json().get("agent_type") == AGENT:
+            return True
     except ValueError:
-        return False
+        pass
+    print(f"healthz answered {answer.status_code}: {answer.text[:300]!r}")
+    return False
 
 
 @pytest.fixture
