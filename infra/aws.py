@@ -92,7 +92,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             tags=tags,
             opts=self._child,
         )
-        aws.secretsmanager.SecretVersion(
+        secret_value = aws.secretsmanager.SecretVersion(
             f"{name}-secret-value",
             secret_id=secret.id,
             secret_string=pulumi.Output.secret(
@@ -138,7 +138,9 @@ class AwsMemoryService(pulumi.ComponentResource):
         if self._table is not None:
             environment["MEMORY_TABLE"] = self._table.name
         functions: dict[str, aws.lambda_.Function] = {
-            fn.role: self._function(fn, environment, secret=secret, bucket=bucket, queue=queue, layer=layer)
+            fn.role: self._function(
+                fn, environment, secret=secret, secret_value=secret_value, bucket=bucket, queue=queue, layer=layer
+            )
             for fn in spec.FUNCTIONS
         }
         http, worker, sweeper = functions["http"], functions["worker"], functions["sweeper"]
@@ -229,11 +231,13 @@ class AwsMemoryService(pulumi.ComponentResource):
         environment: Mapping[str, pulumi.Input[str]],
         *,
         secret: aws.secretsmanager.Secret,
+        secret_value: aws.secretsmanager.SecretVersion,
         bucket: aws.s3.Bucket,
         queue: aws.sqs.Queue,
         layer: aws.lambda_.LayerVersion,
     ) -> aws.lambda_.Function:
-        """A function, its log group (named after it, created first), its role and its scoped inline policy."""
+        """A function, its log group (named after it, created first), its role and its scoped inline policy; it is
+        updated after the secret's value, so new code never starts before a secret it needs (``CALLER_REF_KEY``)."""
         name, names, args = self._name, self._args.names, self._args
         function_name = names.name(fn.role)
         log_group = aws.cloudwatch.LogGroup(
@@ -276,7 +280,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             environment={"variables": dict(environment)},
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags={**args.tags, "agentic-memory:code-sha256": args.code_sha256},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy, secret_value]),
         )
 
     def _schedule(self, sweeper: aws.lambda_.Function) -> None:

@@ -21,7 +21,10 @@ FORBIDDEN = {
 EXEMPT = ("functions/cli/",)
 # Modules that may import a cloud SDK at module level: the cloud's own entry points, and only these.
 SDK_AT_MODULE_LEVEL = {"functions/gcp/entry.py": ("functions_framework",)}
-HEAVY_ON_COLD_PATH = ("mem0", "boto3", "botocore", "google", "pulumi", "typer", "rich", "flask", "functions_framework")
+HEAVY_ON_COLD_PATH = (
+    *("mem0", "boto3", "botocore", "google", "pulumi", "typer", "rich", "flask", "functions_framework"),
+    *("shared.memory.embedding", "shared.memory.wordpiece"),  # the embedding model: /retrieve and the worker only
+)
 
 
 def imports(path: Path, *, module_level_only: bool = False) -> Iterator[tuple[int, str]]:

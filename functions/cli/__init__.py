@@ -15,6 +15,7 @@ app = typer.Typer(
 
 app.command("serve")(serve_cmd.serve)
 app.command("replay")(memories_cmd.replay)
+app.command("reindex")(memories_cmd.reindex)
 app.command("bundle")(bundle_cmd.bundle)
 app.command("sweep")(sweep_cmd.sweep)
 app.add_typer(config_cmd.app, name="config")

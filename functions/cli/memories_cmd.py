@@ -1,4 +1,4 @@
-"""``agentic-memory memories list | search | erase`` and ``replay``, on the local store and archive."""
+"""``agentic-memory memories list | search | erase``, ``replay`` and ``reindex``, on the local store and archive."""
 
 from __future__ import annotations
 
@@ -142,3 +142,20 @@ def replay(
         console.print(
             f"processed: {counts.get('done', 0)} done, {counts.get('dead', 0)} dead, {counts.get('pending', 0)} pending"
         )
+
+
+def reindex(
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Give every stored memory without a meaning vector its vector (stores written before semantic search).
+
+    Search does it too, caller by caller, on first use; this does them all now."""
+    local = _local(agent_type, config, data_dir)
+    manager = local.runtime.service.manager
+    if not manager.embeds:
+        console.print("semantic search is off for this agent type (or its store ranks itself): nothing to do")
+        return
+    callers, vectors = manager.reindex()
+    console.print(f"reindexed {callers} caller(s): {vectors} memories got a vector")

@@ -21,8 +21,7 @@ SecretName = Literal[
     "GENERIC_API_KEY",
     "ADMIN_API_KEY",
     "PSEUDONYMIZATION_KEY",
-    "CALLER_REF_KEY",
-]
+]  # never CALLER_REF_KEY: a platform holding the stack's key could compute every caller's reference
 AuthScheme = Literal["header", "bearer_or_header", "elevenlabs_hmac", "retell_signature", "hmac"]
 Endpoint = Literal["client_data", "retrieve", "post_call"]
 ENDPOINTS: tuple[Endpoint, ...] = ("client_data", "retrieve", "post_call")

@@ -101,6 +101,19 @@ class MemoryManager:
         vector = embed_query(query)
         return rank(query, memories, now=now, settings=self.rank_settings(), query_vector=vector, limit=wanted)
 
+    def reindex(self) -> tuple[int, int]:
+        """Vectors for every stored memory of this agent type that has none (``agentic-memory reindex``);
+        returns (callers seen, memories given a vector). Nothing to do with semantic search off or on Mem0."""
+        if not self.embeds:
+            return 0, 0
+        callers = vectors = 0
+        for user_id in self.store.users(self.agent_type, now=self._clock()):
+            memories = self.store.get_all(user_id, self.agent_type, now=self._clock())
+            filled = self.fill_vectors(memories)
+            callers += 1
+            vectors += sum(1 for before, after in zip(memories, filled, strict=True) if before.vector != after.vector)
+        return callers, vectors
+
     def fill_vectors(self, memories: Sequence[Memory]) -> list[Memory]:
         """Memories written before vectors existed get theirs now, and the store keeps them (first use)."""
         from shared.memory.embedding import with_vectors

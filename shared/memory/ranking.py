@@ -58,7 +58,7 @@ def field_name(memory: Memory) -> str | None:
 
 def _value_key(memory: Memory) -> str:
     value = memory.metadata.get("value")
-    return " ".join(words(value if isinstance(value, str) else memory.text))
+    return " ".join(words(value if isinstance(value, str) else memory.text))  # case and punctuation aside
 
 
 def past_values(memories: Sequence[Memory]) -> dict[str, datetime]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 STOP_WORDS = frozenset(
     """
@@ -67,12 +68,15 @@ _SUFFIXES = (
 )
 MIN_STEM = 3
 MIN_PREFIX = 5
+_ENDINGS = tuple(set(_SUFFIXES))
+_LENGTHS = sorted({len(s) for s in _SUFFIXES}, reverse=True)  # longest suffix first
+_BY_LENGTH = {n: frozenset(s for s in _SUFFIXES if len(s) == n) for n in _LENGTHS}
 
 
-def _strip_accents(word: str) -> str:
-    if word.isascii():
-        return word
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _plural(word: str) -> str:
@@ -85,35 +89,32 @@ def _plural(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    """A crude English stem; numbers and short words stay as they are."""
+    """A crude English stem; numbers and short words stay as they are. Cached: callers reuse their words."""
     if len(word) <= MIN_STEM or not word.isalpha():
         return word
     word = _plural(word)
     for _ in range(2):
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-                word = word[: -len(suffix)]
-                break
-        else:
+        if not word.endswith(_ENDINGS):
             break
+        cut = next((n for n in _LENGTHS if word[-n:] in _BY_LENGTH[n] and len(word) - n >= MIN_STEM), 0)
+        if not cut:
+            break
+        word = word[:-cut]
     return word
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words without accents; "Irina's" counts as "irina"."""
-    found = []
-    for match in _WORD.findall(text.lower()):
-        word = _strip_accents(match)
-        if word.endswith("'s"):
-            word = word[:-2]
-        found.append(word.replace("'", ""))
-    return found
+    """Lower-cased words without accents or punctuation ("Irina's" is "irina" and "s")."""
+    return _WORD.findall(_strip_accents(text.lower()))
 
 
-def terms(text: str) -> list[str]:
-    """The stems of a text's meaningful words, in order, repeats kept."""
-    return [stem(w) for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+@lru_cache(maxsize=16_384)
+def terms(text: str) -> tuple[str, ...]:
+    """The stems of a text's meaningful words, in order, repeats kept (cached: a call searches the same caller's
+    memories several times)."""
+    return tuple(stem(w) for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit()))
 
 
 def query_terms(query: str, limit: int = 16) -> list[str]:

@@ -83,3 +83,24 @@ def test_memories_rejects_garbage_caller_cleanly(tmp_path: Path, env: dict[str, 
     result = runner.invoke(app, ["memories", "list", "not a caller!", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+def test_reindex_gives_old_memories_their_vectors(tmp_path: Path, env: dict[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    from shared.memory.models import Memory
+    from shared.memory.sqlite import SqliteMemoryStore
+
+    data_dir = tmp_path / "data"
+    store = SqliteMemoryStore(data_dir / "memories.db")
+    now = datetime.now(UTC)
+    store.add(
+        [Memory(f"m{n}", CALLER, "elevenlabs_customer_support", "factual", f"old fact {n}", now) for n in range(3)]
+    )
+    assert all(m.vector is None for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now))
+    done = invoke("reindex", "--agent-type", "elevenlabs_customer_support", "--data-dir", str(data_dir))
+    assert done.exit_code == 0, done.output
+    assert "reindexed 1 caller(s): 3 memories got a vector" in done.output
+    assert all(m.vector for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now))
+    again = invoke("reindex", "--agent-type", "elevenlabs_customer_support", "--data-dir", str(data_dir))
+    assert "0 memories got a vector" in again.output

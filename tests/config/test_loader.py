@@ -60,6 +60,12 @@ def test_shipped_file_has_the_original_three_plus_vapi_and_retell_examples() -> 
             ),
             ["elevenlabs_customer_support", "auto_extract", "value"],
         ),
+        (  # the stack's caller-reference key never goes to a platform as an endpoint's credential
+            lambda d: d["agent_types"]["generic_voice_agent"].update(
+                auth={"client_data": {"scheme": "header", "header": "x-api-key", "secret": "CALLER_REF_KEY"}}
+            ),
+            ["generic_voice_agent", "secret"],
+        ),
     ],
 )
 def test_mistakes_name_file_agent_type_and_field(tmp_path: Path, mutate: Any, expected: list[str]) -> None:
