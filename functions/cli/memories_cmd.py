@@ -160,10 +160,9 @@ def replay(
     console.print(f"re-enqueued {len(keys)} archived events")
     if process:
         local.worker.drain(timeout=600)
-        counts = local.queue.counts()
-        console.print(
-            f"processed: {counts.get('done', 0)} done, {counts.get('dead', 0)} dead, {counts.get('pending', 0)} pending"
-        )
+        replayed = set(keys)  # the queue holds every event ever taken: count only these
+        counts = {state: len(replayed.intersection(local.queue.keys(state))) for state in ("done", "dead", "pending")}
+        console.print(f"processed: {counts['done']} done, {counts['dead']} dead, {counts['pending']} pending")
 
 
 def reindex(

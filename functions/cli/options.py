@@ -49,5 +49,7 @@ def local_settings(
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    from rich.markup import escape  # a message is text, not markup: "[infra]" or a field's "[0]" must show
+
+    errors.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
