@@ -93,3 +93,22 @@ def test_connect_retell_with_the_signing_key_from_the_environment(tmp_path: Path
             app, [*args, "--data-dir", str(tmp_path), "--undo"], env={"RETELL_API_KEY": RETELL_KEY}
         )
         assert undone.exit_code == 0 and fake.agent["webhook_url"] == "https://old-hooks.example.com/retell"
+
+
+def test_connect_vapi_with_the_service_secret_from_the_data_dir(tmp_path: Path) -> None:
+    from tests.fakes.vapi_api import ASSISTANT_ID, PHONE_NUMBER_ID, FakeVapi, sample_number
+
+    with FakeVapi("vapi-cli-key-19de") as fake:
+        args = ["connect", "vapi", "--url", URL, "--phone-number-id", PHONE_NUMBER_ID, "--assistant-id", ASSISTANT_ID]
+        args += ["--api-url", fake.url, "--data-dir", str(tmp_path)]
+        env = {"VAPI_API_KEY": "vapi-cli-key-19de", "VAPI_SECRET": ""}
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        secret = json.loads((tmp_path / "secrets.json").read_text())["VAPI_SECRET"]  # the one serve checks
+        number = fake.numbers[PHONE_NUMBER_ID]
+        assert number["server"] == {"url": f"{URL}/client-data", "headers": {"X-Vapi-Secret": secret}}
+        assert secret not in result.output and "vapi-cli-key-19de" not in result.output
+        undone = CliRunner().invoke(app, [*args, "--undo"], env=env)
+        assert undone.exit_code == 0, undone.output
+        assert fake.numbers[PHONE_NUMBER_ID]["assistantId"] == sample_number()["assistantId"]
+        assert "server" not in fake.numbers[PHONE_NUMBER_ID] and fake.tools == {}
