@@ -69,9 +69,13 @@ def serve(
     import functions_framework
     from functions_framework._http import create_server
 
-    from functions.local import LocalServer, build_local, prepare_secrets
+    from functions.local import LocalServer, build_local, needed_secrets, prepare_secrets
 
     settings = local_settings(agent_type, config, data_dir)
+    try:
+        needed_secrets(settings)  # a config mistake (an unknown agent type) is the first thing to say
+    except ConfigError as exc:
+        fail(str(exc))
     _check_free(host, port)
     try:
         _, generated = prepare_secrets(settings, os.environ)
