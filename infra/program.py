@@ -96,6 +96,8 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
                 archive_retention_days=config.archive_retention_days,
                 warm_instances=config.warm_instances,
                 alert_email=config.alert_email,
+                memory_recovery_days=config.memory_recovery_days,
+                memory_deletion_protection=config.memory_deletion_protection,
                 labels=_labels(config, names),
             ),
         )

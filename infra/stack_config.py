@@ -25,6 +25,8 @@ MemoryBackend = Literal["dynamodb", "firestore", "mem0", "sqlite"]
 DEFAULT_MEMORY_BACKEND: dict[str, MemoryBackend] = {"aws": "dynamodb", "gcp": "firestore"}
 # Per backend, the clouds it can run on (mem0 is a remote service: any).
 BACKEND_CLOUDS: dict[str, tuple[str, ...]] = {"dynamodb": ("aws",), "firestore": ("gcp",), "mem0": ("aws", "gcp")}
+# Firestore's point-in-time recovery has one window (on) or none (off: one hour of versions).
+FIRESTORE_RECOVERY_DAYS = 7
 SQLITE_REFUSED = (
     "memoryBackend sqlite cannot work deployed: the HTTP function and the worker are separate functions with "
     "separate /tmp disks, so what the worker writes is never read before a call, and an instance's disk disappears "
@@ -191,6 +193,11 @@ class StackConfig(BaseModel):
             raise ConfigError(
                 f"stack {self.stack!r}: memoryBackend {backend} runs on {' or '.join(BACKEND_CLOUDS[backend])}, "
                 f"not {self.cloud}; use {default} or mem0"
+            )
+        if backend == "firestore" and self.memory_recovery_days not in (0, FIRESTORE_RECOVERY_DAYS):
+            raise ConfigError(
+                f"stack {self.stack!r}: memoryRecoveryDays {self.memory_recovery_days}: Firestore's point-in-time "
+                f"recovery keeps exactly {FIRESTORE_RECOVERY_DAYS} days; use {FIRESTORE_RECOVERY_DAYS} or 0 (off)"
             )
 
     @property

@@ -136,6 +136,10 @@ def _gcp_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
         return {"url": uri, "serviceConfig": {**inputs.get("serviceConfig", {}), "uri": uri}}
     if typ == "gcp:logging/projectBucketConfig:ProjectBucketConfig":
         return {"id": f"projects/{project}/locations/{inputs['location']}/buckets/{inputs['bucketId']}"}
+    if typ == "gcp:firestore/database:Database":
+        return {"id": f"projects/{project}/databases/{inputs['name']}", "uid": "0c9f3a5e-test"}
+    if typ == "gcp:projects/iAMCustomRole:IAMCustomRole":
+        return {"name": f"projects/{project}/roles/{inputs['roleId']}"}
     if typ == "gcp:monitoring/notificationChannel:NotificationChannel":
         return {"name": f"projects/{project}/notificationChannels/4242"}
     return {}
