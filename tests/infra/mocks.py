@@ -145,6 +145,18 @@ def _gcp_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
     return {}
 
 
+# What the ElevenLabs wiring's provider returns as the webhook's signing secret (its create never runs under mocks).
+GENERATED_HMAC_KEY = "leakcheck-generated-hmac-3d5f"
+
+
+def _dynamic_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    """The platform wiring's outputs: its kept state and, for ElevenLabs, the generated HMAC key."""
+    state: dict[str, Any] = {"state": {"platform": typ.split("/")[1].split(":")[0]}}
+    if typ == "pulumi-python:dynamic/elevenlabs:Wiring":
+        state["webhook_secret"] = GENERATED_HMAC_KEY
+    return state
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[Recorded] = []
@@ -155,6 +167,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         computed = _aws_state(args.typ, inputs, args.name) if args.typ.startswith("aws:") else {}
         if args.typ.startswith("gcp:"):
             computed = _gcp_state(args.typ, inputs, args.name)
+        if args.typ.startswith("pulumi-python:dynamic/"):
+            computed = _dynamic_state(args.typ, inputs, args.name)
         if args.typ == RANDOM_BYTES:
             computed = {"hex": drawn_key(args.name), "base64": "unused"}
         resource_id = str(computed.pop("id", f"{args.name}_id"))
