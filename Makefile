@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint bench clean
+.PHONY: serve test lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 serve: $(VENV)/.installed
 	$(BIN)/agentic-memory serve $(ARGS)
 
-test: $(VENV)/.installed-dev
+# Debian's Chromium for the console's browser tests (instant once installed; see scripts/install-chromium).
+browser:
+	@scripts/install-chromium
+
+test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest $(ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import unquote
 
+from shared.admin_caller import memory_json, pre_call_preview, search_preview
 from shared.analytics import Analytics
 from shared.clock import Clock, utc_now
 from shared.errors import BadRequest, ConfigError, Unauthorized
@@ -27,11 +28,12 @@ from shared.http import Request, Response
 from shared.identity import CallerIdentity, mask
 from shared.ingest.ports import Archive, ArchivedEvent, Queue, erase_job_key
 from shared.keyed_hash import CALLER_REF_KEY
-from shared.memory.models import Memory
+from shared.memory.ranking import past_values
 from shared.memory.store import MemoryStore
 from shared.profile import AgentProfile
 from shared.providers import provider_class
 from shared.secrets import Secret, SecretSource
+from shared.service import MemoryService
 from shared.settings import Settings
 
 log = logging.getLogger("agentic_memory.admin")
@@ -156,17 +158,6 @@ def request_erasure(
     return Erasure(memories=memories, archived_events=0, queue_entries=0, queued=ERASED_BY_JOB)
 
 
-def memory_json(memory: Memory) -> dict[str, Any]:
-    return {
-        "id": memory.id,
-        "type": memory.type,
-        "text": memory.text,
-        "created_at": memory.created_at.isoformat(),
-        "expires_at": memory.expires_at.isoformat() if memory.expires_at else None,
-        "conversation_id": memory.conversation_id,
-    }
-
-
 def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
     """Raises ``BadRequest`` for anything but an integer in [low, high] (never echoing the value)."""
     raw = query.get(name)
@@ -195,10 +186,12 @@ class AdminApi:
         archive: Archive,
         queue: Queue,
         analytics: Analytics,
+        service: MemoryService,
         secret_status: Mapping[str, bool],
         clock: Clock = utc_now,
     ) -> None:
         self._gate = gate
+        self._service = service
         self._profile = profile
         self._settings = settings
         self._store = store
@@ -221,6 +214,7 @@ class AdminApi:
         archive: Archive,
         queue: Queue,
         analytics: Analytics,
+        service: MemoryService,
         clock: Clock = utc_now,
     ) -> AdminApi:
         """Raises ``ConfigError`` if ``ADMIN_API_KEY`` equals another secret of this deployment."""
@@ -237,6 +231,7 @@ class AdminApi:
             archive=archive,
             queue=queue,
             analytics=analytics,
+            service=service,
             secret_status=status,
             clock=clock,
         )
@@ -249,7 +244,10 @@ class AdminApi:
         user_id = self._user_id(raw_user)
         limit = int_param(request.query, "limit", default=DEFAULT_PAGE, low=1, high=MAX_PAGE)
         offset = int_param(request.query, "offset", default=0, low=0, high=10_000_000)
-        page = self._store.page(user_id, self._profile.name, now=self._clock(), limit=limit + 1, offset=offset)
+        # newer memories too: whether a value is past depends on the calls after it
+        window = self._store.page(user_id, self._profile.name, now=self._clock(), limit=offset + limit + 1)
+        past = past_values(window)
+        page = window[offset:]
         more = len(page) > limit
         page = page[:limit]
         return Response.json(
@@ -260,8 +258,22 @@ class AdminApi:
                 "offset": offset,
                 "count": len(page),
                 "next_offset": offset + limit if more else None,
-                "memories": [memory_json(m) for m in page],
+                "memories": [memory_json(m, past) for m in page],
             }
+        )
+
+    def pre_call_preview(self, request: Request, raw_user: str) -> Response:
+        """The pre-call answer for the caller's next call, computed as ``/client-data`` computes it (no writes)."""
+        self._gate.require(request)
+        user_id = self._user_id(raw_user)
+        return Response.json(pre_call_preview(self._profile, self._service, unquote(raw_user), user_id))
+
+    def search(self, request: Request, raw_user: str) -> Response:
+        """What the in-call search tool would answer for ``?q=`` (no writes)."""
+        self._gate.require(request)
+        user_id = self._user_id(raw_user)
+        return Response.json(
+            search_preview(self._profile, self._service, unquote(raw_user), user_id, request.query.get("q"))
         )
 
     def erase(self, request: Request, raw_user: str) -> Response:

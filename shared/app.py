@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.admin import AdminApi
+from shared.answers import pre_call_answer, tool_answer
 from shared.auth.base import Verifier
 from shared.clock import Clock, utc_now
 from shared.errors import (
@@ -56,9 +57,13 @@ ROUTES = (
     _route("POST", "/post-call", "post_call"),
     _route("GET", "/admin/users/{user_id}/memories", "admin_list"),
     _route("DELETE", "/admin/users/{user_id}/memories", "admin_erase"),
+    _route("GET", "/admin/users/{user_id}/pre-call", "admin_pre_call"),
+    _route("GET", "/admin/users/{user_id}/search", "admin_search"),
     _route("GET", "/admin/config", "admin_config"),
     _route("GET", "/analytics/users/{user_id}", "analytics_user"),
     _route("GET", "/analytics/agent", "analytics_agent"),
+    _route("GET", "/console", "console"),
+    _route("GET", "/console/{asset}", "console"),
 )
 _ROUTE_OPERATION = {
     "client_data": Operation.PRE_CALL,
@@ -150,11 +155,13 @@ class App:
             raise RouteNotFound("this operation is not enabled for this agent type")
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
-            context = self.service.pre_call(provider.parse_pre_call(payload, fields["client_data"]))
-            return Response.json(provider.format_pre_call(context, agent=self.service.settings_for(context)))
+            _, pre = pre_call_answer(
+                self.profile, self.service, provider.parse_pre_call(payload, fields["client_data"])
+            )
+            return Response.json(pre)
         if operation is Operation.TOOL:
-            answers = self.service.search(provider.parse_tool(payload, fields["retrieve"]))
-            return Response.json(provider.format_tool(answers))
+            _, tool = tool_answer(self.profile, self.service, provider.parse_tool(payload, fields["retrieve"]))
+            return Response.json(tool)
         if operation is Operation.POST_CALL:
             event = provider.parse_post_call(payload, fields["post_call"], self.profile.webhooks.ingest_events)
             return Response.json(self.intake.accept(event, request.body))
@@ -183,6 +190,12 @@ class App:
     def _admin_erase(self, request: Request, params: dict[str, str]) -> Response:
         return self.admin.erase(request, params["user_id"])
 
+    def _admin_pre_call(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.pre_call_preview(request, params["user_id"])
+
+    def _admin_search(self, request: Request, params: dict[str, str]) -> Response:
+        return self.admin.search(request, params["user_id"])
+
     def _admin_config(self, request: Request, params: dict[str, str]) -> Response:
         return self.admin.config(request)
 
@@ -191,3 +204,10 @@ class App:
 
     def _analytics_agent(self, request: Request, params: dict[str, str]) -> Response:
         return self.admin.agent_analytics(request)
+
+    # the console: static files for people; everything it shows comes from the admin routes above ---------------
+
+    def _console(self, request: Request, params: dict[str, str]) -> Response:
+        from shared.console import console_response  # only a person's browser asks for it: off the call path
+
+        return console_response(request.path, params.get("asset"))

@@ -39,16 +39,21 @@ class Request:
         return self.headers.get(name.lower())
 
 
+# Every JSON answer is about one call or one caller: no cache (a browser's, a proxy's) may keep it, and no browser
+# may read it as anything but JSON.
+JSON_HEADERS = {"content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
     body: bytes
-    headers: Mapping[str, str] = field(default_factory=lambda: {"content-type": "application/json"})
+    headers: Mapping[str, str] = field(default_factory=lambda: dict(JSON_HEADERS))
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> Response:
         data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-        return cls(status=status, body=data, headers={"content-type": "application/json"})
+        return cls(status=status, body=data, headers=dict(JSON_HEADERS))
 
     @classmethod
     def error(cls, status: int, message: str) -> Response:

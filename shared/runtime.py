@@ -93,6 +93,7 @@ def build_runtime(
         archive=archive,
         queue=queue,
         analytics=analytics,
+        service=service,
         clock=clock,
     )
     app = App(profile, service, intake, verifiers, admin=admin, clock=clock)

@@ -21,6 +21,8 @@ from shared.secrets import EnvSecrets, Secret
 from shared.settings import Settings
 from tests.gcp_emulators import EMULATOR_HOST_VARIABLES, EmulatorPool
 
+pytest_plugins = ["tests.browser"]  # the console's real-browser fixtures
+
 PAYLOADS = Path(__file__).resolve().parent / "payloads"  # the handbook's examples (invented values) and our own
 
 CALLER = "+15555550123"

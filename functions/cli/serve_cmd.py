@@ -20,9 +20,12 @@ ENDPOINTS = (
     ("POST", "/post-call", "post-call events"),
     ("GET", "/admin/users/{user_id}/memories", "list a caller's memories (X-Admin-Key)"),
     ("DELETE", "/admin/users/{user_id}/memories", "erase a caller (X-Admin-Key)"),
+    ("GET", "/admin/users/{user_id}/pre-call", "the pre-call answer of the caller's next call (X-Admin-Key)"),
+    ("GET", "/admin/users/{user_id}/search?q=", "what the in-call search tool would answer (X-Admin-Key)"),
     ("GET", "/admin/config", "the running agent type's effective config (X-Admin-Key)"),
     ("GET", "/analytics/users/{user_id}", "one caller's insights (X-Admin-Key)"),
     ("GET", "/analytics/agent?days=N[&by=variant]", "analytics, or variants compared (X-Admin-Key)"),
+    ("GET", "/console", "the memory console in a browser (sign in with ADMIN_API_KEY)"),
     ("GET", "/healthz", "liveness"),
 )
 

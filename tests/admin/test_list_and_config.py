@@ -52,7 +52,9 @@ def test_default_page_and_shape(local: Any) -> None:
     assert status == 200 and body["limit"] == 50 and body["next_offset"] is None and body["count"] == 23
     assert body["caller"] == "+155***0123" and CALLER not in json.dumps(body)
     first = body["memories"][0]
-    assert set(first) == {"id", "type", "text", "created_at", "expires_at", "conversation_id"}
+    assert set(first) == {
+        "id", "type", "text", "created_at", "expires_at", "conversation_id", "source", "field", "past", "past_since"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "501"}, {"limit": "ten"}, {"offset": "-1"}])

@@ -1,5 +1,6 @@
 """The unzipped bundle serves a signed post-call and then a pre-call: under Python 3.12 as Lambda would run it
-(code in /var/task, the layer in /opt/python, nothing else on ``sys.path``), and under functions-framework.
+(code in /var/task, the layer in /opt/python, nothing else on ``sys.path``), and under functions-framework; and the
+memory console, in a real browser, from the same bundle (issue 16, Must show 2).
 
 Without a cloud, the entry points use their local ports (``ARCHIVE_BUCKET`` and the queue unset: files and
 SQLite under ``AGENTIC_MEMORY_DATA_DIR``) and secrets from the environment (``SECRET_ARN`` unset).
@@ -28,6 +29,7 @@ from shared.ingest.local import SqliteQueue
 from tests.functions.lambda_events import (
     AGENT_TYPE,
     SECRET_VALUES,
+    http_event,
     load_event,
     post_call_body,
     post_call_event,
@@ -201,6 +203,24 @@ def framework(unzipped: Unzipped, tmp_path: Path) -> Iterator[Any]:
         process.wait(timeout=10)
 
 
+def deliver_pending(framework: Any, worker: str) -> dict[str, str]:
+    """Hands the one queued event to the worker target as Eventarc delivers a Pub/Sub message; returns the message."""
+    [key] = SqliteQueue(framework.data_dir / "queue.db").keys("pending")
+    message = {"data": base64.b64encode(json.dumps({"key": key}).encode()).decode(), "messageId": "1"}
+    delivered = httpx.post(
+        worker,
+        json={"message": message, "subscription": "projects/p/subscriptions/s"},
+        headers={
+            "ce-specversion": "1.0",
+            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "ce-source": "//pubsub.googleapis.com/projects/p/topics/t",
+            "ce-id": "1",
+        },
+    )
+    assert delivered.status_code == 200, delivered.text
+    return message
+
+
 def test_functions_framework_serves_the_same_requests_from_the_unzipped_bundle(
     framework: Any, unzipped: Unzipped
 ) -> None:
@@ -216,19 +236,7 @@ def test_functions_framework_serves_the_same_requests_from_the_unzipped_bundle(
     posted = httpx.post(f"{http}/post-call", content=body, headers=headers)
     assert posted.status_code == 200 and posted.json() == {"status": "queued"}
 
-    [key] = SqliteQueue(framework.data_dir / "queue.db").keys("pending")
-    message = {"data": base64.b64encode(json.dumps({"key": key}).encode()).decode(), "messageId": "1"}
-    delivered = httpx.post(
-        worker,
-        json={"message": message, "subscription": "projects/p/subscriptions/s"},
-        headers={
-            "ce-specversion": "1.0",
-            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-            "ce-source": "//pubsub.googleapis.com/projects/p/topics/t",
-            "ce-id": "1",
-        },
-    )
-    assert delivered.status_code == 200, delivered.text
+    message = deliver_pending(framework, worker)
     # A push subscription straight to the function (no Eventarc) posts the raw Pub/Sub envelope; a redelivery.
     pushed = httpx.post(worker, json={"message": message, "subscription": "projects/p/subscriptions/push"})
     assert pushed.status_code == 200, pushed.text
@@ -244,3 +252,46 @@ def test_functions_framework_serves_the_same_requests_from_the_unzipped_bundle(
     assert httpx.get(f"{http}/healthz").status_code == 200
     swept = httpx.post(framework("sweeper"))  # what Cloud Scheduler calls
     assert swept.status_code == 200 and swept.json()["memories"] == 0
+
+
+def test_the_console_in_a_browser_from_the_unzipped_bundle_under_functions_framework(
+    framework: Any, browser_context: Any
+) -> None:
+    from tests.console.pages import Console
+
+    http = framework("http")
+    body = post_call_body()
+    posted = httpx.post(f"{http}/post-call", content=body, headers={"ElevenLabs-Signature": sign(body)})
+    assert posted.status_code == 200
+    deliver_pending(framework, framework("worker", "cloudevent"))
+
+    console = Console(browser_context, http).open()
+    assert console.page.url == f"{http}/console/"
+    console.sign_in(SECRET_VALUES["ADMIN_API_KEY"])
+    console.signed_in()
+    console.look_up("555.555.0123")
+    workspace = {"X-Workspace-Key": SECRET_VALUES["ELEVENLABS_WORKSPACE_KEY"], "Content-Type": "application/json"}
+    pre = httpx.post(f"{http}/client-data", content=pre_call_body(), headers=workspace)
+    assert console.preview() == pre.json() and pre.json()["dynamic_variables"]["caller_name"] == "Dana"
+    console.go("analytics")
+    admin = {"X-Admin-Key": SECRET_VALUES["ADMIN_API_KEY"]}
+    report = httpx.get(f"{http}/analytics/agent", params={"days": "30"}, headers=admin).json()
+    chart = console.analytics_chart()
+    assert chart["bars"] == 30 and chart["total"] == report["calls"] and report["total_callers"] == 1
+
+
+def test_lambda_serves_the_console_from_the_unzipped_bundle(unzipped: Unzipped, tmp_path: Path) -> None:
+    invocations = [
+        {
+            "handler": "functions.aws.entry.http_handler",
+            "event": http_event("GET", path, {}, template="function_url.json"),
+        }
+        for path in ("/console", "/console/", "/console/console.js")
+    ]
+    output = run_lambda(unzipped, invocations, lambda_environ(tmp_path / "data", unzipped.task))
+    moved, page, script = (item["result"] for item in output["results"])
+    assert moved["statusCode"] == 308 and moved["headers"]["location"] == "console/"
+    shipped = unzipped.task / "shared" / "console" / "static"
+    assert page["statusCode"] == 200 and page["body"] == (shipped / "index.html").read_text()
+    assert script["headers"]["content-type"].startswith("text/javascript")
+    assert "script-src 'self'" in page["headers"]["content-security-policy"]
