@@ -83,14 +83,16 @@ def table_statements(role: FunctionRole, table: str) -> list[dict[str, Any]]:
     """The memory table's actions each function's store calls make, on the table or the one index it reads.
 
     HTTP: the caller's memories (pre-call, tool, admin list), analytics day by day (``by_day``), erasure (its
-    deletes). Worker: adds (conditional puts in transactions), erase jobs (key-only query, deletes). Sweeper: the
-    expired memories by ``by_expiry``, and their deletes. Nobody scans, updates or deletes the table itself.
+    deletes), and the tool's first use of memories stored without a meaning vector (imported, or written before
+    vectors) keeps the vector on the item (``set_vectors``: a conditional update). Worker: adds (conditional puts
+    in transactions), erase jobs (key-only query, deletes). Sweeper: the expired memories by ``by_expiry``, and
+    their deletes. Nobody scans the table or deletes it.
     """
     index = f"{table}/index/"
     if role == "http":
         return [
             _allow(["dynamodb:Query"], [table, index + BY_DAY]),
-            _allow(["dynamodb:BatchWriteItem"], [table]),
+            _allow(["dynamodb:BatchWriteItem", "dynamodb:UpdateItem"], [table]),
         ]
     if role == "worker":
         return [_allow(["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"], [table])]

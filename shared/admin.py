@@ -334,6 +334,7 @@ class AdminApi:
             "endpoints": endpoints,
             "ingest_events": list(profile.webhooks.ingest_events),
             "max_body_bytes": profile.webhooks.max_body_bytes,
+            "max_post_call_bytes": profile.webhooks.max_post_call_bytes,
             "memory": profile.config.memory.model_dump(mode="json"),
             "archive_retention_days": profile.config.memory.archive_retention(),
             # deployed, the bucket's lifecycle rule (the stack's archiveRetentionDays) expires events, not the sweep

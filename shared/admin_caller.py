@@ -59,6 +59,7 @@ def pre_call_preview(profile: AgentProfile, service: MemoryService, raw_caller: 
             "first_message": context.first_message,
             "first_message_sent": profile.config.response.send_first_message,
             "fields": context.fields,
+            "variant": context.variant,
             "degraded": context.degraded,
         },
         "answer": answer,

@@ -26,16 +26,18 @@ from shared.errors import (
     PayloadTooLarge,
     RouteNotFound,
     StoreUnavailable,
+    Unauthorized,
 )
 from shared.http import Request, Response
 from shared.ingest.intake import PostCallIntake
 from shared.profile import AgentProfile
-from shared.providers.base import Operation
+from shared.providers.base import Operation, PostCallEvent
 from shared.service import MemoryService
 
 log = logging.getLogger("agentic_memory.http")
 
 Handler = Callable[[Request, dict[str, str]], Response]
+MAX_BATCH = 100  # events in one array envelope
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,16 @@ def _loggable(path: str) -> str:
     return re.sub(r"/users/[^/]+", "/users/{user_id}", path)[:200]
 
 
+def _no_constant(name: str) -> Any:
+    """``NaN``/``Infinity`` are not JSON (RFC 8259); Python would accept them and a caller id "nan" would follow."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise BadRequest("request body is empty; expected JSON")
     try:
-        return json.loads(body.decode("utf-8"))
+        return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadRequest("request body is not valid JSON") from None
 
@@ -109,6 +116,10 @@ class App:
         started = time.perf_counter()
         try:
             response = self._dispatch(request)
+        except Unauthorized as exc:
+            # WARNING, not INFO: a rotated or misconfigured key must be seen (deployed, INFO is not logged)
+            log.warning("authentication failed on %s %s: %s", request.method, _loggable(request.path), exc.message)
+            response = Response.error(exc.status, exc.message)
         except HttpError as exc:
             response = Response.error(exc.status, exc.message)
         except StoreUnavailable:
@@ -145,12 +156,19 @@ class App:
     def _platform(self, endpoint: str, request: Request) -> Response:
         if not self.profile.enabled(endpoint):
             raise RouteNotFound("this endpoint is not enabled for this agent type")
-        if len(request.body) > self.profile.webhooks.max_body_bytes:
-            raise PayloadTooLarge(f"request body is larger than {self.profile.webhooks.max_body_bytes} bytes")
+        webhooks = self.profile.webhooks
+        # A post-call event (or a status message carrying the conversation so far) holds every turn; Vapi sends any
+        # message to any route. So the larger post-call limit applies first, the smaller one once the message
+        # turns out to be a pre-call or a tool call.
+        self._check_size(request.body, max(webhooks.max_body_bytes, webhooks.max_post_call_bytes))
         self._verifiers[endpoint].verify(request.body, request.headers)
         payload = parse_json(request.body)
+        if endpoint == "post_call" and isinstance(payload, list):
+            return self._post_call_batch(payload)
         provider = self.profile.provider
         operation = provider.operation(_ROUTE_OPERATION[endpoint], payload)
+        if operation in (Operation.PRE_CALL, Operation.TOOL):
+            self._check_size(request.body, webhooks.max_body_bytes)
         if operation in _OPERATION_ENDPOINT and not self.profile.enabled(_OPERATION_ENDPOINT[operation]):
             raise RouteNotFound("this operation is not enabled for this agent type")
         fields = self.profile.fields
@@ -169,6 +187,37 @@ class App:
         if isinstance(answer, bytes):
             return Response(200, answer, {"content-type": "application/octet-stream"})
         return Response.json(answer)
+
+    def _post_call_batch(self, items: list[Any]) -> Response:
+        """A signed array of post-call events: every element is taken (the original processed the first only).
+
+        Every element is parsed before any is archived, so a bad one rejects the whole batch and changes nothing.
+        Each is archived as its own JSON under its own idempotency key (the signature covered the whole array).
+        """
+        if not items or len(items) > MAX_BATCH or not all(isinstance(item, dict) for item in items):
+            raise BadRequest(f"a batch of post-call events must be a list of 1 to {MAX_BATCH} JSON objects")
+        provider, profile = self.profile.provider, self.profile
+        parsed: list[tuple[dict[str, Any], PostCallEvent | None]] = []
+        for item in items:
+            operation = provider.operation(Operation.POST_CALL, item)
+            if operation is Operation.IGNORE:
+                parsed.append((item, None))
+                continue
+            if operation is not Operation.POST_CALL:
+                raise BadRequest("a batch may hold post-call events only")
+            parsed.append(
+                (item, provider.parse_post_call(item, profile.fields["post_call"], profile.webhooks.ingest_events))
+            )
+        answers = [
+            self.intake.accept(event, json.dumps(item).encode()) if event else {"status": "ignored"}
+            for item, event in parsed
+        ]
+        return Response.json({"status": "batch", "events": answers})
+
+    @staticmethod
+    def _check_size(body: bytes, limit: int) -> None:
+        if len(body) > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes")
 
     def _client_data(self, request: Request, params: dict[str, str]) -> Response:
         return self._platform("client_data", request)

@@ -1,20 +1,42 @@
-"""``agentic-memory memories list | search | erase``, ``replay`` and ``reindex``, on the local store and archive."""
+"""``agentic-memory memories list | search | erase | export | import``, ``replay`` and ``reindex``, on the local store
+and archive.
+
+``export`` and ``import`` work on whichever store ``--backend`` (or ``MEMORY_BACKEND``) names, so a team can move
+from Mem0 or a local trial to its own table: ``dynamodb`` needs ``MEMORY_TABLE`` and AWS credentials,
+``firestore`` its project, ``mem0`` ``MEM0_API_KEY``.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
+from functions.cli.options import (
+    AgentTypeOption,
+    ConfigOption,
+    DataDirOption,
+    console,
+    errors,
+    fail,
+    local_settings,
+)
 from shared.admin import erase_caller
 from shared.errors import AgenticMemoryError, NotFound
 from shared.identity import mask
 
 if TYPE_CHECKING:
     from functions.local import LocalService
+    from shared.memory.store import MemoryStore
+
+BackendOption = Annotated[
+    str | None,
+    typer.Option("--backend", help="sqlite, mem0, dynamodb or firestore (default: $MEMORY_BACKEND or sqlite)."),
+]
 
 app = typer.Typer(help="Look into and erase a caller's memories in the local store.", no_args_is_help=True)
 
@@ -138,10 +160,9 @@ def replay(
     console.print(f"re-enqueued {len(keys)} archived events")
     if process:
         local.worker.drain(timeout=600)
-        counts = local.queue.counts()
-        console.print(
-            f"processed: {counts.get('done', 0)} done, {counts.get('dead', 0)} dead, {counts.get('pending', 0)} pending"
-        )
+        replayed = set(keys)  # the queue holds every event ever taken: count only these
+        counts = {state: len(replayed.intersection(local.queue.keys(state))) for state in ("done", "dead", "pending")}
+        console.print(f"processed: {counts['done']} done, {counts['dead']} dead, {counts['pending']} pending")
 
 
 def reindex(
@@ -159,3 +180,75 @@ def reindex(
         return
     callers, vectors = manager.reindex()
     console.print(f"reindexed {callers} caller(s): {vectors} memories got a vector")
+
+
+def _store(
+    backend: str | None, agent_type: str | None, config: Path | None, data_dir: Path | None
+) -> tuple[str, MemoryStore]:
+    """The agent type and only its memory store (no queue, archive or generated secrets): what export and import
+    touch."""
+    from functions.stores import memory_store
+    from shared.secrets import EnvSecrets
+
+    environ = {**os.environ, **({"MEMORY_BACKEND": backend} if backend else {})}
+    try:
+        settings = local_settings(agent_type, config, data_dir, environ=environ)
+        return settings.agent_type, memory_store(settings, EnvSecrets(environ), environ)
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (default: standard output).")] = None,
+    backend: BackendOption = None,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Every live memory of the agent type as JSON Lines: every field, expiry and type included."""
+    from shared.clock import utc_now
+    from shared.memory.transfer import export_lines
+
+    name, store = _store(backend, agent_type, config, data_dir)
+    try:
+        lines = list(export_lines(store, name, now=utc_now()))
+    except AgenticMemoryError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    text = "".join(f"{line}\n" for line in lines)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+    errors.print(f"exported {len(lines)} memories of {name}", highlight=False)
+
+
+@app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="A JSON Lines file written by `memories export` ('-': stdin).")],
+    backend: BackendOption = None,
+    agent_type: AgentTypeOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Add the file's memories to the store; ones it holds already (same id) are left as they are. Idempotent."""
+    from shared.clock import utc_now
+    from shared.memory.transfer import import_lines
+
+    _, store = _store(backend, agent_type, config, data_dir)
+    try:
+        with sys.stdin if str(source) == "-" else source.open(encoding="utf-8") as lines:
+            report = import_lines(store, lines, now=utc_now())
+    except FileNotFoundError:
+        fail(f"no file {source}")
+    except (ValueError, AgenticMemoryError) as exc:
+        fail(f"{source}: {exc}")
+    finally:
+        store.close()
+    console.print(
+        f"imported {report.added} memories; {report.already_present} were there already, "
+        f"{report.expired} past their expiry were skipped"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -30,12 +31,15 @@ DataDirOption = Annotated[
 ]
 
 
-def local_settings(agent_type: str | None, config: Path | None, data_dir: Path | None) -> Settings:
+def local_settings(
+    agent_type: str | None, config: Path | None, data_dir: Path | None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Options override the environment; the memory backend is the embedded store unless the env says otherwise."""
+    environ = os.environ if environ is None else environ
     try:
         return Settings.from_environ(
-            os.environ,
-            agent_type=agent_type or os.environ.get("AGENT_TYPE") or DEFAULT_AGENT_TYPE,
+            environ,
+            agent_type=agent_type or environ.get("AGENT_TYPE") or DEFAULT_AGENT_TYPE,
             config_path=config,
             data_dir=data_dir,
         )
@@ -45,5 +49,7 @@ def local_settings(agent_type: str | None, config: Path | None, data_dir: Path |
 
 
 def fail(message: str, code: int = 1) -> None:
-    errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
+    from rich.markup import escape  # a message is text, not markup: "[infra]" or a field's "[0]" must show
+
+    errors.print(f"[red]error:[/red] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)

@@ -23,6 +23,23 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Provision one Pulumi stack per tenant from a tenants file.", no_args_is_help=True)
 
+INFRA_MODULES = ("pulumi", "yaml")
+
+
+@app.callback()
+def _needs_infra_extra() -> None:
+    """Every tenants command reads the file with pyyaml and the stack config with Pulumi's SDK: say so clearly
+    (``make serve`` installs the service only) rather than end in a ModuleNotFoundError traceback."""
+    import importlib.util
+
+    missing = [name for name in INFRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(
+            f"the tenants commands need the infra extra ({', '.join(missing)} not installed): "
+            "run .venv/bin/pip install -e '.[infra]'"
+        )
+
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 FileOption = Annotated[Path, typer.Option("--file", "-f", help="The tenants file (YAML).")]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -44,16 +45,26 @@ def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runti
 
 
 COLD_START = ColdStart(build)
+log = logging.getLogger("agentic_memory.functions.gcp")
 
 
 def serve_request(runtime: Runtime, request: flask.Request) -> flask.Response:
     return to_flask(runtime.app.handle(to_request(request)))
 
 
+class EventFailed(RuntimeError):
+    """What the worker raises to Pub/Sub: the failure's type only. functions-framework logs the exception with its
+    traceback, and a store's error can name a caller's document (a phone number), as the AWS worker never logs."""
+
+
 def serve_event(runtime: Runtime, event: CloudEvent) -> None:
     """Raises on failure so Pub/Sub redelivers, then dead-letters after the subscription's max attempts."""
     message = (event.data or {}).get("message") or {}
-    runtime.worker.process(decode_message(base64.b64decode(message.get("data") or "")))
+    try:
+        runtime.worker.process(decode_message(base64.b64decode(message.get("data") or "")))
+    except Exception as exc:
+        log.warning("queue message failed (%s); Pub/Sub will redeliver it", type(exc).__name__)
+        raise EventFailed(f"post-call event failed ({type(exc).__name__}); Pub/Sub will redeliver it") from None
 
 
 @functions_framework.http

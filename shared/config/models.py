@@ -78,6 +78,9 @@ class WebhooksConfig(_Model):
     post_call: bool = True
     ingest_events: list[str] = Field(default_factory=list)
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 1024 * 1024
+    # a post-call event carries the whole conversation (every turn with its metrics, tool results): a long call
+    # passes 1 MiB, and a 413 there is a caller forgotten. 5 MiB stays under Lambda's 6 MB request limit.
+    max_post_call_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 5 * 1024 * 1024
 
 
 FieldPaths = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]

@@ -85,6 +85,19 @@ def test_memories_rejects_garbage_caller_cleanly(tmp_path: Path, env: dict[str, 
     assert "Traceback" not in result.output
 
 
+def test_replay_counts_only_the_events_it_replayed(tmp_path: Path, env: dict[str, str]) -> None:
+    """It printed the whole queue's counts: `replay --dead` with nothing dead said "processed: 2 done"."""
+    local = remembered_store(tmp_path, "conv_cli_a")
+    body = json.dumps(elevenlabs_post_call(conversation_id="conv_cli_b")).encode()
+    assert local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
+    local.drain()
+    assert local.queue.counts() == {"done": 2}
+    nothing = invoke("replay", "--dead", "--data-dir", str(tmp_path))
+    assert "re-enqueued 0" in nothing.output and "processed: 0 done, 0 dead, 0 pending" in nothing.output
+    one = invoke("replay", "--key", "post_call_transcription:conv_cli_a", "--data-dir", str(tmp_path))
+    assert "re-enqueued 1" in one.output and "processed: 1 done, 0 dead, 0 pending" in one.output
+
+
 def test_reindex_gives_old_memories_their_vectors(tmp_path: Path, env: dict[str, str]) -> None:
     from datetime import UTC, datetime
 

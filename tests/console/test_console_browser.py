@@ -97,6 +97,17 @@ def test_look_up_preview_search_analytics_and_erase_in_a_browser(serve: Any, bro
         assert value not in console.page.content()
 
     console.go("caller")
+    opener = console.page.locator("#erase-open")  # by keyboard: Enter opens the confirmation, Escape cancels it
+    opener.focus()
+    opener.press("Enter")
+    console.page.locator("#erase-dialog").wait_for(state="visible")
+    assert console.page.evaluate("document.activeElement.id") == "erase-cancel"  # the safe choice first
+    console.page.keyboard.press("Escape")
+    console.page.locator("#erase-dialog").wait_for(state="hidden")
+    assert (
+        console.memory_rows() == rows
+        and client_data(served.url, CALLER)["dynamic_variables"]["returning_caller"] == "yes"
+    )
     receipt = console.erase()
     assert receipt["Erased memories"] == str(len(rows)) and receipt["Erased archived events"] == "2"
     assert console.preview()["dynamic_variables"]["returning_caller"] == "no"
@@ -147,4 +158,10 @@ def test_experiment_variants_are_drawn(serve: Any, browser_context: Any, tmp_pat
     expected = [(v["variant"], str(v["callers"]), str(v["calls"])) for v in experiment["variants"]]
     assert [(row[0].removesuffix(" (baseline)"), row[1], row[2]) for row in rows] == expected
     assert sum(int(row[2]) for row in rows) == len(calls)
+    console.go("caller")
+    console.look_up("555-555-3000")
+    shown = console.page.locator("#preview-summary").inner_text()
+    assert (
+        f"Experiment variant\n{client_data(served.url, '+15555553000')['dynamic_variables']['memory_variant']}" in shown
+    )
     assert experiment["summary"] in section.inner_text()

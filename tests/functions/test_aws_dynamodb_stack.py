@@ -165,6 +165,14 @@ def test_a_call_is_remembered_recalled_erased_and_swept_on_the_table(stack: Stac
     assert status == 200 and any("Biscuit" in memory["text"] for memory in found["memories"])
     status, other = call(http, "POST", "/retrieve", TOOL, {"query": "Biscuit", "caller_id": OTHER_CALLER})
     assert status == 200 and not any("Biscuit" in memory["text"] for memory in other["memories"])
+    # a memory stored without a meaning vector (imported from another store): the tool's first use keeps one
+    now = datetime.now(UTC)
+    writer = DynamoDBMemoryStore(TABLE, client=stack.session.client("dynamodb"))
+    imported = Memory("imported-1", CALLER, AGENT_TYPE, "factual", "Moved house to Leeds", now, now + timedelta(days=9))
+    writer.add([imported])
+    status, found = call(http, "POST", "/retrieve", TOOL, {"query": "where does she live", "caller_id": CALLER})
+    assert status == 200
+    assert "vector" in next(item for item in stack.items(CALLER) if item["id"]["S"] == "imported-1")
 
     # analytics read the day index, never the whole table
     status, report = call(http, "GET", "/analytics/agent", ADMIN, days="7")
@@ -174,8 +182,6 @@ def test_a_call_is_remembered_recalled_erased_and_swept_on_the_table(stack: Stac
     status, erased = call(http, "DELETE", f"/admin/users/{CALLER}/memories", ADMIN)
     assert status == 202 and erased["erased"]["memories"] >= 3
     assert stack.items(CALLER) == []
-    now = datetime.now(UTC)
-    writer = DynamoDBMemoryStore(TABLE, client=stack.session.client("dynamodb"))
     late = Memory("late-1", CALLER, AGENT_TYPE, "factual", "Written by a call in flight", now, now + timedelta(days=9))
     writer.add([late])  # a worker that was mid-event when the erasure came: the erase job removes it too
     assert stack.deliver(worker) == [{"batchItemFailures": []}]
@@ -199,6 +205,7 @@ def test_a_call_is_remembered_recalled_erased_and_swept_on_the_table(stack: Stac
         ("dynamodb:Query", table),
         ("dynamodb:Query", index + "by_day"),
         ("dynamodb:BatchWriteItem", table),
+        ("dynamodb:UpdateItem", table),
     }
     assert stack.table_actions("worker") == {
         ("dynamodb:PutItem", table),

@@ -190,3 +190,46 @@ def test_s3_missing_key_is_not_found_even_where_s3_says_403(aws_session: Any) ->
     assert archive.get("a:10").body == b'{"n": 1}'
     with pytest.raises(StoreUnavailable):
         S3Archive(BUCKET, s3_client=Forbidding(may_list=False)).get("a:1")
+
+
+def test_replace_overwrites_and_keeps_one_copy(archive: Archive) -> None:
+    archive.replace(event(body=b"first"))
+    archive.replace(event(body=b"second", user_ref=None))
+    assert archive.get(event().key).body == b"second"
+    assert [entry.key for entry in archive.entries()] == [event().key]
+
+
+def test_s3_replace_keeps_no_older_version_and_a_later_writers_version_survives(aws_session: Any) -> None:
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    archive = S3Archive(BUCKET, s3_client=s3, prefix="p/")
+    for body in (b"one", b"two", b"three"):
+        archive.replace(event(body=body))
+    listing = s3.list_object_versions(Bucket=BUCKET)
+    assert len(listing["Versions"]) == 1 and "DeleteMarkers" not in listing
+
+    class Racing:
+        """Another writer's put lands right after ours: ours is no longer the latest, so we leave the cleanup to it."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(s3, name)
+
+        def put_object(self, **kwargs: Any) -> Any:
+            written = s3.put_object(**kwargs)
+            s3.put_object(**{**kwargs, "Body": b"later writer"})
+            return written
+
+    S3Archive(BUCKET, s3_client=Racing(), prefix="p/").replace(event(body=b"ours"))
+    assert archive.get(event().key).body == b"later writer"
+    archive.replace(event(body=b"after"))  # the next write converges to one version again
+    assert len(s3.list_object_versions(Bucket=BUCKET)["Versions"]) == 1
+
+
+def test_gcs_replace_keeps_no_older_generation() -> None:
+    storage = VersionedStorage(BUCKET)
+    archive = GcsArchive(BUCKET, storage_client=storage, prefix="p/")
+    for body in (b"one", b"two", b"three"):
+        archive.replace(event(body=body))
+    assert storage.names(BUCKET) == ["p/" + event().key]
+    assert archive.get(event().key).body == b"three"

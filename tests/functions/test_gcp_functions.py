@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,24 @@ def test_failing_messages_go_to_the_dead_letter_topic_after_max_attempts(
     assert all(m.delivery_attempt == MAX_DELIVERY_ATTEMPTS for m in dead)
     assert len(delivered.acked) == 1
     assert pre_call(runtime)["dynamic_variables"]["caller_name"] == "Dana"
+
+
+def test_a_failing_event_reaches_pubsub_and_the_log_without_the_callers_number(
+    runtime: Runtime, publisher: FakePublisher, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """functions-framework logs what the worker raises, traceback and chained causes included; a store's error
+    can name the caller's document, so only the failure's type may leave the worker."""
+
+    def fails(key: str) -> None:
+        raise ValueError(f"contention on document callers/{CALLER}/memories/m1")
+
+    monkeypatch.setattr(runtime.worker, "process", fails)
+    message = PublishedMessage(TOPIC, b'{"key":"post_call_transcription:c1"}', "1")
+    with pytest.raises(gcp.EventFailed) as raised:
+        gcp.serve_event(runtime, cloud_event(message, TOPIC))
+    shown = "".join(traceback.format_exception(raised.value)) + caplog.text
+    assert "ValueError" in shown and CALLER not in shown and "5550123" not in shown
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 def test_bad_signature_is_rejected_and_nothing_is_stored(

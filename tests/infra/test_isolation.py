@@ -221,7 +221,7 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
         if backend == "dynamodb":  # the table's actions each store call makes, on the table or one index: no more
             own["http"] = {
                 (("dynamodb:Query",), (table, table + "/index/by_day"), none),
-                (("dynamodb:BatchWriteItem",), (table,), none),
+                (("dynamodb:BatchWriteItem", "dynamodb:UpdateItem"), (table,), none),
             }
             own["worker"] = {(("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"), (table,), none)}
             own["sweeper"] = {

@@ -289,6 +289,26 @@ def test_unauthenticated_messages_are_401_on_every_route_and_store_nothing(local
 
 def test_oversized_message_is_413(local_runtime: Any) -> None:
     event = vapi_end_of_call()
-    event["message"]["artifact"]["transcript"] = "x" * (1024 * 1024)
+    event["message"]["artifact"]["transcript"] = "x" * (5 * 1024 * 1024)
     status, answer = post(local_runtime(AGENT), "/post-call", event)
     assert status == 413 and "error" in answer
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_long_calls_report_over_1_mib_is_taken_on_any_route_a_pre_call_that_size_is_not(
+    local_runtime: Any, route: str
+) -> None:
+    """A long call's report passes 1 MiB (every turn, twice: messages and transcript); a 413 forgets the caller."""
+    local = local_runtime(AGENT)
+    event = vapi_end_of_call(call_id=f"long-{route.strip('/')}")
+    turns = [f"Turn {i}: about the appointment and my dog Biscuit, number {i}." for i in range(12000)]
+    event["message"]["artifact"]["messages"] = [{"role": "user", "message": text} for text in turns]
+    event["message"]["artifact"]["transcript"] = "\n".join(f"User: {text}" for text in turns)
+    assert len(json.dumps(event)) > 1024 * 1024
+    status, answer = post(local, route, event)
+    assert (status, answer["status"]) == (200, "queued")
+    local.drain()
+    assert local.queue.counts() == {"done": 1}
+    request = vapi_assistant_request()
+    request["message"]["padding"] = "x" * (1024 * 1024)
+    assert post(local, route, request)[0] == 413

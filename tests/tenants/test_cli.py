@@ -132,3 +132,19 @@ def test_passphrase_provider_needs_a_passphrase_before_anything_runs(plan: Plan)
     result = invoke(plan, command, "up", env={"PULUMI_CONFIG_PASSPHRASE": "", "PULUMI_CONFIG_PASSPHRASE_FILE": ""})
     assert result.exit_code == 1 and "PULUMI_CONFIG_PASSPHRASE_FILE" in result.output  # type: ignore[attr-defined]
     assert command.calls == []
+
+
+@pytest.mark.parametrize("command", ["validate", "preview", "outputs"])
+def test_without_the_infra_extra_the_commands_say_what_to_install(
+    plan: Plan, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """``make serve`` installs the service only; `tenants validate` ended in a ModuleNotFoundError traceback."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pulumi" else real(name, *a))
+    result = invoke(plan, FakePulumiCommand(op_seconds=0), command)
+    output: str = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, output  # type: ignore[attr-defined]
+    assert "need the infra extra" in output and "pip install -e '.[infra]'" in output
+    assert "Traceback" not in output

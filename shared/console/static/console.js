@@ -189,6 +189,7 @@
       ["Greeting", greeting],
       ...Object.entries(next.fields).filter(([, value]) => value).map(([name, value]) => [sentence(name), value]),
     ];
+    if (next.variant) rows.push(["Experiment variant", next.variant]);
     if (next.degraded) rows.push(["Warning", "the memory store did not answer: this is the new-caller answer"]);
     $("preview-summary").replaceChildren(...rows.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
     $("preview-context").textContent = next.context;
@@ -206,8 +207,8 @@
           el("td", {}, status),
           el("td", {}, memory.type, memory.source ? el("span", { class: "muted block" }, memory.source.replace(/_/g, " ")) : null),
           el("td", { class: "memory-text" }, memory.text),
-          el("td", {}, el("time", { datetime: memory.created_at }, day(memory.created_at))),
-          el("td", {}, memory.expires_at ? el("time", { datetime: memory.expires_at }, day(memory.expires_at)) : "never"),
+          el("td", { class: "date" }, el("time", { datetime: memory.created_at }, day(memory.created_at))),
+          el("td", { class: "date" }, memory.expires_at ? el("time", { datetime: memory.expires_at }, day(memory.expires_at)) : "never"),
           el("td", { class: "mono" }, memory.conversation_id || "—")),
       );
     }
@@ -348,11 +349,11 @@
       const variants = experiment.variants;
       const perCaller = (v) => (v.calls_per_caller.value === null ? "no data" : String(v.calls_per_caller.value));
       return el("div", { class: "experiment" },
-        el("h3", { id: titleId }, `${experiment.experiment}: returning-caller rate by variant (%)`),
+        el("h3", { id: titleId }, `${experiment.experiment}: returning-caller rate by variant (%, with its 95% interval)`),
         el("p", {}, experiment.summary),
         el("div", { class: "chart" }, barChart(
-          variants.map((v) => [v.variant, Math.round((v.returning_caller_rate.value || 0) * 100)]),
-          titleId, "% returning", true)),
+          variants.map((v) => [v.variant, ...["value", "low", "high"].map((k) => Math.round((v.returning_caller_rate[k] || 0) * 100))]),
+          titleId, "% returning", { labelEvery: true, peak: 100 })),
         el("div", { class: "scroll" }, table(
           ["Variant", "Callers", "Calls", "Calls per caller", "Returning-caller rate", "Tool calls that found something",
             "Degraded pre-calls"],
@@ -366,32 +367,45 @@
   }
 
   // A bar chart as SVG: one bar per point, its value written above it, the axis labelled in text, so nothing
-  // depends on colour. Long series show every label only where there is room.
-  function barChart(series, labelledBy, unit, labelEvery = false) {
+  // depends on colour. Long series show every label only where there is room. A point may carry a 95% interval
+  // ([name, value, low, high]), drawn as a whisker; ``peak`` fixes the scale (100 for percentages).
+  function barChart(series, labelledBy, unit, { labelEvery = false, peak = null } = {}) {
     const width = 760;
     const height = 220;
     const left = 40;
     const bottom = 30;
     const top = 18;
     const plot = height - top - bottom;
-    const slot = (width - left - 8) / Math.max(1, series.length);
-    const peak = Math.max(1, ...series.map(([, n]) => n));
+    const slot = Math.min(160, (width - left - 8) / Math.max(1, series.length));
+    const top_ = peak ?? Math.max(1, ...series.map(([, n]) => n));
+    const y = (value) => top + plot - Math.round((Math.min(value, top_) / top_) * plot);
     const chart = svg("svg", {
       viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": labelledBy, class: "bars",
       "data-points": series.length, "data-total": series.reduce((sum, [, n]) => sum + n, 0),
     });
     chart.append(svg("line", { x1: left, y1: top + plot, x2: width - 8, y2: top + plot, class: "axis" }));
-    chart.append(svg("text", { x: left - 6, y: top + 4, class: "tick end" }, String(peak)));
+    chart.append(svg("text", { x: left - 6, y: top + 4, class: "tick end" }, String(top_)));
     chart.append(svg("text", { x: left - 6, y: top + plot, class: "tick end" }, "0"));
     const every = labelEvery ? 1 : Math.ceil(series.length / 8);
     const last = series.length - 1;
-    series.forEach(([name, n], index) => {
-      const h = Math.round((n / peak) * plot);
+    series.forEach(([name, n, low, high], index) => {
       const x = left + index * slot + Math.min(2, slot * 0.1);
       const w = Math.max(1, slot - Math.min(4, slot * 0.2));
-      chart.append(svg("rect", { x, y: top + plot - h, width: w, height: h, class: "bar" },
-        svg("title", {}, `${name}: ${n} ${unit}`)));
-      if (n > 0 && slot >= 14) chart.append(svg("text", { x: x + w / 2, y: top + plot - h - 4, class: "value" }, String(n)));
+      const interval = low !== undefined && high !== undefined;
+      const label = `${name}: ${n} ${unit}${interval ? ` (95% interval ${low} to ${high})` : ""}`;
+      const bar = { x, y: y(n), width: w, height: top + plot - y(n), class: interval ? "bar light" : "bar" };
+      chart.append(svg("rect", bar, svg("title", {}, label)));
+      if (interval) {
+        const mid = x + w / 2;
+        chart.append(svg("line", { x1: mid, y1: y(low), x2: mid, y2: y(high), class: "whisker" }));
+        for (const end of [low, high]) {
+          chart.append(svg("line", { x1: mid - 8, y1: y(end), x2: mid + 8, y2: y(end), class: "whisker" }));
+        }
+      }
+      if (n > 0 && slot >= 14) {
+        const at = interval ? { x: x + w - 6, y: y(n) + 14, class: "value end" } : { x: x + w / 2, y: y(n) - 4, class: "value" };
+        chart.append(svg("text", at, String(n)));
+      }
       if ((last - index) % every === 0) {
         chart.append(svg("text", { x: x + w / 2, y: height - 10, class: "tick" }, labelEvery ? name : name.slice(5)));
       }

@@ -1,0 +1,128 @@
+"""Moving memories between stores: JSON Lines, one memory a line, every field of ``Memory`` (``memories export``).
+
+A record holds each field under its own name, typed by the dataclass, so a field added to ``Memory`` travels
+without a change here: datetimes as ISO 8601 UTC, bytes as base64, ``None`` as null, the rest as JSON. Import is
+idempotent: a memory whose id the store holds already is left as it is, and one already past its ``expires_at``
+is skipped (no store would ever return it).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.memory.models import Memory
+from shared.memory.store import MemoryStore
+
+IMPORT_BATCH = 100
+_FIELDS = tuple(dataclasses.fields(Memory))
+_REQUIRED = frozenset(
+    f.name for f in _FIELDS if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+)
+
+
+def _kind(hint: Any) -> Any:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return typing.get_origin(hint) or hint
+
+
+_KINDS = {name: _kind(hint) for name, hint in typing.get_type_hints(Memory).items()}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    added: int = 0
+    already_present: int = 0
+    expired: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+def to_record(memory: Memory) -> dict[str, Any]:
+    record: dict[str, Any] = {}
+    for f in _FIELDS:
+        value = getattr(memory, f.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, bytes):
+            value = base64.b64encode(value).decode("ascii")
+        record[f.name] = value
+    return record
+
+
+def from_record(record: Any) -> Memory:
+    """Raises ``ValueError`` naming the field (never its value: it may be a caller's words)."""
+    if not isinstance(record, dict):
+        raise ValueError("a record must be a JSON object")
+    unknown = set(record) - {f.name for f in _FIELDS}
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}")
+    missing = _REQUIRED - {name for name, value in record.items() if value is not None}
+    if missing:
+        raise ValueError(f"missing field(s) {', '.join(sorted(missing))}")
+    values: dict[str, Any] = {}
+    for name, value in record.items():
+        kind = _KINDS[name]
+        try:
+            if value is None:
+                pass
+            elif kind is datetime:
+                value = datetime.fromisoformat(value)
+                if value.tzinfo is None:
+                    raise ValueError("no time zone")
+            elif kind is bytes:
+                value = base64.b64decode(value, validate=True)
+            elif isinstance(kind, type) and not isinstance(value, kind):
+                raise ValueError(f"not a {kind.__name__}")
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"field {name}: {exc}") from None
+        values[name] = value
+    return Memory(**values)
+
+
+def export_lines(store: MemoryStore, agent_type: str, *, now: datetime) -> Iterator[str]:
+    """Every live memory of the agent type, by caller and then oldest first (a stable, diffable file)."""
+    memories = sorted(store.scan(agent_type, now=now), key=lambda m: (m.user_id, m.created_at, m.id))
+    for memory in memories:
+        yield json.dumps(to_record(memory), ensure_ascii=False, sort_keys=True)
+
+
+def import_lines(store: MemoryStore, lines: Iterable[str], *, now: datetime) -> ImportReport:
+    """Raises ``ValueError`` naming the line of the first bad record, before anything of a later batch is added."""
+    report = ImportReport()
+    batch: list[Memory] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            memory = from_record(json.loads(line))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError; its message quotes no content
+            message = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise ValueError(f"line {number}: {message}") from None
+        if memory.is_expired(now):
+            report = dataclasses.replace(report, expired=report.expired + 1)
+            continue
+        batch.append(memory)
+        if len(batch) >= IMPORT_BATCH:
+            report = _add(store, batch, report)
+            batch = []
+    return _add(store, batch, report) if batch else report
+
+
+def _add(store: MemoryStore, batch: list[Memory], report: ImportReport) -> ImportReport:
+    added = store.add(batch)
+    return dataclasses.replace(
+        report, added=report.added + added, already_present=report.already_present + len(batch) - added
+    )
+
+
+__all__ = ["ImportReport", "export_lines", "from_record", "import_lines", "to_record"]

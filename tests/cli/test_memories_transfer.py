@@ -1,0 +1,114 @@
+"""``agentic-memory memories export | import``: from a local trial or from Mem0 into the stack's DynamoDB table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from functions.cli import app
+from shared.memory.models import Memory
+from shared.memory.sqlite import SqliteMemoryStore
+from shared.memory.transfer import export_lines
+from tests.conftest import CALLER, TEST_SECRETS
+from tests.fakes.mem0_server import API_KEY, FakeMem0Server
+from tests.functions.dynamodb import REGION, create_memory_table
+from tests.memory.test_transfer import NOW, memories
+
+runner = CliRunner()
+AGENT = "elevenlabs_customer_support"
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The stack's table on moto; the CLI finds it as an operator's shell would (MEMORY_TABLE, AWS env)."""
+    boto3 = pytest.importorskip("boto3")
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "MEMORY_TABLE": "am-prod-memories",
+        **TEST_SECRETS,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MEMORY_BACKEND", raising=False)
+    monkeypatch.delenv("AGENT_TYPE", raising=False)
+    with mock_aws():
+        create_memory_table(boto3.client("dynamodb", region_name=REGION), "am-prod-memories")
+        yield "am-prod-memories"
+
+
+def seeded(data_dir: Path) -> list[Memory]:
+    """A local trial's store: the sample memories, made current (the CLI reads with the real clock)."""
+    today = datetime.now(UTC)
+    rows = [
+        replace(m, agent_type=AGENT, created_at=today - (NOW - m.created_at),
+                expires_at=None if m.expires_at is None else today + timedelta(days=30))
+        for m in memories()
+        if m.agent_type != "sales"
+    ]  # fmt: skip
+    store = SqliteMemoryStore(data_dir / "memories.db")
+    store.add(rows)
+    store.close()
+    return rows
+
+
+def test_a_local_trial_moves_into_the_table_and_importing_again_adds_nothing(table: str, tmp_path: Path) -> None:
+    rows = seeded(tmp_path)
+    dump = tmp_path / "memories.jsonl"
+    exported = runner.invoke(
+        app, ["memories", "export", "--backend", "sqlite", "--data-dir", str(tmp_path), "-o", str(dump)]
+    )
+    assert exported.exit_code == 0, exported.output
+    records = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert len(records) == len(rows) and all(record["agent_type"] == AGENT for record in records)
+    assert {"expires_at", "type", "metadata", "conversation_id"} <= set(records[0])
+
+    first = runner.invoke(app, ["memories", "import", str(dump), "--backend", "dynamodb"])
+    assert first.exit_code == 0, first.output
+    assert f"imported {len(rows)} memories; 0 were there already" in first.output
+    again = runner.invoke(app, ["memories", "import", str(dump), "--backend", "dynamodb"])
+    assert f"imported 0 memories; {len(rows)} were there already" in again.output
+
+    back = runner.invoke(app, ["memories", "export", "--backend", "dynamodb"])
+    assert back.exit_code == 0
+    assert [json.loads(line) for line in back.stdout.splitlines() if line.startswith("{")] == records
+    listed = runner.invoke(app, ["memories", "list", CALLER, "--data-dir", str(tmp_path / "x")], env={
+        "MEMORY_BACKEND": "dynamodb"
+    })  # fmt: skip
+    assert listed.exit_code == 0 and "Prefers afternoons" in listed.output
+
+
+def test_from_mem0_into_the_table(table: str, tmp_path: Path) -> None:
+    with FakeMem0Server() as server:
+        env = {"MEM0_API_KEY": API_KEY, "MEM0_HOST": server.url}
+        rows = seeded(tmp_path)
+        local = SqliteMemoryStore(tmp_path / "memories.db")
+        (tmp_path / "trial.jsonl").write_text("\n".join(export_lines(local, AGENT, now=rows[0].created_at)) + "\n")
+        local.close()
+        into_mem0 = runner.invoke(
+            app, ["memories", "import", str(tmp_path / "trial.jsonl"), "--backend", "mem0"], env=env
+        )
+        assert into_mem0.exit_code == 0, into_mem0.output
+        out = runner.invoke(app, ["memories", "export", "--backend", "mem0", "-o", str(tmp_path / "m.jsonl")], env=env)
+        assert out.exit_code == 0, out.output
+    moved = runner.invoke(app, ["memories", "import", str(tmp_path / "m.jsonl"), "--backend", "dynamodb"])
+    assert moved.exit_code == 0 and f"imported {len(rows)} memories" in moved.output
+
+
+def test_a_bad_file_is_a_clear_error(table: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    result = runner.invoke(app, ["memories", "import", str(bad), "--backend", "dynamodb"])
+    assert result.exit_code == 1 and "line 1: missing field(s)" in result.output and "Traceback" not in result.output
+    missing = runner.invoke(app, ["memories", "import", str(tmp_path / "nope.jsonl"), "--backend", "sqlite"])
+    assert missing.exit_code == 1 and "no file" in missing.output
+    no_table = runner.invoke(app, ["memories", "export", "--backend", "dynamodb"], env={"MEMORY_TABLE": ""})
+    assert no_table.exit_code == 1 and "MEMORY_TABLE" in no_table.output
