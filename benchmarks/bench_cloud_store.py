@@ -35,6 +35,10 @@ sys.path.insert(0, str(ROOT))
 from tests.functions.lambda_events import SECRET_VALUES  # noqa: E402  (the events' keys: invented values)
 
 TARGET_RATIO = 0.4
+# AWS's on-demand prices in us-east-1 after the 2024-11-01 cut (docs/deploying.md gives the source): $ per unit
+PRICE_WRITE_UNIT = 0.625 / 1e6
+PRICE_READ_UNIT = 0.125 / 1e6
+CALLER_MEMORIES = 40  # a returning caller's memories read by the pre-call and by one tool search
 AGENT_TYPE = "elevenlabs_customer_support"
 CALLER = "+15555550123"
 SECRETS = {**SECRET_VALUES, "ELEVENLABS_WORKSPACE_KEY": SECRET_VALUES["ELEVENLABS_WORKSPACE_KEY"]}
@@ -108,32 +112,74 @@ def deploy(endpoint: str) -> dict[str, str]:
 
 
 class Counted:
-    """A boto3 session factory whose every HTTP request is counted per service."""
+    """A boto3 session factory whose every API call is counted per service and operation; HTTP attempts beyond
+    one per call (botocore's retries, e.g. a read timeout on a loaded machine) are counted apart."""
 
     def __init__(self) -> None:
         self.sent: Counter[str] = Counter()
+        self.attempts = 0
 
     def __call__(self) -> Any:
         import boto3
 
         session = boto3.session.Session()
-        session.events.register("before-send", self._count)
+        session.events.register("before-call", self._count)
+        session.events.register("before-send", self._attempt)
         return session
 
     def _count(self, event_name: str = "", **_: Any) -> None:
-        _, service, operation = [*event_name.split("."), "?", "?"][:3]  # before-send.<service>.<Operation>
+        _, service, operation = [*event_name.split("."), "?", "?"][:3]  # before-call.<service>.<Operation>
         self.sent[f"{service}.{operation}"] += 1
+
+    def _attempt(self, **_: Any) -> None:
+        self.attempts += 1
 
     def take(self) -> dict[str, int]:
         taken = dict(sorted(self.sent.items()))
+        retries = self.attempts - sum(taken.values())
+        if retries > 0:
+            taken["(retried HTTP attempts)"] = retries
         self.sent.clear()
+        self.attempts = 0
         return taken
 
 
-def requests_per_operation(environ: dict[str, str], data_dir: Path) -> list[tuple[str, dict[str, int]]]:
+def item_bytes(item: dict[str, Any]) -> int:
+    """DynamoDB's item size: each attribute's name plus its value (strings as UTF-8, binary raw, numbers ~1 byte a
+    two digits + 1)."""
+    size = 0
+    for name, value in item.items():
+        ((kind, data),) = value.items()
+        size += len(name.encode())
+        size += len(data) if kind == "B" else len(data.encode()) if kind == "S" else len(str(data)) // 2 + 1
+    return size
+
+
+def call_capacity(items: list[dict[str, Any]]) -> dict[str, float]:
+    """Request units of one call, from the worker's real items: the transaction's puts (2 WRU per KB each, and the
+    day marker), one write to each index holding the item (1 WRU per KB of what it projects), and the pre-call and
+    one tool Query over a caller with ``CALLER_MEMORIES`` items like these (strongly consistent: 1 RRU per 4 KB)."""
+    from functions.aws.store_items import INDEXES
+
+    sizes = [item_bytes(item) for item in items]
+    kib = [max(1, -(-size // 1024)) for size in sizes]
+    writes = sum(2 * k for k in kib) + 2  # transactional puts, and the day marker
+    for item, k in zip(items, kib, strict=True):
+        for partition, _, projection in INDEXES.values():
+            if partition in item:
+                writes += k if projection == "ALL" else 1
+    average = sum(sizes) / len(sizes)
+    reads = 2 * -(-int(CALLER_MEMORIES * average) // 4096)
+    return {"memories": len(items), "item_bytes": average, "wru": writes, "rru": reads}
+
+
+def requests_per_operation(
+    environ: dict[str, str], data_dir: Path, capacity: dict[str, float]
+) -> list[tuple[str, dict[str, int]]]:
     from functions.aws import entry
     from functions.aws.store import DynamoDBMemoryStore
     from functions.messages import encode_message
+    from shared.memory.embedding import with_vectors
     from shared.memory.models import Memory
     from tests.conftest import elevenlabs_post_call
     from tests.functions.lambda_events import http_event, pre_call_event
@@ -149,11 +195,11 @@ def requests_per_operation(environ: dict[str, str], data_dir: Path) -> list[tupl
     store = DynamoDBMemoryStore(environ["MEMORY_TABLE"], client=counted().client("dynamodb"))
     now = datetime.now(UTC)
     store.add(
-        [
+        with_vectors([  # as the worker writes them: each with its meaning vector
             Memory(f"seed-{i}", CALLER, AGENT_TYPE, "factual", f"Earlier note {i}", now - timedelta(days=i + 1),
                    now + timedelta(days=300))
-            for i in range(40)
-        ]
+            for i in range(CALLER_MEMORIES)
+        ])
     )  # fmt: skip
     counted.take()
 
@@ -174,6 +220,11 @@ def requests_per_operation(environ: dict[str, str], data_dir: Path) -> list[tupl
         "batchItemFailures": []
     }
     rows.append(("a call's worth of adds (worker: the event -> memories)", counted.take()))
+    written = [item for item in store._query_all(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": f"C#{CALLER}"}}
+    ) if item.get("conversation_id", {}).get("S") == "conv_bench_1"]  # fmt: skip
+    capacity.update(call_capacity(written))
+    counted.take()  # the benchmark's own read of the items
 
     event = pre_call_event()
     answer = entry.serve_http(http, event)
@@ -222,8 +273,16 @@ def main() -> None:
         os.environ.update({key: environ[key] for key in ("AWS_ENDPOINT_URL", *CREDENTIALS)})
         with tempfile.TemporaryDirectory(prefix="bench-cloud-store-") as tmp:
             print(f"DynamoDB store on moto_server 127.0.0.1:{port}: HTTP requests per operation, by service")
-            for label, sent in requests_per_operation(environ, Path(tmp)):
+            capacity: dict[str, float] = {}
+            for label, sent in requests_per_operation(environ, Path(tmp), capacity):
                 print(f"  {label:<58} {sum(sent.values()):4d}  {json.dumps(sent)}")
+            cost = capacity["wru"] * PRICE_WRITE_UNIT * 1e6 + capacity["rru"] * PRICE_READ_UNIT * 1e6
+            print(
+                f"one call: {capacity['memories']:.0f} memories of {capacity['item_bytes']:.0f} bytes on average: "
+                f"{capacity['wru']:.0f} WRU to write, {capacity['rru']:.0f} RRU for a pre-call and a tool search "
+                f"over {CALLER_MEMORIES} such memories; table requests per million calls: ${cost:,.2f} "
+                "(us-east-1 on-demand)"
+            )
 
             from tests.functions.lambda_events import pre_call_event
 

@@ -44,16 +44,25 @@ class GeneratedSecrets:
         value = self._load().get(name)
         return Secret(value) if value else None
 
-    def ensure(self, names: list[str]) -> dict[str, str]:
-        """Generate what is missing; returns only the secrets generated now or earlier (never env values)."""
+    def store(self, name: str, value: str) -> None:
+        """Keep a secret made elsewhere (``connect``: the HMAC key ElevenLabs generates)."""
         stored = self._load()
-        for name in names:
-            stored.setdefault(name, random_secrets.token_urlsafe(32))
+        stored[name] = value
+        self._write(stored)
+
+    def _write(self, stored: dict[str, str]) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(stored, handle, indent=2)
         os.chmod(self._path, 0o600)
+
+    def ensure(self, names: list[str]) -> dict[str, str]:
+        """Generate what is missing; returns only the secrets generated now or earlier (never env values)."""
+        stored = self._load()
+        for name in names:
+            stored.setdefault(name, random_secrets.token_urlsafe(32))
+        self._write(stored)
         return {name: stored[name] for name in names}
 
 

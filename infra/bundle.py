@@ -1,6 +1,6 @@
 """The handler bundle: one deterministic code zip for both clouds, a Lambda layer, a Cloud Functions requirements file.
 
-The code zip holds ``shared/``, ``functions/`` (without the CLI), ``config/``, ``main.py`` and
+The code zip holds ``shared/``, ``functions/`` (without the CLI and the platform wiring), ``config/``, ``main.py`` and
 ``requirements.txt`` at the root, so AWS Lambda and Cloud Functions gen2 deploy the very same bytes. It is
 deterministic (sorted entries, fixed 1980-01-01 timestamps, fixed modes, stored uncompressed so no zlib
 build can change a byte) and named by its SHA-256, which Pulumi uses as ``source_code_hash`` and in the
@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from infra.plugins import Plugin, installed_plugins, plugin_requirements, plugins_digest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = ("shared", "functions", "config")
 ROOT_FILES = ("main.py",)
 REQUIREMENTS_NAME = "requirements.txt"
-EXCLUDED_PREFIXES = ("functions/cli/", "functions/local")
+EXCLUDED_PREFIXES = ("functions/cli/", "functions/local", "functions/wiring/")
 EXCLUDED_PARTS = frozenset({"__pycache__", ".DS_Store", "Thumbs.db"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", "~", ".orig", ".rej")
 LAYER_EXCLUDED_PREFIXES = ("python/bin/",)
@@ -222,26 +224,46 @@ def build_layer(
     python_version: str = LAMBDA_PYTHON,
     platform: str = LAMBDA_PLATFORM,
     compile_with: str | Literal["auto"] | None = "auto",
+    plugins: Sequence[Plugin] | None = None,
 ) -> Path:
     """The Lambda layer zip, named by a hash of its inputs and reused when it already exists (pip is slow).
 
     With an interpreter of the runtime's version at hand, the layer also carries its bytecode: Lambda's /opt is
     read-only, so without it every cold start compiles pydantic and httpx again (about twice the cold start).
+    ``plugins`` (default: the processor plugins installed here, see ``infra.plugins``) are added on top of the
+    dependencies, whose own zip stays cached while only a plugin's code changes.
 
     Raises ``subprocess.CalledProcessError`` when pip cannot resolve binary wheels for the platform.
     """
+    plugins = installed_plugins() if plugins is None else list(plugins)
     interpreter = target_interpreter(python_version) if compile_with == "auto" else compile_with
     bytecode = "pyc" if interpreter else "source"
-    spec = f"{LAYER_FORMAT}\n{python_version}\n{platform}\n{bytecode}\n{layer_requirements_text()}"
+    requirements_text = layer_requirements_text() + "".join(f"{line}\n" for line in plugin_requirements(plugins))
+    spec = f"{LAYER_FORMAT}\n{python_version}\n{platform}\n{bytecode}\n{requirements_text}"
     digest = hashlib.sha256(spec.encode()).hexdigest()[:16]
     layer_zip = out_dir / f"layer-py{python_version}-{platform}-{bytecode}-{digest}.zip"
-    if layer_zip.is_file():
+    if not layer_zip.is_file():
+        _build_dependencies(layer_zip, requirements_text, python_version, platform, interpreter)
+    if not plugins:
         return layer_zip
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with_plugins = layer_zip.with_name(f"{layer_zip.stem}-plugins-{plugins_digest(plugins)}.zip")
+    if not with_plugins.is_file():
+        with zipfile.ZipFile(layer_zip) as base:
+            entries = {name: base.read(name) for name in base.namelist()}
+        for item in plugins:
+            entries.update(item.files)
+        _write_atomically(with_plugins, deterministic_zip(sorted(entries.items())))
+    return with_plugins
+
+
+def _build_dependencies(
+    layer_zip: Path, requirements_text: str, python_version: str, platform: str, interpreter: str | None
+) -> None:
+    layer_zip.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="agentic-memory-layer-") as tmp:
         staging = Path(tmp)
         requirements = staging / "requirements.txt"
-        requirements.write_text(layer_requirements_text())
+        requirements.write_text(requirements_text)
         command = pip_layer_command(staging / "python", requirements, python_version=python_version, platform=platform)
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         if interpreter:
@@ -249,7 +271,6 @@ def build_layer(
             subprocess.run(compiled, check=True, stdout=subprocess.DEVNULL, env=compile_environ())
         data = deterministic_zip(_layer_files(staging, with_bytecode=bool(interpreter)))
     _write_atomically(layer_zip, data)
-    return layer_zip
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

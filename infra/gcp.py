@@ -4,9 +4,10 @@ The code zip goes to a source bucket under its content hash (gen2 redeploys only
 changes). Three functions run it: ``http`` (public), ``worker`` (pushed by a Pub/Sub subscription with a
 dead-letter topic) and ``sweeper`` (Cloud Scheduler), each as its own service account. Secrets live in
 Secret Manager, one per name (the ``CALLER_REF_KEY`` the stack draws itself among them), mounted as
-environment variables pinned to the version this update wrote. This module composes them; the larger parts live
-beside it: ``gcp_iam`` (grants), ``gcp_pubsub`` (topics and the push subscription), ``gcp_monitoring`` (logs and
-alerts).
+environment variables pinned to the version this update wrote. With ``memoryBackend: firestore`` (the default on
+GCP) memories live in the stack's own Firestore database. This module composes them; the larger parts live beside
+it: ``gcp_iam`` (grants), ``gcp_pubsub`` (topics and the push subscription), ``gcp_monitoring`` (logs and alerts),
+``gcp_firestore`` (the memory database and its grants).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pulumi_gcp as gcp
 
 from infra import spec
 from infra.caller_ref_key import CALLER_REF_KEY, caller_ref_key
+from infra.gcp_firestore import grant_firestore, memory_database
 from infra.gcp_iam import SecretPair, grant_secrets, grant_storage_and_topic, member, secret_slug
 from infra.gcp_monitoring import alert_policies, log_bucket
 from infra.gcp_pubsub import push_subscription, topics
@@ -39,6 +41,7 @@ SERVICES = (
     "pubsub",
     "monitoring",
     "logging",
+    "firestore",
 )
 SWEEP_SCHEDULE = "17 3 * * *"  # daily, off the hour
 
@@ -58,6 +61,8 @@ class GcpMemoryServiceArgs:
     warm_instances: int = 0
     alert_email: pulumi.Input[str] | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    memory_recovery_days: int = 7  # Firestore point-in-time recovery: 7 (its only window) or 0 (off)
+    memory_deletion_protection: bool = True
 
 
 class GcpMemoryService(pulumi.ComponentResource):
@@ -68,6 +73,7 @@ class GcpMemoryService(pulumi.ComponentResource):
     dead_letter_topic: pulumi.Output[str]
     secret_ids: dict[str, pulumi.Output[str]]
     function_names: dict[str, pulumi.Output[str]]
+    memory_database: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: GcpMemoryServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -131,6 +137,19 @@ class GcpMemoryService(pulumi.ComponentResource):
         }
         grant_secrets(name, args.project, accounts, secrets, parent=self)
         grant_storage_and_topic(name, args.project, args.memory_backend, accounts, archive, pubsub.ingest, parent=self)
+        database = None
+        if args.memory_backend == "firestore":
+            database = memory_database(
+                name,
+                names,
+                args.project,
+                args.region,
+                recovery_days=args.memory_recovery_days,
+                deletion_protection=args.memory_deletion_protection,
+                parent=self,
+                after_apis=self._after_apis,
+            )
+            grant_firestore(name, names, args.project, accounts, database, parent=self)
 
         environment: dict[str, pulumi.Input[str]] = {
             **spec.STATIC_ENVIRONMENT,
@@ -142,6 +161,8 @@ class GcpMemoryService(pulumi.ComponentResource):
         }
         if args.memory_backend == "mem0":
             environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
+        if database is not None:
+            environment.update({"FIRESTORE_PROJECT": args.project, "FIRESTORE_DATABASE": database.name})
         secret_env = [
             {"key": secret_name, "project_id": args.project, "secret": secret.secret_id, "version": version.version}
             for secret_name, (secret, version) in secrets.items()
@@ -211,6 +232,7 @@ class GcpMemoryService(pulumi.ComponentResource):
         self.dead_letter_topic = pubsub.dead_letter.id
         self.secret_ids = {secret_name: secret.secret_id for secret_name, (secret, _) in secrets.items()}
         self.function_names = {role: fn.name for role, fn in functions.items()}
+        self.memory_database = database.name if database is not None else None
         self.register_outputs(
             {
                 "base_url": self.base_url,
@@ -220,6 +242,7 @@ class GcpMemoryService(pulumi.ComponentResource):
                 "dead_letter_topic": self.dead_letter_topic,
                 "secret_ids": self.secret_ids,
                 "function_names": self.function_names,
+                "memory_database": self.memory_database,
             }
         )
 

@@ -19,6 +19,7 @@ from infra.gcp import GcpMemoryService, GcpMemoryServiceArgs
 from infra.naming import StackNames
 from infra.spec import DASHBOARD_URLS
 from infra.stack_config import StackConfig
+from infra.wiring.resources import plan_wiring
 from shared.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +49,9 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
     bundle = bundle or stack_bundle(config)
     names = StackNames(config.stack)
     secrets = {name: pulumi.Output.secret(value) for name, value in config.deployed_secrets.items()}
+    wiring = plan_wiring(config)  # opt-in: the platform ids in the stack config; its generated secrets join the store
+    if wiring is not None:
+        secrets.update(wiring.generated)
     if config.unused_secret_names:
         pulumi.log.warn(
             f"secrets not needed by agent type {config.agent_type!r}, not deployed: "
@@ -96,6 +100,8 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
                 archive_retention_days=config.archive_retention_days,
                 warm_instances=config.warm_instances,
                 alert_email=config.alert_email,
+                memory_recovery_days=config.memory_recovery_days,
+                memory_deletion_protection=config.memory_deletion_protection,
                 labels=_labels(config, names),
             ),
         )
@@ -111,6 +117,8 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
     }
     for output_name, path in DASHBOARD_URLS.items():
         outputs[output_name] = pulumi.Output.concat(base, path)
+    if wiring is not None:
+        outputs.update(wiring.declare(COMPONENT_NAME, base))
     return outputs
 
 

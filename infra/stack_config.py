@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from infra.wiring.checks import PLATFORM_KEY_CONFIG, WIRING_KEYS, generated_secrets, wiring_problems
 from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.models import ENDPOINTS, AgentType
 from shared.errors import ConfigError
@@ -25,6 +26,8 @@ MemoryBackend = Literal["dynamodb", "firestore", "mem0", "sqlite"]
 DEFAULT_MEMORY_BACKEND: dict[str, MemoryBackend] = {"aws": "dynamodb", "gcp": "firestore"}
 # Per backend, the clouds it can run on (mem0 is a remote service: any).
 BACKEND_CLOUDS: dict[str, tuple[str, ...]] = {"dynamodb": ("aws",), "firestore": ("gcp",), "mem0": ("aws", "gcp")}
+# Firestore's point-in-time recovery has one window (on) or none (off: one hour of versions).
+FIRESTORE_RECOVERY_DAYS = 7
 SQLITE_REFUSED = (
     "memoryBackend sqlite cannot work deployed: the HTTP function and the worker are separate functions with "
     "separate /tmp disks, so what the worker writes is never read before a call, and an instance's disk disappears "
@@ -41,6 +44,7 @@ SECRET_CONFIG_KEYS: dict[str, str] = {
     "ADMIN_API_KEY": "adminApiKey",
     "MEM0_API_KEY": "mem0ApiKey",
     "PSEUDONYMIZATION_KEY": "pseudonymizationKey",
+    **PLATFORM_KEY_CONFIG,  # read by the platform wiring (infra/wiring), never deployed
 }
 # Values CloudWatch Logs accepts for retention; Cloud Logging accepts any of them too.
 LOG_RETENTION_DAYS = (
@@ -80,7 +84,18 @@ PLAIN_KEYS = (
     "memoryRecoveryDays",
     "memoryDeletionProtection",
     "layerZip",
+    *WIRING_KEYS,
 )
+
+
+# Field name -> stack config key of the wiring ids (infra/wiring/checks.py).
+_WIRING_FIELDS = {
+    "elevenlabs_agent_id": "elevenlabsAgentId",
+    "vapi_phone_number_id": "vapiPhoneNumberId",
+    "vapi_assistant_id": "vapiAssistantId",
+    "retell_agent_id": "retellAgentId",
+    "retell_phone_number": "retellPhoneNumber",
+}
 
 
 def required_secrets(agent_type: AgentType, memory_backend: str) -> tuple[str, ...]:
@@ -123,11 +138,17 @@ class StackConfig(BaseModel):
     aws_region: str | None = Field(default=None, alias="aws:region")
     gcp_project: str | None = Field(default=None, alias="gcp:project")
     gcp_region: str | None = Field(default=None, alias="gcp:region")
+    elevenlabs_agent_id: str | None = Field(default=None, alias="elevenlabsAgentId", min_length=1)
+    vapi_phone_number_id: str | None = Field(default=None, alias="vapiPhoneNumberId", min_length=1)
+    vapi_assistant_id: str | None = Field(default=None, alias="vapiAssistantId", min_length=1)
+    retell_agent_id: str | None = Field(default=None, alias="retellAgentId", min_length=1)
+    retell_phone_number: str | None = Field(default=None, alias="retellPhoneNumber", pattern=r"^\+[1-9][0-9]{6,14}$")
     secrets: dict[str, Any] = Field(default_factory=dict, repr=False)
     agent_types_path: Path = DEFAULT_CONFIG_PATH
 
     _agent: AgentType | None = PrivateAttr(default=None)
     _required: tuple[str, ...] = PrivateAttr(default=())
+    _generated: frozenset[str] = PrivateAttr(default=frozenset())
 
     @field_validator("log_retention_days")
     @classmethod
@@ -174,7 +195,12 @@ class StackConfig(BaseModel):
         self._check_backend()
         agent = known[self.agent_type]
         required = required_secrets(agent, self.memory_backend)
-        missing = [name for name in required if name not in self.secrets]
+        wiring = {key: getattr(self, name) for name, key in _WIRING_FIELDS.items()}
+        problems = wiring_problems(wiring, self.secrets, agent.provider)
+        if problems:
+            raise ConfigError(f"stack {self.stack!r}: " + "; ".join(problems))
+        self._generated = generated_secrets(wiring)
+        missing = [name for name in required if name not in self.secrets and name not in self._generated]
         if missing:
             hints = ", ".join(f"{name} (pulumi config set --secret {SECRET_CONFIG_KEYS[name]} ...)" for name in missing)
             raise ConfigError(f"stack {self.stack!r}: agent type {self.agent_type!r} needs the secret(s) {hints}")
@@ -192,6 +218,11 @@ class StackConfig(BaseModel):
                 f"stack {self.stack!r}: memoryBackend {backend} runs on {' or '.join(BACKEND_CLOUDS[backend])}, "
                 f"not {self.cloud}; use {default} or mem0"
             )
+        if backend == "firestore" and self.memory_recovery_days not in (0, FIRESTORE_RECOVERY_DAYS):
+            raise ConfigError(
+                f"stack {self.stack!r}: memoryRecoveryDays {self.memory_recovery_days}: Firestore's point-in-time "
+                f"recovery keeps exactly {FIRESTORE_RECOVERY_DAYS} days; use {FIRESTORE_RECOVERY_DAYS} or 0 (off)"
+            )
 
     @property
     def agent(self) -> AgentType:
@@ -205,11 +236,16 @@ class StackConfig(BaseModel):
     @property
     def deployed_secrets(self) -> dict[str, Any]:
         """Only the secrets this deployment needs: a key given for another provider is not stored anywhere."""
-        return {name: self.secrets[name] for name in self._required}
+        return {name: self.secrets[name] for name in self._required if name not in self._generated}
 
     @property
     def unused_secret_names(self) -> tuple[str, ...]:
-        return tuple(sorted(set(self.secrets) - set(self._required)))
+        return tuple(sorted(set(self.secrets) - set(self._required) - set(PLATFORM_KEY_CONFIG)))
+
+    @property
+    def generated_secret_names(self) -> frozenset[str]:
+        """Secrets the platform wiring generates for this stack (ElevenLabs' HMAC key), so none is configured."""
+        return self._generated
 
     @property
     def archive_retention(self) -> int:

@@ -342,6 +342,9 @@ class AdminApi:
             "response": profile.config.response.model_dump(mode="json"),
             "identity": profile.config.identity.model_dump(mode="json"),
             "analytics": profile.config.analytics.model_dump(mode="json"),
+            "processors": profile.config.processors.model_dump(mode="json"),
+            "experiments": {name: e.model_dump(mode="json") for name, e in profile.config.experiments.items()},
+            "rollouts": {name: r.model_dump(mode="json") for name, r in profile.config.rollouts.items()},
             "secrets": {name: "set" if present else "missing" for name, present in sorted(self._secret_status.items())},
             "read_only": "change config/agent_types.json and deploy; the admin API never changes configuration",
         }

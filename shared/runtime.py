@@ -18,6 +18,7 @@ from shared.identity import CallerIdentity
 from shared.ingest.intake import PostCallIntake
 from shared.ingest.ports import Archive, Queue
 from shared.ingest.worker import IngestWorker
+from shared.keyed_hash import caller_ref_key
 from shared.memory.backends import build_store
 from shared.memory.manager import MemoryManager
 from shared.memory.store import MemoryStore
@@ -50,10 +51,12 @@ class Runtime:
 
 
 def experiment_plan(profile: AgentProfile, secrets: SecretSource) -> ExperimentPlan:
-    """Variants are keyed by the stack's caller-reference key (``variant:<experiment>`` as the purpose)."""
+    """Variants are keyed by the stack's caller-reference key (``variant:<experiment>`` as the purpose).
+
+    Raises ``ConfigError`` when experiments run and the key is missing or too short."""
     config = profile.config
-    key = secrets.get("CALLER_REF_KEY") if config.experiments or config.rollouts else None
-    return ExperimentPlan(profile.name, config, key.reveal().encode() if key else None)
+    key = caller_ref_key(secrets) if config.experiments or config.rollouts else None
+    return ExperimentPlan(profile.name, config, key)
 
 
 def build_runtime(

@@ -192,24 +192,27 @@ class DynamoDBMemoryStore(MemoryStore):
         return found
 
     def set_vectors(self, memories: Sequence[Memory]) -> int:
-        """Each memory's vector onto its item (conditional: never recreates a memory deleted meanwhile)."""
-        updated = 0
-        for memory in memories:
-            if memory.vector is None:
-                continue
-            try:
-                self._db.update_item(
-                    TableName=self._table,
-                    Key=key_of(memory),
-                    UpdateExpression="SET vector = :vector",
-                    ConditionExpression="attribute_exists(pk)",
-                    ExpressionAttributeValues={":vector": {"B": memory.vector}},
-                )
-                updated += 1
-            except Exception as exc:
-                if error_code(exc) != _CONDITION_FAILED + "Exception":
-                    raise StoreUnavailable("memory store update failed") from exc
-        return updated
+        """Each memory's vector onto its item: conditional updates (never recreating a memory deleted meanwhile),
+        several at a time, since this runs in the tool call the first time old memories are searched."""
+        wanted = [memory for memory in memories if memory.vector is not None]
+        with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+            return sum(pool.map(self._set_vector, wanted))
+
+    def _set_vector(self, memory: Memory) -> int:
+        assert memory.vector is not None
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=key_of(memory),
+                UpdateExpression="SET vector = :vector",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":vector": {"B": memory.vector}},
+            )
+        except Exception as exc:
+            if error_code(exc) == _CONDITION_FAILED + "Exception":
+                return 0
+            raise StoreUnavailable("memory store update failed") from exc
+        return 1
 
     def users(self, agent_type: str, *, now: datetime) -> list[str]:
         return sorted({memory.user_id for memory in self.scan(agent_type, now=now)})

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from functions.cli import analytics_cmd, bundle_cmd, config_cmd, memories_cmd, serve_cmd, sweep_cmd, tenants_cmd
+from functions.cli import (
+    analytics_cmd,
+    bundle_cmd,
+    config_cmd,
+    connect_cmd,
+    memories_cmd,
+    serve_cmd,
+    sweep_cmd,
+    tenants_cmd,
+)
 
 app = typer.Typer(
     name="agentic-memory",
@@ -22,6 +31,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(memories_cmd.app, name="memories")
 app.add_typer(analytics_cmd.app, name="analytics")
 app.add_typer(tenants_cmd.app, name="tenants")
+app.add_typer(connect_cmd.app, name="connect")
 
 
 def main() -> None:

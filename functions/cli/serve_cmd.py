@@ -75,7 +75,8 @@ def serve(
             else:
                 console.print(f"  {name}={value}", highlight=False)
     source = Path(__file__).resolve().parent.parent / "local_main.py"
-    app = functions_framework.create_app(target="http", source=str(source))
+    # explicit: functions-framework would otherwise follow an inherited FUNCTION_SIGNATURE_TYPE (it even sets it)
+    app = functions_framework.create_app(target="http", source=str(source), signature_type="http")
     app.config["MAX_CONTENT_LENGTH"] = None
     create_server(
         app,

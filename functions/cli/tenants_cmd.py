@@ -62,7 +62,13 @@ def _die(exc: Exception) -> None:
 
 
 def _plan(
-    file: Path, only: list[str] | None, work_dir: Path, agent_types: Path | None, *, validate: bool
+    file: Path,
+    only: list[str] | None,
+    work_dir: Path,
+    agent_types: Path | None,
+    *,
+    validate: bool,
+    raise_errors: bool = False,
 ) -> tuple[TenantsFile, list[TenantStack]]:
     from infra.tenants.models import load_tenants
     from infra.tenants.stacks import plan_stacks, project_name, tenant_stack
@@ -79,6 +85,8 @@ def _plan(
         defaults = tenants_file.defaults.config
         return tenants_file, [tenant_stack(tenant, defaults=defaults, project=project) for tenant in tenants]
     except ConfigError as exc:
+        if raise_errors:
+            raise
         _die(exc)
         raise  # unreachable
 
@@ -102,8 +110,8 @@ def _prebuild(stacks: list[TenantStack], work_dir: Path) -> None:
         fail(f"bundle failed: {exc}")
 
 
-def _command(ctx: typer.Context) -> Any:
-    """The Pulumi CLI (tests hand a fake in ``ctx.obj['pulumi_command']``)."""
+def _command(ctx: typer.Context, problems: list[str]) -> Any:
+    """The Pulumi CLI (tests hand a fake in ``ctx.obj['pulumi_command']``); a missing one joins ``problems``."""
     injected = (ctx.obj or {}).get("pulumi_command") if isinstance(ctx.obj, dict) else None
     if injected is not None:
         return injected
@@ -113,7 +121,8 @@ def _command(ctx: typer.Context) -> Any:
     try:
         return pulumi_command()
     except PulumiNotInstalled as exc:
-        fail(str(exc))
+        problems.append(str(exc))
+        return None
 
 
 def _run(
@@ -136,18 +145,32 @@ def _run(
     from shared.errors import ConfigError
 
     deploys = operation in (Operation.PREVIEW, Operation.UP)
-    tenants_file, stacks = _plan(file, only, work_dir, agent_types, validate=deploys)
+    # Every problem found before anything runs is reported at once: the file, the secrets, the passphrase, the CLI.
+    problems: list[str] = []
+    planned: tuple[TenantsFile, list[TenantStack]] | None = None
+    try:
+        planned = _plan(file, only, work_dir, agent_types, validate=deploys, raise_errors=True)
+    except ConfigError as exc:
+        problems.append(str(exc))
     secrets = {}
-    if deploys:
+    if planned is not None and deploys:
         try:
-            secrets = SecretResolver(base_dir=file.resolve().parent).resolve_all([stack.tenant for stack in stacks])
+            secrets = SecretResolver(base_dir=file.resolve().parent).resolve_all([stack.tenant for stack in planned[1]])
         except ConfigError as exc:
-            _die(exc)
-    if tenants_file.secrets_provider == "passphrase" and not (
-        os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
+            problems.append(str(exc))
+    if (
+        planned is not None
+        and planned[0].secrets_provider == "passphrase"
+        and not (os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"))
     ):
-        fail("secrets_provider is passphrase: set PULUMI_CONFIG_PASSPHRASE_FILE (or PULUMI_CONFIG_PASSPHRASE) first")
-    command = _command(ctx)
+        problems.append(
+            "secrets_provider is passphrase: set PULUMI_CONFIG_PASSPHRASE_FILE (or PULUMI_CONFIG_PASSPHRASE) first"
+        )
+    command = _command(ctx, problems)
+    if problems or planned is None:
+        fail("\n".join(problems))
+    assert planned is not None
+    tenants_file, stacks = planned
     if deploys and not (isinstance(ctx.obj, dict) and ctx.obj.get("skip_prebuild")):
         _prebuild(stacks, work_dir)
     env = {"PULUMI_BACKEND_URL": tenants_file.backend_url} if tenants_file.backend_url else {}

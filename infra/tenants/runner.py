@@ -2,16 +2,16 @@
 
 Per tenant, in a worker thread of the orchestrator's pool:
 
-1. select the stack (``preview``/``up`` create it when missing) in a ``LocalWorkspace`` on this repository's
-   program (``work_dir``: the folder of ``Pulumi.yaml``);
+1. select the stack (``preview``/``up`` create it when missing) in a ``LocalWorkspace`` on the tenant's own
+   work directory (``workdirs.py``: ``<project>/tenants/<id>/``, running this repository's program);
 2. ``preview``/``up`` only: write its config. Plain values with ``config set-all --plaintext``; each secret
    with ``config set <key> --secret`` and the value on stdin (``command.py`` says why); keys this tool
    wrote earlier and the tenants file no longer has are removed;
 3. run the operation, retrying ``ConcurrentUpdateError`` (someone else is updating that stack) with
    exponential back-off (``retry.py``).
 
-Steps 1-2 hold one lock: each of those commands also rewrites the CLI's per-project workspace file
-(``~/.pulumi/workspaces``), which concurrent writers could corrupt. The long operations run in parallel.
+Each tenant has its own work directory, so its commands rewrite only its own CLI workspace file
+(``~/.pulumi/workspaces``); steps 1-2 also hold one lock, as a second guard. The long operations run in parallel.
 Each tenant's CLI output goes to ``<run_dir>/<tenant>.log``; the logs of tenants that failed are kept, the others
 removed unless ``keep_logs``.
 """
@@ -35,6 +35,7 @@ from pulumi.automation import (
 from infra.tenants.results import Listener, Operation, Status, TenantResult
 from infra.tenants.retry import Cancelled, RetryPolicy, run_with_retries
 from infra.tenants.stacks import TENANT_MARKER, TenantStack
+from infra.tenants.workdirs import stack_file_is_ours, tenant_work_dir
 from shared.secrets import Secret
 
 RUNNING_DETAIL = {
@@ -220,9 +221,10 @@ class TenantRunner:
 
     # -- steps -----------------------------------------------------------------------------------------
 
-    def _workspace(self) -> LocalWorkspace:
+    def _workspace(self, stack: TenantStack) -> LocalWorkspace:
+        """The tenant's own work directory (``workdirs.py``): no two stacks share the CLI's workspace file."""
         return LocalWorkspace(
-            work_dir=str(self.work_dir),
+            work_dir=str(tenant_work_dir(self.work_dir, stack.name, stack.project)),
             pulumi_command=self.command,
             env_vars=self.env_vars,
             secrets_provider=self.secrets_provider,
@@ -236,10 +238,13 @@ class TenantRunner:
 
     def _select(self, stack: TenantStack, *, create: bool) -> tuple[Stack, bool] | None:
         """The stack, and whether this run created it; ``None`` when it does not exist and may not be created."""
-        workspace = self._workspace()
         with self._setup_lock:
+            workspace = self._workspace(stack)
             existing = self._existing_config(workspace, stack.name)
             marker = f"{stack.project}:{TENANT_MARKER}"
+            beside = self.work_dir / f"Pulumi.{stack.name}.yaml"  # a hand-made stack of the project's own
+            if beside.exists() and not stack_file_is_ours(beside, stack.project, stack.name):
+                existing = existing or {marker: None}
             if existing and existing.get(marker) != stack.name:
                 raise StackNotOurs(
                     f"Pulumi.{stack.name}.yaml exists and was not written for tenant {stack.name!r} "
@@ -263,7 +268,7 @@ class TenantRunner:
             for key, name in stack.secret_keys.items():
                 self._secret_command.run_with_input(
                     ["config", "set", key, "--secret", "--stack", stack.name],
-                    str(self.work_dir),
+                    workspace.work_dir,
                     dict(workspace.env_vars),
                     secrets[name].reveal(),
                 )

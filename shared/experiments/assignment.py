@@ -1,25 +1,25 @@
 """Sticky assignment: one bucket value in [0, 1) per caller and experiment, from a keyed hash.
 
-The value is HMAC-SHA256 under the stack's key of the purpose (``variant:<experiment>``) and the caller's memory
-user id, so it is the same on every instance, process and cloud (never Python's salted ``hash()``), and nobody
-without the key can tell which variant a caller is in. Variants take consecutive ranges of [0, 1) in their
-declared order, sized by weight; a rollout is on below its percentage, so raising it only adds callers.
+The value is the stack's keyed hash (``shared.keyed_hash``: HMAC-SHA256 under ``CALLER_REF_KEY``) of the caller's
+memory user id for the purpose ``variant:<experiment>`` (``rollout:<name>``), so it is the same on every instance,
+process and cloud (never Python's salted ``hash()``), and nobody without the key can tell a caller's variant.
+Variants take consecutive ranges of [0, 1) in their declared order, sized by weight; a rollout is on below its
+percentage, so raising it only adds callers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
+
+from shared.keyed_hash import keyed_hash
+from shared.secrets import Secret
 
 _SCALE = float(1 << 64)
 
 
-def bucket(key: bytes, purpose: str, subject: str) -> float:
+def bucket(key: Secret, purpose: str, subject: str) -> float:
     """A uniform value in [0, 1): the first 64 bits of HMAC-SHA256(key, purpose NUL subject)."""
-    message = purpose.encode() + b"\x00" + subject.encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return int.from_bytes(digest[:8], "big") / _SCALE
+    return int(keyed_hash(key, purpose, subject, hex_chars=16), 16) / _SCALE
 
 
 def pick_variant(weights: Sequence[tuple[str, float]], value: float) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from shared.config.models import AgentType
 from shared.errors import ConfigError
 from shared.experiments.assignment import bucket, pick_variant, rollout_on
+from shared.secrets import Secret
 
 PRECHECK_LIMIT = 256  # combinations validated at start-up; beyond that, each the first time a caller needs it
 ON, OFF = "on", "off"
@@ -45,7 +46,7 @@ def declared_variants(config: AgentType) -> dict[str, list[str]]:
 
 
 class ExperimentPlan:
-    def __init__(self, agent_type: str, config: AgentType, key: bytes | None) -> None:
+    def __init__(self, agent_type: str, config: AgentType, key: Secret | None) -> None:
         """Raises ``ConfigError`` when experiments are declared without a key, or a combination is invalid."""
         self._agent_type = agent_type
         self._config = config

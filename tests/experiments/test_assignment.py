@@ -19,8 +19,10 @@ from hypothesis import strategies as st
 from shared.config.models import AgentType
 from shared.errors import ConfigError
 from shared.experiments import ExperimentPlan, bucket, pick_variant, rollout_on
+from shared.secrets import Secret
 
-KEY = b"test-caller-ref-key-0001"
+RAW_KEY = "test-caller-ref-key-0001-assignment-0123456789"
+KEY = Secret(RAW_KEY)
 CALLERS = [f"+1555555{n:04d}" for n in range(10_000)]  # invented numbers, all in the 555-55xx block
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,8 +54,9 @@ ASSIGN_ELSEWHERE = """
 import json, sys
 from shared.config.models import AgentType
 from shared.experiments import ExperimentPlan
+from shared.secrets import Secret
 config = AgentType.model_validate(json.loads(sys.argv[1]))
-plan = ExperimentPlan("t", config, sys.argv[2].encode())
+plan = ExperimentPlan("t", config, Secret(sys.argv[2]))
 print(json.dumps([plan.for_user(c).label for c in json.loads(sys.stdin.read())]))
 """
 
@@ -64,7 +67,7 @@ def test_assignment_is_sticky_across_processes_with_different_hash_seeds() -> No
     expected = [here.for_user(caller).label for caller in CALLERS]
     for seed in ("1", "4242"):
         done = subprocess.run(
-            [sys.executable, "-c", ASSIGN_ELSEWHERE, json.dumps(settings), KEY.decode()],
+            [sys.executable, "-c", ASSIGN_ELSEWHERE, json.dumps(settings), RAW_KEY],
             input=json.dumps(CALLERS),
             capture_output=True,
             text=True,
@@ -79,9 +82,10 @@ def test_assignment_is_sticky_across_processes_with_different_hash_seeds() -> No
 def test_the_bucket_is_a_keyed_hmac_fixed_across_releases() -> None:
     """Pinned: a change here would move callers between variants in running experiments."""
     for caller in CALLERS[:3]:
-        digest = hmac.new(KEY, b"variant:greeting\x00" + caller.encode(), hashlib.sha256).digest()
+        digest = hmac.new(RAW_KEY.encode(), b"variant:greeting\x00" + caller.encode(), hashlib.sha256).digest()
         assert bucket(KEY, "variant:greeting", caller) == int.from_bytes(digest[:8], "big") / 2**64
-    assert bucket(b"another-key", "variant:greeting", CALLERS[0]) != bucket(KEY, "variant:greeting", CALLERS[0])
+    other = Secret("another-key-0123456789-0123456789-abc")
+    assert bucket(other, "variant:greeting", CALLERS[0]) != bucket(KEY, "variant:greeting", CALLERS[0])
     assert bucket(KEY, "variant:other", CALLERS[0]) != bucket(KEY, "variant:greeting", CALLERS[0])
 
 

@@ -107,3 +107,61 @@ def declared(need: Need) -> bool:
         and index.fields[width:] == need.ordered
         for index in INDEXES
     )
+
+
+class PermissionRecorder:
+    """Stands in for one client's GAPIC layer: records the Firestore IAM permission each RPC needs (Firestore's
+    table: runQuery and batchGet ``entities.get``; listCollectionIds ``entities.list``; a write with
+    ``exists=false`` ``entities.create``, with a precondition ``exists=true`` ``entities.update``, without one both;
+    a delete ``entities.delete``), then calls through."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+        self.used: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._api, name)
+        if name not in RPCS:
+            return method
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            self.used |= _permissions(name, kwargs.get("request"))
+            return method(*args, **kwargs)
+
+        return recorded
+
+
+def _permissions(rpc: str, request: Any) -> set[str]:
+    if rpc in ("run_query", "batch_get_documents", "get_document"):
+        return {"datastore.entities.get"}
+    if rpc == "list_collection_ids":
+        return {"datastore.entities.list"}
+    writes = request.get("writes", []) if isinstance(request, dict) else list(getattr(request, "writes", []))
+    needed: set[str] = set()
+    for write in writes:
+        pb = getattr(_as_write(write) if isinstance(write, dict) else write, "_pb", write)
+        if pb.WhichOneof("operation") == "delete":
+            needed.add("datastore.entities.delete")
+        elif pb.HasField("current_document") and pb.current_document.HasField("exists"):
+            needed.add("datastore.entities.update" if pb.current_document.exists else "datastore.entities.create")
+        else:
+            needed |= {"datastore.entities.create", "datastore.entities.update"}
+    return needed
+
+
+def _as_write(write: dict[str, Any]) -> Any:
+    from google.cloud.firestore_v1.types import Write
+
+    return Write(write)
+
+
+def record_permissions(client: Any) -> PermissionRecorder:
+    """Wrap a ``firestore.Client``'s GAPIC layer (every RPC, the BulkWriter's included, goes through it)."""
+    from functions.lazy import LazyClient
+
+    if isinstance(client, LazyClient):
+        client.collection  # noqa: B018 - builds it
+        client = client._client
+    recorder = PermissionRecorder(client._firestore_api)
+    client._firestore_api_internal = recorder
+    return recorder

@@ -1,18 +1,23 @@
-"""The Cloud Functions targets end to end on in-process fakes of google-cloud-storage and google-cloud-pubsub."""
+"""The Cloud Functions targets through functions-framework (the bundle's ``main.py``), the queue port on the Pub/Sub
+emulator (the real google-cloud-pubsub client) and the archive on the in-process Cloud Storage fake.
+
+The worker receives what the stack's push subscription sends (the raw push body, turned into a CloudEvent by
+functions-framework); a failure answers 5xx, so Pub/Sub redelivers and dead-letters after the policy's attempts.
+"""
 
 from __future__ import annotations
 
 import inspect
 import json
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import flask
 import pytest
 from google.api_core import exceptions
-from werkzeug.test import EnvironBuilder
 
+from functions.cold_start import ColdStart
 from functions.gcp import entry as gcp
 from functions.gcp.archive import GcsArchive
 from functions.gcp.ports import cloud_ports, ports_from_environ
@@ -21,20 +26,17 @@ from functions.lazy import LazyClient
 from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue
 from shared.runtime import Runtime
-from tests.fakes.gcp_clients import FakePublisher, FakeStorageClient, FakeSubscription, PublishedMessage, cloud_event
+from tests.fakes.gcp_clients import FakeStorageClient, PublishedMessage, cloud_event
+from tests.functions.gcf_targets import target_app
 from tests.functions.lambda_events import AGENT_TYPE, CALLER, SECRET_VALUES, post_call_body, pre_call_body, sign
+from tests.functions.pubsub_emulator import MAX_DELIVERY_ATTEMPTS, PubSubStack, create_stack
 
 BUCKET = "agentic-memory-events-test"
-TOPIC = "projects/demo-project/topics/agentic-memory-events"
-DEAD_LETTER = "projects/demo-project/topics/agentic-memory-events-dlq"
-MAX_DELIVERY_ATTEMPTS = 5
 POST_CALL_KEY = "post_call_transcription:conv_01bundletest0000000000000"
 
 
-def test_fakes_accept_exactly_what_the_ports_send_to_the_real_libraries() -> None:
-    """The ports' calls bind to the installed libraries' signatures, so the fakes cannot drift from them."""
+def test_the_storage_fake_accepts_exactly_what_the_port_sends_to_the_real_library() -> None:
     from google.cloud import storage
-    from google.cloud.pubsub_v1 import PublisherClient
 
     inspect.signature(storage.Blob.upload_from_string).bind(
         None, b"body", content_type="application/octet-stream", if_generation_match=0
@@ -42,7 +44,6 @@ def test_fakes_accept_exactly_what_the_ports_send_to_the_real_libraries() -> Non
     inspect.signature(storage.Bucket.get_blob).bind(None, "events/k")
     inspect.signature(storage.Client.list_blobs).bind(None, BUCKET, prefix="events/")
     inspect.signature(storage.Blob.delete).bind(None)
-    inspect.signature(PublisherClient.publish).bind(None, TOPIC, b"{}")
     assert exceptions.PreconditionFailed("x").code == 412
 
 
@@ -52,105 +53,109 @@ def storage() -> FakeStorageClient:
 
 
 @pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher(TOPIC, DEAD_LETTER)
+def pubsub(pubsub_emulator: str) -> PubSubStack:
+    return create_stack()
 
 
 @pytest.fixture
-def runtime(storage: FakeStorageClient, publisher: FakePublisher, data_dir: Path) -> Runtime:
+def runtime(storage: FakeStorageClient, pubsub: PubSubStack, data_dir: Path) -> Iterator[Runtime]:
     environ = {
         "AGENT_TYPE": AGENT_TYPE,
         "MEMORY_BACKEND": "sqlite",
         "AGENTIC_MEMORY_DATA_DIR": str(data_dir),
         "ARCHIVE_BUCKET": BUCKET,
         "ARCHIVE_PREFIX": "events/",
-        "PUBSUB_TOPIC": TOPIC,
+        "PUBSUB_TOPIC": pubsub.topic,
         **SECRET_VALUES,  # Secret Manager secrets mounted as environment variables
     }
-    return gcp.build(environ, storage_factory=lambda: storage, publisher_factory=lambda: publisher)
+    built = gcp.build(environ, storage_factory=lambda: storage)  # the real Pub/Sub client, on the emulator
+    yield built
+    built.store.close()
 
 
-def flask_request(path: str, body: bytes, headers: dict[str, str]) -> flask.Request:
-    return flask.Request(EnvironBuilder(path=path, method="POST", data=body, headers=headers).get_environ())
+@pytest.fixture
+def targets(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Test clients of the deploy targets, loaded from the bundle's ``main.py`` as Cloud Functions loads them."""
+    monkeypatch.setattr(gcp, "COLD_START", ColdStart(lambda: runtime))
+    return {
+        "http": target_app("http", "http", monkeypatch).test_client(),
+        "worker": target_app("worker", "cloudevent", monkeypatch).test_client(),
+    }
 
 
-def post_call(runtime: Runtime, body: bytes | None = None) -> flask.Response:
+def post_call(targets: dict[str, Any], body: bytes | None = None) -> Any:
     raw = post_call_body() if body is None else body
     headers = {"ElevenLabs-Signature": sign(raw), "Content-Type": "application/json"}
-    return gcp.serve_request(runtime, flask_request("/post-call", raw, headers))
+    return targets["http"].post("/post-call", data=raw, headers=headers)
 
 
-def pre_call(runtime: Runtime) -> dict[str, Any]:
+def pre_call(targets: dict[str, Any]) -> dict[str, Any]:
     headers = {"X-Workspace-Key": SECRET_VALUES["ELEVENLABS_WORKSPACE_KEY"], "Content-Type": "application/json"}
-    response = gcp.serve_request(runtime, flask_request("/client-data", pre_call_body(), headers))
+    response = targets["http"].post("/client-data", data=pre_call_body(), headers=headers)
     assert response.status_code == 200, response.get_data()
     data: dict[str, Any] = json.loads(response.get_data())
     return data
 
 
-def subscription(publisher: FakePublisher) -> FakeSubscription:
-    return FakeSubscription(publisher, TOPIC, DEAD_LETTER, max_delivery_attempts=MAX_DELIVERY_ATTEMPTS)
+def push(targets: dict[str, Any]) -> Any:
+    return lambda body: targets["worker"].post("/", json=body).status_code
 
 
-def worker(runtime: Runtime) -> Any:
-    return lambda event: gcp.serve_event(runtime, event)
-
-
-def test_post_call_lands_in_storage_and_pubsub_and_the_worker_writes_memories(
-    runtime: Runtime, storage: FakeStorageClient, publisher: FakePublisher
+def test_post_call_is_published_to_pubsub_and_the_pushed_worker_writes_memories(
+    targets: dict[str, Any], storage: FakeStorageClient, pubsub: PubSubStack
 ) -> None:
-    response = post_call(runtime)
-    assert response.status_code == 200
-
+    assert post_call(targets).status_code == 200
     stored = storage.buckets[BUCKET][f"events/{POST_CALL_KEY}"]
     assert stored.data == post_call_body()
     assert stored.metadata is not None and CALLER not in json.dumps(stored.metadata)
-    assert [json.loads(m.data) for m in publisher.topics[TOPIC]] == [{"key": POST_CALL_KEY}]
-    assert pre_call(runtime)["dynamic_variables"]["returning_caller"] != "yes"
+    assert pre_call(targets)["dynamic_variables"]["returning_caller"] != "yes"
 
-    subscription(publisher).deliver(worker(runtime))
+    delivered = pubsub.deliver(push(targets))
 
-    after = pre_call(runtime)["dynamic_variables"]
+    assert [(json.loads(data), status) for data, status in delivered] == [({"key": POST_CALL_KEY}, 200)]
+    after = pre_call(targets)["dynamic_variables"]
     assert (after["returning_caller"], after["caller_name"]) == ("yes", "Dana")
-    assert publisher.topics[DEAD_LETTER] == []
+    assert pubsub.dead_letters() == []
 
 
 def test_redelivered_post_call_changes_nothing(
-    runtime: Runtime, storage: FakeStorageClient, publisher: FakePublisher
+    targets: dict[str, Any], storage: FakeStorageClient, pubsub: PubSubStack
 ) -> None:
-    post_call(runtime)
-    subscription(publisher).deliver(worker(runtime))
+    post_call(targets)
+    pubsub.deliver(push(targets))
     generation = storage.buckets[BUCKET][f"events/{POST_CALL_KEY}"].generation
-    first = pre_call(runtime)
+    first = pre_call(targets)
 
-    again = post_call(runtime)
+    again = post_call(targets)
     assert again.status_code == 200 and json.loads(again.get_data())["status"] == "duplicate"
-    subscription(publisher).deliver(worker(runtime))
+    pubsub.publisher.publish(pubsub.topic, json.dumps({"key": POST_CALL_KEY}).encode()).result(timeout=10)
+    redelivered = pubsub.deliver(push(targets))  # a duplicate is queued again too, in case its first publish failed
+    assert redelivered and all(status == 200 for _, status in redelivered)
 
     assert storage.buckets[BUCKET][f"events/{POST_CALL_KEY}"].generation == generation
-    assert pre_call(runtime) == first
+    assert pre_call(targets) == first
 
 
-def test_failing_messages_go_to_the_dead_letter_topic_after_max_attempts(
-    runtime: Runtime, storage: FakeStorageClient, publisher: FakePublisher
+def test_failing_messages_are_redelivered_then_dead_lettered(
+    targets: dict[str, Any], storage: FakeStorageClient, pubsub: PubSubStack
 ) -> None:
     storage.bucket(BUCKET).blob("events/post_call_transcription:broken").upload_from_string(b"{not json")
-    publisher.publish(TOPIC, b'{"key":"post_call_transcription:broken"}')
-    publisher.publish(TOPIC, b"not a queue message")
-    post_call(runtime)
+    pubsub.publisher.publish(pubsub.topic, b'{"key":"post_call_transcription:broken"}').result(timeout=10)
+    pubsub.publisher.publish(pubsub.topic, b"not a queue message").result(timeout=10)
+    post_call(targets)
 
-    delivered = subscription(publisher)
-    delivered.deliver(worker(runtime))
+    attempts = pubsub.deliver(push(targets))
 
-    dead = publisher.topics[DEAD_LETTER]
-    assert sorted(m.data for m in dead) == sorted([b'{"key":"post_call_transcription:broken"}', b"not a queue message"])
-    assert all(m.delivery_attempt == MAX_DELIVERY_ATTEMPTS for m in dead)
-    assert len(delivered.acked) == 1
-    assert pre_call(runtime)["dynamic_variables"]["caller_name"] == "Dana"
+    failed = [data for data, status in attempts if status >= 500]
+    assert sorted(set(failed)) == sorted([b'{"key":"post_call_transcription:broken"}', b"not a queue message"])
+    assert len(failed) == 2 * MAX_DELIVERY_ATTEMPTS
+    assert sorted(pubsub.dead_letters()) == sorted(set(failed))
+    assert [status for data, status in attempts if data.startswith(b'{"key":"post_call_transcription:conv_')] == [200]
+    assert pre_call(targets)["dynamic_variables"]["caller_name"] == "Dana"
 
 
 def test_a_failing_event_reaches_pubsub_and_the_log_without_the_callers_number(
-    runtime: Runtime, publisher: FakePublisher, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    runtime: Runtime, pubsub: PubSubStack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """functions-framework logs what the worker raises, traceback and chained causes included; a store's error
     can name the caller's document, so only the failure's type may leave the worker."""
@@ -159,44 +164,45 @@ def test_a_failing_event_reaches_pubsub_and_the_log_without_the_callers_number(
         raise ValueError(f"contention on document callers/{CALLER}/memories/m1")
 
     monkeypatch.setattr(runtime.worker, "process", fails)
-    message = PublishedMessage(TOPIC, b'{"key":"post_call_transcription:c1"}', "1")
+    message = PublishedMessage(pubsub.topic, b'{"key":"post_call_transcription:c1"}', "1")
     with pytest.raises(gcp.EventFailed) as raised:
-        gcp.serve_event(runtime, cloud_event(message, TOPIC))
+        gcp.serve_event(runtime, cloud_event(message, pubsub.topic))
     shown = "".join(traceback.format_exception(raised.value)) + caplog.text
     assert "ValueError" in shown and CALLER not in shown and "5550123" not in shown
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
-def test_bad_signature_is_rejected_and_nothing_is_stored(
-    runtime: Runtime, storage: FakeStorageClient, publisher: FakePublisher
+def test_bad_signature_is_rejected_and_nothing_is_stored_or_published(
+    targets: dict[str, Any], storage: FakeStorageClient, pubsub: PubSubStack
 ) -> None:
-    headers = {"ElevenLabs-Signature": "t=1,v0=" + "0" * 64}
-    response = gcp.serve_request(runtime, flask_request("/post-call", post_call_body(), headers))
-    assert response.status_code == 401
-    assert storage.buckets[BUCKET] == {} and publisher.topics[TOPIC] == []
+    response = targets["http"].post("/post-call", data=post_call_body(), headers={"ElevenLabs-Signature": "t=1,v0=0"})
+    assert response.status_code == 401 and json.loads(response.get_data())["error"]
+    assert storage.buckets[BUCKET] == {} and pubsub.pull(pubsub.subscription) == []
 
 
-def test_publish_failure_is_store_unavailable_and_the_platform_sees_a_5xx(
-    runtime: Runtime, publisher: FakePublisher
+def test_publishing_to_a_missing_topic_is_store_unavailable_and_the_platform_sees_a_5xx(
+    targets: dict[str, Any], pubsub: PubSubStack, runtime: Runtime
 ) -> None:
-    publisher.fail_with = exceptions.ServiceUnavailable("pubsub down")
+    from google.cloud import pubsub_v1
+
+    missing = f"projects/{pubsub.project}/topics/deleted"
     with pytest.raises(StoreUnavailable):
-        PubSubQueue(TOPIC, publisher=publisher).enqueue("k")
-    assert post_call(runtime).status_code >= 500
+        PubSubQueue(missing, publisher=pubsub_v1.PublisherClient(), timeout=5).enqueue("k")
+    pubsub.publisher.delete_topic(topic=pubsub.topic)
+    response = post_call(targets)
+    assert response.status_code >= 500 and "error" in json.loads(response.get_data())
 
 
-def test_cloud_event_shape_decodes_to_the_key() -> None:
-    message = PublishedMessage(TOPIC, b'{"key":"k1"}', "7")
-    event = cloud_event(message, TOPIC)
-    assert event["type"] == "google.cloud.pubsub.topic.v1.messagePublished"
-    assert event.data["message"]["data"] == "eyJrZXkiOiJrMSJ9"
+def test_the_worker_refuses_a_push_body_that_is_not_one(targets: dict[str, Any]) -> None:
+    """Neither a CloudEvent nor a Pub/Sub push: functions-framework answers 400, nothing is processed."""
+    assert targets["worker"].post("/", json={"hello": "world"}).status_code == 400
 
 
 def test_environment_selects_cloud_ports_without_importing_google_cloud(data_dir: Path) -> None:
     def forbidden() -> Any:
         raise AssertionError("no client may be built before first use")
 
-    environ = {"ARCHIVE_BUCKET": BUCKET, "PUBSUB_TOPIC": TOPIC, "ADMIN_API_KEY": "a"}
+    environ = {"ARCHIVE_BUCKET": BUCKET, "PUBSUB_TOPIC": "projects/p/topics/t", "ADMIN_API_KEY": "a"}
     secrets, archive, queue = ports_from_environ(
         environ, data_dir, storage_factory=forbidden, publisher_factory=forbidden
     )
@@ -213,13 +219,18 @@ def test_environment_without_cloud_ports_uses_local_ones(data_dir: Path) -> None
 
 def test_half_configured_environment_is_refused(data_dir: Path) -> None:
     with pytest.raises(ConfigError, match="must be set together"):
-        ports_from_environ({"PUBSUB_TOPIC": TOPIC}, data_dir)
+        ports_from_environ({"PUBSUB_TOPIC": "projects/p/topics/t"}, data_dir)
+
+
+def test_the_firestore_backend_needs_its_database(data_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="FIRESTORE_DATABASE"):
+        cloud_ports({}, data_dir, memory_backend="firestore")
 
 
 @pytest.mark.parametrize("backend", ["mem0", "sqlite"])
 def test_the_mem0_pending_log_is_the_buckets_own_prefix_only_with_mem0(data_dir: Path, backend: str) -> None:
     storage = FakeStorageClient(BUCKET)
-    environ = {"ARCHIVE_BUCKET": BUCKET, "PUBSUB_TOPIC": TOPIC}
+    environ = {"ARCHIVE_BUCKET": BUCKET, "PUBSUB_TOPIC": "projects/p/topics/t"}
     ports = cloud_ports(environ, data_dir, memory_backend=backend, read_timeout=0.7, storage_factory=lambda: storage)
     if backend == "sqlite":
         assert ports.pending_archive is None

@@ -136,9 +136,25 @@ def _gcp_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
         return {"url": uri, "serviceConfig": {**inputs.get("serviceConfig", {}), "uri": uri}}
     if typ == "gcp:logging/projectBucketConfig:ProjectBucketConfig":
         return {"id": f"projects/{project}/locations/{inputs['location']}/buckets/{inputs['bucketId']}"}
+    if typ == "gcp:firestore/database:Database":
+        return {"id": f"projects/{project}/databases/{inputs['name']}", "uid": "0c9f3a5e-test"}
+    if typ == "gcp:projects/iAMCustomRole:IAMCustomRole":
+        return {"name": f"projects/{project}/roles/{inputs['roleId']}"}
     if typ == "gcp:monitoring/notificationChannel:NotificationChannel":
         return {"name": f"projects/{project}/notificationChannels/4242"}
     return {}
+
+
+# What the ElevenLabs wiring's provider returns as the webhook's signing secret (its create never runs under mocks).
+GENERATED_HMAC_KEY = "leakcheck-generated-hmac-3d5f"
+
+
+def _dynamic_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
+    """The platform wiring's outputs: its kept state and, for ElevenLabs, the generated HMAC key."""
+    state: dict[str, Any] = {"state": {"platform": typ.split("/")[1].split(":")[0]}}
+    if typ == "pulumi-python:dynamic/elevenlabs:Wiring":
+        state["webhook_secret"] = GENERATED_HMAC_KEY
+    return state
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -151,6 +167,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         computed = _aws_state(args.typ, inputs, args.name) if args.typ.startswith("aws:") else {}
         if args.typ.startswith("gcp:"):
             computed = _gcp_state(args.typ, inputs, args.name)
+        if args.typ.startswith("pulumi-python:dynamic/"):
+            computed = _dynamic_state(args.typ, inputs, args.name)
         if args.typ == RANDOM_BYTES:
             computed = {"hex": drawn_key(args.name), "base64": "unused"}
         resource_id = str(computed.pop("id", f"{args.name}_id"))

@@ -48,6 +48,8 @@ PHYSICAL_NAMES = {
     "gcp:cloudscheduler/job:Job": "name",
     "gcp:logging/projectBucketConfig:ProjectBucketConfig": "bucketId",
     "gcp:logging/projectSink:ProjectSink": "name",
+    "gcp:firestore/database:Database": "name",
+    "gcp:projects/iAMCustomRole:IAMCustomRole": "roleId",
 }
 
 
@@ -302,6 +304,11 @@ def test_gcp_grants_name_only_this_stacks_resources(agent_type: str, mocks: Reco
             "gcp:pubsub/subscriptionIAMMember:SubscriptionIAMMember": ("subscription", subscriptions),
             "gcp:cloudrun/iamMember:IamMember": ("service", functions),
         }
+        databases = {
+            f'resource.name == "projects/am-test-project/databases/{d.inputs["name"]}"'
+            for d in mocks.of_type("gcp:firestore/database:Database")
+        }
+        custom_roles = {r.state["name"] for r in mocks.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")}
         grants = 0
         for resource in mocks.resources:
             if resource.typ in targets:
@@ -309,7 +316,14 @@ def test_gcp_grants_name_only_this_stacks_resources(agent_type: str, mocks: Reco
                 assert resource.inputs[key] in own, (resource.name, resource.inputs[key])
                 assert resource.inputs["member"] in accounts | {pubsub_agent, "allUsers"}
                 grants += 1
-            assert not resource.typ.startswith("gcp:projects/iAM"), "no project-wide grant"
+            if resource.typ == "gcp:projects/iAMMember:IAMMember":  # Firestore has no per-database IAM resource
+                assert resource.inputs["member"] in accounts
+                assert resource.inputs["condition"]["expression"] in databases, "a project grant names its database"
+                assert resource.inputs["role"] in custom_roles, "only this stack's own narrow roles"
+                grants += 1
+            else:
+                assert not resource.typ.startswith("gcp:projects/iAMBinding"), "no project-wide binding"
+                assert not resource.typ.startswith("gcp:projects/iAMPolicy"), "no project-wide policy"
         public = [r for r in mocks.of_type("gcp:cloudrun/iamMember:IamMember") if r.inputs["member"] == "allUsers"]
         assert [r.inputs["service"] for r in public] == ["am-dev-http"]
         bucket_grants = mocks.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")

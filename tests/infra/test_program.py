@@ -13,6 +13,7 @@ import pytest
 
 from infra.bundle import Bundle
 from infra.gcp import SERVICES
+from infra.gcp_firestore import field_overrides
 from infra.program import run_program
 from infra.spec import DASHBOARD_URLS, FUNCTIONS, ROUTES
 from infra.stack_config import StackConfig, build_stack_config
@@ -97,6 +98,16 @@ def expected_gcp(config: StackConfig) -> Counter[str]:
     )
     if config.alert_email:
         expected["gcp:monitoring/notificationChannel:NotificationChannel"] += 1
+    if config.memory_backend == "firestore":  # the stack's memory database, its TTL and indexes, one role each
+        expected.update(
+            {
+                "gcp:firestore/database:Database": 1,
+                "gcp:firestore/index:Index": 1,
+                "gcp:firestore/field:Field": len(field_overrides()),
+                "gcp:projects/iAMCustomRole:IAMCustomRole": len(FUNCTIONS),
+                "gcp:projects/iAMMember:IAMMember": len(FUNCTIONS),
+            }
+        )
     return expected
 
 

@@ -66,18 +66,18 @@ stranger = sample_processors:Stranger
 """
 
 
-@pytest.fixture(scope="session")
-def plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+@pytest.fixture
+def plugin_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """On ``sys.path`` for one test only, so no other test (a layer build) sees the sample plugin."""
     root = tmp_path_factory.mktemp("site")
     (root / "sample_processors.py").write_text(MODULE)
     info = root / "sample_processors-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sample-processors\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(ENTRY_POINTS)
-    sys.path.insert(0, str(root))
+    monkeypatch.syspath_prepend(str(root))
     importlib.invalidate_caches()
     yield root
-    sys.path.remove(str(root))
     sys.modules.pop("sample_processors", None)
 
 

@@ -134,6 +134,24 @@ def test_passphrase_provider_needs_a_passphrase_before_anything_runs(plan: Plan)
     assert command.calls == []
 
 
+def test_preview_of_the_example_file_reports_every_problem_together(tmp_path: Path) -> None:
+    """The example's secret files and variables do not exist here, nor does the CLI: all of it is said at once."""
+    repo = Path(__file__).resolve().parents[2]
+    result = CliRunner().invoke(
+        app,
+        ["tenants", "preview", "--file", str(repo / "tenants.example.yaml"), "--work-dir", str(repo)],
+        obj={"skip_prebuild": True},
+        env={"PATH": str(tmp_path), "PULUMI_CONFIG_PASSPHRASE": "", "PULUMI_CONFIG_PASSPHRASE_FILE": ""},
+    )
+    assert result.exit_code == 1
+    output = result.output
+    assert "globex-admin-api-key" in output  # the unreadable secret file
+    assert "environment variable ACME_ELEVENLABS_API_KEY is not set" in output
+    assert "PULUMI_CONFIG_PASSPHRASE" in output
+    assert "Pulumi CLI is required" in output
+    assert "Traceback" not in output
+
+
 @pytest.mark.parametrize("command", ["validate", "preview", "outputs"])
 def test_without_the_infra_extra_the_commands_say_what_to_install(
     plan: Plan, monkeypatch: pytest.MonkeyPatch, command: str

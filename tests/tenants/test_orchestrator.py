@@ -104,8 +104,8 @@ def test_up_issues_exactly_these_commands_per_tenant(plan: Plan) -> None:
             ["stack", "output", "--json", "--show-secrets", "--stack", tenant_id],
             ["stack", "history", "--json", "--page-size", "1", "--page", "1", "--stack", tenant_id],
         ]  # fmt: skip
-        # every command runs in the repository's program folder, through the CLI in non-interactive mode
-        assert {call.cwd for call in calls} == {str(plan.work_dir.resolve())}
+        # every command runs in the tenant's own work directory, through the CLI in non-interactive mode
+        assert {call.cwd for call in calls} == {str(plan.work_dir.resolve() / "tenants" / tenant_id)}
         assert all(call.argv[:2] == ["pulumi", "--non-interactive"] for call in calls)
         # the secret values went in on stdin, each to its key, and only there
         stdin = {call.args[2]: call.stdin for call in calls if call.stdin is not None}
@@ -116,7 +116,9 @@ def test_the_stack_config_holds_plain_values_and_encrypted_secrets(plan: Plan) -
     command = FakePulumiCommand()
     orchestrator(plan, command).run(Operation.UP, plan.stacks, plan.secrets)
     for tenant_id in TENANT_IDS:
-        written = yaml.safe_load((plan.work_dir / f"Pulumi.{tenant_id}.yaml").read_text())["config"]
+        written = yaml.safe_load((plan.work_dir / "tenants" / tenant_id / f"Pulumi.{tenant_id}.yaml").read_text())[
+            "config"
+        ]
         for pair in EXPECTED_PLAIN[tenant_id]:
             key, _, value = pair.partition("=")
             assert written[key] == value
@@ -125,7 +127,7 @@ def test_the_stack_config_holds_plain_values_and_encrypted_secrets(plan: Plan) -
         assert set(written) == {pair.partition("=")[0] for pair in EXPECTED_PLAIN[tenant_id]} | set(
             EXPECTED_SECRETS[tenant_id]
         )
-        text = (plan.work_dir / f"Pulumi.{tenant_id}.yaml").read_text()
+        text = (plan.work_dir / "tenants" / tenant_id / f"Pulumi.{tenant_id}.yaml").read_text()
         assert not any(value in text for value in ALL_SECRET_VALUES)
 
 
@@ -324,3 +326,26 @@ def test_backend_and_secrets_provider_reach_every_command(plan: Plan) -> None:
     runner.run(Operation.UP, plan.stacks[:1], plan.secrets)
     assert ["stack", "init", "acme-support", "--secrets-provider", "passphrase"] in [c.args for c in command.calls]
     assert all(call.env.get("PULUMI_BACKEND_URL") == "s3://tenants-state" for call in command.calls)
+
+
+def test_each_tenant_has_its_own_work_directory_running_the_project_program(plan: Plan) -> None:
+    """No two stacks share the CLI's per-directory workspace file; each directory runs the project's program."""
+    command = FakePulumiCommand()
+    orchestrator(plan, command).run(Operation.UP, plan.stacks, plan.secrets)
+    for tenant_id in TENANT_IDS:
+        work_dir = plan.work_dir / "tenants" / tenant_id
+        project = yaml.safe_load((work_dir / "Pulumi.yaml").read_text())
+        assert project["name"] == "agentic-memory"
+        assert (work_dir / project["main"]).resolve() == (plan.work_dir / "infra").resolve()
+        venv = project["runtime"]["options"]["virtualenv"]
+        assert (work_dir / venv).resolve() == (plan.work_dir / ".venv").resolve()
+    assert len({call.cwd for call in command.calls}) == len(TENANT_IDS)
+
+
+def test_a_stack_file_written_beside_the_project_earlier_moves_into_the_tenant_directory(plan: Plan) -> None:
+    tenant_id = TENANT_IDS[0]
+    earlier = plan.work_dir / f"Pulumi.{tenant_id}.yaml"
+    earlier.write_text(f"config:\n  agentic-memory:tenant: {tenant_id}\n")
+    orchestrator(plan, FakePulumiCommand()).run(Operation.UP, [plan.stack(tenant_id)], plan.secrets)
+    assert not earlier.exists()
+    assert (plan.work_dir / "tenants" / tenant_id / earlier.name).exists()

@@ -26,7 +26,7 @@ from infra.stack_config import StackConfig
 from infra.tenants.orchestrator import Orchestrator
 from infra.tenants.program import tenant_program
 from infra.tenants.results import Operation
-from tests.infra.conftest import RecordingMocks, Walk, after_all
+from tests.infra.conftest import RecordingMocks, Walk, after_all, unwrap
 from tests.infra.test_program import check_declared
 from tests.tenants.conftest import ALL_SECRET_VALUES, TENANT_IDS, Plan
 from tests.tenants.fake_pulumi import FakePulumiCommand
@@ -126,3 +126,42 @@ def test_the_config_the_orchestrator_writes_is_what_infra_main_reads(
     root = get_root_resource()
     assert root is not None
     return after_all(dict(root.outputs)).apply(lambda values: check_tenant(mocks, plan, tenant_id, values, None))
+
+
+EXAMPLE_WIRING = {
+    "acme-support": "pulumi-python:dynamic/elevenlabs:Wiring",
+    "globex-sales": None,
+    "initech-reception": "pulumi-python:dynamic/vapi:Wiring",
+    "umbrella-clinic": "pulumi-python:dynamic/retell:Wiring",
+}
+
+
+@pytest.mark.parametrize("tenant_id", sorted(EXAMPLE_WIRING))
+@pulumi.runtime.test
+def test_tenants_up_wires_each_tenant_that_names_its_platform_agent(
+    tenant_id: str, use_stack: Any, bundle: Bundle
+) -> pulumi.Output[None]:
+    """tenants.example.yaml: a tenant's platform ids and API key reference become its own stack's wiring."""
+    from infra.tenants.models import load_tenants
+    from infra.tenants.stacks import tenant_stack
+
+    tenants_file = load_tenants(INFRA.parent / "tenants.example.yaml")
+    (tenant,) = tenants_file.select([tenant_id])
+    stack = tenant_stack(tenant, defaults=tenants_file.defaults.config)
+    secrets = {name: f"leakcheck-{tenant_id}-{name.lower()}" for name in tenant.secrets}
+    mocks: RecordingMocks = use_stack(tenant_id)
+    outputs = tenant_program(stack, secrets, bundle=bundle)()
+
+    def check(values: dict[str, Any]) -> None:
+        wiring = [resource for resource in mocks.resources if resource.typ.startswith("pulumi-python:dynamic/")]
+        expected = EXAMPLE_WIRING[tenant_id]
+        assert [resource.typ for resource in wiring] == ([expected] if expected else [])
+        key_name = {"elevenlabs": "ELEVENLABS_API_KEY", "vapi": "VAPI_API_KEY", "retell": "RETELL_API_KEY"}
+        for resource in wiring:
+            platform = resource.typ.split("/")[1].split(":")[0]
+            assert resource.inputs["base_url"].startswith("https://")
+            assert unwrap(resource.inputs["api_key"]) == secrets[key_name[platform]]  # its own key, as a secret
+            walked = Walk().visit(resource.inputs["api_key"])
+            assert secrets[key_name[platform]] in walked.secret and walked.plain == []
+
+    return after_all(outputs).apply(check)

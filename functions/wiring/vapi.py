@@ -1,0 +1,228 @@
+"""Vapi: the phone number's server (``assistant-request`` reaches ``/client-data``), the memory function tool on
+``/retrieve``, and, for a given assistant, its server (``/post-call``), ``end-of-call-report`` and the tool.
+
+REST paths and bodies are those of the official SDK (vapi-server-sdk 3.0: ``phone_numbers.update``,
+``tools.create/update``, ``assistants.update``). The secret travels as the static ``X-Vapi-Secret`` header of
+each ``Server`` (vapi-server-sdk has no credentials client, and ``/credential`` is not in the public API).
+Vapi replaces a nested object it is sent, so each changed top-level field is sent whole, merged with what
+the platform has. ``assistant-request`` is only sent for a number with no assistant, squad or workflow of its
+own: those are cleared (and put back by the undo); the pre-call answer names the agent type's assistant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from functions.wiring.api import PlatformApi
+from functions.wiring.model import QUERY_DESCRIPTION, TOOL_DESCRIPTION, TOOL_NAME, Endpoints, Wired, keep_first
+from shared.secrets import Secret
+
+API_URL = "https://api.vapi.ai"
+PLATFORM = "vapi"
+HEADER = "X-Vapi-Secret"
+END_OF_CALL = "end-of-call-report"
+# Vapi's default assistant.serverMessages (openapi ``serverMessages`` default): kept when we add ours.
+DEFAULT_SERVER_MESSAGES = (
+    "conversation-update",
+    "end-of-call-report",
+    "function-call",
+    "hang",
+    "speech-update",
+    "status-update",
+    "tool-calls",
+    "transfer-destination-request",
+    "handoff-destination-request",
+    "user-interrupted",
+    "assistant.started",
+)
+ROUTING_FIELDS = ("assistantId", "squadId", "workflowId")
+
+
+@dataclass(frozen=True)
+class VapiTarget:
+    phone_number_id: str
+    secret: Secret
+    assistant_id: str | None = None
+
+
+def target_from_props(props: dict[str, Any]) -> VapiTarget:
+    return VapiTarget(props["phone_number_id"], Secret(props["secret"]), props.get("assistant_id") or None)
+
+
+def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
+    return PlatformApi(PLATFORM, api_url, {"Authorization": f"Bearer {api_key.reveal()}"}, **kwargs)
+
+
+def server(current: Any, url: str, secret: Secret) -> dict[str, Any]:
+    """Our URL and header on top of whatever else the server object has (timeout, backoff plan)."""
+    base = dict(current) if isinstance(current, dict) else {}
+    headers = dict(base.get("headers") or {})
+    headers[HEADER] = secret.reveal()
+    return {**base, "url": url, "headers": headers}
+
+
+def tool_body(endpoints: Endpoints, secret: Secret, current: dict[str, Any] | None = None) -> dict[str, Any]:
+    function = {
+        "name": TOOL_NAME,
+        "description": TOOL_DESCRIPTION,
+        "parameters": {
+            "type": "object",
+            "properties": {"query": {"type": "string", "description": QUERY_DESCRIPTION}},
+            "required": ["query"],
+        },
+    }
+    return {
+        "type": "function",
+        "function": function,
+        "server": server((current or {}).get("server"), endpoints.retrieve, secret),
+    }
+
+
+def top_level_patch(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in desired.items() if current.get(key) != value}
+
+
+def _tool(client: PlatformApi, endpoints: Endpoints, target: VapiTarget, state: dict[str, Any], out: Wired) -> str:
+    tool_id = state.get("tool_id")
+    current = client.get(f"/tool/{tool_id}", missing_ok=True) if tool_id else None
+    if current is None:
+        made = client.call("POST", "/tool", tool_body(endpoints, target.secret))
+        tool_id = made["id"]
+        out.changes.append(f"tool {tool_id}: created ({TOOL_NAME} -> {endpoints.retrieve})")
+    else:
+        patch = top_level_patch(current, tool_body(endpoints, target.secret, current))
+        if patch:
+            client.call("PATCH", f"/tool/{tool_id}", {"type": current.get("type", "function"), **patch})
+            out.changes.extend(f"tool {tool_id}: set {key}" for key in patch if key != "type")
+    out.state["tool_id"] = tool_id
+    return str(tool_id)
+
+
+def _patch(
+    client: PlatformApi,
+    path: str,
+    label: str,
+    current: dict[str, Any],
+    desired: dict[str, Any],
+    out: Wired,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    patch = top_level_patch(current, desired)
+    if patch:
+        client.call("PATCH", path, {**(extra or {}), **patch})
+        out.changes.extend(f"{label}: set {key}" for key in patch)
+    return {key: current.get(key) for key in patch}
+
+
+def phone_settings(number: dict[str, Any], endpoints: Endpoints, target: VapiTarget) -> dict[str, Any]:
+    desired: dict[str, Any] = {"server": server(number.get("server"), endpoints.client_data, target.secret)}
+    desired.update({field: None for field in ROUTING_FIELDS if number.get(field)})
+    return desired
+
+
+def assistant_settings(
+    assistant: dict[str, Any], endpoints: Endpoints, target: VapiTarget, tool_id: str
+) -> dict[str, Any]:
+    messages = list(assistant.get("serverMessages") or DEFAULT_SERVER_MESSAGES)
+    desired: dict[str, Any] = {
+        "server": server(assistant.get("server"), endpoints.post_call, target.secret),
+        "serverMessages": messages if END_OF_CALL in messages else [*messages, END_OF_CALL],
+    }
+    model = assistant.get("model")
+    if isinstance(model, dict):
+        tool_ids = list(model.get("toolIds") or [])
+        desired["model"] = {**model, "toolIds": tool_ids if tool_id in tool_ids else [*tool_ids, tool_id]}
+    return desired
+
+
+def wire(
+    client: PlatformApi,
+    target: VapiTarget,
+    endpoints: Endpoints,
+    state: dict[str, Any] | None = None,
+    out: Wired | None = None,
+) -> Wired:
+    state = dict(state or {})
+    before = dict(state.get("before") or {})
+    out = out if out is not None else Wired(state={})
+    out.state.update(
+        platform=PLATFORM, phone_number_id=target.phone_number_id, assistant_id=target.assistant_id, before=before
+    )
+    number_path = f"/phone-number/{target.phone_number_id}"
+    number = client.get(number_path)
+    assistant_path = f"/assistant/{target.assistant_id}" if target.assistant_id else None
+    assistant = client.get(assistant_path) if assistant_path else None
+    tool_id = _tool(client, endpoints, target, state, out)
+    label = f"phone number {target.phone_number_id}"
+    had = _patch(
+        client,
+        number_path,
+        label,
+        number,
+        phone_settings(number, endpoints, target),
+        out,
+        {"provider": number.get("provider")} if number.get("provider") else None,
+    )
+    if had and any(number.get(field) for field in ROUTING_FIELDS):
+        out.notes.append(
+            f"{label}: its own assistant/squad/workflow was cleared so that assistant-request reaches the service"
+        )
+    before["phone_number"] = keep_first(before.get("phone_number") or {}, had)
+    if assistant is not None and assistant_path:
+        had = _patch(
+            client,
+            assistant_path,
+            f"assistant {target.assistant_id}",
+            assistant,
+            assistant_settings(assistant, endpoints, target, tool_id),
+            out,
+        )
+        had.pop("model", None)  # the undo takes our tool id out of the list instead of restoring an old model
+        before["assistant"] = keep_first(before.get("assistant") or {}, had)
+    out.state["before"] = before
+    return out
+
+
+def unwire(client: PlatformApi, state: dict[str, Any]) -> list[str]:
+    done: list[str] = []
+    before = state.get("before") or {}
+    tool_id = state.get("tool_id")
+    if state.get("assistant_id"):
+        path = f"/assistant/{state['assistant_id']}"
+        assistant = client.get(path, missing_ok=True)
+        if assistant is not None:
+            restore = dict(before.get("assistant") or {})
+            model = assistant.get("model")
+            if isinstance(model, dict) and tool_id in (model.get("toolIds") or []):
+                restore["model"] = {**model, "toolIds": [item for item in model["toolIds"] if item != tool_id]}
+            patch = top_level_patch(assistant, restore)
+            if patch:
+                client.call("PATCH", path, patch)
+                done.extend(f"assistant {state['assistant_id']}: restored {key}" for key in patch)
+    if state.get("phone_number_id"):
+        path = f"/phone-number/{state['phone_number_id']}"
+        number = client.get(path, missing_ok=True)
+        if number is not None:
+            patch = top_level_patch(number, dict(before.get("phone_number") or {}))
+            if patch:
+                extra = {"provider": number["provider"]} if number.get("provider") else {}
+                client.call("PATCH", path, {**extra, **patch})
+                done.extend(f"phone number {state['phone_number_id']}: restored {key}" for key in patch)
+    if tool_id:
+        client.call("DELETE", f"/tool/{tool_id}", missing_ok=True)
+        done.append(f"tool {tool_id}: deleted")
+    return done
+
+
+__all__ = [
+    "API_URL",
+    "VapiTarget",
+    "api",
+    "assistant_settings",
+    "phone_settings",
+    "target_from_props",
+    "tool_body",
+    "unwire",
+    "wire",
+]

@@ -1,0 +1,95 @@
+"""``agentic-memory connect``: the key from the environment (never argv), the generated HMAC key into the
+secrets ``serve`` reads, the state file private, a second run sending nothing, ``--undo`` restoring."""
+
+from __future__ import annotations
+
+import copy
+import json
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from functions.cli import app
+from tests.fakes.elevenlabs_api import AGENT_ID, FakeElevenLabs
+from tests.fakes.retell_api import AGENT_ID as RETELL_AGENT_ID
+from tests.fakes.retell_api import FakeRetell
+
+API_KEY = "xi-cli-test-key-77aa"
+RETELL_KEY = "key_retell_cli_31cc"
+URL = "https://abc123.tunnel.example.com"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeElevenLabs]:
+    with FakeElevenLabs(API_KEY) as server:
+        yield server
+
+
+def connect(fake_url: str, data_dir: Path, *extra: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    args = ["connect", "elevenlabs", "--url", URL, "--agent-id", AGENT_ID, "--api-url", fake_url]
+    args += ["--data-dir", str(data_dir), *extra]
+    environ = {"ELEVENLABS_API_KEY": API_KEY, "ELEVENLABS_WORKSPACE_KEY": "", "ELEVENLABS_HMAC_KEY": ""}
+    return CliRunner().invoke(app, args, env={**environ, **(env or {})})
+
+
+def test_connect_elevenlabs_end_to_end(fake: FakeElevenLabs, tmp_path: Path) -> None:
+    original = copy.deepcopy(fake.agents[AGENT_ID])
+    result = connect(fake.url, tmp_path)
+    assert result.exit_code == 0, result.output
+    secrets = json.loads((tmp_path / "secrets.json").read_text())
+    hmac_key = fake.webhook_secrets["wh_fake0002"]
+    assert secrets["ELEVENLABS_HMAC_KEY"] == hmac_key
+    assert fake.secrets["secret_fake0001"]["value"] == secrets["ELEVENLABS_WORKSPACE_KEY"]
+    state_file = tmp_path / "connect" / f"elevenlabs-{AGENT_ID}.json"
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+    state_text = state_file.read_text()
+    for secret in (API_KEY, hmac_key, secrets["ELEVENLABS_WORKSPACE_KEY"]):
+        assert secret not in result.output and secret not in state_text
+    hook = fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]
+    assert hook["conversation_initiation_client_data_webhook"]["url"] == f"{URL}/client-data"
+
+    fake.calls.clear()
+    again = connect(fake.url, tmp_path)
+    assert again.exit_code == 0 and "nothing sent" in again.output
+    assert fake.writes() == []
+
+    undone = connect(fake.url, tmp_path, "--undo")
+    assert undone.exit_code == 0, undone.output
+    assert fake.agents[AGENT_ID]["conversation_config"] == original["conversation_config"]
+    assert fake.tools == {} and fake.webhooks == {} and not state_file.exists()
+
+
+def test_platform_error_exits_non_zero_with_its_message(fake: FakeElevenLabs, tmp_path: Path) -> None:
+    result = connect(fake.url, tmp_path, env={"ELEVENLABS_API_KEY": "xi-wrong-4242"})
+    assert result.exit_code == 1
+    assert "Invalid API key" in result.output and "xi-wrong-4242" not in result.output
+    assert not (tmp_path / "connect").exists()
+
+
+def test_key_from_a_file_or_refused_when_absent(fake: FakeElevenLabs, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(API_KEY + "\n")
+    ok = connect(fake.url, tmp_path, "--api-key-file", str(key_file), env={"ELEVENLABS_API_KEY": ""})
+    assert ok.exit_code == 0, ok.output
+    refused = CliRunner().invoke(
+        app,
+        ["connect", "elevenlabs", "--url", URL, "--agent-id", AGENT_ID, "--data-dir", str(tmp_path / "other")],
+        env={"ELEVENLABS_API_KEY": ""},
+        input="\n",
+    )
+    assert refused.exit_code == 1 and "ELEVENLABS_API_KEY" in refused.output
+
+
+def test_connect_retell_with_the_signing_key_from_the_environment(tmp_path: Path) -> None:
+    with FakeRetell(RETELL_KEY) as fake:
+        args = ["connect", "retell", "--url", URL, "--agent-id", RETELL_AGENT_ID, "--api-url", fake.url]
+        result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path)], env={"RETELL_API_KEY": RETELL_KEY})
+        assert result.exit_code == 0, result.output
+        assert fake.agent["webhook_url"] == f"{URL}/post-call"
+        undone = CliRunner().invoke(
+            app, [*args, "--data-dir", str(tmp_path), "--undo"], env={"RETELL_API_KEY": RETELL_KEY}
+        )
+        assert undone.exit_code == 0 and fake.agent["webhook_url"] == "https://old-hooks.example.com/retell"

@@ -1,0 +1,162 @@
+"""Vapi wiring against a fake Vapi on a real socket: the exact requests, no change on a second run, the number
+and the assistant restored by the undo, the platform's message on an error, the SDK sending the same bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.wiring import Endpoints, PlatformError
+from functions.wiring.vapi import DEFAULT_SERVER_MESSAGES, VapiTarget, api, tool_body, unwire, wire
+from shared.secrets import Secret
+from tests.fakes.vapi_api import (
+    ASSISTANT_ID,
+    EXISTING_TOOL_ID,
+    PHONE_NUMBER_ID,
+    FakeVapi,
+    sample_assistant,
+    sample_number,
+)
+
+API_KEY = "vapi-private-key-3e7b"
+SECRET = "leakcheck-vapi-secret-44d0"
+BASE = "https://memory.example.com"
+ENDPOINTS = Endpoints(BASE)
+TOOL_ID = "7e570001-0000-4000-8000-000000000000"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeVapi]:
+    with FakeVapi(API_KEY) as server:
+        yield server
+
+
+def run(fake: FakeVapi, state: dict[str, Any] | None = None, assistant: str | None = ASSISTANT_ID):  # type: ignore[no-untyped-def]
+    with api(Secret(API_KEY), fake.url) as client:
+        return wire(client, VapiTarget(PHONE_NUMBER_ID, Secret(SECRET), assistant), ENDPOINTS, state)
+
+
+def test_first_run_sends_exactly_these_requests(fake: FakeVapi) -> None:
+    run(fake)
+    assert [(call.method, call.path) for call in fake.calls] == [
+        ("GET", f"/phone-number/{PHONE_NUMBER_ID}"),
+        ("GET", f"/assistant/{ASSISTANT_ID}"),
+        ("POST", "/tool"),
+        ("PATCH", f"/phone-number/{PHONE_NUMBER_ID}"),
+        ("PATCH", f"/assistant/{ASSISTANT_ID}"),
+    ]
+    tool, number, assistant = (call.json for call in fake.writes())
+    assert tool == {
+        "type": "function",
+        "function": {
+            "name": "memory_search",
+            "description": tool["function"]["description"],
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {
+                        "type": "string",
+                        "description": tool["function"]["parameters"]["properties"]["query"]["description"],
+                    }
+                },
+                "required": ["query"],
+            },
+        },
+        "server": {"url": f"{BASE}/retrieve", "headers": {"X-Vapi-Secret": SECRET}},
+    }
+    assert number == {
+        "provider": "twilio",
+        "server": {"url": f"{BASE}/client-data", "headers": {"X-Vapi-Secret": SECRET}},
+        "assistantId": None,
+    }
+    assert assistant == {
+        "server": {"url": f"{BASE}/post-call", "headers": {"X-Vapi-Secret": SECRET}},
+        "serverMessages": ["status-update", "tool-calls", "end-of-call-report"],
+        "model": {"provider": "openai", "model": "gpt-4o", "toolIds": [EXISTING_TOOL_ID, TOOL_ID]},
+    }
+    assert all(call.headers["authorization"] == f"Bearer {API_KEY}" for call in fake.calls)
+
+
+def test_without_an_assistant_only_the_number_and_the_tool(fake: FakeVapi) -> None:
+    fake.assistants[ASSISTANT_ID]["serverMessages"] = None
+    wired = run(fake, assistant=None)
+    assert [call.path for call in fake.writes()] == ["/tool", f"/phone-number/{PHONE_NUMBER_ID}"]
+    assert wired.notes and "assistant-request" in wired.notes[0]
+
+
+def test_default_server_messages_are_kept_when_adding_ours(fake: FakeVapi) -> None:
+    del fake.assistants[ASSISTANT_ID]["serverMessages"]
+    run(fake)
+    assert fake.assistants[ASSISTANT_ID]["serverMessages"] == list(DEFAULT_SERVER_MESSAGES)
+
+
+def test_second_run_sends_no_change(fake: FakeVapi) -> None:
+    first = run(fake)
+    fake.calls.clear()
+    second = run(fake, first.state)
+    assert fake.writes() == [] and second.changes == []
+    assert second.state == first.state
+
+
+def test_a_changed_tool_url_is_patched_alone(fake: FakeVapi) -> None:
+    first = run(fake)
+    fake.tools[TOOL_ID]["server"]["url"] = "https://elsewhere.example.com/retrieve"
+    fake.calls.clear()
+    run(fake, first.state)
+    assert [(call.method, call.path, call.json) for call in fake.writes()] == [
+        ("PATCH", f"/tool/{TOOL_ID}", {"type": "function", "server": tool_body(ENDPOINTS, Secret(SECRET))["server"]})
+    ]
+
+
+def test_undo_restores_number_and_assistant(fake: FakeVapi) -> None:
+    first = run(fake)
+    run(fake, first.state)
+    with api(Secret(API_KEY), fake.url) as client:
+        unwire(client, first.state)
+    number, assistant = fake.numbers[PHONE_NUMBER_ID], fake.assistants[ASSISTANT_ID]
+    assert {key: value for key, value in number.items() if key != "updatedAt"} == {
+        key: value for key, value in sample_number().items() if key != "updatedAt"
+    }
+    assert {key: value for key, value in assistant.items() if key != "updatedAt"} == {
+        key: value for key, value in sample_assistant().items() if key != "updatedAt"
+    }
+    assert fake.tools == {}
+
+
+def test_platform_error_fails_with_its_message(fake: FakeVapi) -> None:
+    with api(Secret(API_KEY), fake.url) as client, pytest.raises(PlatformError) as caught:
+        wire(client, VapiTarget("no-such-number", Secret(SECRET)), ENDPOINTS)
+    assert caught.value.status == 404 and "Phone number no-such-number not found" in str(caught.value)
+    assert fake.writes() == []
+
+
+@pytest.mark.slow  # importing vapi-server-sdk's models takes 15-25 s here; the exact requests are asserted above
+def test_answers_are_sdk_models_and_the_sdk_sends_our_bodies(fake: FakeVapi) -> None:
+    from vapi import Vapi
+    from vapi.phone_numbers.types import UpdatePhoneNumbersRequestBody_Twilio
+    from vapi.tools.types import CreateToolsRequest_Function
+    from vapi.types import Assistant, FunctionTool, OpenAiFunction, Server, TwilioPhoneNumber
+
+    run(fake)
+    TwilioPhoneNumber.model_validate(fake.numbers[PHONE_NUMBER_ID])
+    FunctionTool.model_validate(fake.tools[TOOL_ID])
+    Assistant.model_validate(fake.assistants[ASSISTANT_ID])
+    ours = {(call.method, call.path): call.json for call in fake.writes()}
+    fake.calls.clear()
+    sdk = Vapi(token=API_KEY, base_url=fake.url)
+    tool = ours[("POST", "/tool")]
+    sdk.tools.create(
+        request=CreateToolsRequest_Function(
+            function=OpenAiFunction(**tool["function"]), server=Server(**tool["server"])
+        )
+    )
+    number = ours[("PATCH", f"/phone-number/{PHONE_NUMBER_ID}")]
+    fake.numbers[PHONE_NUMBER_ID] = sample_number()
+    sdk.phone_numbers.update(
+        PHONE_NUMBER_ID, request=UpdatePhoneNumbersRequestBody_Twilio(server=Server(**number["server"]))
+    )
+    sent = {(call.method, call.path): call.json for call in fake.writes()}
+    assert sent[("POST", "/tool")] == tool
+    assert sent[("PATCH", f"/phone-number/{PHONE_NUMBER_ID}")] == {key: number[key] for key in ("provider", "server")}
