@@ -1,4 +1,5 @@
-"""AWS alerting: the stack's SNS topic, and CloudWatch alarms on function errors, throttles and dead letters."""
+"""AWS alerting: the stack's SNS topic, and CloudWatch alarms on function errors, throttles, dead letters and
+authentication failures."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pulumi_aws as aws
 from infra.naming import StackNames
 
 ALARM_PERIOD_SECONDS = 300
+AUTH_FAILURES_THRESHOLD = 5  # per period: a scanner's stray request stays quiet, a rotated key does not
+AUTH_NAMESPACE = "agentic-memory"
 
 
 def alert_topic(
@@ -66,6 +69,9 @@ def alarms(
                 **common,
                 opts=child,
             )
+    http = functions.get("http")
+    if http is not None:
+        _auth_failures(name, names, http, common, child)
     aws.cloudwatch.MetricAlarm(
         f"{name}-dead-letters",
         name=names.name("dead-letters", max_len=255),
@@ -79,4 +85,30 @@ def alarms(
     )
 
 
-__all__ = ["ALARM_PERIOD_SECONDS", "alarms", "alert_topic"]
+def _auth_failures(
+    name: str, names: StackNames, http: aws.lambda_.Function, common: dict[str, Any], child: pulumi.ResourceOptions
+) -> None:
+    """A rotated or mistyped platform secret makes every webhook fail with a 401 (the original answered those
+    with a silent 200): the HTTP function logs each at WARNING ("authentication failed on ..."), counted here."""
+    metric = names.name("auth-failures", max_len=255)
+    aws.cloudwatch.LogMetricFilter(
+        f"{name}-http-auth-filter",
+        name=metric,
+        log_group_name=http.name.apply(lambda fn: f"/aws/lambda/{fn}"),
+        pattern='"authentication failed"',
+        metric_transformation={"name": metric, "namespace": AUTH_NAMESPACE, "value": "1", "default_value": "0"},
+        opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[http])),
+    )
+    aws.cloudwatch.MetricAlarm(
+        f"{name}-http-auth-failures",
+        name=metric,
+        alarm_description="requests refused for a missing or wrong secret or signature: check the platform's secret",
+        namespace=AUTH_NAMESPACE,
+        metric_name=metric,
+        statistic="Sum",
+        **{**common, "threshold": AUTH_FAILURES_THRESHOLD},
+        opts=child,
+    )
+
+
+__all__ = ["ALARM_PERIOD_SECONDS", "AUTH_FAILURES_THRESHOLD", "alarms", "alert_topic"]

@@ -41,17 +41,30 @@ def log_bucket(
     )
 
 
-def _condition(title: str, metric_filter: pulumi.Input[str], aligner: str) -> dict[str, object]:
+def _condition(title: str, metric_filter: pulumi.Input[str], aligner: str, above: float = 0) -> dict[str, object]:
     return {
         "display_name": title,
         "condition_threshold": {
             "filter": metric_filter,
             "comparison": "COMPARISON_GT",
-            "threshold_value": 0,
+            "threshold_value": above,
             "duration": "0s",
             "aggregations": [{"alignment_period": ALERT_WINDOW, "per_series_aligner": aligner}],
         },
     }
+
+
+AUTH_FAILURES_THRESHOLD = 5  # per window: a scanner's stray request stays quiet, a rotated key does not
+
+
+def _auth_condition(http: str) -> dict[str, object]:
+    return _condition(
+        f"{http} authentication failures",
+        'resource.type="cloud_run_revision" AND metric.type="run.googleapis.com/request_count" AND '
+        f'resource.labels.service_name="{http}" AND metric.labels.response_code="401"',
+        "ALIGN_DELTA",
+        above=AUTH_FAILURES_THRESHOLD - 1,
+    )
 
 
 def alert_policies(
@@ -98,6 +111,16 @@ def alert_policies(
             notification_channels=channels,
             opts=after_apis,
         )
+    http = names.name("http")
+    gcp.monitoring.AlertPolicy(  # 401s: a rotated or mistyped platform secret (the original answered a silent 200)
+        f"{name}-auth-failures",
+        project=project,
+        display_name=names.name("auth-failures"),
+        combiner="OR",
+        conditions=[_auth_condition(http)],
+        notification_channels=channels,
+        opts=after_apis,
+    )
     gcp.monitoring.AlertPolicy(
         f"{name}-dead-letters",
         project=project,

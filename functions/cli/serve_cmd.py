@@ -36,6 +36,24 @@ def request_threads(memory_backend: str) -> int:
     return 1 if memory_backend == "sqlite" else 8
 
 
+def _check_free(host: str, port: int) -> None:
+    """Before anything is printed or generated: a busy port ended in gunicorn's retries after "serving ..."."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        return
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port} ({exc.strerror or exc}): is another serve running? pass --port")
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -51,9 +69,14 @@ def serve(
     import functions_framework
     from functions_framework._http import create_server
 
-    from functions.local import LocalServer, build_local, prepare_secrets
+    from functions.local import LocalServer, build_local, needed_secrets, prepare_secrets
 
     settings = local_settings(agent_type, config, data_dir)
+    try:
+        needed_secrets(settings)  # a config mistake (an unknown agent type) is the first thing to say
+    except ConfigError as exc:
+        fail(str(exc))
+    _check_free(host, port)
     try:
         _, generated = prepare_secrets(settings, os.environ)
         build_local(settings).close()  # fail now with a clear message, not on the first request

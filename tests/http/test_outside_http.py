@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 from typing import Any
 
 from tests.conftest import CALLER, TEST_SECRETS, elevenlabs_post_call, sign_elevenlabs
+from tests.http.conftest import REPO, serve_command
 
 WORKSPACE = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
 ADMIN = {"X-Admin-Key": TEST_SECRETS["ADMIN_API_KEY"]}
@@ -46,3 +50,17 @@ def test_a_long_calls_post_call_over_1_mib_is_remembered(serve: Any) -> None:
         assert http.post("/client-data", json=big_pre_call, headers=WORKSPACE).status_code == 413
         nan = http.post("/client-data", content=b'{"caller_id": NaN}', headers=WORKSPACE)
         assert nan.status_code == 400 and nan.json() == {"error": "request body is not valid JSON"}
+
+
+def test_serve_on_a_busy_port_says_so_before_anything_else(tmp_path: Any) -> None:
+    """It printed "serving ..." and freshly generated secrets, then gunicorn retried for 5 s and gave up."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [*serve_command(), "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+        env = {k: v for k, v in os.environ.items() if k not in TEST_SECRETS}
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "pass --port" in done.stderr
+    assert "serving" not in done.stdout and not (tmp_path / "data" / "secrets.json").exists()

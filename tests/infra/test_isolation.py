@@ -39,6 +39,7 @@ PHYSICAL_NAMES = {
     "aws:apigatewayv2/api:Api": "name",
     "aws:cloudwatch/eventRule:EventRule": "name",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": "name",
     "gcp:secretmanager/secret:Secret": "secretId",
     "gcp:storage/bucket:Bucket": "name",
     "gcp:pubsub/topic:Topic": "name",

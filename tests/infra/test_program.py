@@ -43,7 +43,8 @@ AWS_ALWAYS = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
     "aws:cloudwatch/eventRule:EventRule": 1,
     "aws:cloudwatch/eventTarget:EventTarget": 1,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": 2 * len(FUNCTIONS) + 1,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 2 * len(FUNCTIONS) + 2,  # errors, throttles; dead letters, auth
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": 1,  # authentication failures in the HTTP function's log
     "aws:lambda/permission:Permission": 1,  # the schedule's; the endpoint adds its own below
 }
 AWS_API = {
@@ -93,7 +94,7 @@ def expected_gcp(config: StackConfig) -> Counter[str]:
             "gcp:cloudscheduler/job:Job": 1,
             "gcp:logging/projectBucketConfig:ProjectBucketConfig": 1,
             "gcp:logging/projectSink:ProjectSink": 1,
-            "gcp:monitoring/alertPolicy:AlertPolicy": 3,
+            "gcp:monitoring/alertPolicy:AlertPolicy": 4,
         }
     )
     if config.alert_email:
