@@ -190,7 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env.pop("AGENTIC_MEMORY_DATA_DIR", None)
     signer = ElevenLabsSignature(Secret(keys["ELEVENLABS_HMAC_KEY"]))
     workspace = {"x-workspace-key": keys["ELEVENLABS_WORKSPACE_KEY"], "content-type": "application/json"}
-    sets = {name: load_set(name) for name in args.sets}
+    sets = {name: load_set(name)[: args.callers] for name in args.sets}
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
         data_dir = Path(tmp)
@@ -304,6 +304,7 @@ def failures(figures: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", dest="sets", action="append", choices=("dev", "heldout"), help="default: both")
+    parser.add_argument("--callers", type=int, default=None, help="only the first N callers of each set (smoke)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args(argv)

@@ -20,9 +20,11 @@ from pathlib import Path
 
 from shared.memory.models import Memory
 from shared.memory.vectors import Vector, normalise, pack
-from shared.memory.wordpiece import tokenize
+from shared.memory.wordpiece import basic_words, wordpiece
 
 MODEL_DIR = Path(__file__).with_name("model")
+PIECE_CACHE = 100_000  # words whose pieces are kept
+QUERY_CACHE = 4096  # query vectors kept: agents ask the same questions of many callers
 _LOCK = threading.Lock()
 
 
@@ -34,6 +36,7 @@ class StaticModel:
     rows: bytes
     scales: tuple[float, ...]
     _rows: dict[int, Vector] = field(default_factory=dict, repr=False, compare=False)
+    _pieces: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def load(cls, directory: Path = MODEL_DIR) -> StaticModel:
@@ -50,13 +53,22 @@ class StaticModel:
 
     def vector(self, text: str) -> Vector | None:
         """The unit mean of the text's token rows; ``None`` when no token is known (nothing to compare)."""
-        ids = tokenize(text, self.vocab)
+        ids = [piece for word in basic_words(text) for piece in self.pieces(word)]
         if not ids:
             return None
         total = self.row(ids[0])
         for token in ids[1:]:
             total = tuple(map(operator.add, total, self.row(token)))
         return normalise(total)
+
+    def pieces(self, word: str) -> list[int]:
+        """A word's WordPiece ids (cached per word: callers and agents reuse their words)."""
+        found = self._pieces.get(word)
+        if found is None:
+            found = wordpiece(word, self.vocab)
+            if len(self._pieces) < PIECE_CACHE:
+                self._pieces[word] = found
+        return found
 
     def row(self, token: int) -> Vector:
         """One token's row, scaled back to floats (cached: the same words come back in every call)."""
@@ -79,6 +91,7 @@ def model() -> StaticModel:
         return _bundled()
 
 
+@lru_cache(maxsize=QUERY_CACHE)
 def embed_query(text: str) -> Vector | None:
     return model().vector(text)
 

@@ -7,6 +7,7 @@ continuations. A word that cannot be spelt from the vocabulary is dropped (the s
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 
@@ -30,9 +31,14 @@ def _is_cjk(code: int) -> bool:
     )
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+|[^a-z0-9\s]")
+
+
 def basic_words(text: str) -> list[str]:
-    """BERT's basic tokenizer (uncased): words and single punctuation marks."""
+    """BERT's basic tokenizer (uncased): words and single punctuation marks (ASCII text: one regex)."""
     text = text.lower()
+    if text.isascii():
+        return [w for w in _ASCII_WORD.findall(text) if w.isprintable()]
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
     words: list[str] = []

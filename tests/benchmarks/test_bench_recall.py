@@ -1,0 +1,73 @@
+"""The recall benchmark: its scoring, its evaluation set's shape, and a quick run through a real ``serve``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.bench_recall import CATEGORIES, Outcome, load_set, pre_call_checks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_sets_are_the_size_the_issue_asks_for() -> None:
+    for name in ("dev", "heldout"):
+        callers = load_set(name)
+        assert all(2 <= len(c["calls"]) <= 6 for c in callers)
+        assert {q["category"] for c in callers for q in c["questions"]} == set(CATEGORIES)
+    assert len(load_set("dev")) + len(load_set("heldout")) >= 30
+
+
+def test_scoring_counts_ranks_stale_values_and_traps() -> None:
+    outcome = Outcome()
+    outcome.add({"category": "paraphrase", "expect": ["Biscuit"]}, ["lives in Lyon", "my dog Biscuit"])
+    outcome.add({"category": "lexical", "expect": ["Lyon"]}, [])
+    outcome.add({"category": "temporal", "expect": [8000], "stale": [5000]}, ["limit: 5000", "limit: 8000"])
+    outcome.add({"category": "temporal", "expect": [8000], "stale": [5000]}, ["limit: 8000", "previously: 5000"])
+    outcome.add({"category": "negative", "traps": ["parking ticket"]}, ["issue: parking ticket dispute"])
+    outcome.add({"category": "negative"}, [])
+    figures = outcome.figures()
+    assert figures["paraphrase"] == {"r1": 0.0, "r3": 1.0, "mrr": 0.5, "n": 1}
+    assert figures["lexical"]["r3"] == 0.0
+    assert figures["stale_rate"] == 0.5  # the marked past value does not count as stale
+    assert figures["negative"] == {"nothing": 0.5, "misleading": 0.5, "n": 2}
+
+
+def test_pre_call_checks_catch_a_superseded_value_shown_as_current() -> None:
+    caller = {
+        "name": "Priya",
+        "calls": [
+            {"days_ago": 40, "summary": "Booked for eight.", "fields": {"party_size": "8"}},
+            {"days_ago": 38, "summary": "Now six.", "fields": {"party_size": "6"}},
+        ],
+    }
+    good = {"memory_summary": "Now six.", "memory_context": "- party size: 6 (previously: 8 until 2026-01-01)"}
+    bad = {"memory_summary": "Booked for eight.", "memory_context": "- party size: 6\n- party size: 8"}
+    assert pre_call_checks(caller, good, "Hello Priya!") == {
+        "name": True,
+        "summary": True,
+        "no_superseded_as_current": True,
+        "length": len(good["memory_context"]),
+    }
+    checked = pre_call_checks(caller, bad, "Hello!")
+    assert (checked["name"], checked["summary"], checked["no_superseded_as_current"]) == (False, False, False)
+
+
+def test_quick_run_through_serve(tmp_path: Path) -> None:
+    out = tmp_path / "recall.json"
+    done = subprocess.run(
+        [sys.executable, "benchmarks/bench_recall.py", "--set", "dev", "--callers", "3", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(out.read_text())
+    assert figures["serve_logged"] == 0
+    dev = figures["dev"]
+    assert dev["pre_call"]["callers"] == 3 and dev["pre_call"]["latest_summary"] == 1.0
+    assert dev["product"]["overall"]["n"] > 0
+    assert "paraphrase" in done.stdout and "embeddings only" in done.stdout
