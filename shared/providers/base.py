@@ -128,6 +128,8 @@ NO_MEMORIES_UNKNOWN_CALLER = (
     "No memories are available for this caller: their number is withheld or unknown, so nothing about them is "
     "remembered."
 )
+# the caller is known, only nothing matched: the agent must not conclude it knows nothing about them
+NO_MATCHING_MEMORIES = "Nothing remembered about this caller matches that question."
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class ToolAnswer:
         if not self.caller_known:
             return NO_MEMORIES_UNKNOWN_CALLER
         if not self.matches:
-            return "No memories found for this caller."
+            return NO_MATCHING_MEMORIES
         return "\n".join(f"- {m.text}" for m in self.matches)
 
     def as_json(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
 from shared.errors import Unprocessable
 from shared.fields import FieldMapper
 from shared.providers.base import (
+    NO_MATCHING_MEMORIES,
     CallerContext,
     Operation,
     PlatformEcho,
@@ -154,7 +155,7 @@ def _fit(answer: dict[str, Any]) -> dict[str, Any]:
     candidate = answer
     while memories and len(json.dumps(candidate, separators=(",", ":"), ensure_ascii=False)) > MAX_RESULT_CHARS:
         memories.pop()
-        text = "\n".join(f"- {m['text']}" for m in memories) or "No memories found for this caller."
+        text = "\n".join(f"- {m['text']}" for m in memories) or NO_MATCHING_MEMORIES
         candidate = {**answer, "memories": memories, "count": len(memories), "result": text}
     return candidate
 

@@ -11,6 +11,7 @@ import pytest
 
 from shared.config.loader import load_agent_types
 from shared.errors import ConfigError
+from shared.providers.base import NO_MATCHING_MEMORIES
 from tests.conftest import TEST_SECRETS, elevenlabs_post_call, load_payload, sign_elevenlabs
 from tests.experiments.helpers import EXPERIMENT, GREETING_B, local_runtime, write_config
 from tests.providers.events import VAPI_HEADERS, retell_call_inbound, retell_signed, vapi_assistant_request
@@ -84,7 +85,7 @@ def test_memories_carry_the_variant_and_the_calls_outcomes(tmp_path: Path) -> No
     local = local_runtime(write_config(tmp_path, experiments={"recall": EXPERIMENT}), tmp_path / "data")
     caller = callers_in(local, "recall")["long"]
     ours_found = json.dumps({"memories": [{"text": "x"}], "count": 1, "result": "- x"})
-    ours_empty = json.dumps({"memories": [], "count": 0, "result": "No memories found for this caller."})
+    ours_empty = json.dumps({"memories": [], "count": 0, "result": NO_MATCHING_MEMORIES})
     turns = [
         {
             "role": "agent",

@@ -12,13 +12,14 @@ from typer.testing import CliRunner
 
 from functions.cli import app
 from shared.analytics.intervals import wilson
+from shared.providers.base import NO_MATCHING_MEMORIES
 from tests.conftest import TEST_SECRETS, elevenlabs_post_call, load_payload, sign_elevenlabs
 from tests.experiments.helpers import EXPERIMENT, write_config
 
 AGENT = "elevenlabs_customer_support"
 ADMIN = {"X-Admin-Key": TEST_SECRETS["ADMIN_API_KEY"]}
 FOUND = json.dumps({"memories": [{"text": "x"}], "count": 1, "result": "- x"})
-EMPTY = json.dumps({"memories": [], "count": 0, "result": "No memories found for this caller."})
+EMPTY = json.dumps({"memories": [], "count": 0, "result": NO_MATCHING_MEMORIES})
 
 
 def test_variant_comparison_over_http_and_the_command_line(serve: Any, tmp_path: Path) -> None:

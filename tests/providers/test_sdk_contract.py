@@ -31,7 +31,7 @@ from retell.types import PhoneCallResponse, WebCallResponse
 from retell.types.call_create_phone_call_params import AgentOverride
 from retell.types.phone_call_response import ScrubbedTranscriptWithToolCallUtterance
 
-from shared.providers.base import NO_MEMORIES_UNKNOWN_CALLER
+from shared.providers.base import NO_MATCHING_MEMORIES, NO_MEMORIES_UNKNOWN_CALLER
 from tests.conftest import CALLER, TEST_SECRETS, load_payload, sign_elevenlabs
 from tests.providers.events import VAPI_HEADERS, retell_signed
 
@@ -428,7 +428,7 @@ def test_retell_custom_function_with_an_sdk_call_object(local_runtime: Any, kind
     signed, headers = retell_signed(body)
     status, answer, _ = send(local_runtime("retell_appointments"), "/retrieve", signed, headers)
     assert status == 200 and len(json.dumps(answer)) <= 15_000
-    expected = "No memories found for this caller." if kind == "phone" else NO_MEMORIES_UNKNOWN_CALLER
+    expected = NO_MATCHING_MEMORIES if kind == "phone" else NO_MEMORIES_UNKNOWN_CALLER
     assert answer["result"] == expected and answer["memories"] == []
 
 
