@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Any
 
-if TYPE_CHECKING:
-    from shared.runtime import Runtime
+from functions.standalone import Ports
+from shared.runtime import Runtime, build_runtime
+from shared.settings import Settings
+
+CloudPorts = Callable[..., Ports]  # a cloud's ``cloud_ports(environ, data_dir, *, memory_backend, read_timeout, ...)``
+
+
+def runtime_from_ports(environ: Mapping[str, str], cloud_ports: CloudPorts, **port_options: Any) -> Runtime:
+    """What every cloud entry builds: settings from the environment, that cloud's ports, then the core."""
+    settings = Settings.from_environ(environ)
+    ports = cloud_ports(
+        environ,
+        settings.data_dir,
+        memory_backend=settings.memory_backend,
+        read_timeout=settings.mem0_read_timeout,
+        **port_options,
+    )
+    return build_runtime(
+        settings,
+        secrets=ports.secrets,
+        archive=ports.archive,
+        queue=ports.queue,
+        store=ports.store,
+        pending_archive=ports.pending_archive,
+    )
 
 
 class ColdStart:

@@ -11,32 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from functions.aws.ports import cloud_ports
-from functions.cold_start import ColdStart
+from functions.cold_start import ColdStart, runtime_from_ports
 from functions.messages import decode_message
 from shared.http import Request
-from shared.runtime import Runtime, build_runtime
-from shared.settings import Settings
+from shared.runtime import Runtime
 
 log = logging.getLogger("agentic_memory.functions.aws")
 
 
 def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
-    settings = Settings.from_environ(environ)
-    ports = cloud_ports(
-        environ,
-        settings.data_dir,
-        memory_backend=settings.memory_backend,
-        read_timeout=settings.mem0_read_timeout,
-        **port_options,
-    )
-    return build_runtime(
-        settings,
-        secrets=ports.secrets,
-        archive=ports.archive,
-        queue=ports.queue,
-        store=ports.store,
-        pending_archive=ports.pending_archive,
-    )
+    return runtime_from_ports(environ, cloud_ports, **port_options)
 
 
 COLD_START = ColdStart(build)

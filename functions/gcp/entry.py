@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import functions_framework
 
-from functions.cold_start import ColdStart
+from functions.cold_start import ColdStart, runtime_from_ports
 from functions.gcp.ports import cloud_ports
 from functions.http_edge import to_flask, to_request
 from functions.messages import decode_message
 from shared.http import Response
-from shared.runtime import Runtime, build_runtime
-from shared.settings import Settings
+from shared.runtime import Runtime
 
 if TYPE_CHECKING:
     import flask
@@ -26,22 +25,7 @@ if TYPE_CHECKING:
 
 
 def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
-    settings = Settings.from_environ(environ)
-    ports = cloud_ports(
-        environ,
-        settings.data_dir,
-        memory_backend=settings.memory_backend,
-        read_timeout=settings.mem0_read_timeout,
-        **port_options,
-    )
-    return build_runtime(
-        settings,
-        secrets=ports.secrets,
-        archive=ports.archive,
-        queue=ports.queue,
-        store=ports.store,
-        pending_archive=ports.pending_archive,
-    )
+    return runtime_from_ports(environ, cloud_ports, **port_options)
 
 
 COLD_START = ColdStart(build)
