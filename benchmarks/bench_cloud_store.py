@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.fresh_process import timed_run  # noqa: E402
 from tests.functions.lambda_events import SECRET_VALUES  # noqa: E402  (the events' keys: invented values)
 
 TARGET_RATIO = 0.4
@@ -252,15 +253,6 @@ def requests_per_operation(
     return rows
 
 
-def median_ms(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    started = time.perf_counter()
-    out = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if out.returncode:
-        raise SystemExit(out.stderr[-2000:])
-    return float(out.stdout.split()[-1]) * 1000, wall * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -290,12 +282,12 @@ def main() -> None:
             base.update({"MEM0_TELEMETRY": "False", "MEM0_DIR": str(Path(tmp) / "mem0")})
             cold = [sys.executable, "-c", COLD.format(event=repr(pre_call_event()))]
             theirs = [sys.executable, "-c", MEM0]
-            median_ms(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / "warm")})  # warm bytecode caches
-            median_ms(theirs, base)
+            timed_run(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / "warm")})  # warm bytecode caches
+            timed_run(theirs, base)
             ours_samples, mem0_samples = [], []
             for run in range(runs):  # interleaved: machine noise hits both alike
-                ours_samples.append(median_ms(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / f"r{run}")}))
-                mem0_samples.append(median_ms(theirs, base))
+                ours_samples.append(timed_run(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / f"r{run}")}))
+                mem0_samples.append(timed_run(theirs, base))
     finally:
         moto.kill()
         moto.wait(timeout=10)

@@ -19,10 +19,8 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -32,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.fresh_process import timed_run  # noqa: E402
 from tests.functions.lambda_events import SECRET_VALUES  # noqa: E402  (invented values)
 
 AGENT_TYPE = "elevenlabs_customer_support"
@@ -196,15 +195,6 @@ def per_operation(environ: dict[str, str], data_dir: Path) -> list[tuple[str, di
     return rows
 
 
-def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    started = time.perf_counter()
-    out = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - started
-    if out.returncode:
-        raise SystemExit(out.stderr[-2000:])
-    return float(out.stdout.split()[-1]) * 1000, wall * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -226,12 +216,12 @@ def main() -> None:
             base.update({"MEM0_TELEMETRY": "False", "MEM0_DIR": str(Path(tmp) / "mem0")})
             cold = [sys.executable, "-c", COLD.format(caller=CALLER, key=SECRET_VALUES["ELEVENLABS_WORKSPACE_KEY"])]
             theirs = [sys.executable, "-c", MEM0]
-            timed(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / "warm")})  # warm bytecode caches
-            timed(theirs, base)
+            timed_run(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / "warm")})  # warm bytecode caches
+            timed_run(theirs, base)
             ours_samples, mem0_samples = [], []
             for run in range(runs):  # interleaved: machine noise hits both alike
-                ours_samples.append(timed(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / f"r{run}")}))
-                mem0_samples.append(timed(theirs, base))
+                ours_samples.append(timed_run(cold, {**base, "AGENTIC_MEMORY_DATA_DIR": str(Path(tmp) / f"r{run}")}))
+                mem0_samples.append(timed_run(theirs, base))
     finally:
         pool.stop()
 
