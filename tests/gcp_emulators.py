@@ -180,6 +180,7 @@ class EmulatorPool:
         for emulator in self.running.values():
             emulator.stop()
         self.running.clear()
+        shutil.rmtree(self.log_dir, ignore_errors=True)  # a failure already quoted its log's tail
 
 
 __all__ = ["EMULATOR_HOST_VARIABLES", "Emulator", "EmulatorPool", "free_port", "unavailable"]
