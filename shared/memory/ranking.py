@@ -172,14 +172,19 @@ def rank(
         scores[memory.id] = relevance + settings.recency_weight * recency
     past = past_values(candidates) if settings.supersede else {}
     if past:
-        _below_current(scores, candidates, past)
+        _below_current(scores, candidates, past, settings.min_score)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     return [ScoredMemory(m, scores[m.id], past.get(m.id)) for m in kept[:limit]]
 
 
-def _below_current(scores: dict[str, float], memories: Sequence[Memory], past: Mapping[str, datetime]) -> None:
-    """A past value scores just under its field's current value (never above it, even if it matched better)."""
+def _below_current(
+    scores: dict[str, float], memories: Sequence[Memory], past: Mapping[str, datetime], min_score: float
+) -> None:
+    """A past value scores just under its field's current value (never above it, even if it matched better).
+
+    So does a summary or a turn that states a replaced value without the current one ("an A1C of 8.2" once the
+    ``a1c`` field says 7.1), when the question is about that field (its current value is itself an answer)."""
     current: dict[str, float] = {}
     for memory in memories:
         name = field_name(memory)
@@ -189,3 +194,48 @@ def _below_current(scores: dict[str, float], memories: Sequence[Memory], past: M
         name = field_name(memory)
         if memory.id in past and memory.id in scores and name:
             scores[memory.id] = min(scores[memory.id], current.get(name, 0.0) * 0.99)
+    for memory_id, name in stating_past_values(memories, past).items():
+        if memory_id in scores and current.get(name, 0.0) >= min_score:
+            scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
+
+
+def stating_past_values(memories: Sequence[Memory], past: Mapping[str, datetime]) -> dict[str, str]:
+    """Memories that are not field values but state a replaced value of a field and not its current one -> field."""
+    current: dict[str, tuple[datetime, list[str]]] = {}
+    replaced: dict[str, list[list[str]]] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if not name:
+            continue
+        value = _value_key(memory).split()
+        if memory.id in past:
+            if _distinctive(value):
+                replaced.setdefault(name, []).append(value)
+        elif name not in current or memory.created_at > current[name][0]:
+            current[name] = (memory.created_at, value)
+    found: dict[str, str] = {}
+    if not replaced:
+        return found
+    for memory in memories:
+        if field_name(memory):
+            continue
+        text = words(memory.text)
+        for name, values in replaced.items():
+            now_value = current.get(name)
+            if now_value is None or _says(text, now_value[1]):
+                continue
+            if any(_says(text, value) for value in values):
+                found[memory.id] = name
+                break
+    return found
+
+
+def _distinctive(value: Sequence[str]) -> bool:
+    """A lone one- or two-digit number ("8" guests) is said in too many other senses to mark a memory by it."""
+    return bool(value) and not (len(value) == 1 and value[0].isdigit() and len(value[0]) < 3)
+
+
+def _says(text: Sequence[str], value: Sequence[str]) -> bool:
+    """Whether the words of ``value`` occur together, in order, in ``text``."""
+    n = len(value)
+    return n > 0 and any(text[i : i + n] == value for i in range(len(text) - n + 1))

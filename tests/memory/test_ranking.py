@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.memory.models import Memory
-from shared.memory.ranking import RankSettings, lexical, past_values, rank
+from shared.memory.ranking import RankSettings, lexical, past_values, rank, stating_past_values
 from shared.memory.terms import query_terms, related, stem, terms
 from shared.memory.vectors import cosine, pack, unpack
 
@@ -106,6 +106,37 @@ def test_past_values_ignore_a_repeated_value() -> None:
         field("d", "city", "Lyon", days_ago=30),
     ]
     assert past_values(memories) == {"a": NOW - timedelta(days=10), "b": NOW - timedelta(days=10)}
+
+
+def test_a_summary_stating_a_replaced_value_ranks_below_the_current_value() -> None:
+    memories = [
+        memory("summary", "Lab results showed an A1C of 8.2 and the doctor raised her metformin.", days_ago=40),
+        field("old", "a1c", "8.2", days_ago=40),
+        field("new", "a1c", "7.1", days_ago=5),
+        memory("both", "Her A1C went from 8.2 down to 7.1.", days_ago=5),
+    ]
+    found = rank("latest A1C result", memories, now=NOW, settings=WORDS_ONLY)
+    order = [s.memory.id for s in found]
+    assert order.index("new") < order.index("summary")
+    assert stating_past_values(memories, past_values(memories)) == {"summary": "a1c"}  # "both" says the new value
+
+
+def test_a_stated_old_value_is_not_pushed_down_for_a_question_about_something_else() -> None:
+    memories = [
+        memory("summary", "Lab results showed an A1C of 8.2 and the doctor raised her metformin.", days_ago=40),
+        field("old", "a1c", "8.2", days_ago=40),
+        field("new", "a1c", "7.1", days_ago=5),
+    ]
+    assert [s.memory.id for s in rank("metformin", memories, now=NOW, settings=WORDS_ONLY)] == ["summary"]
+
+
+def test_a_lone_small_number_does_not_mark_a_memory_as_past() -> None:
+    memories = [
+        memory("turn", "We'll be there at 8 on Saturday.", days_ago=40),
+        field("old", "party_size", "8", days_ago=40),
+        field("new", "party_size", "6", days_ago=5),
+    ]
+    assert stating_past_values(memories, past_values(memories)) == {}
 
 
 def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
