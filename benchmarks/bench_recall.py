@@ -8,8 +8,9 @@ memory, and pre-call correctness (current name in the greeting, latest summary, 
 current) with the context's length. In the same run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # dev and held-out sets, about a minute
+    .venv/bin/python benchmarks/bench_recall.py                 # dev, held-out and validation sets, about a minute
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
+    .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --json out.json
 
 Exit status 0 unless ``--strict`` and a target fails; 2 if the benchmark could not run.
@@ -49,11 +50,19 @@ AGENT_TYPE = "elevenlabs_customer_support"
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
 BM25_ONLY = RankSettings(
-    semantic=False, lexical_weight=1, semantic_weight=0, recency_weight=0, min_score=1e-9, supersede=False, dedupe=False
+    semantic=False,
+    lexical_weight=1,
+    semantic_weight=0,
+    word_weight=0,
+    recency_weight=0,
+    min_score=1e-9,
+    supersede=False,
+    dedupe=False,
 )
 EMBEDDINGS_ONLY = RankSettings(
     lexical_weight=0,
     semantic_weight=1,
+    word_weight=0,
     recency_weight=0,
     semantic_floor=0,
     min_score=1e-9,
@@ -112,7 +121,12 @@ class Outcome:
 
 
 def load_set(name: str) -> list[dict[str, Any]]:
-    callers: list[dict[str, Any]] = yaml.safe_load((SETS / f"{name}.yaml").read_text())["callers"]
+    """A set by name (``benchmarks/recall/<name>.yaml``) or by path (any file in the same format)."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else SETS / f"{name}.yaml"
+    callers: list[dict[str, Any]] = yaml.safe_load(path.read_text())["callers"]
+    numbers = [c["caller"] for c in callers]
+    if len(set(numbers)) != len(numbers):
+        raise BenchmarkError(f"{path.name}: a caller number appears twice")
     return callers
 
 
@@ -191,6 +205,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     signer = ElevenLabsSignature(Secret(keys["ELEVENLABS_HMAC_KEY"]))
     workspace = {"x-workspace-key": keys["ELEVENLABS_WORKSPACE_KEY"], "content-type": "application/json"}
     sets = {name: load_set(name)[: args.callers] for name in args.sets}
+    numbers = [c["caller"] for callers in sets.values() for c in callers]
+    if len(set(numbers)) != len(numbers):
+        raise BenchmarkError("two sets use the same caller number: run them apart (--set or --file once each)")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
         data_dir = Path(tmp)
@@ -303,12 +320,15 @@ def failures(figures: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="sets", action="append", choices=("dev", "heldout"), help="default: both")
+    parser.add_argument(
+        "--set", dest="sets", action="append", choices=("dev", "heldout", "validation"), help="default: all three"
+    )
+    parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument("--callers", type=int, default=None, help="only the first N callers of each set (smoke)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args(argv)
-    args.sets = args.sets or ["dev", "heldout"]
+    args.sets = args.sets or ["dev", "heldout", "validation"]
     try:
         results = run(args)
     except BenchmarkError as exc:

@@ -19,18 +19,21 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.memory.models import Memory
-from shared.memory.vectors import Vector, normalise, pack
+from shared.memory.vectors import FIRST_GENERATION, Vector, cosine, generation, normalise, pack
 from shared.memory.wordpiece import basic_words, wordpiece
 
 MODEL_DIR = Path(__file__).with_name("model")
 PIECE_CACHE = 100_000  # words whose pieces are kept
 QUERY_CACHE = 4096  # query vectors kept: agents ask the same questions of many callers
+WORD_CACHE = 50_000  # word vectors kept (word against word matching in the ranking)
+PAIR_CACHE = 500_000  # word similarities kept: about 60 MB at most
 _LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
 class StaticModel:
     name: str
+    generation: int
     dimensions: int
     vocab: dict[str, int]
     rows: bytes
@@ -49,7 +52,7 @@ class StaticModel:
         dimensions = int(info["dimensions"])
         if len(rows) != len(scales) * dimensions or len(scales) != len(tokens):
             raise ValueError(f"the embedding model in {directory} is inconsistent")
-        return cls(str(info["name"]), dimensions, vocab, rows, scales)
+        return cls(str(info["name"]), int(info.get("generation", FIRST_GENERATION)), dimensions, vocab, rows, scales)
 
     def vector(self, text: str) -> Vector | None:
         """The unit mean of the text's token rows; ``None`` when no token is known (nothing to compare)."""
@@ -96,19 +99,36 @@ def embed_query(text: str) -> Vector | None:
     return model().vector(text)
 
 
+@lru_cache(maxsize=WORD_CACHE)
+def word_vector(word: str) -> Vector | None:
+    return model().vector(word)
+
+
+@lru_cache(maxsize=PAIR_CACHE)
+def word_similarity(a: str, b: str) -> float:
+    """Cosine of two words' vectors (cached: agents ask the same words, callers say the same words)."""
+    first, second = word_vector(a), word_vector(b)
+    return cosine(first, second) if first is not None and second is not None else 0.0
+
+
 def embed(texts: Iterable[str]) -> list[bytes | None]:
     """Packed vectors (``shared.memory.vectors``) for texts, ``None`` where no token is known."""
     found = model()
     vectors = []
     for text in texts:
         vector = found.vector(text)
-        vectors.append(None if vector is None else pack(vector))
+        vectors.append(None if vector is None else pack(vector, generation=found.generation))
     return vectors
 
 
+def is_current(vector: bytes | None) -> bool:
+    """Whether a stored vector was made by the bundled model (not missing, not an older model's)."""
+    return vector is not None and generation(vector) == model().generation
+
+
 def with_vectors(memories: Sequence[Memory]) -> list[Memory]:
-    """The memories, each with its vector (computed where missing)."""
-    missing = [m for m in memories if m.vector is None]
+    """The memories, each with a vector of the bundled model (computed where missing or made by an older one)."""
+    missing = [m for m in memories if not is_current(m.vector)]
     if not missing:
         return list(memories)
     vectors = dict(zip((m.id for m in missing), embed(m.text for m in missing), strict=True))

@@ -78,6 +78,8 @@ class MemoryManager:
             semantic=self.config.semantic_search,
             lexical_weight=ranking.lexical_weight,
             semantic_weight=ranking.semantic_weight,
+            word_weight=ranking.word_weight,
+            word_floor=ranking.word_floor,
             recency_weight=ranking.recency_weight,
             recency_half_life_days=ranking.recency_half_life_days,
             semantic_floor=ranking.semantic_floor,
@@ -95,11 +97,18 @@ class MemoryManager:
         if not self.embeds:
             settings = self.rank_settings()
             return self.store.search(user_id, self.agent_type, query, now=now, limit=wanted, settings=settings)
-        from shared.memory.embedding import embed_query
+        from shared.memory.embedding import embed_query, word_similarity
 
         memories = self.fill_vectors(self.store.get_all(user_id, self.agent_type, now=now, limit=RANK_WINDOW))
-        vector = embed_query(query)
-        return rank(query, memories, now=now, settings=self.rank_settings(), query_vector=vector, limit=wanted)
+        return rank(
+            query,
+            memories,
+            now=now,
+            settings=self.rank_settings(),
+            query_vector=embed_query(query),
+            word_similarity=word_similarity,
+            limit=wanted,
+        )
 
     def reindex(self) -> tuple[int, int]:
         """Vectors for every stored memory of this agent type that has none (``agentic-memory reindex``);
@@ -115,14 +124,15 @@ class MemoryManager:
         return callers, vectors
 
     def fill_vectors(self, memories: Sequence[Memory]) -> list[Memory]:
-        """Memories written before vectors existed get theirs now, and the store keeps them (first use)."""
+        """Memories written before vectors existed, or by an older model, get theirs now and the store keeps them
+        (first use)."""
         from shared.memory.embedding import with_vectors
 
         filled = with_vectors(memories)
         added = [
             after
             for before, after in zip(memories, filled, strict=True)
-            if before.vector is None and after.vector is not None
+            if after.vector is not None and after.vector != before.vector
         ]
         if added:
             self.store.set_vectors(added)

@@ -2,16 +2,19 @@
 
 The API (stable; stores and benchmarks call only this)::
 
-    rank(query, memories, *, now, settings=RankSettings(), query_vector=None, limit=3) -> list[ScoredMemory]
+    rank(query, memories, *, now, settings=RankSettings(), query_vector=None, word_similarity=None, limit=3)
+        -> list[ScoredMemory]
     past_values(memories) -> dict[memory id, datetime]      # superseded field values -> when they stopped
     RankSettings                                            # weights and switches, from the agent type's config
 
 A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector
 comes from ``shared.memory.embedding.embed`` (the caller of ``rank`` embeds, so this module never loads a
-model) and each memory's from ``Memory.vector`` (``shared.memory.vectors``). The score of a memory is
+model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and the similarity of two words from
+``word_similarity`` (``shared.memory.embedding.word_similarity``). The score of a memory is
 
     lexical_weight * BM25 (this caller's statistics, stems, stop words)      in [0, 1]
   + semantic_weight * cosine rescaled above ``semantic_floor``               in [0, 1]
+  + word_weight * each query word's closest memory word by meaning         in [0, 1]
   + recency_weight * 0.5 ** (age / recency_half_life_days)
 
 and then: the same text from several calls counts once (the newest); a field value replaced by a newer value of
@@ -22,12 +25,12 @@ under ``min_score`` is returned, so an unrelated question gets no answer rather 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.terms import MIN_PREFIX, query_terms, terms, words
+from shared.memory.terms import MIN_PREFIX, STOP_WORDS, query_terms, terms, words
 from shared.memory.vectors import cosine, unpack
 
 K1 = 1.2
@@ -38,10 +41,12 @@ B = 0.3  # mild length normalisation: a short old field value should not beat a 
 class RankSettings:
     semantic: bool = True
     lexical_weight: float = 0.5
-    semantic_weight: float = 0.5
+    semantic_weight: float = 0.25
+    word_weight: float = 0.25
     recency_weight: float = 0.05
     recency_half_life_days: float = 180.0
-    semantic_floor: float = 0.1
+    semantic_floor: float = 0.55
+    word_floor: float = 0.5
     min_score: float = 0.12
     supersede: bool = True
     dedupe: bool = True
@@ -146,6 +151,32 @@ def semantic(query_vector: Sequence[float] | None, memories: Sequence[Memory], f
     return scores
 
 
+WordSimilarity = Callable[[str, str], float]
+
+
+def _meaning_words(text: str) -> list[str]:
+    return [w for w in dict.fromkeys(words(text)) if w not in STOP_WORDS and len(w) > 1 and not w.isdigit()]
+
+
+def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | None, floor: float) -> list[float]:
+    """For each query word, its closest word in the memory by meaning, rescaled above ``floor`` and averaged.
+
+    A text's mean vector dilutes one telling word among many ("my wife Maribel doesn't eat meat, she's vegetarian,
+    so..." for "spouse"); word against word, "spouse" meets "wife"."""
+    wanted = _meaning_words(query) if similarity is not None else []
+    if not wanted or similarity is None:
+        return [0.0] * len(texts)
+    scores = []
+    for text in texts:
+        found = _meaning_words(text)
+        total = 0.0
+        for q in wanted:
+            best = max((similarity(q, w) for w in found), default=0.0)
+            total += max(0.0, (best - floor) / (1 - floor))
+        scores.append(total / len(wanted))
+    return scores
+
+
 def rank(
     query: str,
     memories: Sequence[Memory],
@@ -153,6 +184,7 @@ def rank(
     now: datetime,
     settings: RankSettings = DEFAULT_SETTINGS,
     query_vector: Sequence[float] | None = None,
+    word_similarity: WordSimilarity | None = None,
     limit: int = 3,
 ) -> list[ScoredMemory]:
     """The caller's memories that answer ``query``, best first, at most ``limit``; expired ones never."""
@@ -161,10 +193,17 @@ def rank(
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
     lex = lexical(query, [m.text for m in candidates])
+    texts = [m.text for m in candidates]
     sem = semantic(query_vector if settings.semantic else None, candidates, settings.semantic_floor)
+    similarity = word_similarity if settings.semantic and settings.word_weight > 0 else None
+    by_word = word_meaning(query, texts, similarity, settings.word_floor)
     scores: dict[str, float] = {}
-    for memory, lexical_score, semantic_score in zip(candidates, lex, sem, strict=True):
-        relevance = settings.lexical_weight * lexical_score + settings.semantic_weight * semantic_score
+    for memory, lexical_score, semantic_score, word_score in zip(candidates, lex, sem, by_word, strict=True):
+        relevance = (
+            settings.lexical_weight * lexical_score
+            + settings.semantic_weight * semantic_score
+            + settings.word_weight * word_score
+        )
         if relevance <= 0:
             continue
         age_days = max((now - memory.created_at).total_seconds(), 0.0) / 86_400

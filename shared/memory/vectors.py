@@ -1,8 +1,11 @@
-"""How a memory's meaning vector is kept: unit-length float16, little-endian, packed as bytes.
+"""How a memory's meaning vector is kept: one byte naming the model generation that made it, then unit-length
+float16 values, little-endian, packed as bytes.
 
-``Memory.vector`` holds these bytes (512 for 256 dimensions), so any store keeps them as an opaque binary value
-(a SQLite BLOB, a DynamoDB ``B``, Firestore bytes) and the ranking unpacks them. No numpy: a caller has tens to a
-few hundred memories, and ``struct`` plus a dot product over them costs well under a millisecond.
+``Memory.vector`` holds these bytes (513 for 256 dimensions), so any store keeps them as an opaque binary value
+(a SQLite BLOB, a DynamoDB ``B``, Firestore bytes) and the ranking unpacks them. The generation byte makes the
+length odd; a blob of even length was written before it existed, by generation 1. A vector of another generation
+than the bundled model's is meaningless beside the query's: it is computed again on first use. No numpy: a caller
+has tens to a few hundred memories, and ``struct`` plus a dot product over them costs well under a millisecond.
 """
 
 from __future__ import annotations
@@ -26,15 +29,26 @@ def normalise(values: Sequence[float]) -> Vector:
     return tuple(v / norm for v in values) if norm > 0 else tuple(0.0 for _ in values)
 
 
-def pack(values: Sequence[float]) -> bytes:
-    """Unit-normalised float16 bytes of a vector."""
-    return _format(len(values)).pack(*normalise(values))
+FIRST_GENERATION = 1
+
+
+def pack(values: Sequence[float], *, generation: int = FIRST_GENERATION) -> bytes:
+    """The generation byte, then the unit-normalised float16 values of a vector."""
+    if not 0 < generation < 256:
+        raise ValueError("a model generation is a number from 1 to 255")
+    return bytes((generation,)) + _format(len(values)).pack(*normalise(values))
+
+
+def generation(blob: bytes) -> int:
+    """The model generation that made a stored vector."""
+    return blob[0] if len(blob) % 2 else FIRST_GENERATION
 
 
 def unpack(blob: bytes) -> Vector:
-    if not blob or len(blob) % 2:
+    values = blob[1:] if len(blob) % 2 else blob
+    if not values:
         raise ValueError("a memory vector is a non-empty run of float16 values")
-    return _format(len(blob) // 2).unpack(blob)
+    return _format(len(values) // 2).unpack(values)
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:

@@ -13,11 +13,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_sets_are_the_size_the_issue_asks_for() -> None:
-    for name in ("dev", "heldout"):
+    numbers: list[str] = []
+    for name in ("dev", "heldout", "validation"):
         callers = load_set(name)
         assert all(2 <= len(c["calls"]) <= 6 for c in callers)
         assert {q["category"] for c in callers for q in c["questions"]} == set(CATEGORIES)
-    assert len(load_set("dev")) + len(load_set("heldout")) >= 30
+        numbers += [c["caller"] for c in callers]
+    assert len(load_set("dev")) >= 30 and len(load_set("validation")) >= 30
+    assert len(set(numbers)) == len(numbers)  # the benchmark ingests every set into one serve
+
+
+def test_a_set_of_your_own_loads_by_path(tmp_path: Path) -> None:
+    own = tmp_path / "own.yaml"
+    own.write_text((ROOT / "benchmarks" / "recall" / "heldout.yaml").read_text())
+    assert load_set(str(own)) == load_set("heldout")
 
 
 def test_scoring_counts_ranks_stale_values_and_traps() -> None:

@@ -6,16 +6,17 @@ import json
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from shared.config.models import MemoryConfig
-from shared.memory.embedding import embed, embed_query, model
+from shared.memory.embedding import embed, embed_query, is_current, model, word_similarity
 from shared.memory.manager import MemoryManager
 from shared.memory.models import Memory
 from shared.memory.sqlite import SqliteMemoryStore
-from shared.memory.vectors import cosine
+from shared.memory.vectors import cosine, generation, pack
 from shared.memory.wordpiece import basic_words, tokenize
 from tests.conftest import elevenlabs_post_call, sign_elevenlabs
 
@@ -52,6 +53,22 @@ def test_old_memories_get_vectors_on_first_search_and_keep_them(tmp_path: Path) 
     assert all(m.vector for m in store.get_all("+15555550123", "support", now=NOW))
 
 
+def test_an_older_models_vectors_are_computed_again_on_first_search(tmp_path: Path) -> None:
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    stale = pack([1.0] * model().dimensions)[1:]  # the first model's format: no generation byte
+    store.add([replace(_memory("m1", "My dog Biscuit barks at couriers"), vector=stale)])
+    assert not is_current(store.get_all("+15555550123", "support", now=NOW)[0].vector)
+    manager = MemoryManager(store, "support", MemoryConfig())
+    assert [s.memory.id for s in manager.search("+15555550123", "does the caller have a pet")] == ["m1"]
+    kept = store.get_all("+15555550123", "support", now=NOW)[0].vector
+    assert kept is not None and generation(kept) == model().generation and is_current(kept)
+
+
+def test_word_similarity_knows_related_words() -> None:
+    assert word_similarity("spouse", "husband") > word_similarity("spouse", "router") + 0.2
+    assert word_similarity("spouse", "zzzzqqqq" * 20) == 0.0
+
+
 def test_semantic_search_off_computes_no_vector_and_still_finds_words(tmp_path: Path) -> None:
     store = SqliteMemoryStore(tmp_path / "m.db")
     manager = MemoryManager(store, "support", MemoryConfig(semantic_search=False))
@@ -67,7 +84,7 @@ def test_the_worker_stores_a_vector_with_every_memory(local_runtime: Any) -> Non
     assert local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
     local.drain()
     stored = local.runtime.store.get_all("+15555550123", "elevenlabs_customer_support", now=NOW)
-    assert stored and all(m.vector and len(m.vector) == 512 for m in stored)
+    assert stored and all(m.vector and len(m.vector) == 513 and is_current(m.vector) for m in stored)
 
 
 _PROBE = """

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.memory.models import Memory
-from shared.memory.ranking import RankSettings, lexical, past_values, rank, stating_past_values
+from shared.memory.ranking import RankSettings, lexical, past_values, rank, stating_past_values, word_meaning
 from shared.memory.terms import query_terms, related, stem, terms
-from shared.memory.vectors import cosine, pack, unpack
+from shared.memory.vectors import cosine, generation, pack, unpack
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 WORDS_ONLY = RankSettings(semantic=False, lexical_weight=1.0, semantic_weight=0.0, min_score=0.05)
@@ -65,10 +65,14 @@ def test_lexical_prefers_the_memory_that_has_the_rare_word() -> None:
     assert all(0.0 <= s <= 1.0 for s in scores)
 
 
-def test_vectors_round_trip_as_unit_float16() -> None:
-    blob = pack([3.0, 4.0])
-    assert len(blob) == 4
+def test_vectors_round_trip_as_unit_float16_behind_their_generation() -> None:
+    blob = pack([3.0, 4.0], generation=2)
+    assert len(blob) == 5 and generation(blob) == 2
     assert unpack(blob) == pytest.approx((0.6, 0.8), abs=1e-3)
+    legacy = blob[1:]  # stored before the generation byte existed: even length, the first model's
+    assert generation(legacy) == 1 and unpack(legacy) == unpack(blob)
+    with pytest.raises(ValueError):
+        pack([1.0], generation=0)
     assert cosine(unpack(blob), (0.6, 0.8)) == pytest.approx(1.0, abs=1e-3)
     assert cosine((1.0, 0.0), (1.0, 0.0, 0.0)) == 0.0  # another model's vector counts as unrelated
 
@@ -81,6 +85,31 @@ def test_meaning_finds_a_paraphrase_that_shares_no_word() -> None:
     found = rank("spouse", memories, now=NOW, query_vector=[0.95, 0.0, 0.1])
     assert [s.memory.id for s in found] == ["wife"]
     assert rank("spouse", memories, now=NOW, settings=RankSettings(semantic=False), query_vector=[0.95, 0, 0.1]) == []
+
+
+def test_word_meaning_finds_one_telling_word_among_many() -> None:
+    similar = {("spouse", "wife"): 0.8}
+
+    def similarity(a: str, b: str) -> float:
+        return 1.0 if a == b else similar.get((a, b), 0.1)
+
+    texts = ["My wife Maribel doesn't eat meat, she's vegetarian, so if the chef can do something", "Table for two"]
+    scores = word_meaning("caller's spouse", texts, similarity, floor=0.5)
+    assert scores[0] == pytest.approx((0.8 - 0.5) / 0.5) and scores[1] == 0.0  # "caller" is agent filler
+    assert word_meaning("spouse", texts, None, floor=0.5) == [0.0, 0.0]
+
+
+def test_word_meaning_counts_in_the_score_only_with_semantic_search_on() -> None:
+    memories = [memory("wife", "My wife Maribel is vegetarian"), memory("table", "Table for two on Saturday")]
+
+    def similarity(a: str, b: str) -> float:
+        return 0.9 if {a, b} == {"spouse", "wife"} else 0.0
+
+    words_and_meaning = RankSettings(lexical_weight=0.5, semantic_weight=0.0, word_weight=0.5, min_score=0.1)
+    found = rank("spouse", memories, now=NOW, settings=words_and_meaning, word_similarity=similarity)
+    assert [s.memory.id for s in found] == ["wife"]
+    off = RankSettings(semantic=False, word_weight=0.5, min_score=0.1)
+    assert rank("spouse", memories, now=NOW, settings=off, word_similarity=similarity) == []
 
 
 def test_a_replaced_field_value_ranks_below_the_current_one_and_is_marked_past() -> None:

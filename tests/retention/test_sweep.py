@@ -61,7 +61,8 @@ def test_memories_past_retention_are_never_returned_then_swept(tmp_path: Path) -
     clock.advance(days=91)  # the caller's turns (semantic, 90 days) are past retention but not yet swept
     seen = visible(local)
     assert seen["types"] == sorted(t for t in types if t != "semantic") and "semantic" not in seen["by_type"]
-    assert seen["tool"] == [] and "Biscuit" not in seen["context"]
+    # the tool may still find a live memory of another kind; never an expired turn
+    assert not any("Biscuit" in text for text in seen["tool"]) and "Biscuit" not in seen["context"]
     assert store.count() == len(types)  # still on disk until the sweep
     assert local.runtime.sweep() == {"memories": 2, "archived_events": 0}
     assert store.count() == len(types) - 2
