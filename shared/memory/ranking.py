@@ -248,7 +248,7 @@ def stating_past_values(memories: Sequence[Memory], past: Mapping[str, datetime]
             continue
         value = _value_key(memory).split()
         if memory.id in past:
-            if _distinctive(value):
+            if value:
                 replaced.setdefault(name, []).append(value)
         elif name not in current or memory.created_at > current[name][0]:
             current[name] = (memory.created_at, value)
@@ -261,17 +261,22 @@ def stating_past_values(memories: Sequence[Memory], past: Mapping[str, datetime]
         text = words(memory.text)
         for name, values in replaced.items():
             now_value = current.get(name)
-            if now_value is None or _says(text, now_value[1]):
+            label = words(name.replace("_", " "))
+            if now_value is None or _states(text, label, now_value[1]):
                 continue
-            if any(_says(text, value) for value in values):
+            if any(_states(text, label, value) for value in values):
                 found[memory.id] = name
                 break
     return found
 
 
-def _distinctive(value: Sequence[str]) -> bool:
-    """A lone one- or two-digit number ("8" guests) is said in too many other senses to mark a memory by it."""
-    return bool(value) and not (len(value) == 1 and value[0].isdigit() and len(value[0]) < 3)
+def _states(text: Sequence[str], label: Sequence[str], value: Sequence[str]) -> bool:
+    """Whether a text states a field's value: the value's words together, or, for a lone short number ("8", "14":
+    said in too many other senses), the field's name followed closely by it ("bus route 14")."""
+    if not (len(value) == 1 and value[0].isdigit() and len(value[0]) < 3):
+        return _says(text, value)
+    n = len(label)
+    return any(text[i : i + n] == label and value[0] in text[i + n : i + n + 3] for i in range(len(text) - n + 1))
 
 
 def _says(text: Sequence[str], value: Sequence[str]) -> bool:

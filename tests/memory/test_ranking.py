@@ -159,13 +159,16 @@ def test_a_stated_old_value_is_not_pushed_down_for_a_question_about_something_el
     assert [s.memory.id for s in rank("metformin", memories, now=NOW, settings=WORDS_ONLY)] == ["summary"]
 
 
-def test_a_lone_small_number_does_not_mark_a_memory_as_past() -> None:
+def test_a_lone_small_number_marks_a_memory_as_past_only_after_the_fields_name() -> None:
     memories = [
         memory("turn", "We'll be there at 8 on Saturday.", days_ago=40),
         field("old", "party_size", "8", days_ago=40),
         field("new", "party_size", "6", days_ago=5),
+        memory("summary", "From Aspen Drive Oliver rides bus route 14.", days_ago=40),
+        field("old_route", "bus_route", "14", days_ago=40),
+        field("new_route", "bus_route", "22", days_ago=5),
     ]
-    assert stating_past_values(memories, past_values(memories)) == {}
+    assert stating_past_values(memories, past_values(memories)) == {"summary": "bus_route"}
 
 
 def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
