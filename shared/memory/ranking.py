@@ -223,7 +223,8 @@ def _below_current(
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
     So does a summary or a turn that states a replaced value without the current one ("an A1C of 8.2" once the
-    ``a1c`` field says 7.1), when the question is about that field (its current value is itself an answer)."""
+    ``a1c`` field says 7.1): under the best memory that states the current value, when that one is itself an
+    answer (the question is about the field)."""
     current: dict[str, float] = {}
     for memory in memories:
         name = field_name(memory)
@@ -233,13 +234,21 @@ def _below_current(
         name = field_name(memory)
         if memory.id in past and memory.id in scores and name:
             scores[memory.id] = min(scores[memory.id], current.get(name, 0.0) * 0.99)
-    for memory_id, name in stating_past_values(memories, past).items():
-        if memory_id in scores and current.get(name, 0.0) >= min_score:
-            scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
+    stating_past, stating_current = stating_values(memories, past)
+    for memory_id, names in stating_current.items():
+        for name in names:
+            current[name] = max(current.get(name, 0.0), scores.get(memory_id, 0.0))
+    for memory_id, names in stating_past.items():
+        for name in names:
+            if memory_id in scores and current.get(name, 0.0) >= min_score:
+                scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
 
 
-def stating_past_values(memories: Sequence[Memory], past: Mapping[str, datetime]) -> dict[str, str]:
-    """Memories that are not field values but state a replaced value of a field and not its current one -> field."""
+def stating_values(
+    memories: Sequence[Memory], past: Mapping[str, datetime]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Memories that are not field values but state a field's value: (those stating a replaced value and not the
+    current one, those stating the current value), each memory id -> the fields."""
     current: dict[str, tuple[datetime, list[str]]] = {}
     replaced: dict[str, list[list[str]]] = {}
     for memory in memories:
@@ -252,9 +261,10 @@ def stating_past_values(memories: Sequence[Memory], past: Mapping[str, datetime]
                 replaced.setdefault(name, []).append(value)
         elif name not in current or memory.created_at > current[name][0]:
             current[name] = (memory.created_at, value)
-    found: dict[str, str] = {}
+    stating_past: dict[str, list[str]] = {}
+    stating_current: dict[str, list[str]] = {}
     if not replaced:
-        return found
+        return stating_past, stating_current
     for memory in memories:
         if field_name(memory):
             continue
@@ -262,12 +272,13 @@ def stating_past_values(memories: Sequence[Memory], past: Mapping[str, datetime]
         for name, values in replaced.items():
             now_value = current.get(name)
             label = words(name.replace("_", " "))
-            if now_value is None or _states(text, label, now_value[1]):
+            if now_value is None:
                 continue
-            if any(_states(text, label, value) for value in values):
-                found[memory.id] = name
-                break
-    return found
+            if _states(text, label, now_value[1]):
+                stating_current.setdefault(memory.id, []).append(name)
+            elif any(_states(text, label, value) for value in values):
+                stating_past.setdefault(memory.id, []).append(name)
+    return stating_past, stating_current
 
 
 def _states(text: Sequence[str], label: Sequence[str], value: Sequence[str]) -> bool:

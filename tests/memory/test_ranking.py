@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from shared.memory.models import Memory
-from shared.memory.ranking import RankSettings, lexical, past_values, rank, stating_past_values, word_meaning
+from shared.memory.ranking import RankSettings, lexical, past_values, rank, stating_values, word_meaning
 from shared.memory.terms import query_terms, related, stem, terms
 from shared.memory.vectors import cosine, generation, pack, unpack
 
@@ -147,7 +148,21 @@ def test_a_summary_stating_a_replaced_value_ranks_below_the_current_value() -> N
     found = rank("latest A1C result", memories, now=NOW, settings=WORDS_ONLY)
     order = [s.memory.id for s in found]
     assert order.index("new") < order.index("summary")
-    assert stating_past_values(memories, past_values(memories)) == {"summary": "a1c"}  # "both" says the new value
+    assert stating_values(memories, past_values(memories)) == ({"summary": ["a1c"]}, {"both": ["a1c"]})
+
+
+def test_a_stated_old_value_ranks_below_a_summary_stating_the_current_one() -> None:
+    memories = [
+        memory("old_summary", "Which bus does Oliver take? From 310 Aspen Drive, bus route 14.", days_ago=59),
+        field("old_address", "home_address", "310 Aspen Drive", days_ago=59),
+        field("old", "bus_route", "14", days_ago=59),
+        memory("new_summary", "Harriet moved; Oliver now rides bus route 22.", days_ago=23),
+        field("new_address", "home_address", "88 Fox Hollow Road", days_ago=23),
+        field("new", "bus_route", "22", days_ago=23),
+    ]
+    summaries_only = replace(WORDS_ONLY, min_score=0.35)  # the field "bus route: 22" alone is no answer here
+    found = [s.memory.id for s in rank("which bus does Oliver take", memories, now=NOW, settings=summaries_only)]
+    assert found.index("new_summary") < found.index("old_summary")  # the old one states two replaced values
 
 
 def test_a_stated_old_value_is_not_pushed_down_for_a_question_about_something_else() -> None:
@@ -168,7 +183,7 @@ def test_a_lone_small_number_marks_a_memory_as_past_only_after_the_fields_name()
         field("old_route", "bus_route", "14", days_ago=40),
         field("new_route", "bus_route", "22", days_ago=5),
     ]
-    assert stating_past_values(memories, past_values(memories)) == {"summary": "bus_route"}
+    assert stating_values(memories, past_values(memories))[0] == {"summary": ["bus_route"]}
 
 
 def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
