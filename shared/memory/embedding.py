@@ -13,6 +13,7 @@ import json
 import operator
 import struct
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -25,8 +26,8 @@ from shared.memory.wordpiece import basic_words, wordpiece
 MODEL_DIR = Path(__file__).with_name("model")
 PIECE_CACHE = 100_000  # words whose pieces are kept
 QUERY_CACHE = 4096  # query vectors kept: agents ask the same questions of many callers
-WORD_CACHE = 50_000  # word vectors kept (word against word matching in the ranking)
-PAIR_CACHE = 500_000  # word similarities kept: about 60 MB at most
+WORD_CACHE = 8192  # word vectors kept as float32 arrays (1 KB each): 8 MB at most
+PAIR_CACHE = 100_000  # word similarities kept (about 190 bytes each): 19 MB at most
 _LOCK = threading.Lock()
 
 
@@ -38,7 +39,7 @@ class StaticModel:
     vocab: dict[str, int]
     rows: bytes
     scales: tuple[float, ...]
-    _rows: dict[int, Vector] = field(default_factory=dict, repr=False, compare=False)
+    _rows: dict[int, array[float]] = field(default_factory=dict, repr=False, compare=False)
     _pieces: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -59,7 +60,7 @@ class StaticModel:
         ids = [piece for word in basic_words(text) for piece in self.pieces(word)]
         if not ids:
             return None
-        total = self.row(ids[0])
+        total: Sequence[float] = self.row(ids[0])
         for token in ids[1:]:
             total = tuple(map(operator.add, total, self.row(token)))
         return normalise(total)
@@ -73,13 +74,13 @@ class StaticModel:
                 self._pieces[word] = found
         return found
 
-    def row(self, token: int) -> Vector:
-        """One token's row, scaled back to floats (cached: the same words come back in every call)."""
+    def row(self, token: int) -> array[float]:
+        """One token's row, scaled back to float32 (cached, 1 KB a row: the same words come back in every call)."""
         cached = self._rows.get(token)
         if cached is None:
             scale = self.scales[token]
             values = struct.unpack_from(f"<{self.dimensions}b", self.rows, token * self.dimensions)
-            cached = self._rows[token] = tuple(v * scale for v in values)
+            cached = self._rows[token] = array("f", (v * scale for v in values))
         return cached
 
 
@@ -100,8 +101,9 @@ def embed_query(text: str) -> Vector | None:
 
 
 @lru_cache(maxsize=WORD_CACHE)
-def word_vector(word: str) -> Vector | None:
-    return model().vector(word)
+def word_vector(word: str) -> array[float] | None:
+    vector = model().vector(word)
+    return None if vector is None else array("f", vector)  # a quarter of a tuple of floats
 
 
 @lru_cache(maxsize=PAIR_CACHE)
