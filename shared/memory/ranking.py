@@ -5,6 +5,7 @@ The API (stable; stores and benchmarks call only this)::
     rank(query, memories, *, now, settings=RankSettings(), query_vector=None, word_similarity=None, limit=3)
         -> list[ScoredMemory]
     past_values(memories) -> dict[memory id, datetime]      # superseded field values -> when they stopped
+    stating_values(memories, past) -> (past, current)       # summaries and turns stating a field's old/new value
     RankSettings                                            # weights and switches, from the agent type's config
 
 A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector
@@ -18,8 +19,9 @@ model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and the
   + recency_weight * 0.5 ** (age / recency_half_life_days)
 
 and then: the same text from several calls counts once (the newest); a field value replaced by a newer value of
-the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); nothing
-under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three.
+the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``), and a summary
+or turn stating only a replaced value ranks under what states the current one; nothing under ``min_score`` is
+returned, so an unrelated question gets no answer rather than the least bad three.
 """
 
 from __future__ import annotations
@@ -192,8 +194,8 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
-    lex = lexical(query, [m.text for m in candidates])
     texts = [m.text for m in candidates]
+    lex = lexical(query, texts)
     sem = semantic(query_vector if settings.semantic else None, candidates, settings.semantic_floor)
     similarity = word_similarity if settings.semantic and settings.word_weight > 0 else None
     by_word = word_meaning(query, texts, similarity, settings.word_floor)
