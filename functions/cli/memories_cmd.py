@@ -170,7 +170,8 @@ def reindex(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Give every stored memory without a meaning vector its vector (stores written before semantic search).
+    """Give every stored memory without a meaning vector of the bundled model its vector (stores written before
+    semantic search, or by an older model).
 
     Search does it too, caller by caller, on first use; this does them all now."""
     local = _local(agent_type, config, data_dir)

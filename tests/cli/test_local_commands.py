@@ -101,19 +101,23 @@ def test_replay_counts_only_the_events_it_replayed(tmp_path: Path, env: dict[str
 def test_reindex_gives_old_memories_their_vectors(tmp_path: Path, env: dict[str, str]) -> None:
     from datetime import UTC, datetime
 
+    from shared.memory.embedding import is_current
     from shared.memory.models import Memory
     from shared.memory.sqlite import SqliteMemoryStore
+    from shared.memory.vectors import pack
 
     data_dir = tmp_path / "data"
     store = SqliteMemoryStore(data_dir / "memories.db")
     now = datetime.now(UTC)
+    first_model = pack([1.0] * 256)[1:]  # what the first model stored: no generation byte
     store.add(
         [Memory(f"m{n}", CALLER, "elevenlabs_customer_support", "factual", f"old fact {n}", now) for n in range(3)]
+        + [Memory("m3", CALLER, "elevenlabs_customer_support", "factual", "older model", now, vector=first_model)]
     )
-    assert all(m.vector is None for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now))
+    assert sum(m.vector is None for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now)) == 3
     done = invoke("reindex", "--agent-type", "elevenlabs_customer_support", "--data-dir", str(data_dir))
     assert done.exit_code == 0, done.output
-    assert "reindexed 1 caller(s): 3 memories got a vector" in done.output
-    assert all(m.vector for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now))
+    assert "reindexed 1 caller(s): 4 memories got a vector" in done.output
+    assert all(is_current(m.vector) for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now))
     again = invoke("reindex", "--agent-type", "elevenlabs_customer_support", "--data-dir", str(data_dir))
     assert "0 memories got a vector" in again.output
