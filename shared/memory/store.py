@@ -57,8 +57,8 @@ class MemoryStore(ABC):
     def set_vectors(self, memories: Sequence[Memory]) -> int:
         """Store the meaning vectors of memories already stored (``Memory.vector`` of each); returns how many.
 
-        Called for memories written before vectors existed, on their first search or by ``agentic-memory
-        reindex``. The default keeps nothing: search then embeds those memories again each time.
+        Called for memories written before vectors existed or by an older model, on their first search or by
+        ``agentic-memory reindex``. The default keeps nothing: search then embeds those memories again each time.
         """
         return 0
 
