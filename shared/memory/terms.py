@@ -21,7 +21,7 @@ STOP_WORDS = frozenset(
     nor not now of off on once only or other our ours out over own please same she should so some something such
     than that the their theirs them themselves then there these they this those through to too under until up us
     very was we were what whatever when where which while who whom whose why will with would yet you your yours
-    yourself s t ll re ve d m
+    yourself s t ll re ve d m much many
     caller callers customer customers client user anyone someone person
     call calls called calling mention mentioned mentions say said tell told know known any ever previous
     previously last latest current currently info information detail details record records remember note noted

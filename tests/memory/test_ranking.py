@@ -57,6 +57,7 @@ def test_unrelated_words_stay_apart(a: str, b: str) -> None:
 
 def test_pronouns_and_agent_filler_are_stop_words() -> None:
     assert terms("What did she tell the customer about her allergies?") == (stem("allergies"),)
+    assert terms("how much is she borrowing, how many guests") == (stem("borrowing"), stem("guests"))
     assert query_terms("she her") == ["she", "her"]  # a query of stop words alone still searches for something
 
 
