@@ -154,6 +154,9 @@ def semantic(query_vector: Sequence[float] | None, memories: Sequence[Memory], f
 
 
 WordSimilarity = Callable[[str, str], float]
+QUERY_WORDS = (
+    16  # a question's words compared by meaning, as lexical search takes 16 terms: an agent may send a paragraph
+)
 
 
 def _meaning_words(text: str) -> list[str]:
@@ -165,7 +168,7 @@ def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | 
 
     A text's mean vector dilutes one telling word among many ("my wife Maribel doesn't eat meat, she's vegetarian,
     so..." for "spouse"); word against word, "spouse" meets "wife"."""
-    wanted = _meaning_words(query) if similarity is not None else []
+    wanted = _meaning_words(query)[:QUERY_WORDS] if similarity is not None else []
     if not wanted or similarity is None:
         return [0.0] * len(texts)
     scores = []

@@ -101,6 +101,18 @@ def test_word_meaning_finds_one_telling_word_among_many() -> None:
     assert word_meaning("spouse", texts, None, floor=0.5) == [0.0, 0.0]
 
 
+def test_word_meaning_compares_at_most_sixteen_words_of_a_long_question() -> None:
+    seen: set[str] = set()
+
+    def similarity(a: str, b: str) -> float:
+        seen.add(a)
+        return 0.0
+
+    question = " ".join(f"word{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(200))
+    word_meaning(question, ["one memory", "another memory"], similarity, floor=0.5)
+    assert len(seen) == 16
+
+
 def test_word_meaning_counts_in_the_score_only_with_semantic_search_on() -> None:
     memories = [memory("wife", "My wife Maribel is vegetarian"), memory("table", "Table for two on Saturday")]
 
