@@ -154,9 +154,7 @@ def semantic(query_vector: Sequence[float] | None, memories: Sequence[Memory], f
 
 
 WordSimilarity = Callable[[str, str], float]
-QUERY_WORDS = (
-    16  # a question's words compared by meaning, as lexical search takes 16 terms: an agent may send a paragraph
-)
+QUERY_WORDS = 16  # words of a question compared by meaning (lexical search takes 16 terms too): bounded cost
 
 
 def _meaning_words(text: str) -> list[str]:
