@@ -141,6 +141,11 @@ class RankingConfig(_Model):
     min_score: Annotated[float, Field(ge=0, le=2)] = Field(
         default=0.12, description="Results scoring below are not returned: an unrelated question gets nothing."
     )
+    contrast_similarity: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.4,
+        description="A memory naming another kind of what is asked ('term life insurance' for 'pet insurance') is "
+        "not returned when the two words before the shared noun are less alike than this; 0 turns that off.",
+    )
 
 
 class MemoryConfig(_Model):

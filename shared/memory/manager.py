@@ -84,6 +84,7 @@ class MemoryManager:
             recency_half_life_days=ranking.recency_half_life_days,
             semantic_floor=ranking.semantic_floor,
             min_score=ranking.min_score,
+            contrast_similarity=ranking.contrast_similarity,
         )
 
     def recent(self, user_id: str, *, types: Sequence[str] | None = None, limit: int | None = None) -> list[Memory]:

@@ -8,7 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.memory.models import Memory
-from shared.memory.ranking import RankSettings, lexical, past_values, rank, stating_values, word_meaning
+from shared.memory.ranking import (
+    RankSettings,
+    another_kind,
+    lexical,
+    past_values,
+    rank,
+    stating_values,
+    word_meaning,
+)
 from shared.memory.terms import query_terms, related, stem, terms
 from shared.memory.vectors import cosine, generation, pack, unpack
 
@@ -126,6 +134,54 @@ def test_word_meaning_counts_in_the_score_only_with_semantic_search_on() -> None
     assert rank("spouse", memories, now=NOW, settings=off, word_similarity=similarity) == []
 
 
+def unlike(a: str, b: str) -> float:
+    """Word similarity where only a word and itself, and "cellphone"/"mobile", are alike."""
+    return 1.0 if a == b else 0.7 if {a, b} == {"cellphone", "mobile"} else 0.2
+
+
+def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> None:
+    texts = ["product: term life insurance", "Zara asked about life insurance; she has two children."]
+    assert another_kind("pet insurance", texts, unlike, 0.4) == [True, True]
+    memories = [memory("p", texts[0]), memory("s", texts[1]), memory("o", "Zara lives in Lyon")]
+    settings = RankSettings(semantic_weight=0.0, word_weight=0.5, min_score=0.05)
+    assert rank("pet insurance", memories, now=NOW, settings=settings, word_similarity=unlike) == []
+    off = replace(settings, contrast_similarity=0.0)
+    found = rank("pet insurance", memories, now=NOW, settings=off, word_similarity=unlike)
+    assert {s.memory.id for s in found} == {"p", "s"}
+    assert [s.memory.id for s in rank("life insurance", memories, now=NOW, settings=settings)] == ["p", "s"]
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "others"),
+    [
+        ("cellphone plan", "mobile plan: unlimited", []),  # another word for the same kind
+        ("insurance", "product: term life insurance", []),  # one word asks for any kind
+        ("pet insurance", "product: pet insurance", []),  # the same kind
+        ("pet insurance", "product: term life insurance", ["Our pet Rex is a beagle"]),  # "pet" was said
+        ("security package", "package: premium", []),  # the word after the noun is its value, not its kind
+        ("insurance for the dog", "Rex has life insurance", []),  # no word right before the noun in the question
+        ("plus plan", "The Plus plan covers Canada", []),  # the question's own word is there
+    ],
+)
+def test_another_kind_leaves_real_answers_alone(query: str, text: str, others: list[str]) -> None:
+    assert another_kind(query, [text, *others], unlike, 0.4)[0] is False
+
+
+def test_another_kind_needs_word_meaning_and_can_be_turned_off() -> None:
+    texts = ["product: term life insurance"]
+    assert another_kind("pet insurance", texts, None, 0.4) == [False]
+    assert another_kind("pet insurance", texts, unlike, 0.0) == [False]
+    assert another_kind("pet insurance", texts, unlike, 0.15) == [False]  # "pet" and "life" 0.2 alike: same kind
+
+
+def test_the_bundled_model_tells_another_kind_from_another_word() -> None:
+    from shared.memory.embedding import word_similarity
+
+    below = RankSettings().contrast_similarity
+    assert another_kind("speeding ticket", ["issue: parking ticket dispute"], word_similarity, below) == [True]
+    assert another_kind("cellphone plan", ["mobile plan: unlimited"], word_similarity, below) == [False]
+
+
 def test_a_replaced_field_value_ranks_below_the_current_one_and_is_marked_past() -> None:
     memories = [
         field("old", "credit_limit", "5000 dollars credit limit raised request credit limit", days_ago=60),
@@ -230,3 +286,16 @@ def test_limit_and_empty_queries() -> None:
     assert len(rank("parking", memories, now=NOW, settings=WORDS_ONLY, limit=2)) == 2
     assert rank("   ", memories, now=NOW) == []
     assert rank("parking", memories, now=NOW, limit=0) == []
+
+
+def test_every_ranking_setting_of_an_agent_type_reaches_the_ranking() -> None:
+    from shared.config.models import MemoryConfig, RankingConfig
+    from shared.memory.manager import MemoryManager
+
+    defaults = RankSettings()
+    assert {name: getattr(defaults, name) for name in RankingConfig.model_fields} == RankingConfig().model_dump()
+    changed = {name: value / 2 for name, value in RankingConfig().model_dump().items()}
+    config = MemoryConfig(ranking=RankingConfig(**changed), semantic_search=False)
+    settings = MemoryManager(None, "support", config).rank_settings()  # type: ignore[arg-type]
+    assert {name: getattr(settings, name) for name in changed} == changed
+    assert settings.semantic is False
