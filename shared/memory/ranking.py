@@ -19,10 +19,10 @@ model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and the
   + recency_weight * 0.5 ** (age / recency_half_life_days)
 
 and then: a memory naming another kind of what is asked ("term life insurance" for "pet insurance") is left out
-(``another_kind``); the same text from several calls counts once (the newest); a field value replaced by a newer value of
-the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``), and a summary
-or turn stating only a replaced value ranks under what states the current one; nothing under ``min_score`` is
-returned, so an unrelated question gets no answer rather than the least bad three.
+(``another_kind``); the same text from several calls counts once (the newest); a field value replaced by a newer
+value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``), and a
+summary or turn stating only a replaced value ranks under what states the current one; nothing under ``min_score``
+is returned, so an unrelated question gets no answer rather than the least bad three.
 """
 
 from __future__ import annotations
