@@ -48,7 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "/healthz"
 MEASURED = ("/client-data", "/retrieve", "/post-call")
 P99_RATIO_MAX = 3.0
-THROUGHPUT_RATIO_MIN = 0.6
+# Closed-loop throughput against /healthz (issue 2: 60%); /retrieve also ranks by meaning, and issue 12 set it at 50%.
+THROUGHPUT_RATIO_MIN = {"/client-data": 0.6, "/retrieve": 0.5, "/post-call": 0.6}
 RSS_MAX_MB = 250.0
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "agentic-memory-bench"
 
@@ -244,8 +245,8 @@ def evaluate(
         ratio = closed_results[name].throughput / base_rps
         targets.append(
             Target(
-                f"{name} throughput >= {THROUGHPUT_RATIO_MIN:.0%} of {BASELINE} (closed loop)",
-                ratio >= THROUGHPUT_RATIO_MIN,
+                f"{name} throughput >= {THROUGHPUT_RATIO_MIN[name]:.0%} of {BASELINE} (closed loop)",
+                ratio >= THROUGHPUT_RATIO_MIN[name],
                 f"{ratio:.0%}",
             )
         )
