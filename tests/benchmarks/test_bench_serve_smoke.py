@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.bench_serve import BASELINE, MEASURED, evaluate, rotated
+from benchmarks.bench_serve import BASELINE, MEASURED, THROUGHPUT_RATIO_MIN, evaluate, rotated
 from benchmarks.loadgen import Endpoint, Result
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +61,12 @@ def test_targets_pass_and_fail_on_the_issue_thresholds() -> None:
     verdicts = {t.name: t.passed for t in evaluate(*_runs(p99=6.0, rps=0.6), rss_mb=249.0)}
     assert all(verdicts.values()), verdicts
     failing = evaluate(*_runs(p99=6.1, rps=0.59), rss_mb=250.0, logged=1)
-    assert [t.passed for t in failing] == [False, False, False, False, False, True, False]
+    # /retrieve, which also ranks by meaning, is held to issue 12's 50%; the other routes to issue 2's 60%
+    assert [t.passed for t in failing] == [False, False, True, False, False, True, False]
+    slow = {t.name: t.passed for t in evaluate(*_runs(p99=1.0, rps=0.49), rss_mb=100.0)}
+    assert [name for name, passed in slow.items() if not passed] == [
+        f"{name} throughput >= {THROUGHPUT_RATIO_MIN[name]:.0%} of {BASELINE} (closed loop)" for name in MEASURED
+    ]
 
 
 def test_a_failed_request_fails_the_run() -> None:
