@@ -34,7 +34,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.terms import MIN_PREFIX, STOP_WORDS, query_terms, related, stem, terms, words
+from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 from shared.memory.vectors import cosine, unpack
 
 K1 = 1.2
@@ -194,12 +194,13 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarity | 
     is another ("life"), and the question's own word ("pet") is in none of this caller's memories. Returned, it
     misleads an agent asking whether the caller has pet insurance. A word before the noun at least ``below``
     similar to the question's is taken as another word for the same kind ("cellphone plan", "mobile plan"); measured
-    on the recall sets (docs/recall.md), that cut sits low, where other kinds and other words for one kind meet."""
+    on the recall sets (docs/recall.md), that cut sits low, where other kinds and other words for one kind meet.
+    Words that pick one thing among its kind ("next", "new", ``SELECTORS``) are never taken for a kind."""
     flagged = [False] * len(texts)
     if similarity is None or below <= 0:
         return flagged
     asked = words(query)
-    pairs = [(x, h) for x, h in pairwise(asked) if _content(x) and _content(h)]
+    pairs = [(x, h) for x, h in pairwise(asked) if _content(x) and _content(h) and x not in SELECTORS]
     if not pairs:
         return flagged
     said = {t for text in texts for t in terms(text) if t.isalpha()}
@@ -222,6 +223,7 @@ def _names_another(
     return any(
         related(head, stem(word))
         and _content(before)
+        and before not in SELECTORS
         and not any(related(stem(before), q) for q in own)
         and similarity(x, before) < below
         for before, word in pairwise(found)

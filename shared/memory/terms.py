@@ -28,6 +28,19 @@ STOP_WORDS = frozenset(
     """.split()
 )
 
+# Words that pick one among things of a kind (when, which, how often, how much) rather than name a kind: "next
+# appointment" asks for the cleaning appointment, "new address" for the delivery address. The ranking never reads
+# them as another kind (``shared.memory.ranking.another_kind``); for words they are ordinary content.
+SELECTORS = frozenset(
+    """
+    new old next upcoming future past recent recently earlier later first second third final initial original prior
+    former existing ongoing pending scheduled today tomorrow tonight yesterday daily weekly monthly yearly annual
+    annually quarterly main primary secondary usual normal regular standard typical preferred favorite favourite best
+    top exact full total whole entire overall general special extra additional another same different specific
+    particular own few several remaining outstanding approximate estimated expected agreed quoted actual real now soon
+    """.split()
+)
+
 # Longest first; a suffix is stripped only when at least MIN_STEM letters remain.
 _SUFFIXES = (
     "ically",

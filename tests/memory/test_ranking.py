@@ -161,6 +161,9 @@ def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> N
         ("security package", "package: premium", []),  # the word after the noun is its value, not its kind
         ("insurance for the dog", "Rex has life insurance", []),  # no word right before the noun in the question
         ("plus plan", "The Plus plan covers Canada", []),  # the question's own word is there
+        ("next appointment", "cleaning appointment: Friday", []),  # "next" picks one, it names no kind
+        ("new address", "delivery address: 14 Birchwood Lane", []),
+        ("home address", "Her new address is 14 Birchwood Lane", []),
     ],
 )
 def test_another_kind_leaves_real_answers_alone(query: str, text: str, others: list[str]) -> None:
