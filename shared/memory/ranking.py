@@ -34,6 +34,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from shared.memory.models import Memory, ScoredMemory
+from shared.memory.numbers import digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 from shared.memory.vectors import cosine, unpack
 
@@ -68,7 +69,7 @@ def field_name(memory: Memory) -> str | None:
 
 def _value_key(memory: Memory) -> str:
     value = memory.metadata.get("value")
-    return " ".join(words(value if isinstance(value, str) else memory.text))  # case and punctuation aside
+    return " ".join(digit_words(value if isinstance(value, str) else memory.text))  # case, punctuation, "1,000" aside
 
 
 def past_values(memories: Sequence[Memory]) -> dict[str, datetime]:
@@ -269,25 +270,49 @@ def rank(
         scores[memory.id] = relevance + settings.recency_weight * recency
     past = past_values(candidates) if settings.supersede else {}
     if past:
-        _below_current(scores, candidates, past, settings.min_score)
+        about = _field_asked(query, similarity, settings.word_floor)
+        _below_current(scores, candidates, past, settings.min_score, about)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     return [ScoredMemory(m, scores[m.id], past.get(m.id)) for m in kept[:limit]]
 
 
+def _field_asked(query: str, similarity: WordSimilarity | None, floor: float) -> Callable[[str], bool]:
+    """Whether the question is about a field: it names the field, in words or by meaning ("which bus" and
+    ``bus_route``; "how much does she give" and ``donation_amount``)."""
+    wanted = query_terms(query)
+
+    def asked(name: str) -> bool:
+        label = name.replace("_", " ")
+        if any(related(q, t) for q in wanted for t in terms(label)):
+            return True
+        return similarity is not None and word_meaning(query, [label], similarity, floor)[0] > 0
+
+    return asked
+
+
 def _below_current(
-    scores: dict[str, float], memories: Sequence[Memory], past: Mapping[str, datetime], min_score: float
+    scores: dict[str, float],
+    memories: Sequence[Memory],
+    past: Mapping[str, datetime],
+    min_score: float,
+    asked: Callable[[str], bool] = lambda name: True,
 ) -> None:
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
     So does a summary or a turn that states a replaced value without the current one ("an A1C of 8.2" once the
-    ``a1c`` field says 7.1): under the best memory that states the current value, when that one is itself an
-    answer (the question is about the field)."""
+    ``a1c`` field says 7.1): under the best memory that states the current value, when the question is about the
+    field: that memory is itself an answer, and the question names the field (``_field_asked``) or one of the
+    field's values answers it too. A question about something else in the memory ("his son's name" of "a party
+    for his son Mateo, 8 people") leaves it in place."""
     current: dict[str, float] = {}
+    answering: set[str] = set()  # fields one of whose values, current or past, answers the question
     for memory in memories:
         name = field_name(memory)
         if name and memory.id not in past:
             current[name] = max(current.get(name, 0.0), scores.get(memory.id, 0.0))
+        if name and scores.get(memory.id, 0.0) >= min_score:
+            answering.add(name)
     for memory in memories:
         name = field_name(memory)
         if memory.id in past and memory.id in scores and name:
@@ -298,7 +323,7 @@ def _below_current(
             current[name] = max(current.get(name, 0.0), scores.get(memory_id, 0.0))
     for memory_id, names in stating_past.items():
         for name in names:
-            if memory_id in scores and current.get(name, 0.0) >= min_score:
+            if memory_id in scores and current.get(name, 0.0) >= min_score and (name in answering or asked(name)):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
 
 
@@ -326,7 +351,7 @@ def stating_values(
     for memory in memories:
         if field_name(memory):
             continue
-        text = words(memory.text)
+        text = digit_words(memory.text)  # "size forty-four" states 44
         for name, values in replaced.items():
             now_value = current.get(name)
             label = words(name.replace("_", " "))
@@ -339,13 +364,25 @@ def stating_values(
     return stating_past, stating_current
 
 
+AMOUNTS = frozenset({"dollars", "dollar", "bucks", "percent", "people", "guests"})
+
+
 def _states(text: Sequence[str], label: Sequence[str], value: Sequence[str]) -> bool:
     """Whether a text states a field's value: the value's words together, or, for a lone short number ("8", "14":
-    said in too many other senses), the field's name followed closely by it ("bus route 14")."""
+    said in too many other senses), beside the field's name ("bus route 14", "2 lines") or an amount's unit ("25
+    dollars", "8 people")."""
     if not (len(value) == 1 and value[0].isdigit() and len(value[0]) < 3):
         return _says(text, value)
-    n = len(label)
-    return any(text[i : i + n] == label and value[0] in text[i + n : i + n + 3] for i in range(len(text) - n + 1))
+    n, number = len(label), value[0]
+    for i, word in enumerate(text):
+        if word != number:
+            continue
+        after = text[i + 1 : i + 1 + n]
+        if list(after) == list(label) or (after and after[0] in AMOUNTS) or label[-1:] == after[:1]:
+            return True
+        if any(list(text[j : j + n]) == list(label) for j in range(max(0, i - n - 2), i - n + 1)):
+            return True
+    return False
 
 
 def _says(text: Sequence[str], value: Sequence[str]) -> bool:

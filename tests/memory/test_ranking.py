@@ -258,6 +258,48 @@ def test_a_lone_small_number_marks_a_memory_as_past_only_after_the_fields_name()
     assert stating_values(memories, past_values(memories))[0] == {"summary": ["bus_route"]}
 
 
+def test_spoken_and_grouped_numbers_state_a_value_like_digits() -> None:
+    memories = [
+        memory("turn", "Yes I ordered the trail shoes, size forty-four, European size.", days_ago=40),
+        memory("odometer", "The odometer read 112,000 at the brake job.", days_ago=40),
+        memory("lines", "Two lines, me and my son.", days_ago=40),
+        memory("gift", "I would like to give every month, twenty-five dollars.", days_ago=40),
+        memory("new_turn", "The exchange is for size forty-five.", days_ago=5),
+        field("old_size", "size", "44", days_ago=40),
+        field("new_size", "size", "45", days_ago=5),
+        field("old_miles", "odometer", "112000", days_ago=40),
+        field("new_miles", "odometer", "118000", days_ago=5),
+        field("old_lines", "lines", "2", days_ago=40),
+        field("new_lines", "lines", "3", days_ago=5),
+        field("old_gift", "donation_amount", "25", days_ago=40),
+        field("new_gift", "donation_amount", "40", days_ago=5),
+    ]
+    stating_past, stating_current = stating_values(memories, past_values(memories))
+    assert stating_past == {
+        "turn": ["size"],
+        "odometer": ["odometer"],
+        "lines": ["lines"],
+        "gift": ["donation_amount"],
+    }
+    assert stating_current == {"new_turn": ["size"]}
+    found = [s.memory.id for s in rank("shoe size", memories, now=NOW, settings=WORDS_ONLY, limit=10)]
+    assert found.index("new_size") < found.index("turn") and found.index("new_turn") < found.index("turn")
+
+
+def test_a_memory_stating_an_old_amount_keeps_its_place_for_a_question_about_something_else() -> None:
+    memories = [
+        memory("son", "Hector reserved the back room for his son Mateo's birthday party for 8 people.", days_ago=50),
+        field("old", "party_size", "8", days_ago=50),
+        memory("more", "Hector increased the party to 11 guests after more of Mateo's friends said yes.", days_ago=44),
+        field("new", "party_size", "11", days_ago=44),
+    ]
+    assert stating_values(memories, past_values(memories))[0] == {"son": ["party_size"]}
+    found = [s.memory.id for s in rank("his son's name", memories, now=NOW, settings=WORDS_ONLY)]
+    assert found[0] == "son"
+    found = [s.memory.id for s in rank("party size", memories, now=NOW, settings=WORDS_ONLY, limit=10)]
+    assert found.index("more") < found.index("son") and found.index("new") < found.index("old")
+
+
 def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
     memories = [memory(f"m{n}", "Prefers morning appointments.", days_ago=10 * n) for n in range(1, 4)]
     memories.append(memory("other", "Asked about appointments on Sunday", days_ago=50))

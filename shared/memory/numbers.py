@@ -1,0 +1,78 @@
+"""Numbers as a caller says them, written as digits: "forty-four" is "44", "a thousand" is "1000", "112,000" is
+"112000". Callers' turns spell numbers out while fields and summaries use digits; comparing a field's value with
+what a memory says needs both in one form. Pure functions over the words of ``shared.memory.terms.words``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from shared.memory.terms import words
+
+_SMALL = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {
+    word: 10 * (index + 2) for index, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+}
+_SCALES = {"thousand": 1_000, "million": 1_000_000}
+_GROUPED = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def digit_words(text: str) -> list[str]:
+    """The words of ``text`` with every spoken number, and every number written with thousands commas, as digits."""
+    return as_digits(words(_GROUPED.sub("", text)))
+
+
+def as_digits(tokens: Sequence[str]) -> list[str]:
+    """Runs of number words as one digit string each ("twenty", "five" -> "25"; "twelve", "hundred" -> "1200");
+    a new run starts where the words could not continue one number ("nine", "zero", "five" -> "9", "0", "5")."""
+    out: list[str] = []
+    total = current = 0
+    last: str | None = None  # kind of the previous number word: small, ten, hundred, scale
+
+    def flush() -> None:
+        nonlocal total, current, last
+        if last is not None:
+            out.append(str(total + current))
+        total = current = 0
+        last = None
+
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        if token == "a" and last is None and (following == "hundred" or following in _SCALES):
+            continue  # "a thousand"
+        if token == "and" and last in ("hundred", "scale") and (following in _SMALL or following in _TENS):
+            continue  # "one hundred and five"
+        if token in _SMALL:
+            if last not in (None, "ten", "hundred", "scale") or (last == "ten" and _SMALL[token] >= 10):
+                flush()
+            if _SMALL[token] == 0 and last is not None:
+                flush()
+            current += _SMALL[token]
+            last = "small"
+        elif token in _TENS:
+            if last not in (None, "hundred", "scale"):
+                flush()
+            current += _TENS[token]
+            last = "ten"
+        elif token == "hundred":
+            if last not in (None, "small", "ten"):
+                flush()
+            current = (current or 1) * 100
+            last = "hundred"
+        elif token in _SCALES:
+            if last == "scale":
+                flush()
+            total += (current or 1) * _SCALES[token]
+            current = 0
+            last = "scale"
+        else:
+            flush()
+            out.append(token)
+    flush()
+    return out

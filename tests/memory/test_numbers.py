@@ -1,0 +1,40 @@
+"""Spoken numbers as digits (shared/memory/numbers.py): what callers say against what fields hold."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shared.memory.numbers import as_digits, digit_words
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("size forty-four, European size", ["size", "44", "european", "size"]),
+        ("The thousand dollar deductible", ["the", "1000", "dollar", "deductible"]),
+        ("a thousand", ["1000"]),
+        ("twenty-five dollars", ["25", "dollars"]),
+        ("Two lines", ["2", "lines"]),
+        ("twelve hundred", ["1200"]),
+        ("one hundred and five", ["105"]),
+        ("eighteen thousand five hundred", ["18500"]),
+        ("nine zero five two", ["9", "0", "5", "2"]),
+        ("twenty twenty-one", ["20", "21"]),
+        ("112,000 miles", ["112000", "miles"]),
+        ("1,250,000 dollars", ["1250000", "dollars"]),
+        ("3,5 and 1,2345", ["3", "5", "and", "1", "2345"]),
+        ("cats and dogs", ["cats", "and", "dogs"]),
+        ("", []),
+    ],
+)
+def test_spoken_numbers_become_digits(text: str, expected: list[str]) -> None:
+    assert digit_words(text) == expected
+
+
+@given(st.lists(st.sampled_from(["one", "twenty", "hundred", "thousand", "and", "a", "cat", "5", "zero"]), max_size=12))
+def test_every_other_word_stays_and_numbers_become_digits(tokens: list[str]) -> None:
+    out = as_digits(tokens)
+    assert all(t.isdigit() or t in ("cat", "and", "a") for t in out)
+    assert [t for t in tokens if t == "cat"] == [t for t in out if t == "cat"]
