@@ -146,6 +146,15 @@ class RankingConfig(_Model):
         description="A memory naming another kind of what is asked ('term life insurance' for 'pet insurance') is "
         "not returned when the two words before the shared noun are less alike than this; 0 turns that off.",
     )
+    closest_limit: Annotated[int, Field(ge=0, le=10)] = Field(
+        default=1,
+        description="When nothing reaches min_score, return up to this many memories closest in meaning to the "
+        "question if they stand out from the caller's others (closest_margin); 0: return nothing then.",
+    )
+    closest_margin: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.06,
+        description="How far above the median cosine of the caller's memories the closest one must be.",
+    )
 
 
 class MemoryConfig(_Model):

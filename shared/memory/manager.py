@@ -85,6 +85,8 @@ class MemoryManager:
             semantic_floor=ranking.semantic_floor,
             min_score=ranking.min_score,
             contrast_similarity=ranking.contrast_similarity,
+            closest_limit=ranking.closest_limit,
+            closest_margin=ranking.closest_margin,
         )
 
     def recent(self, user_id: str, *, types: Sequence[str] | None = None, limit: int | None = None) -> list[Memory]:

@@ -21,11 +21,15 @@ _TENS = {
 }
 _SCALES = {"thousand": 1_000, "million": 1_000_000}
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_CURRENCY = re.compile(r"([$€£])\s?(\d[\d.]*)")
+_CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds"}
 
 
 def digit_words(text: str) -> list[str]:
-    """The words of ``text`` with every spoken number, and every number written with thousands commas, as digits."""
-    return as_digits(words(_GROUPED.sub("", text)))
+    """The words of ``text`` with every spoken number, and every number written with thousands commas, as digits;
+    an amount in a currency sign reads as said ("$25" is "25 dollars")."""
+    plain = _CURRENCY.sub(lambda m: f"{m.group(2)} {_CURRENCY_WORDS[m.group(1)]}", _GROUPED.sub("", text))
+    return as_digits(words(plain))
 
 
 def as_digits(tokens: Sequence[str]) -> list[str]:

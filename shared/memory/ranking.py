@@ -54,6 +54,8 @@ class RankSettings:
     word_floor: float = 0.5
     min_score: float = 0.12
     contrast_similarity: float = 0.4
+    closest_limit: int = 1
+    closest_margin: float = 0.06
     supersede: bool = True
     dedupe: bool = True
 
@@ -274,7 +276,27 @@ def rank(
         _below_current(scores, candidates, past, settings.min_score, about)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
-    return [ScoredMemory(m, scores[m.id], past.get(m.id)) for m in kept[:limit]]
+    if not kept and settings.semantic and settings.closest_limit > 0 and query_vector is not None:
+        excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
+        closest = _closest(query_vector, candidates, excluded, settings.closest_margin)
+        return [ScoredMemory(m, scores.get(m.id, 0.0)) for m in closest[: min(limit, settings.closest_limit)]]
+    return [ScoredMemory(m, scores.get(m.id, 0.0), past.get(m.id)) for m in kept[:limit]]
+
+
+def _closest(
+    query_vector: Sequence[float], memories: Sequence[Memory], excluded: set[str], margin: float
+) -> list[Memory]:
+    """When nothing reaches ``min_score``: the memories closest in meaning, if they stand out from the caller's others
+    (a cosine at least ``margin`` above the median of all of them), closest first.
+
+    A question in other words than the caller's ("duplicate transaction" for "a charge from Casavera Bistro twice")
+    shares no word and sits at a low absolute cosine, yet the answer is often the caller's closest memory."""
+    cosines = {m.id: cosine(query_vector, unpack(m.vector)) for m in memories if m.vector}
+    if len(cosines) < 3:
+        return []
+    middle = sorted(cosines.values())[len(cosines) // 2]
+    found = [m for m in memories if m.id in cosines and m.id not in excluded and cosines[m.id] - middle >= margin]
+    return sorted(found, key=lambda m: -cosines[m.id])
 
 
 def _field_asked(query: str, similarity: WordSimilarity | None, floor: float) -> Callable[[str], bool]:
@@ -364,7 +386,7 @@ def stating_values(
     return stating_past, stating_current
 
 
-AMOUNTS = frozenset({"dollars", "dollar", "bucks", "percent", "people", "guests"})
+AMOUNTS = frozenset({"dollars", "dollar", "bucks", "euros", "pounds", "percent", "people", "guests"})
 
 
 def _states(text: Sequence[str], label: Sequence[str], value: Sequence[str]) -> bool:

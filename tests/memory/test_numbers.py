@@ -26,6 +26,8 @@ from shared.memory.numbers import as_digits, digit_words
         ("1,250,000 dollars", ["1250000", "dollars"]),
         ("3,5 and 1,2345", ["3", "5", "and", "1", "2345"]),
         ("cats and dogs", ["cats", "and", "dogs"]),
+        ("a gift of $25 to the food bank", ["a", "gift", "of", "25", "dollars", "to", "the", "food", "bank"]),
+        ("£1,200 or €40.50", ["1200", "pounds", "or", "40", "50", "euros"]),
         ("", []),
     ],
 )

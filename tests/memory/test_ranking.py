@@ -312,6 +312,66 @@ def test_nothing_relevant_answers_nothing() -> None:
     assert rank("insurance premium", memories, now=NOW, query_vector=[0.0, 1.0]) == []
 
 
+def _far_apart() -> list[Memory]:
+    """Four memories whose vectors point in four directions: a question near the first stands out."""
+    return [
+        memory("card", "A charge from Casavera Bistro came through twice", vector=[1.0, 0.0, 0.0, 0.0]),
+        memory("lease", "The lease ends in June", vector=[0.0, 1.0, 0.0, 0.0]),
+        memory("dog", "Pickle barks at the door", vector=[0.0, 0.0, 1.0, 0.0]),
+        memory("bike", "Rides to work in summer", vector=[0.0, 0.0, 0.0, 1.0]),
+    ]
+
+
+def test_with_nothing_above_the_threshold_the_closest_memory_answers_if_it_stands_out() -> None:
+    question = [0.6, 0.1, 0.1, 0.1]  # cosine about 0.96 with the card memory, 0.16 with the others
+    strict = RankSettings(min_score=0.9, closest_limit=0)
+    assert rank("duplicate transaction", _far_apart(), now=NOW, settings=strict, query_vector=question) == []
+    found = rank(
+        "duplicate transaction", _far_apart(), now=NOW, settings=replace(strict, closest_limit=1), query_vector=question
+    )
+    assert [s.memory.id for s in found] == ["card"]
+    two = rank(
+        "duplicate transaction", _far_apart(), now=NOW, settings=replace(strict, closest_limit=2), query_vector=question
+    )
+    assert [s.memory.id for s in two] == ["card"]  # the others do not stand out from the median
+    flat = [0.5, 0.5, 0.5, 0.5]
+    assert rank("anything", _far_apart(), now=NOW, settings=replace(strict, closest_limit=3), query_vector=flat) == []
+    no_meaning = replace(strict, closest_limit=1, semantic=False)
+    assert rank("duplicate transaction", _far_apart(), now=NOW, settings=no_meaning, query_vector=question) == []
+
+
+def test_the_closest_memory_is_never_a_past_value_another_kind_or_one_of_too_few() -> None:
+    settings = RankSettings(min_score=0.9, closest_limit=1)
+    question = [0.6, 0.1, 0.1, 0.1]
+    memories = _far_apart()
+    replaced = [
+        replace(memories[0], metadata={"field": "charge", "value": "Casavera twice"}, created_at=NOW - timedelta(5)),
+        memory(
+            "new",
+            "charge: Casavera once",
+            days_ago=1,
+            field="charge",
+            value="Casavera once",
+            vector=[0.0, 1.0, 0.0, 0.0],  # the new value is far from the question
+        ),
+        *memories[1:],
+    ]
+    assert rank("duplicate transaction", replaced, now=NOW, settings=settings, query_vector=question) == []
+    kinds = [replace(memories[0], text="product: term life insurance"), *memories[1:]]
+    assert (
+        rank(
+            "pet insurance",
+            kinds,
+            now=NOW,
+            settings=replace(settings, min_score=2.0),
+            query_vector=question,
+            word_similarity=unlike,
+        )
+        == []
+    )
+    assert rank("duplicate transaction", memories[:2], now=NOW, settings=settings, query_vector=question) == []
+
+
 def test_recency_breaks_near_ties_and_expired_memories_never_return() -> None:
     expired = Memory(
         "x",
@@ -339,7 +399,9 @@ def test_every_ranking_setting_of_an_agent_type_reaches_the_ranking() -> None:
 
     defaults = RankSettings()
     assert {name: getattr(defaults, name) for name in RankingConfig.model_fields} == RankingConfig().model_dump()
-    changed = {name: value / 2 for name, value in RankingConfig().model_dump().items()}
+    changed = {
+        name: value + 1 if isinstance(value, int) else value / 2 for name, value in RankingConfig().model_dump().items()
+    }
     config = MemoryConfig(ranking=RankingConfig(**changed), semantic_search=False)
     settings = MemoryManager(None, "support", config).rank_settings()  # type: ignore[arg-type]
     assert {name: getattr(settings, name) for name in changed} == changed
