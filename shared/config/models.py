@@ -123,23 +123,23 @@ class RankingConfig(_Model):
     """How ``/retrieve`` orders a caller's memories (``shared.memory.ranking``); the defaults are measured in
     ``benchmarks/bench_recall.py`` (docs/recall.md)."""
 
-    lexical_weight: Annotated[float, Field(ge=0, le=1)] = 0.5
+    lexical_weight: Annotated[float, Field(ge=0, le=1)] = 0.2
     semantic_weight: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=0.25, description="Weight of the whole text's meaning (cosine of the two texts' vectors)."
+        default=0.6, description="Weight of the whole text's meaning (cosine of the two texts' vectors)."
     )
     word_weight: Annotated[float, Field(ge=0, le=1)] = Field(
-        default=0.25, description="Weight of word-against-word meaning: each query word's closest memory word."
+        default=0.15, description="Weight of word-against-word meaning: each query word's closest memory word."
     )
     recency_weight: Annotated[float, Field(ge=0, le=1)] = 0.05
     recency_half_life_days: Annotated[float, Field(gt=0, le=36_500)] = 180.0
     semantic_floor: Annotated[float, Field(ge=0, lt=1)] = Field(
-        default=0.55, description="Cosine that unrelated texts reach; meaning counts only above it."
+        default=0.5, description="Cosine that unrelated texts reach; meaning counts only above it."
     )
     word_floor: Annotated[float, Field(ge=0, lt=1)] = Field(
         default=0.5, description="Cosine that two unrelated words reach; a word's match counts only above it."
     )
     min_score: Annotated[float, Field(ge=0, le=2)] = Field(
-        default=0.12, description="Results scoring below are not returned: an unrelated question gets nothing."
+        default=0.14, description="Results scoring below are not returned: an unrelated question gets nothing."
     )
     contrast_similarity: Annotated[float, Field(ge=0, lt=1)] = Field(
         default=0.4,

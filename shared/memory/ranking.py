@@ -45,14 +45,14 @@ B = 0.3  # mild length normalisation: a short old field value should not beat a 
 @dataclass(frozen=True)
 class RankSettings:
     semantic: bool = True
-    lexical_weight: float = 0.5
-    semantic_weight: float = 0.25
-    word_weight: float = 0.25
+    lexical_weight: float = 0.2
+    semantic_weight: float = 0.6
+    word_weight: float = 0.15
     recency_weight: float = 0.05
     recency_half_life_days: float = 180.0
-    semantic_floor: float = 0.55
+    semantic_floor: float = 0.5
     word_floor: float = 0.5
-    min_score: float = 0.12
+    min_score: float = 0.14
     contrast_similarity: float = 0.4
     closest_limit: int = 1
     closest_margin: float = 0.06
@@ -272,7 +272,7 @@ def rank(
         scores[memory.id] = relevance + settings.recency_weight * recency
     past = past_values(candidates) if settings.supersede else {}
     if past:
-        about = _field_asked(query, similarity, settings.word_floor)
+        about = _field_asked(query, similarity)
         _below_current(scores, candidates, past, settings.min_score, about)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
@@ -299,16 +299,22 @@ def _closest(
     return sorted(found, key=lambda m: -cosines[m.id])
 
 
-def _field_asked(query: str, similarity: WordSimilarity | None, floor: float) -> Callable[[str], bool]:
-    """Whether the question is about a field: it names the field, in words or by meaning ("which bus" and
-    ``bus_route``; "how much does she give" and ``donation_amount``)."""
+FIELD_SYNONYM = 0.6  # two words this alike name the same thing ("gift" and "donation")
+
+
+def _field_asked(query: str, similarity: WordSimilarity | None) -> Callable[[str], bool]:
+    """Whether the question is about a field: it names the field, in its words ("which bus" and ``bus_route``) or
+    in words as good as the same ("monthly gift" and ``donation_amount``)."""
     wanted = query_terms(query)
+    asked_words = _meaning_words(query)[:QUERY_WORDS]
 
     def asked(name: str) -> bool:
         label = name.replace("_", " ")
         if any(related(q, t) for q in wanted for t in terms(label)):
             return True
-        return similarity is not None and word_meaning(query, [label], similarity, floor)[0] > 0
+        return similarity is not None and any(
+            similarity(q, w) >= FIELD_SYNONYM for q in asked_words for w in _meaning_words(label)
+        )
 
     return asked
 
@@ -324,17 +330,14 @@ def _below_current(
 
     So does a summary or a turn that states a replaced value without the current one ("an A1C of 8.2" once the
     ``a1c`` field says 7.1): under the best memory that states the current value, when the question is about the
-    field: that memory is itself an answer, and the question names the field (``_field_asked``) or one of the
-    field's values answers it too. A question about something else in the memory ("his son's name" of "a party
-    for his son Mateo, 8 people") leaves it in place."""
+    field: that memory is itself an answer and the question names the field (``_field_asked``). A summary states
+    many facts; a question about another of them ("his son's name" of "a party for his son Mateo, 8 people")
+    leaves it in place."""
     current: dict[str, float] = {}
-    answering: set[str] = set()  # fields one of whose values, current or past, answers the question
     for memory in memories:
         name = field_name(memory)
         if name and memory.id not in past:
             current[name] = max(current.get(name, 0.0), scores.get(memory.id, 0.0))
-        if name and scores.get(memory.id, 0.0) >= min_score:
-            answering.add(name)
     for memory in memories:
         name = field_name(memory)
         if memory.id in past and memory.id in scores and name:
@@ -345,7 +348,7 @@ def _below_current(
             current[name] = max(current.get(name, 0.0), scores.get(memory_id, 0.0))
     for memory_id, names in stating_past.items():
         for name in names:
-            if memory_id in scores and current.get(name, 0.0) >= min_score and (name in answering or asked(name)):
+            if memory_id in scores and current.get(name, 0.0) >= min_score and asked(name):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
 
 
