@@ -49,7 +49,7 @@ def test_old_memories_get_vectors_on_first_search_and_keep_them(tmp_path: Path) 
     store.add([_memory("m1", "My dog Biscuit barks at couriers"), _memory("m2", "Lives at 4 Elm Road")])
     assert all(m.vector is None for m in store.get_all("+15555550123", "support", now=NOW))
     manager = MemoryManager(store, "support", MemoryConfig())
-    assert [s.memory.id for s in manager.search("+15555550123", "does the caller have a pet")][0] == "m1"
+    assert manager.search("+15555550123", "does the caller have a pet")[0].memory.id == "m1"
     assert all(m.vector for m in store.get_all("+15555550123", "support", now=NOW))
 
 
