@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from itertools import pairwise
 
 from shared.memory.models import Memory, ScoredMemory
@@ -148,23 +149,26 @@ def lexical(query: str, texts: Sequence[str]) -> list[float]:
     return [min(score / weight, 1.0) if weight else 0.0 for score in scores]
 
 
-def semantic(query_vector: Sequence[float] | None, memories: Sequence[Memory], floor: float) -> list[float]:
-    """Cosine rescaled so ``floor`` (what unrelated texts share) is 0 and identical is 1."""
+def cosines(query_vector: Sequence[float] | None, memories: Sequence[Memory]) -> list[float | None]:
+    """Each memory's cosine with the question; ``None`` without a vector on either side."""
     if query_vector is None:
-        return [0.0] * len(memories)
-    scores = []
-    for memory in memories:
-        similarity = cosine(query_vector, unpack(memory.vector)) if memory.vector else 0.0
-        scores.append(max(0.0, (similarity - floor) / (1 - floor)))
-    return scores
+        return [None] * len(memories)
+    return [cosine(query_vector, unpack(m.vector)) if m.vector else None for m in memories]
+
+
+def semantic(similarities: Sequence[float | None], floor: float) -> list[float]:
+    """Cosine rescaled so ``floor`` (what unrelated texts share) is 0 and identical is 1."""
+    return [max(0.0, ((c or 0.0) - floor) / (1 - floor)) for c in similarities]
 
 
 WordSimilarity = Callable[[str, str], float]
 QUERY_WORDS = 16  # words of a question compared by meaning (lexical search takes 16 terms too): bounded cost
 
 
-def _meaning_words(text: str) -> list[str]:
-    return [w for w in dict.fromkeys(words(text)) if w not in STOP_WORDS and len(w) > 1 and not w.isdigit()]
+@lru_cache(maxsize=16_384)
+def _meaning_words(text: str) -> tuple[str, ...]:
+    """A text's distinct content words (cached: a call searches the same caller's memories several times)."""
+    return tuple(w for w in dict.fromkeys(words(text)) if w not in STOP_WORDS and len(w) > 1 and not w.isdigit())
 
 
 def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | None, floor: float) -> list[float]:
@@ -175,15 +179,13 @@ def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | 
     wanted = _meaning_words(query)[:QUERY_WORDS] if similarity is not None else []
     if not wanted or similarity is None:
         return [0.0] * len(texts)
-    scores = []
-    for text in texts:
-        found = _meaning_words(text)
-        total = 0.0
-        for q in wanted:
-            best = max((similarity(q, w) for w in found), default=0.0)
-            total += max(0.0, (best - floor) / (1 - floor))
-        scores.append(total / len(wanted))
-    return scores
+    found = [_meaning_words(text) for text in texts]
+    # each question word against each distinct word of the caller's memories once, rescaled above the floor
+    alike = {
+        q: {w: max(0.0, (similarity(q, w) - floor) / (1 - floor)) for w in {w for f in found for w in f}}
+        for q in wanted
+    }
+    return [sum(max((alike[q][w] for w in f), default=0.0) for q in wanted) / len(wanted) for f in found]
 
 
 def _content(word: str) -> bool:
@@ -250,7 +252,8 @@ def rank(
     candidates = _deduplicated(live) if settings.dedupe else live
     texts = [m.text for m in candidates]
     lex = lexical(query, texts)
-    sem = semantic(query_vector if settings.semantic else None, candidates, settings.semantic_floor)
+    similarities = cosines(query_vector if settings.semantic else None, candidates)
+    sem = semantic(similarities, settings.semantic_floor)
     similarity = word_similarity if settings.semantic and settings.word_weight > 0 else None
     by_word = word_meaning(query, texts, similarity, settings.word_floor)
     other_kind = another_kind(query, texts, similarity, settings.contrast_similarity)
@@ -276,27 +279,27 @@ def rank(
         _below_current(scores, candidates, past, settings.min_score, about)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
-    if not kept and settings.semantic and settings.closest_limit > 0 and query_vector is not None:
+    if not kept and settings.closest_limit > 0:
         excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
-        closest = _closest(query_vector, candidates, excluded, settings.closest_margin)
+        closest = _closest(similarities, candidates, excluded, settings.closest_margin)
         return [ScoredMemory(m, scores.get(m.id, 0.0)) for m in closest[: min(limit, settings.closest_limit)]]
     return [ScoredMemory(m, scores.get(m.id, 0.0), past.get(m.id)) for m in kept[:limit]]
 
 
 def _closest(
-    query_vector: Sequence[float], memories: Sequence[Memory], excluded: set[str], margin: float
+    similarities: Sequence[float | None], memories: Sequence[Memory], excluded: set[str], margin: float
 ) -> list[Memory]:
     """When nothing reaches ``min_score``: the memories closest in meaning, if they stand out from the caller's others
     (a cosine at least ``margin`` above the median of all of them), closest first.
 
     A question in other words than the caller's ("duplicate transaction" for "a charge from Casavera Bistro twice")
     shares no word and sits at a low absolute cosine, yet the answer is often the caller's closest memory."""
-    cosines = {m.id: cosine(query_vector, unpack(m.vector)) for m in memories if m.vector}
-    if len(cosines) < 3:
+    known = {m.id: c for m, c in zip(memories, similarities, strict=True) if c is not None}
+    if len(known) < 3:
         return []
-    middle = sorted(cosines.values())[len(cosines) // 2]
-    found = [m for m in memories if m.id in cosines and m.id not in excluded and cosines[m.id] - middle >= margin]
-    return sorted(found, key=lambda m: -cosines[m.id])
+    middle = sorted(known.values())[len(known) // 2]
+    found = [m for m in memories if m.id in known and m.id not in excluded and known[m.id] - middle >= margin]
+    return sorted(found, key=lambda m: -known[m.id])
 
 
 FIELD_SYNONYM = 0.6  # two words this alike name the same thing ("gift" and "donation")
