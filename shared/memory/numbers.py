@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from shared.memory.terms import words
 
@@ -25,11 +26,12 @@ _CURRENCY = re.compile(r"([$€£])\s?(\d[\d.]*)")
 _CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds"}
 
 
-def digit_words(text: str) -> list[str]:
+@lru_cache(maxsize=16_384)
+def digit_words(text: str) -> tuple[str, ...]:
     """The words of ``text`` with every spoken number, and every number written with thousands commas, as digits;
     an amount in a currency sign reads as said ("$25" is "25 dollars")."""
     plain = _CURRENCY.sub(lambda m: f"{m.group(2)} {_CURRENCY_WORDS[m.group(1)]}", _GROUPED.sub("", text))
-    return as_digits(words(plain))
+    return tuple(as_digits(words(plain)))
 
 
 def as_digits(tokens: Sequence[str]) -> list[str]:

@@ -28,7 +28,7 @@ is returned, so an unrelated question gets no answer rather than the least bad t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -95,11 +95,16 @@ def past_values(memories: Sequence[Memory]) -> dict[str, datetime]:
     return past
 
 
+@lru_cache(maxsize=16_384)
+def _text_key(text: str) -> str:
+    return " ".join(words(text))
+
+
 def _deduplicated(memories: Sequence[Memory]) -> list[Memory]:
     """One memory per text (case, punctuation and spacing aside): the newest."""
     newest: dict[str, Memory] = {}
     for memory in memories:
-        key = " ".join(words(memory.text))
+        key = _text_key(memory.text)
         kept = newest.get(key)
         if kept is None or memory.created_at > kept.created_at:
             newest[key] = memory
@@ -209,16 +214,26 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarity | 
     if not pairs:
         return flagged
     said = {t for text in texts for t in terms(text) if t.isalpha()}
-    foreign = [(x, stem(h)) for x, h in pairs if not any(related(stem(x), t) for t in said)]
+    foreign = [(x, stem(h)) for x, h in pairs if not _any_related(stem(x), said)]
     if not foreign:
         return flagged
     own = [stem(w) for w in asked if _content(w)]
     for index, text in enumerate(texts):
         stems = terms(text)
-        heads = [(x, head) for x, head in foreign if any(related(head, t) for t in stems)]
+        heads = [(x, head) for x, head in foreign if _any_related(head, stems)]
         if heads:
             flagged[index] = any(_names_another(x, head, words(text), own, similarity, below) for x, head in heads)
     return flagged
+
+
+def _any_related(word: str, pool: Collection[str]) -> bool:
+    """``related(word, t)`` for some ``t`` of ``pool``, without comparing words that cannot be."""
+    if word in pool:
+        return True
+    if len(word) < MIN_PREFIX:
+        return False
+    prefix = word[:MIN_PREFIX]
+    return any(t.startswith(prefix) and related(word, t) for t in pool)
 
 
 def _names_another(
@@ -360,13 +375,13 @@ def stating_values(
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Memories that are not field values but state a field's value: (those stating a replaced value and not the
     current one, those stating the current value), each memory id -> the fields."""
-    current: dict[str, tuple[datetime, list[str]]] = {}
-    replaced: dict[str, list[list[str]]] = {}
+    current: dict[str, tuple[datetime, tuple[str, ...]]] = {}
+    replaced: dict[str, list[tuple[str, ...]]] = {}
     for memory in memories:
         name = field_name(memory)
         if not name:
             continue
-        value = _value_key(memory).split()
+        value = tuple(_value_key(memory).split())
         if memory.id in past:
             if value:
                 replaced.setdefault(name, []).append(value)
@@ -382,7 +397,7 @@ def stating_values(
         text = digit_words(memory.text)  # "size forty-four" states 44
         for name, values in replaced.items():
             now_value = current.get(name)
-            label = words(name.replace("_", " "))
+            label = tuple(words(name.replace("_", " ")))
             if now_value is None:
                 continue
             if _states(text, label, now_value[1]):
