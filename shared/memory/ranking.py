@@ -321,8 +321,10 @@ FIELD_SYNONYM = 0.6  # two words this alike name the same thing ("gift" and "don
 
 
 def _field_asked(query: str, similarity: WordSimilarity | None) -> Callable[[str], bool]:
-    """Whether the question is about a field: it names the field, in its words ("which bus" and ``bus_route``) or
-    in words as good as the same ("monthly gift" and ``donation_amount``)."""
+    """Whether the question is about a field: it says one of the field's words ("which bus" and ``bus_route``), or
+    a word the model holds as good as the same as the field's last word, its kind ("what will it cost" and
+    ``repair_price``). A question that only shares a broader topic ("the old car" and ``vehicle_interest``) is
+    not."""
     wanted = query_terms(query)
     asked_words = _meaning_words(query)[:QUERY_WORDS]
 
@@ -331,7 +333,7 @@ def _field_asked(query: str, similarity: WordSimilarity | None) -> Callable[[str
         if any(related(q, t) for q in wanted for t in terms(label)):
             return True
         return similarity is not None and any(
-            similarity(q, w) >= FIELD_SYNONYM for q in asked_words for w in _meaning_words(label)
+            similarity(q, w) >= FIELD_SYNONYM for q in asked_words for w in _meaning_words(label)[-1:]
         )
 
     return asked

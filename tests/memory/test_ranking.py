@@ -300,6 +300,17 @@ def test_a_memory_stating_an_old_amount_keeps_its_place_for_a_question_about_som
     assert found.index("more") < found.index("son") and found.index("new") < found.index("old")
 
 
+def test_a_question_is_about_a_field_when_it_names_the_field_or_its_kind() -> None:
+    from shared.memory.embedding import word_similarity
+    from shared.memory.ranking import _field_asked
+
+    assert _field_asked("which bus does Oliver take", word_similarity)("bus_route")
+    assert _field_asked("what will the repair cost", word_similarity)("repair_price")
+    assert _field_asked("how much will it cost", word_similarity)("quoted_price")
+    assert not _field_asked("odometer reading of the old car", word_similarity)("vehicle_interest")
+    assert not _field_asked("his son's name", word_similarity)("party_size")
+
+
 def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
     memories = [memory(f"m{n}", "Prefers morning appointments.", days_ago=10 * n) for n in range(1, 4)]
     memories.append(memory("other", "Asked about appointments on Sunday", days_ago=50))
