@@ -25,6 +25,9 @@ _GROUPED = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CURRENCY = re.compile(r"([$€£])\s?(\d[\d.]*)")
 _CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds"}
 
+# Words that count rather than describe: "five days" is a number of days, not a kind of day.
+NUMBER_WORDS = frozenset(_SMALL) | frozenset(_TENS) | frozenset(_SCALES) | {"hundred", "dozen", "couple", "half"}
+
 
 @lru_cache(maxsize=16_384)
 def digit_words(text: str) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.numbers import digit_words
+from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 from shared.memory.vectors import cosine, unpack
 
@@ -194,7 +194,8 @@ def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | 
 
 
 def _content(word: str) -> bool:
-    return word not in STOP_WORDS and word.isalpha() and len(word) > 1
+    """A word that can name a kind: not a stop word, a number ("five days") or a digit."""
+    return word not in STOP_WORDS and word not in NUMBER_WORDS and word.isalpha() and len(word) > 1
 
 
 def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarity | None, below: float) -> list[bool]:

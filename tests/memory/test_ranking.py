@@ -164,6 +164,8 @@ def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> N
         ("next appointment", "cleaning appointment: Friday", []),  # "next" picks one, it names no kind
         ("new address", "delivery address: 14 Birchwood Lane", []),
         ("home address", "Her new address is 14 Birchwood Lane", []),
+        ("attendance days", "schedule: five days a week", []),  # a number counts days, it names no kind
+        ("hotel nights", "She booked three nights in Kyoto", []),
     ],
 )
 def test_another_kind_leaves_real_answers_alone(query: str, text: str, others: list[str]) -> None:
