@@ -34,7 +34,8 @@ class Memory:
 
 @dataclass(frozen=True)
 class ScoredMemory:
-    """A search result. ``until`` is set when a newer value of the same field replaced this one (a past fact)."""
+    """A search result. ``until`` is set when a newer value of the same field replaced this one (a past fact), or
+    when this memory states only a value that a newer one replaced ("give every month, twenty-five dollars")."""
 
     memory: Memory
     score: float

@@ -20,8 +20,9 @@ model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and the
 
 and then: a memory naming another kind of what is asked ("term life insurance" for "pet insurance") is left out
 (``another_kind``); the same text from several calls counts once (the newest); a field value replaced by a newer
-value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``), and a
-summary or turn stating only a replaced value ranks under what states the current one; nothing under ``min_score``
+value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); a
+summary or turn stating only a replaced value is returned marked as past too, and ranks under what states the
+current one when the question is about that field; nothing under ``min_score``
 is returned, so an unrelated question gets no answer rather than the least bad three.
 """
 
@@ -290,16 +291,20 @@ def rank(
         recency = 0.5 ** (age_days / settings.recency_half_life_days) if settings.recency_half_life_days else 0.0
         scores[memory.id] = relevance + settings.recency_weight * recency
     past = past_values(candidates) if settings.supersede else {}
+    until = dict(past)
     if past:
         about = _field_asked(query, similarity)
-        _below_current(scores, candidates, past, settings.min_score, about)
+        until = _below_current(scores, candidates, past, settings.min_score, about) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     if not kept and settings.closest_limit > 0:
         excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
         closest = _closest(similarities, candidates, excluded, settings.closest_margin)
-        return [ScoredMemory(m, scores.get(m.id, 0.0)) for m in closest[: min(limit, settings.closest_limit)]]
-    return [ScoredMemory(m, scores.get(m.id, 0.0), past.get(m.id)) for m in kept[:limit]]
+        return [
+            ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id))
+            for m in closest[: min(limit, settings.closest_limit)]
+        ]
+    return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in kept[:limit]]
 
 
 def _closest(
@@ -346,14 +351,15 @@ def _below_current(
     past: Mapping[str, datetime],
     min_score: float,
     asked: Callable[[str], bool] = lambda name: True,
-) -> None:
+) -> dict[str, datetime]:
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
     So does a summary or a turn that states a replaced value without the current one ("an A1C of 8.2" once the
     ``a1c`` field says 7.1): under the best memory that states the current value, when the question is about the
     field: that memory is itself an answer and the question names the field (``_field_asked``). A summary states
     many facts; a question about another of them ("his son's name" of "a party for his son Mateo, 8 people")
-    leaves it in place."""
+    leaves it in place. Returns the memories stating only replaced values -> when the first of them was replaced:
+    whatever the question, they are returned marked as past, so no old value reads as current."""
     current: dict[str, float] = {}
     for memory in memories:
         name = field_name(memory)
@@ -367,10 +373,18 @@ def _below_current(
     for memory_id, names in stating_current.items():
         for name in names:
             current[name] = max(current.get(name, 0.0), scores.get(memory_id, 0.0))
+    replaced: dict[str, datetime] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if name and memory.id in past:
+            replaced[name] = min(replaced.get(name, past[memory.id]), past[memory.id])
+    stated: dict[str, datetime] = {}
     for memory_id, names in stating_past.items():
+        stated[memory_id] = min(replaced[name] for name in names)
         for name in names:
             if memory_id in scores and current.get(name, 0.0) >= min_score and asked(name):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
+    return stated
 
 
 def stating_values(

@@ -225,6 +225,19 @@ def test_a_summary_stating_a_replaced_value_ranks_below_the_current_value() -> N
     assert stating_values(memories, past_values(memories)) == ({"summary": ["a1c"]}, {"both": ["a1c"]})
 
 
+def test_a_memory_stating_only_a_replaced_value_is_marked_past_whatever_the_question() -> None:
+    memories = [
+        memory("turn", "Hello, I would like to give every month, twenty-five dollars.", days_ago=60),
+        field("old", "donation_amount", "25", days_ago=60),
+        field("new", "donation_amount", "40", days_ago=9),
+        memory("raise", "I want to give a little more, forty now instead.", days_ago=9),
+    ]
+    found = {s.memory.id: s for s in rank("how much does she give each month", memories, now=NOW, settings=WORDS_ONLY)}
+    assert found["turn"].until == NOW - timedelta(days=9)  # the question never names the field
+    assert found["turn"].text.startswith("previously: Hello, I would like to give")
+    assert found["raise"].until is None
+
+
 def test_a_stated_old_value_ranks_below_a_summary_stating_the_current_one() -> None:
     memories = [
         memory("old_summary", "Which bus does Oliver take? From 310 Aspen Drive, bus route 14.", days_ago=59),
