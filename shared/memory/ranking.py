@@ -392,18 +392,17 @@ def stating_values(
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Memories that are not field values but state a field's value: (those stating a replaced value and not the
     current one, those stating the current value), each memory id -> the fields."""
-    current: dict[str, tuple[datetime, tuple[str, ...]]] = {}
-    replaced: dict[str, list[tuple[str, ...]]] = {}
+    current: dict[str, Memory] = {}
+    replaced: dict[str, list[Memory]] = {}
     for memory in memories:
         name = field_name(memory)
         if not name:
             continue
-        value = tuple(_value_key(memory).split())
         if memory.id in past:
-            if value:
-                replaced.setdefault(name, []).append(value)
-        elif name not in current or memory.created_at > current[name][0]:
-            current[name] = (memory.created_at, value)
+            if _value_key(memory):
+                replaced.setdefault(name, []).append(memory)
+        elif name not in current or memory.created_at > current[name].created_at:
+            current[name] = memory
     stating_past: dict[str, list[str]] = {}
     stating_current: dict[str, list[str]] = {}
     if not replaced:
@@ -417,11 +416,26 @@ def stating_values(
             label = tuple(words(name.replace("_", " ")))
             if now_value is None:
                 continue
-            if _states(text, label, now_value[1]):
+            if _states_value(memory, text, label, now_value):
                 stating_current.setdefault(memory.id, []).append(name)
-            elif any(_states(text, label, value) for value in values):
+            elif any(_states_value(memory, text, label, value) for value in values):
                 stating_past.setdefault(memory.id, []).append(name)
     return stating_past, stating_current
+
+
+def _states_value(memory: Memory, text: Sequence[str], label: Sequence[str], value: Memory) -> bool:
+    """Whether ``memory`` (its words ``text``) states the field value ``value``. In the call that collected the
+    value, saying its numbers is enough: "the, um, the five hundred" for a dosage of "500 mg twice daily", "the
+    headcount rose to 75" for a guest count of 75; in another call a lone number means too many other things. Words
+    alone are not: a value without numbers ("furnace not igniting") is often an event, which a later one follows
+    rather than corrects."""
+    said = tuple(_value_key(value).split())
+    if _states(text, label, said):
+        return True
+    if value.conversation_id is None or memory.conversation_id != value.conversation_id:
+        return False
+    numbers = {w for w in said if w.isdigit()}
+    return bool(numbers) and numbers <= set(text)
 
 
 AMOUNTS = frozenset({"dollars", "dollar", "bucks", "euros", "pounds", "percent", "people", "guests"})

@@ -238,6 +238,22 @@ def test_a_memory_stating_only_a_replaced_value_is_marked_past_whatever_the_ques
     assert found["raise"].until is None
 
 
+def test_in_the_call_that_collected_a_value_saying_its_number_states_it() -> None:
+    def said(mid: str, text: str, call: str, days_ago: float) -> Memory:
+        return replace(memory(mid, text, days_ago=days_ago), conversation_id=call)
+
+    memories = [
+        replace(field("old", "dosage", "500 mg twice daily", days_ago=60), conversation_id="c1"),
+        said("turn", "I need my metformin refilled, the, um, the five hundred.", "c1", 60),
+        said("other", "Is the five hundred one the generic?", "c0", 70),
+        replace(field("new", "dosage", "1000 mg twice daily", days_ago=9), conversation_id="c2"),
+        said("raise", "She takes a thousand now, morning and night.", "c2", 9),
+    ]
+    past, current = stating_values(memories, past_values(memories))
+    assert past == {"turn": ["dosage"]}  # "other" says the number in another call, where it may mean anything
+    assert current == {"raise": ["dosage"]}
+
+
 def test_a_stated_old_value_ranks_below_a_summary_stating_the_current_one() -> None:
     memories = [
         memory("old_summary", "Which bus does Oliver take? From 310 Aspen Drive, bus route 14.", days_ago=59),
