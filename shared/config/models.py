@@ -155,6 +155,11 @@ class RankingConfig(_Model):
         default=0.06,
         description="How far above the median cosine of the caller's memories the closest one must be.",
     )
+    alike_gap: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.04,
+        description="When fewer than search_limit memories reach min_score, also return those whose cosine with the "
+        "question is within this of the closest answer's; 0 turns that off.",
+    )
 
 
 class MemoryConfig(_Model):

@@ -87,6 +87,7 @@ class MemoryManager:
             contrast_similarity=ranking.contrast_similarity,
             closest_limit=ranking.closest_limit,
             closest_margin=ranking.closest_margin,
+            alike_gap=ranking.alike_gap,
         )
 
     def recent(self, user_id: str, *, types: Sequence[str] | None = None, limit: int | None = None) -> list[Memory]:

@@ -23,7 +23,9 @@ and then: a memory naming another kind of what is asked ("term life insurance" f
 value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); a
 summary or turn stating only a replaced value is returned marked as past too, and ranks under what states the
 current one when the question is about that field; nothing under ``min_score``
-is returned, so an unrelated question gets no answer rather than the least bad three.
+is returned, so an unrelated question gets no answer rather than the least bad three. Under it, two kinds of memory
+still answer: the caller's closest memory when it stands out and nothing else passed (``_closest``), and memories
+as close in meaning as an answer that passed (``_alike``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ class RankSettings:
     contrast_similarity: float = 0.4
     closest_limit: int = 1
     closest_margin: float = 0.06
+    alike_gap: float = 0.04
     supersede: bool = True
     dedupe: bool = True
 
@@ -297,14 +300,32 @@ def rank(
         until = _below_current(scores, candidates, past, settings.min_score, about) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
+    excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
     if not kept and settings.closest_limit > 0:
-        excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
-        closest = _closest(similarities, candidates, excluded, settings.closest_margin)
-        return [
-            ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id))
-            for m in closest[: min(limit, settings.closest_limit)]
-        ]
+        kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
+    if 0 < len(kept) < limit and settings.alike_gap > 0:
+        kept = kept + _alike(similarities, candidates, kept, excluded, settings.alike_gap)
     return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in kept[:limit]]
+
+
+def _alike(
+    similarities: Sequence[float | None],
+    memories: Sequence[Memory],
+    answers: Sequence[Memory],
+    excluded: set[str],
+    gap: float,
+) -> list[Memory]:
+    """When fewer answers than asked for reach ``min_score``: other memories as close in meaning to the question as
+    the closest answer, within ``gap`` of its cosine, closest first. A paraphrase's answer can sit just under the
+    threshold beside one that passed on a shared word ("event type: wedding reception" passes for "bride";
+    "Leopold and his fiancee Camila toured the venue" does not)."""
+    known = {m.id: c for m, c in zip(memories, similarities, strict=True) if c is not None}
+    best = max((known[m.id] for m in answers if m.id in known), default=None)
+    if best is None:
+        return []
+    taken = excluded | {m.id for m in answers}
+    found = [m for m in memories if m.id in known and m.id not in taken and known[m.id] >= best - gap]
+    return sorted(found, key=lambda m: -known[m.id])
 
 
 def _closest(

@@ -382,6 +382,21 @@ def test_with_nothing_above_the_threshold_the_closest_memory_answers_if_it_stand
     assert rank("duplicate transaction", _far_apart(), now=NOW, settings=no_meaning, query_vector=question) == []
 
 
+def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
+    memories = [
+        memory("wedding", "event type: wedding reception", vector=[0.8, 0.6, 0.0]),  # cosine 0.80, shares a word
+        memory("fiancee", "Leopold and his fiancee Camila toured the venue", vector=[0.78, 0.0, 0.6258]),  # 0.78
+        memory("deposit", "He paid a 2,000 dollar deposit", vector=[0.7, 0.0, 0.7141]),  # 0.70: too far below
+        memory("lease", "The lease ends in June", vector=[0.0, 1.0, 0.0]),
+    ]
+    words_pass = RankSettings(lexical_weight=1.0, semantic_weight=0.0, word_weight=0.0, min_score=0.3)
+    found = rank("the bride at the wedding", memories, now=NOW, settings=words_pass, query_vector=[1.0, 0.0, 0.0])
+    assert [s.memory.id for s in found] == ["wedding", "fiancee"]
+    off = replace(words_pass, alike_gap=0.0)
+    found = rank("the bride at the wedding", memories, now=NOW, settings=off, query_vector=[1.0, 0.0, 0.0])
+    assert [s.memory.id for s in found] == ["wedding"]
+
+
 def test_the_closest_memory_is_never_a_past_value_another_kind_or_one_of_too_few() -> None:
     settings = RankSettings(min_score=0.9, closest_limit=1)
     question = [0.6, 0.1, 0.1, 0.1]
