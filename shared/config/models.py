@@ -160,6 +160,11 @@ class RankingConfig(_Model):
         description="When fewer than search_limit memories reach min_score, also return those whose cosine with the "
         "question is within this of the closest answer's; 0 turns that off.",
     )
+    answer_kind_weight: Annotated[float, Field(ge=0, le=1)] = Field(
+        default=0.15,
+        description="Added to the score of an answer stating the kind of value the question asks for (an address "
+        "for 'where does she live', a span of time for 'how long', a date, an amount, an age); 0 turns that off.",
+    )
 
 
 class MemoryConfig(_Model):

@@ -88,6 +88,7 @@ class MemoryManager:
             closest_limit=ranking.closest_limit,
             closest_margin=ranking.closest_margin,
             alike_gap=ranking.alike_gap,
+            answer_kind_weight=ranking.answer_kind_weight,
         )
 
     def recent(self, user_id: str, *, types: Sequence[str] | None = None, limit: int | None = None) -> list[Memory]:

@@ -37,6 +37,7 @@ from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
 
+from shared.memory import answer_kinds
 from shared.memory.models import Memory, ScoredMemory
 from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
@@ -61,6 +62,7 @@ class RankSettings:
     closest_limit: int = 1
     closest_margin: float = 0.06
     alike_gap: float = 0.04
+    answer_kind_weight: float = 0.15
     supersede: bool = True
     dedupe: bool = True
 
@@ -293,6 +295,11 @@ def rank(
         age_days = max((now - memory.created_at).total_seconds(), 0.0) / 86_400
         recency = 0.5 ** (age_days / settings.recency_half_life_days) if settings.recency_half_life_days else 0.0
         scores[memory.id] = relevance + settings.recency_weight * recency
+    kinds = answer_kinds.asked(query) if settings.answer_kind_weight > 0 else frozenset()
+    if kinds:  # among the answers, those stating the kind of value asked for ("where does she live": an address)
+        for memory in candidates:
+            if scores.get(memory.id, 0.0) >= settings.min_score and kinds & answer_kinds.stated(memory.text):
+                scores[memory.id] += settings.answer_kind_weight
     past = past_values(candidates) if settings.supersede else {}
     until = dict(past)
     if past:

@@ -1,0 +1,90 @@
+"""What kind of value a question asks for, and which kinds of value a memory states.
+
+"Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
+"what does it cost" for an amount of money, "how old is he" for an age. The answer rarely shares a word with such a
+question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he live" is about as
+close to every memory of the caller; knowing the kind picks the memory that states one. Pure functions over
+``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
+(``RankSettings.answer_kind_weight``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from itertools import pairwise
+
+from shared.memory.numbers import digit_words
+from shared.memory.terms import words
+
+ADDRESS, MONEY, DATE, SPAN, AGE = "address", "money", "date", "span", "age"
+
+_ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
+_ASKS_MONEY = frozenset(
+    """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
+    spent paid worth rent bill premium copay salary income balance quote quoted""".split()
+)
+_ASKS_DATE = frozenset("when date dates day deadline due".split())
+_ASKS_SPAN = frozenset("duration length term".split())
+_ASKS_AGE = frozenset("age aged".split())
+
+_STREET = frozenset(
+    """street st road rd avenue ave lane ln drive dr court ct way boulevard blvd place pl terrace circle parkway
+    highway hwy trail row crescent close square apt apartment unit suite""".split()
+)
+_MONEY = frozenset("dollars dollar bucks euros euro pounds cents grand".split())
+_SPAN = frozenset("minute minutes hour hours day days week weeks month months year years".split())
+_CALENDAR = frozenset(
+    """january february march april may june july august september october november december jan feb mar apr jun jul
+    aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays
+    thursdays fridays saturdays sundays today tomorrow tonight yesterday weekend fourth fifth sixth seventh eighth
+    ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth
+    twentieth thirtieth""".split()
+)
+_CLOCK_OR_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
+
+
+def asked(question: str) -> frozenset[str]:
+    """The kinds of value a question asks for; none for most questions."""
+    said = words(question)
+    found = set(said)
+    kinds = set()
+    if found & _ASKS_ADDRESS:
+        kinds.add(ADDRESS)
+    if found & _ASKS_MONEY or _follows(said, "how", "much"):
+        kinds.add(MONEY)
+    if found & _ASKS_DATE:
+        kinds.add(DATE)
+    if found & _ASKS_SPAN or _follows(said, "how", "long"):
+        kinds.add(SPAN)
+    if found & _ASKS_AGE or _follows(said, "how", "old"):
+        kinds.add(AGE)
+    return frozenset(kinds)
+
+
+@lru_cache(maxsize=16_384)
+def stated(text: str) -> frozenset[str]:
+    """The kinds of value a memory states: a number before a street word, a unit of money or of time, or "years
+    old", a number after a word for money ("rent of 1525", "copay: 40"), a month, a weekday, a clock time or a day
+    of the month (cached: a caller's memories are searched again)."""
+    said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
+    kinds = set()
+    for index, word in enumerate(said):
+        if not word.isdigit():
+            continue
+        after, before = said[index + 1 : index + 4], said[max(0, index - 2) : index]
+        if _STREET.intersection(after):
+            kinds.add(ADDRESS)
+        if (after[:1] and after[0] in _MONEY) or _ASKS_MONEY.intersection(before):  # "25 dollars", "total price: 96"
+            kinds.add(MONEY)
+        if after[:1] and after[0] in _SPAN:
+            kinds.add(SPAN)
+        if after[:2] in (("years", "old"), ("year", "old")) or (index and said[index - 1] in _ASKS_AGE):
+            kinds.add(AGE)
+    if _CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text):
+        kinds.add(DATE)
+    return frozenset(kinds)
+
+
+def _follows(said: list[str], first: str, second: str) -> bool:
+    return (first, second) in pairwise(said)
