@@ -50,25 +50,20 @@ ALL_SETS = ("dev", "heldout", "validation", "blind1", "blind2", "blind3", "blind
 AGENT_TYPE = "elevenlabs_customer_support"
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
-BM25_ONLY = RankSettings(
-    semantic=False,
-    lexical_weight=1,
-    semantic_weight=0,
-    word_weight=0,
-    recency_weight=0,
-    min_score=1e-9,
-    supersede=False,
-    dedupe=False,
-)
+# The baselines are the plain methods, top 3: none of the product's rules (threshold, current facts first, one copy,
+# another kind, closest or alike memories, kind of value asked for).
+_PLAIN = {
+    "min_score": 1e-9,
+    "supersede": False,
+    "dedupe": False,
+    "contrast_similarity": 0.0,
+    "closest_limit": 0,
+    "alike_gap": 0.0,
+    "answer_kind_weight": 0.0,
+}
+BM25_ONLY = RankSettings(semantic=False, lexical_weight=1, semantic_weight=0, word_weight=0, recency_weight=0, **_PLAIN)
 EMBEDDINGS_ONLY = RankSettings(
-    lexical_weight=0,
-    semantic_weight=1,
-    word_weight=0,
-    recency_weight=0,
-    semantic_floor=0,
-    min_score=1e-9,
-    supersede=False,
-    dedupe=False,
+    lexical_weight=0, semantic_weight=1, word_weight=0, recency_weight=0, semantic_floor=0, **_PLAIN
 )
 TARGETS = {"paraphrase_r3": 0.80, "overall_r3": 0.90, "stale_max": 0.05, "misleading_max": 0.05}
 

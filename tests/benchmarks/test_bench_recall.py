@@ -80,3 +80,16 @@ def test_quick_run_through_serve(tmp_path: Path) -> None:
     assert dev["pre_call"]["callers"] == 3 and dev["pre_call"]["latest_summary"] == 1.0
     assert dev["product"]["overall"]["n"] > 0
     assert "paraphrase" in done.stdout and "embeddings only" in done.stdout
+
+
+def test_the_baselines_are_the_plain_methods_without_the_products_rules() -> None:
+    from dataclasses import fields
+
+    from benchmarks.bench_recall import BM25_ONLY, EMBEDDINGS_ONLY
+    from shared.memory.ranking import RankSettings
+
+    rules = {"supersede", "dedupe", "contrast_similarity", "closest_limit", "alike_gap", "answer_kind_weight"}
+    assert rules <= {f.name for f in fields(RankSettings)}
+    for baseline in (BM25_ONLY, EMBEDDINGS_ONLY):
+        assert not any(getattr(baseline, rule) for rule in rules)
+        assert baseline.min_score < 1e-6  # top 3, no threshold
