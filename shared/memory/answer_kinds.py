@@ -1,11 +1,11 @@
 """What kind of value a question asks for, and which kinds of value a memory states.
 
 "Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
-"what does it cost" for an amount of money, "how old is he" for an age. The answer rarely shares a word with such a
-question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he live" is about as
-close to every memory of the caller; knowing the kind picks the memory that states one. Pure functions over
-``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
-(``RankSettings.answer_kind_weight``).
+"what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
+for a way of paying. The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month
+renewal"), and a static model's vector of "where does he live" is about as close to every memory of the caller;
+knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
+``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from itertools import pairwise
 from shared.memory.numbers import digit_words
 from shared.memory.terms import words
 
-ADDRESS, MONEY, DATE, SPAN, AGE = "address", "money", "date", "span", "age"
+ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _ASKS_MONEY = frozenset(
@@ -27,6 +27,8 @@ _ASKS_MONEY = frozenset(
 _ASKS_DATE = frozenset("when date dates day deadline due".split())
 _ASKS_SPAN = frozenset("duration length term".split())
 _ASKS_AGE = frozenset("age aged".split())
+_ASKS_DISTANCE = frozenset("distance mileage odometer".split())
+_ASKS_PAYMENT = frozenset("payment".split())
 
 _STREET = frozenset(
     """street st road rd avenue ave lane ln drive dr court ct way boulevard blvd place pl terrace circle parkway
@@ -34,14 +36,21 @@ _STREET = frozenset(
 )
 _MONEY = frozenset("dollars dollar bucks euros euro pounds cents grand".split())
 _SPAN = frozenset("minute minutes hour hours day days week weeks month months year years".split())
+_DISTANCE = frozenset("miles mile mi km kilometers kilometres".split())
+_PAYMENT = frozenset("visa mastercard amex autopay paypal venmo zelle cheque".split())
+_STREET_NAME = re.compile(
+    r"\b[A-Z][a-z]+ (?:Street|Road|Avenue|Lane|Drive|Court|Way|Boulevard|Place|Terrace|Circle|Parkway|Trail|Row|"
+    r"Crescent|Close|Square)\b"
+)
 _CALENDAR = frozenset(
-    """january february march april may june july august september october november december jan feb mar apr jun jul
+    """january february march april june july august september october november december jan feb mar apr jun jul
     aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays
     thursdays fridays saturdays sundays today tomorrow tonight yesterday weekend fourth fifth sixth seventh eighth
     ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth
     twentieth thirtieth""".split()
 )
 _CLOCK_OR_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
+_MAY = re.compile(r"\bMay\b")  # the month, not "she may call back"
 
 
 def asked(question: str) -> frozenset[str]:
@@ -49,7 +58,7 @@ def asked(question: str) -> frozenset[str]:
     said = words(question)
     found = set(said)
     kinds = set()
-    if found & _ASKS_ADDRESS:
+    if found & _ASKS_ADDRESS and "who" not in found:  # "who else will live there" asks for a person
         kinds.add(ADDRESS)
     if found & _ASKS_MONEY or _follows(said, "how", "much"):
         kinds.add(MONEY)
@@ -59,14 +68,21 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(SPAN)
     if found & _ASKS_AGE or _follows(said, "how", "old"):
         kinds.add(AGE)
+    if found & _ASKS_DISTANCE or _follows(said, "how", "far"):
+        kinds.add(DISTANCE)
+    if found & _ASKS_PAYMENT or any(
+        _follows(said, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying")
+    ):
+        kinds.add(PAYMENT)
     return frozenset(kinds)
 
 
 @lru_cache(maxsize=16_384)
 def stated(text: str) -> frozenset[str]:
-    """The kinds of value a memory states: a number before a street word, a unit of money or of time, or "years
-    old", a number after a word for money ("rent of 1525", "copay: 40"), a month, a weekday, a clock time or a day
-    of the month (cached: a caller's memories are searched again)."""
+    """The kinds of value a memory states: a number before a street word or a named street ("Maple Court"); a number
+    before a unit of money, time or distance, or "years old", or after a word for money ("rent of 1525", "copay:
+    40") or a card ("card ending 4471"); a month, a weekday, a clock time or a day of the month; a way of paying
+    ("Visa", "autopay"). Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
     for index, word in enumerate(said):
@@ -79,10 +95,18 @@ def stated(text: str) -> frozenset[str]:
             kinds.add(MONEY)
         if after[:1] and after[0] in _SPAN:
             kinds.add(SPAN)
+        if after[:1] and after[0] in _DISTANCE:
+            kinds.add(DISTANCE)
+        if {"card", "ending"}.intersection(before):  # "card ending 4471", "ending in 6610"
+            kinds.add(PAYMENT)
         if after[:2] in (("years", "old"), ("year", "old")) or (index and said[index - 1] in _ASKS_AGE):
             kinds.add(AGE)
-    if _CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text):
+    if _CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text) or _MAY.search(text):
         kinds.add(DATE)
+    if _STREET_NAME.search(text):
+        kinds.add(ADDRESS)
+    if _PAYMENT.intersection(said):
+        kinds.add(PAYMENT)
     return frozenset(kinds)
 
 

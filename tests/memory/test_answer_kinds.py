@@ -1,6 +1,6 @@
 import pytest
 
-from shared.memory.answer_kinds import ADDRESS, AGE, DATE, MONEY, SPAN, asked, stated
+from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYMENT, SPAN, asked, stated
 
 
 @pytest.mark.parametrize(
@@ -16,8 +16,11 @@ from shared.memory.answer_kinds import ADDRESS, AGE, DATE, MONEY, SPAN, asked, s
         ("loan term", {SPAN}),
         ("how old is the kid", {AGE}),
         ("Pepper's age", {AGE}),
+        ("how far has the car been driven", {DISTANCE}),
+        ("how does he pay", {PAYMENT}),
+        ("payment method on file", {PAYMENT}),
         ("where does he work", set()),  # an employer, not an address
-        ("how does he pay", set()),  # a way of paying, not an amount
+        ("who else will live there", set()),  # a person
         ("spouse's name", set()),
     ],
 )
@@ -39,6 +42,12 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("The deadline is January 15.", {DATE}),
         ("Can we do Thursday at 2 pm?", {DATE}),
         ("Drafted on the 15th of each month.", {DATE}),
+        ("Tenant in unit 5C at Maple Terrace.", {ADDRESS}),
+        ("Odometer reads 148,000 miles.", {DISTANCE}),
+        ("Use the card ending in six six one zero.", {PAYMENT}),
+        ("She pays with her Visa.", {PAYMENT}),
+        ("The move is on May 22.", {DATE}),
+        ("She may call back later.", set()),  # a verb, not the month
         ("A party for 8 people, two of them vegetarian.", set()),  # a count, not money
         ("My dog Biscuit has surgery soon.", set()),
     ],
