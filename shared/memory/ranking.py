@@ -22,8 +22,9 @@ and then: a memory naming another kind of what is asked ("term life insurance" f
 (``another_kind``); the same text from several calls counts once (the newest); a field value replaced by a newer
 value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); a
 summary or turn stating only a replaced value is returned marked as past too, and ranks under what states the
-current one when the question is about that field; nothing under ``min_score``
-is returned, so an unrelated question gets no answer rather than the least bad three. Under it, two kinds of memory
+current one when the question is about that field; an answer stating the kind of value asked for (an address for
+"where does she live": ``shared.memory.answer_kinds``) gains ``answer_kind_weight``; nothing under ``min_score`` is
+returned, so an unrelated question gets no answer rather than the least bad three. Under it, two kinds of memory
 still answer: the caller's closest memory when it stands out and nothing else passed (``_closest``), and memories
 as close in meaning as an answer that passed (``_alike``).
 """
@@ -420,17 +421,18 @@ def stating_values(
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Memories that are not field values but state a field's value: (those stating a replaced value and not the
     current one, those stating the current value), each memory id -> the fields."""
-    current: dict[str, Memory] = {}
-    replaced: dict[str, list[Memory]] = {}
+    current: dict[str, tuple[Memory, tuple[str, ...]]] = {}
+    replaced: dict[str, list[tuple[Memory, tuple[str, ...]]]] = {}
     for memory in memories:
         name = field_name(memory)
         if not name:
             continue
+        value = tuple(_value_key(memory).split())
         if memory.id in past:
-            if _value_key(memory):
-                replaced.setdefault(name, []).append(memory)
-        elif name not in current or memory.created_at > current[name].created_at:
-            current[name] = memory
+            if value:
+                replaced.setdefault(name, []).append((memory, value))
+        elif name not in current or memory.created_at > current[name][0].created_at:
+            current[name] = (memory, value)
     stating_past: dict[str, list[str]] = {}
     stating_current: dict[str, list[str]] = {}
     if not replaced:
@@ -444,25 +446,26 @@ def stating_values(
             label = tuple(words(name.replace("_", " ")))
             if now_value is None:
                 continue
-            if _states_value(memory, text, label, now_value):
+            if _states_value(memory, text, label, *now_value):
                 stating_current.setdefault(memory.id, []).append(name)
-            elif any(_states_value(memory, text, label, value) for value in values):
+            elif any(_states_value(memory, text, label, *value) for value in values):
                 stating_past.setdefault(memory.id, []).append(name)
     return stating_past, stating_current
 
 
-def _states_value(memory: Memory, text: Sequence[str], label: Sequence[str], value: Memory) -> bool:
-    """Whether ``memory`` (its words ``text``) states the field value ``value``. In the call that collected the
+def _states_value(
+    memory: Memory, text: Sequence[str], label: Sequence[str], field: Memory, value: Sequence[str]
+) -> bool:
+    """Whether ``memory`` (its words ``text``) states ``value``, the value of ``field``. In the call that collected the
     value, saying its numbers is enough: "the, um, the five hundred" for a dosage of "500 mg twice daily", "the
     headcount rose to 75" for a guest count of 75; in another call a lone number means too many other things. Words
     alone are not: a value without numbers ("furnace not igniting") is often an event, which a later one follows
     rather than corrects."""
-    said = tuple(_value_key(value).split())
-    if _states(text, label, said):
+    if _states(text, label, value):
         return True
-    if value.conversation_id is None or memory.conversation_id != value.conversation_id:
+    if field.conversation_id is None or memory.conversation_id != field.conversation_id:
         return False
-    numbers = {w for w in said if w.isdigit()}
+    numbers = {w for w in value if w.isdigit()}
     return bool(numbers) and numbers <= set(text)
 
 
