@@ -46,4 +46,4 @@ class ScoredMemory:
         """What the agent is told: a past value says so, with the date it stopped being current."""
         if self.until is None:
             return self.memory.text
-        return f"previously: {self.memory.text}, until {self.until.date().isoformat()}"
+        return f"previously: {self.memory.text.rstrip(' .')}, until {self.until.date().isoformat()}"
