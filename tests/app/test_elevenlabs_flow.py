@@ -218,3 +218,29 @@ def test_logs_carry_no_number_transcript_or_secret(local_runtime: Any, caplog: p
     assert caplog.records, "the service should log something"
     for forbidden in ("5555550123", "Biscuit", "Dana", *TEST_SECRETS.values()):
         assert forbidden not in text
+
+
+def test_a_replaced_value_comes_back_marked_past_with_the_summary_that_stated_it(local_runtime: Any) -> None:
+    local = local_runtime()
+    now = int(time.time())
+    for conversation, days_ago, size, summary in (
+        ("conv_party_1", 20, "8", "Dana booked a table for 8 people on Friday for her mother's birthday."),
+        ("conv_party_2", 2, "6", "Dana changed the booking: two guests cancelled, so the table is now for 6 people."),
+    ):
+        event = elevenlabs_post_call(conversation_id=conversation, summary=summary, started=now - days_ago * 86_400)
+        event["data"]["analysis"]["data_collection_results"]["party_size"] = {
+            "data_collection_id": "party_size",
+            "value": size,
+            "json_schema": {"type": "string"},
+            "rationale": "The caller gave the number of guests.",
+        }
+        assert post_call(local, event).status == 200
+    local.drain()
+    tool = local.call("POST", "/retrieve", {"query": "how many guests are coming", "user_id": CALLER}, WORKSPACE)
+    assert tool.status == 200
+    found = json.loads(tool.body)["memories"]
+    old = [m for m in found if "8 people" in m["text"] or m["text"].endswith("party size: 8")]
+    assert old, found  # the old value is there to be read, marked as past
+    assert all(m["text"].startswith("previously: ") and "until" in m for m in old)
+    current = [i for i, m in enumerate(found) if "6 people" in m["text"] or "party size: 6" in m["text"]]
+    assert current and all("until" not in found[i] for i in current)
