@@ -2,10 +2,11 @@
 
 "Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
 "what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
-for a way of paying. The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month
-renewal"), and a static model's vector of "where does he live" is about as close to every memory of the caller;
-knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
-``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
+for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny").
+The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static
+model's vector of "where does he live" is about as close to every memory of the caller; knowing the kind picks the
+memory that states one. Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``;
+the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from shared.memory.numbers import digit_words
 from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
+PERSON = "person"
+_PERSON = frozenset(
+    """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
+    brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
+    niece nephew friend neighbor neighbour roommate nanny babysitter caregiver aide guardian""".split()
+)
 
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
+_DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_MONEY = frozenset(
     """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
     spent paid worth rent bill premium copay salary income balance quote quoted""".split()
@@ -32,7 +40,8 @@ _ASKS_PAYMENT = frozenset("payment".split())
 
 _STREET = frozenset(
     """street st road rd avenue ave lane ln drive dr court ct way boulevard blvd place pl terrace circle parkway
-    highway hwy trail row crescent close square apt apartment unit suite""".split()
+    highway hwy trail row crescent close square apt apartment unit suite hollow hill hills ridge bend crest plaza
+    loop glen grove creek crossing heights knoll meadow meadows orchard commons mews""".split()
 )
 _MONEY = frozenset("dollars dollar bucks euros euro pounds cents grand".split())
 _SPAN = frozenset("minute minutes hour hours day days week weeks month months year years".split())
@@ -40,7 +49,8 @@ _DISTANCE = frozenset("miles mile mi km kilometers kilometres".split())
 _PAYMENT = frozenset("visa mastercard amex autopay paypal venmo zelle cheque".split())
 _STREET_NAME = re.compile(
     r"\b[A-Z][a-z]+ (?:Street|Road|Avenue|Lane|Drive|Court|Way|Boulevard|Place|Terrace|Circle|Parkway|Trail|Row|"
-    r"Crescent|Close|Square)\b"
+    r"Crescent|Close|Square|Hollow|Hills?|Ridge|Bend|Crest|Plaza|Loop|Glen|Grove|Creek|Crossing|Heights|Knoll|"
+    r"Meadows?|Orchard|Commons|Mews|View|Point|Park)\b"
 )
 _CALENDAR = frozenset(
     """january february march april june july august september october november december jan feb mar apr jun jul
@@ -58,10 +68,12 @@ def asked(question: str) -> frozenset[str]:
     said = words(question)
     found = set(said)
     kinds = set()
-    if found & _ASKS_ADDRESS and "who" not in found:  # "who else will live there" asks for a person
-        kinds.add(ADDRESS)
+    if (found & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found:
+        kinds.add(ADDRESS)  # "who else will live there" asks for a person
     if found & _ASKS_MONEY or _follows(said, "how", "much"):
         kinds.add(MONEY)
+    if "who" in found:
+        kinds.add(PERSON)
     if found & _ASKS_DATE:
         kinds.add(DATE)
     if found & _ASKS_SPAN or _follows(said, "how", "long"):
@@ -82,7 +94,8 @@ def stated(text: str) -> frozenset[str]:
     """The kinds of value a memory states: a number before a street word or a named street ("Maple Court"); a number
     before a unit of money, time or distance, or "years old", or after a word for money ("rent of 1525", "copay:
     40") or a card ("card ending 4471"); a month, a weekday, a clock time or a day of the month; a way of paying
-    ("Visa", "autopay"). Cached: a caller's memories are searched again and again."""
+    ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny"). Cached: a caller's
+    memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
     for index, word in enumerate(said):
@@ -107,6 +120,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(ADDRESS)
     if _PAYMENT.intersection(said):
         kinds.add(PAYMENT)
+    if _PERSON.intersection(said):
+        kinds.add(PERSON)
     return frozenset(kinds)
 
 

@@ -250,12 +250,18 @@ def _names_another(
     """Whether the text says ``head`` right after a word of its own that is not like ``x``."""
     return any(
         related(head, stem(word))
+        and not _verb_form(word)
         and _content(before)
         and before not in SELECTORS
         and not any(related(stem(before), q) for q in own)
         and similarity(x, before) < below
         for before, word in pairwise(found)
     )
+
+
+def _verb_form(word: str) -> bool:
+    """ "spilled", "enrolled": a verb, so the word before it is its subject ("Bridget spilled"), not a kind."""
+    return len(word) > 4 and word.endswith("ed")
 
 
 def rank(

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYMENT, SPAN, asked, stated
+from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYMENT, PERSON, SPAN, asked, stated
 
 
 @pytest.mark.parametrize(
@@ -20,7 +20,10 @@ from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYM
         ("how does he pay", {PAYMENT}),
         ("payment method on file", {PAYMENT}),
         ("where does he work", set()),  # an employer, not an address
-        ("who else will live there", set()),  # a person
+        ("who else will live there", {PERSON}),  # a person, not an address
+        ("who can collect the boy", {PERSON}),
+        ("where is the property he's buying", {ADDRESS}),  # "where" and a home
+        ("where is she moving", {ADDRESS}),
         ("spouse's name", set()),
     ],
 )
@@ -43,6 +46,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("Can we do Thursday at 2 pm?", {DATE}),
         ("Drafted on the 15th of each month.", {DATE}),
         ("Tenant in unit 5C at Maple Terrace.", {ADDRESS}),
+        ("Declan lives at 19 Cedar Hollow with his family.", {ADDRESS}),
+        ("The sellers accepted his offer on Juniper Ridge.", {ADDRESS}),
+        ("Rates rose by a 2 point margin.", set()),  # "point" is a street word only in a street's name
         ("Odometer reads 148,000 miles.", {DISTANCE}),
         ("Use the card ending in six six one zero.", {PAYMENT}),
         ("She pays with her Visa.", {PAYMENT}),
@@ -50,6 +56,8 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("She may call back later.", set()),  # a verb, not the month
         ("A party for 8 people, two of them vegetarian.", set()),  # a count, not money
         ("My dog Biscuit has surgery soon.", set()),
+        ("For pickup, my husband Anand, and our nanny Grace.", {PERSON}),  # a person by relation or role
+        ("My daughter made me call.", {PERSON}),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:

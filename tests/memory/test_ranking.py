@@ -166,6 +166,8 @@ def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> N
         ("home address", "Her new address is 14 Birchwood Lane", []),
         ("attendance days", "schedule: five days a week", []),  # a number counts days, it names no kind
         ("hotel nights", "She booked three nights in Kyoto", []),
+        ("liquid spill damage", "Bridget spilled coffee on her laptop", []),  # a verb: the word before is no kind
+        ("billing program enrollment", "Mateo enrolled in budget billing", []),
     ],
 )
 def test_another_kind_leaves_real_answers_alone(query: str, text: str, others: list[str]) -> None:
