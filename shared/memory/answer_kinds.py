@@ -2,7 +2,8 @@
 
 "Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
 "what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
-for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny").
+for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
+"where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall").
 The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static
 model's vector of "where does he live" is about as close to every memory of the caller; knowing the kind picks the
 memory that states one. Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``;
@@ -19,7 +20,7 @@ from shared.memory.numbers import digit_words
 from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
-PERSON = "person"
+PERSON, PLACE = "person", "place"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -28,6 +29,7 @@ _PERSON = frozenset(
 
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
+_ASKS_PLACE = frozenset("venue location".split())
 _ASKS_MONEY = frozenset(
     """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
     spent paid worth rent bill premium copay salary income balance quote quoted""".split()
@@ -60,7 +62,9 @@ _CALENDAR = frozenset(
     twentieth thirtieth""".split()
 )
 _CLOCK_OR_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
+_AT_A_PLACE = re.compile(r"\b(?:at|in|near) (?:the )?([A-Z][a-z]+)")
 _MAY = re.compile(r"\bMay\b")  # the month, not "she may call back"
+_NOT_A_PLACE = _CALENDAR | {"may"}  # "in May", "at Monday's visit"
 
 
 def asked(question: str) -> frozenset[str]:
@@ -74,6 +78,8 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(MONEY)
     if "who" in found:
         kinds.add(PERSON)
+    if ("where" in found or found & _ASKS_PLACE) and ADDRESS not in kinds:
+        kinds.add(PLACE)
     if found & _ASKS_DATE:
         kinds.add(DATE)
     if found & _ASKS_SPAN or _follows(said, "how", "long"):
@@ -94,8 +100,9 @@ def stated(text: str) -> frozenset[str]:
     """The kinds of value a memory states: a number before a street word or a named street ("Maple Court"); a number
     before a unit of money, time or distance, or "years old", or after a word for money ("rent of 1525", "copay:
     40") or a card ("card ending 4471"); a month, a weekday, a clock time or a day of the month; a way of paying
-    ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny"). Cached: a caller's
-    memories are searched again and again."""
+    ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny"); a place: an address or a
+    name after "at", "in" or "near" ("on vacation in Maine"). Cached: a caller's memories are searched again and
+    again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
     for index, word in enumerate(said):
@@ -120,6 +127,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(ADDRESS)
     if _PAYMENT.intersection(said):
         kinds.add(PAYMENT)
+    if ADDRESS in kinds or any(name.lower() not in _NOT_A_PLACE for name in _AT_A_PLACE.findall(text)):
+        kinds.add(PLACE)
     if _PERSON.intersection(said):
         kinds.add(PERSON)
     return frozenset(kinds)

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYMENT, PERSON, SPAN, asked, stated
+from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYMENT, PERSON, PLACE, SPAN, asked, stated
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,9 @@ from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYM
         ("how far has the car been driven", {DISTANCE}),
         ("how does he pay", {PAYMENT}),
         ("payment method on file", {PAYMENT}),
-        ("where does he work", set()),  # an employer, not an address
+        ("where does he work", {PLACE}),  # a place ("at Fairview Medical"), not an address
+        ("where did she go on holiday", {PLACE}),
+        ("event location", {PLACE}),
         ("who else will live there", {PERSON}),  # a person, not an address
         ("who can collect the boy", {PERSON}),
         ("where is the property he's buying", {ADDRESS}),  # "where" and a home
@@ -34,8 +36,8 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
 @pytest.mark.parametrize(
     ("text", "kinds"),
     [
-        ("Gareth reported a leaking water heater at 9 Holloway Road.", {ADDRESS}),
-        ("We're going to eleven eighty Sycamore Ridge, unit four.", {ADDRESS}),
+        ("Gareth reported a leaking water heater at 9 Holloway Road.", {ADDRESS, PLACE}),
+        ("We're going to eleven eighty Sycamore Ridge, unit four.", {ADDRESS, PLACE}),
         ("The shop quoted $480 for pads and rotors.", {MONEY}),
         ("total price: 96", {MONEY}),
         ("Forty dollars, that's the copay.", {MONEY}),
@@ -45,9 +47,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("The deadline is January 15.", {DATE}),
         ("Can we do Thursday at 2 pm?", {DATE}),
         ("Drafted on the 15th of each month.", {DATE}),
-        ("Tenant in unit 5C at Maple Terrace.", {ADDRESS}),
-        ("Declan lives at 19 Cedar Hollow with his family.", {ADDRESS}),
-        ("The sellers accepted his offer on Juniper Ridge.", {ADDRESS}),
+        ("Tenant in unit 5C at Maple Terrace.", {ADDRESS, PLACE}),
+        ("Declan lives at 19 Cedar Hollow with his family.", {ADDRESS, PLACE}),
+        ("The sellers accepted his offer on Juniper Ridge.", {ADDRESS, PLACE}),
         ("Rates rose by a 2 point margin.", set()),  # "point" is a street word only in a street's name
         ("Odometer reads 148,000 miles.", {DISTANCE}),
         ("Use the card ending in six six one zero.", {PAYMENT}),
@@ -58,6 +60,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("My dog Biscuit has surgery soon.", set()),
         ("For pickup, my husband Anand, and our nanny Grace.", {PERSON}),  # a person by relation or role
         ("My daughter made me call.", {PERSON}),
+        ("Penelope paused deliveries while on vacation in Maine.", {PLACE}),  # a place: "at", "in" or "near" a name
+        ("It's at Greenway Park, pavilion three.", {ADDRESS, PLACE}),
+        ("The move is in May.", {DATE}),  # a month is no place
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:
