@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.memory.models import Memory
 from shared.memory.ranking import (
@@ -18,7 +20,7 @@ from shared.memory.ranking import (
     word_meaning,
 )
 from shared.memory.terms import query_terms, related, stem, terms
-from shared.memory.vectors import cosine, generation, pack, unpack
+from shared.memory.vectors import _by_distance, cosine, generation, pack, unpack
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 WORDS_ONLY = RankSettings(semantic=False, lexical_weight=1.0, semantic_weight=0.0, min_score=0.05)
@@ -85,6 +87,13 @@ def test_vectors_round_trip_as_unit_float16_behind_their_generation() -> None:
         pack([1.0], generation=0)
     assert cosine(unpack(blob), (0.6, 0.8)) == pytest.approx(1.0, abs=1e-3)
     assert cosine((1.0, 0.0), (1.0, 0.0, 0.0)) == 0.0  # another model's vector counts as unrelated
+
+
+@given(st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=256))
+def test_the_dot_product_by_distance_is_the_sum_of_products(pairs: list[tuple[float, float]]) -> None:
+    a, b = tuple(x for x, _ in pairs), tuple(y for _, y in pairs)
+    assert _by_distance(a, b) == pytest.approx(sum(x * y for x, y in pairs), abs=1e-9)
+    assert cosine(a, b) == pytest.approx(sum(x * y for x, y in pairs), abs=1e-9)  # sumprod where the runtime has it
 
 
 def test_meaning_finds_a_paraphrase_that_shares_no_word() -> None:
