@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 import httpx
 
 from benchmarks.loadgen import Endpoint, PeakMemory, ProcessTree, Result, closed_loop, open_loop
-from benchmarks.serve_data import RequestFactory, prepare_data_dir
+from benchmarks.serve_data import QUERIES, RequestFactory, prepare_data_dir, recall_questions
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = "/healthz"
@@ -75,6 +75,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-cache", action="store_true", help="seed from scratch, cache nothing")
     parser.add_argument("--drain-timeout", type=float, default=300.0, help="seconds to wait for the worker")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON here")
+    parser.add_argument(
+        "--questions",
+        choices=("fixed", "recall"),
+        default="fixed",
+        help="/retrieve asks 8 fixed questions, or the recall sets' thousands (fresh words, colder caches)",
+    )
     parser.add_argument("--quick", action="store_true", help="CI smoke: 300 callers, 1 s phases")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
     args = parser.parse_args(argv)
@@ -317,6 +323,7 @@ def measure(
         workspace_key=keys["ELEVENLABS_WORKSPACE_KEY"],
         hmac_key=keys["ELEVENLABS_HMAC_KEY"],
         run_id=secrets.token_hex(4),
+        queries=recall_questions() if args.questions == "recall" else QUERIES,
     )
     targets = endpoints(factory)
     open_results: dict[str, Result] = {}

@@ -115,6 +115,21 @@ QUERIES = (
 )
 
 
+def recall_questions() -> tuple[str, ...]:
+    """Every question of the recall sets (``benchmarks/recall``), in a fixed shuffled order: thousands of questions
+    worded as agents' LLMs word them, so the query and word-similarity caches cannot hold the whole load."""
+    import yaml
+
+    found = [
+        question["q"]
+        for path in sorted((Path(__file__).parent / "recall").glob("*.yaml"))
+        for caller in (yaml.safe_load(path.read_text()) or {}).get("callers", [])
+        for question in caller["questions"]
+    ]
+    random.Random(11).shuffle(found)
+    return tuple(dict.fromkeys(found))
+
+
 def caller_number(index: int) -> str:
     """Invented E.164 numbers in the 555 range, one per benchmark caller."""
     return f"+1555{5_000_000 + index:07d}"
@@ -268,8 +283,18 @@ def prepare_data_dir(
 class RequestFactory:
     """Bodies and headers for each endpoint; post-call bodies are distinct, freshly signed events."""
 
-    def __init__(self, callers: int, *, workspace_key: str, hmac_key: str, run_id: str, seed: int = 7) -> None:
+    def __init__(
+        self,
+        callers: int,
+        *,
+        workspace_key: str,
+        hmac_key: str,
+        run_id: str,
+        seed: int = 7,
+        queries: tuple[str, ...] = QUERIES,
+    ) -> None:
         self._callers = callers
+        self._queries = queries
         self._workspace = {"x-workspace-key": workspace_key, "content-type": "application/json"}
         self._signer = ElevenLabsSignature(Secret(hmac_key))
         self._run = run_id
@@ -294,7 +319,7 @@ class RequestFactory:
 
     def retrieve(self, i: int, *, query: str | None = None) -> tuple[bytes, dict[str, str]]:
         body = {
-            "query": query or QUERIES[i % len(QUERIES)],
+            "query": query or self._queries[i % len(self._queries)],
             "caller_id": self._caller(i),
             "conversation_id": f"conv_{self._run}_{i}",
         }

@@ -105,7 +105,7 @@ def _raise_not_caller() -> str:
     raise Unprocessable("caller id is not a phone number or a valid user id")
 
 
-@lru_cache(maxsize=4096)  # pure, and on every request's path: a returning caller is parsed once
+@lru_cache(maxsize=16_384)  # pure, on every request's path: a returning caller is parsed once (3 MB when full)
 def normalize_caller(raw: str, *, default_region: str = "US") -> str:
     """E.164 for anything that looks like a phone number (also as a SIP or tel URI), the id itself otherwise.
 

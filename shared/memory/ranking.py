@@ -119,25 +119,26 @@ def _deduplicated(memories: Sequence[Memory]) -> list[Memory]:
 
 
 def _matching(query: Sequence[str], docs: Sequence[Sequence[str]]) -> list[dict[int, int]]:
-    """For each query stem: document index -> how often a related stem occurs in it."""
-    index: dict[str, dict[int, int]] = {}
-    by_prefix: dict[str, set[str]] = {}
+    """For each query stem: document index -> how often a related stem occurs in it (the same stem, or one that
+    extends it or that it extends, sharing ``MIN_PREFIX`` letters)."""
+    exact: dict[str, list[int]] = {}
+    by_prefix: dict[str, list[int]] = {}
+    for i, q in enumerate(query):
+        exact.setdefault(q, []).append(i)
+        if len(q) >= MIN_PREFIX:
+            by_prefix.setdefault(q[:MIN_PREFIX], []).append(i)
+    found: list[dict[int, int]] = [{} for _ in query]
     for position, doc in enumerate(docs):
         for term in doc:
-            counts = index.setdefault(term, {})
-            counts[position] = counts.get(position, 0) + 1
-            if len(term) >= MIN_PREFIX:
-                by_prefix.setdefault(term[:MIN_PREFIX], set()).add(term)
-    found = []
-    for q in query:
-        related = {q} if q in index else set()
-        if len(q) >= MIN_PREFIX:
-            related |= {t for t in by_prefix.get(q[:MIN_PREFIX], ()) if t.startswith(q) or q.startswith(t)}
-        matched: dict[int, int] = {}
-        for term in related:
-            for position, n in index[term].items():
-                matched[position] = matched.get(position, 0) + n
-        found.append(matched)
+            same = exact.get(term)
+            near = by_prefix.get(term[:MIN_PREFIX]) if len(term) >= MIN_PREFIX else None
+            if same is None and near is None:
+                continue
+            hits = set(same or ())
+            if near:
+                hits.update(i for i in near if term.startswith(query[i]) or query[i].startswith(term))
+            for i in hits:
+                found[i][position] = found[i].get(position, 0) + 1
     return found
 
 
@@ -193,11 +194,13 @@ def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | 
         return [0.0] * len(texts)
     found = [_meaning_words(text) for text in texts]
     # each question word against each distinct word of the caller's memories once, rescaled above the floor
-    alike = {
-        q: {w: max(0.0, (similarity(q, w) - floor) / (1 - floor)) for w in {w for f in found for w in f}}
-        for q in wanted
-    }
-    return [sum(max((alike[q][w] for w in f), default=0.0) for q in wanted) / len(wanted) for f in found]
+    distinct = {w for f in found for w in f}
+    alike = {q: {w: similarity(q, w) for w in distinct} for q in wanted}
+    scale = 1 / (1 - floor)
+    best = (max((alike[q][w] for w in f), default=floor) for f in found for q in wanted)
+    per_word = [(b - floor) * scale if b > floor else 0.0 for b in best]
+    n = len(wanted)
+    return [sum(per_word[i * n : (i + 1) * n]) / n for i in range(len(found))]
 
 
 def _content(word: str) -> bool:

@@ -16,6 +16,7 @@ import pytest
 
 from benchmarks.bench_serve import BASELINE, MEASURED, THROUGHPUT_RATIO_MIN, evaluate, rotated
 from benchmarks.loadgen import Endpoint, Result
+from benchmarks.serve_data import QUERIES, RequestFactory, recall_questions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,3 +119,13 @@ def test_quick_run_against_serve(tmp_path: Path) -> None:
     assert len(results["targets"]) == 7
     for target in results["targets"]:
         assert ("PASS  " if target["passed"] else "FAIL  ") + target["name"] in run.stdout
+
+
+def test_retrieve_can_ask_the_recall_sets_thousands_of_questions() -> None:
+    questions = recall_questions()
+    assert len(questions) > 1000 and len(set(questions)) == len(questions)
+    factory = RequestFactory(10, workspace_key="w" * 32, hmac_key="h" * 32, run_id="t", queries=questions)
+    asked = {json.loads(factory.retrieve(i)[0])["query"] for i in range(50)}
+    assert len(asked) == 50 and asked <= set(questions)
+    fixed = RequestFactory(10, workspace_key="w" * 32, hmac_key="h" * 32, run_id="t")
+    assert {json.loads(fixed.retrieve(i)[0])["query"] for i in range(50)} == set(QUERIES)

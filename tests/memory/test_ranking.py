@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from shared.memory.models import Memory
@@ -20,7 +20,7 @@ from shared.memory.ranking import (
     word_meaning,
 )
 from shared.memory.terms import query_terms, related, stem, terms
-from shared.memory.vectors import _by_distance, cosine, generation, pack, unpack
+from shared.memory.vectors import _by_distance, cosine, generation, normalise, pack, unpack
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 WORDS_ONLY = RankSettings(semantic=False, lexical_weight=1.0, semantic_weight=0.0, min_score=0.05)
@@ -90,10 +90,14 @@ def test_vectors_round_trip_as_unit_float16_behind_their_generation() -> None:
 
 
 @given(st.lists(st.tuples(st.floats(-1, 1), st.floats(-1, 1)), min_size=1, max_size=256))
-def test_the_dot_product_by_distance_is_the_sum_of_products(pairs: list[tuple[float, float]]) -> None:
-    a, b = tuple(x for x, _ in pairs), tuple(y for _, y in pairs)
-    assert _by_distance(a, b) == pytest.approx(sum(x * y for x, y in pairs), abs=1e-9)
-    assert cosine(a, b) == pytest.approx(sum(x * y for x, y in pairs), abs=1e-9)  # sumprod where the runtime has it
+def test_the_dot_product_of_unit_vectors_by_distance_is_the_sum_of_products(pairs: list[tuple[float, float]]) -> None:
+    a, b = normalise([x for x, _ in pairs]), normalise([y for _, y in pairs])
+    assume(any(a) and any(b))
+    exact = sum(x * y for x, y in zip(a, b, strict=True))
+    assert _by_distance(a, b) == pytest.approx(exact, abs=1e-9)
+    assert cosine(a, b) == pytest.approx(exact, abs=1e-9)  # math.sumprod where the runtime has it
+    stored = unpack(pack(a))  # float16: unit to within rounding
+    assert _by_distance(stored, b) == pytest.approx(sum(x * y for x, y in zip(stored, b, strict=True)), abs=2e-3)
 
 
 def test_meaning_finds_a_paraphrase_that_shares_no_word() -> None:
