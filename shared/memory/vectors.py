@@ -24,8 +24,11 @@ def _format(dimensions: int) -> struct.Struct:
 
 
 def normalise(values: Sequence[float]) -> Vector:
-    norm = math.sqrt(sum(v * v for v in values))
-    return tuple(v / norm for v in values) if norm > 0 else tuple(0.0 for _ in values)
+    norm = math.hypot(*values)
+    if norm == 0:
+        return tuple(0.0 for _ in values)
+    scale = 1 / norm
+    return tuple([v * scale for v in values])
 
 
 FIRST_GENERATION = 1
