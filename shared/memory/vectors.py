@@ -27,8 +27,7 @@ def normalise(values: Sequence[float]) -> Vector:
     norm = math.hypot(*values)
     if norm == 0:
         return tuple(0.0 for _ in values)
-    scale = 1 / norm
-    return tuple([v * scale for v in values])
+    return tuple([v / norm for v in values])
 
 
 FIRST_GENERATION = 1
