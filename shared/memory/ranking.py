@@ -203,6 +203,24 @@ def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | 
     return [sum(per_word[i * n : (i + 1) * n]) / n for i in range(len(found))]
 
 
+WORD_CANDIDATES = 16  # memories compared word by word: those that words and whole-text meaning rank highest
+
+
+def _word_meaning_of_closest(
+    query: str, texts: Sequence[str], first_pass: Sequence[float], similarity: WordSimilarity | None, floor: float
+) -> list[float]:
+    """``word_meaning`` for the ``WORD_CANDIDATES`` texts that words and whole-text meaning rank highest, 0 for the
+    rest: every question word against every word of a caller's few hundred memories would cost milliseconds. On
+    the thirteen recall sets (28 memories a caller, median) the cut changes no answer."""
+    if len(texts) <= WORD_CANDIDATES:
+        return word_meaning(query, texts, similarity, floor)
+    closest = sorted(range(len(texts)), key=lambda i: -first_pass[i])[:WORD_CANDIDATES]
+    scores = [0.0] * len(texts)
+    for index, score in zip(closest, word_meaning(query, [texts[i] for i in closest], similarity, floor), strict=True):
+        scores[index] = score
+    return scores
+
+
 def _content(word: str) -> bool:
     """A word that can name a kind: not a stop word, a number ("five days") or a digit."""
     return word not in STOP_WORDS and word not in NUMBER_WORDS and word.isalpha() and len(word) > 1
@@ -287,7 +305,8 @@ def rank(
     similarities = cosines(query_vector if settings.semantic else None, candidates)
     sem = semantic(similarities, settings.semantic_floor)
     similarity = word_similarity if settings.semantic and settings.word_weight > 0 else None
-    by_word = word_meaning(query, texts, similarity, settings.word_floor)
+    first_pass = [settings.lexical_weight * w + settings.semantic_weight * m for w, m in zip(lex, sem, strict=True)]
+    by_word = _word_meaning_of_closest(query, texts, first_pass, similarity, settings.word_floor)
     other_kind = another_kind(query, texts, similarity, settings.contrast_similarity)
     scores: dict[str, float] = {}
     for memory, lexical_score, semantic_score, word_score, other in zip(

@@ -138,6 +138,21 @@ def test_word_meaning_compares_at_most_sixteen_words_of_a_long_question() -> Non
     assert len(seen) == 16
 
 
+def test_word_meaning_compares_only_the_memories_words_and_meaning_rank_highest() -> None:
+    compared: set[str] = set()
+
+    def similarity(a: str, b: str) -> float:
+        compared.add(b)
+        return 0.0
+
+    # 16 memories that share the question's word, then 30 that share nothing: only the first 16 are read word by word
+    memories = [memory(f"a{n}", f"parking permit zone{chr(97 + n)}") for n in range(16)]
+    memories += [memory(f"b{n}", f"unrelated remark{chr(97 + n // 26)}{chr(97 + n % 26)}") for n in range(30)]
+    rank("parking", memories, now=NOW, settings=RankSettings(), query_vector=None, word_similarity=similarity)
+    assert any(word.startswith("zone") for word in compared)
+    assert not any(word.startswith("remark") for word in compared)
+
+
 def test_word_meaning_counts_in_the_score_only_with_semantic_search_on() -> None:
     memories = [memory("wife", "My wife Maribel is vegetarian"), memory("table", "Table for two on Saturday")]
 
