@@ -281,7 +281,7 @@ def _names_another(
 
 
 def _verb_form(word: str) -> bool:
-    """ "spilled", "enrolled": a verb, so the word before it is its subject ("Bridget spilled"), not a kind."""
+    """A word like "spilled" or "enrolled" is a verb: the word before it is its subject ("Bridget"), not a kind."""
     return len(word) > 4 and word.endswith("ed")
 
 
