@@ -14,7 +14,7 @@ import operator
 import struct
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -27,8 +27,9 @@ MODEL_DIR = Path(__file__).with_name("model")
 PIECE_CACHE = 100_000  # words whose pieces are kept
 QUERY_CACHE = 4096  # query vectors kept: agents ask the same questions of many callers
 WORD_CACHE = 4096  # word vectors kept as tuples (8 KB each; math.dist reads a tuple 6x faster than an array): 34 MB
-PAIR_CACHE = 100_000  # word similarities kept (about 190 bytes each): 19 MB at most
+PAIR_CACHE = 250_000  # word similarities kept (about 60 bytes each, one dict per question word): 15 MB at most
 _LOCK = threading.Lock()
+_SIMILAR_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,62 @@ def word_vector(word: str) -> Vector | None:
     return model().vector(word)
 
 
-@lru_cache(maxsize=PAIR_CACHE)
+class Similarities:
+    """Word similarities kept per question word: ``{question word: {word: cosine}}``, the least recently asked first.
+
+    Agents ask the same words and callers say the same words, so most pairs come back; a dict per question word
+    holds twice the pairs an ``lru_cache`` of pairs holds in the same memory (bench_serve with the recall sets'
+    questions: 6 new pairs a search instead of 39), and a search reads a question word's dict without a call per
+    pair."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._rows: dict[str, dict[str, float]] = {}
+        self._size = 0
+
+    def __call__(self, word: str, others: Collection[str]) -> Mapping[str, float]:
+        with _SIMILAR_LOCK:
+            row = self._rows.pop(word, None)
+            row = self._rows[word] = {} if row is None else row
+        missing = [other for other in others if other not in row]
+        if missing:
+            found = _cosines(word, missing)
+            with _SIMILAR_LOCK:
+                before = len(row)
+                row.update(found)
+                if self._rows.get(word) is row:  # not evicted meanwhile by another thread
+                    self._size += len(row) - before
+                while self._size > self.capacity and len(self._rows) > 1:
+                    self._size -= len(self._rows.pop(next(iter(self._rows))))
+        return row
+
+    def __len__(self) -> int:
+        """How many pairs are kept."""
+        return self._size
+
+    def words(self) -> list[str]:
+        """The question words kept, the least recently asked first."""
+        with _SIMILAR_LOCK:
+            return list(self._rows)
+
+
+def _cosines(word: str, others: Sequence[str]) -> dict[str, float]:
+    mine = word_vector(word)
+    found = {}
+    for other in others:
+        theirs = word_vector(other)
+        found[other] = cosine(mine, theirs) if mine is not None and theirs is not None else 0.0
+    return found
+
+
+word_similarities = Similarities(PAIR_CACHE)
+"""``word_similarities(word, others)``: the cosine of ``word`` with each of ``others`` (0.0 where a word has no
+known token), as a mapping holding at least ``others``; the ranking's ``word_similarities``."""
+
+
 def word_similarity(a: str, b: str) -> float:
-    """Cosine of two words' vectors (cached: agents ask the same words, callers say the same words)."""
-    first, second = word_vector(a), word_vector(b)
-    return cosine(first, second) if first is not None and second is not None else 0.0
+    """Cosine of two words' vectors."""
+    return word_similarities(a, (b,))[b]
 
 
 def embed(texts: Iterable[str]) -> list[bytes | None]:
@@ -129,7 +181,8 @@ def is_current(vector: bytes | None) -> bool:
 
 def with_vectors(memories: Sequence[Memory]) -> list[Memory]:
     """The memories, each with a vector of the bundled model (computed where missing or made by an older one)."""
-    missing = [m for m in memories if not is_current(m.vector)]
+    current = model().generation
+    missing = [m for m in memories if m.vector is None or generation(m.vector) != current]
     if not missing:
         return list(memories)
     vectors = dict(zip((m.id for m in missing), embed(m.text for m in missing), strict=True))

@@ -102,7 +102,7 @@ class MemoryManager:
         if not self.embeds:
             settings = self.rank_settings()
             return self.store.search(user_id, self.agent_type, query, now=now, limit=wanted, settings=settings)
-        from shared.memory.embedding import embed_query, word_similarity
+        from shared.memory.embedding import embed_query, word_similarities
 
         memories = self.fill_vectors(self.store.get_all(user_id, self.agent_type, now=now, limit=RANK_WINDOW))
         return rank(
@@ -111,7 +111,7 @@ class MemoryManager:
             now=now,
             settings=self.rank_settings(),
             query_vector=embed_query(query),
-            word_similarity=word_similarity,
+            word_similarities=word_similarities,
             limit=wanted,
         )
 

@@ -2,7 +2,7 @@
 
 The API (stable; stores and benchmarks call only this)::
 
-    rank(query, memories, *, now, settings=RankSettings(), query_vector=None, word_similarity=None, limit=3)
+    rank(query, memories, *, now, settings=RankSettings(), query_vector=None, word_similarities=None, limit=3)
         -> list[ScoredMemory]
     past_values(memories) -> dict[memory id, datetime]      # superseded field values -> when they stopped
     stating_values(memories, past) -> (past, current)       # summaries and turns stating a field's old/new value
@@ -10,8 +10,8 @@ The API (stable; stores and benchmarks call only this)::
 
 A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector
 comes from ``shared.memory.embedding.embed`` (the caller of ``rank`` embeds, so this module never loads a
-model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and the similarity of two words from
-``word_similarity`` (``shared.memory.embedding.word_similarity``). The score of a memory is
+model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and how alike a question's word is to
+other words from ``word_similarities`` (``shared.memory.embedding.word_similarities``). The score of a memory is
 
     lexical_weight * BM25 (this caller's statistics, stems, stop words)      in [0, 1]
   + semantic_weight * cosine rescaled above ``semantic_floor``               in [0, 1]
@@ -38,11 +38,10 @@ from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
 
-from shared.memory import answer_kinds
+from shared.memory import answer_kinds, vectors
 from shared.memory.models import Memory, ScoredMemory
 from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
-from shared.memory.vectors import cosine, unpack
 
 K1 = 1.2
 B = 0.3  # mild length normalisation: a short old field value should not beat a fuller current one
@@ -166,7 +165,7 @@ def cosines(query_vector: Sequence[float] | None, memories: Sequence[Memory]) ->
     """Each memory's cosine with the question; ``None`` without a vector on either side."""
     if query_vector is None:
         return [None] * len(memories)
-    return [cosine(query_vector, unpack(m.vector)) if m.vector else None for m in memories]
+    return vectors.cosines(query_vector, [m.vector for m in memories])
 
 
 def semantic(similarities: Sequence[float | None], floor: float) -> list[float]:
@@ -174,7 +173,9 @@ def semantic(similarities: Sequence[float | None], floor: float) -> list[float]:
     return [max(0.0, ((c or 0.0) - floor) / (1 - floor)) for c in similarities]
 
 
-WordSimilarity = Callable[[str, str], float]
+WordSimilarities = Callable[[str, Collection[str]], Mapping[str, float]]
+"""How alike a question's word is to each of some words by meaning: a mapping word -> cosine holding at least them
+(one call per question word, not per pair: a search compares a question's words with a hundred others)."""
 QUERY_WORDS = 16  # words of a question compared by meaning (lexical search takes 16 terms too): bounded cost
 
 
@@ -184,7 +185,7 @@ def _meaning_words(text: str) -> tuple[str, ...]:
     return tuple(w for w in dict.fromkeys(words(text)) if w not in STOP_WORDS and len(w) > 1 and not w.isdigit())
 
 
-def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | None, floor: float) -> list[float]:
+def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarities | None, floor: float) -> list[float]:
     """For each query word, its closest word in the memory by meaning, rescaled above ``floor`` and averaged.
 
     A text's mean vector dilutes one telling word among many ("my wife Maribel doesn't eat meat, she's vegetarian,
@@ -195,19 +196,22 @@ def word_meaning(query: str, texts: Sequence[str], similarity: WordSimilarity | 
     found = [_meaning_words(text) for text in texts]
     # each question word against each distinct word of the caller's memories once, rescaled above the floor
     distinct = {w for f in found for w in f}
-    alike = {q: {w: similarity(q, w) for w in distinct} for q in wanted}
     scale = 1 / (1 - floor)
-    best = (max((alike[q][w] for w in f), default=floor) for f in found for q in wanted)
-    per_word = [(b - floor) * scale if b > floor else 0.0 for b in best]
-    n = len(wanted)
-    return [sum(per_word[i * n : (i + 1) * n]) / n for i in range(len(found))]
+    totals = [0.0] * len(found)
+    for q in wanted:
+        alike = similarity(q, distinct).__getitem__
+        for i, f in enumerate(found):
+            best = max(map(alike, f), default=floor)
+            if best > floor:
+                totals[i] += (best - floor) * scale
+    return [total / len(wanted) for total in totals]
 
 
 WORD_CANDIDATES = 16  # memories compared word by word: those that words and whole-text meaning rank highest
 
 
 def _word_meaning_of_closest(
-    query: str, texts: Sequence[str], first_pass: Sequence[float], similarity: WordSimilarity | None, floor: float
+    query: str, texts: Sequence[str], first_pass: Sequence[float], similarity: WordSimilarities | None, floor: float
 ) -> list[float]:
     """``word_meaning`` for the ``WORD_CANDIDATES`` texts that words and whole-text meaning rank highest, 0 for the
     rest: every question word against every word of a caller's few hundred memories would cost milliseconds. On
@@ -226,7 +230,7 @@ def _content(word: str) -> bool:
     return word not in STOP_WORDS and word not in NUMBER_WORDS and word.isalpha() and len(word) > 1
 
 
-def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarity | None, below: float) -> list[bool]:
+def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarities | None, below: float) -> list[bool]:
     """Texts that name another kind of what the question asks about, and so answer it in words only.
 
     "pet insurance" against "product: term life insurance": the question's noun is there, but the word before it
@@ -266,7 +270,7 @@ def _any_related(word: str, pool: Collection[str]) -> bool:
 
 
 def _names_another(
-    x: str, head: str, found: Sequence[str], own: Sequence[str], similarity: WordSimilarity, below: float
+    x: str, head: str, found: Sequence[str], own: Sequence[str], similarity: WordSimilarities, below: float
 ) -> bool:
     """Whether the text says ``head`` right after a word of its own that is not like ``x``."""
     return any(
@@ -275,7 +279,7 @@ def _names_another(
         and _content(before)
         and before not in SELECTORS
         and not any(related(stem(before), q) for q in own)
-        and similarity(x, before) < below
+        and similarity(x, (before,))[before] < below
         for before, word in pairwise(found)
     )
 
@@ -292,7 +296,7 @@ def rank(
     now: datetime,
     settings: RankSettings = DEFAULT_SETTINGS,
     query_vector: Sequence[float] | None = None,
-    word_similarity: WordSimilarity | None = None,
+    word_similarities: WordSimilarities | None = None,
     limit: int = 3,
 ) -> list[ScoredMemory]:
     """The caller's memories that answer ``query``, best first, at most ``limit``; expired ones never."""
@@ -304,7 +308,7 @@ def rank(
     lex = lexical(query, texts)
     similarities = cosines(query_vector if settings.semantic else None, candidates)
     sem = semantic(similarities, settings.semantic_floor)
-    similarity = word_similarity if settings.semantic and settings.word_weight > 0 else None
+    similarity = word_similarities if settings.semantic and settings.word_weight > 0 else None
     first_pass = [settings.lexical_weight * w + settings.semantic_weight * m for w, m in zip(lex, sem, strict=True)]
     by_word = _word_meaning_of_closest(query, texts, first_pass, similarity, settings.word_floor)
     other_kind = another_kind(query, texts, similarity, settings.contrast_similarity)
@@ -383,7 +387,7 @@ def _closest(
 FIELD_SYNONYM = 0.6  # two words this alike name the same thing ("gift" and "donation")
 
 
-def _field_asked(query: str, similarity: WordSimilarity | None) -> Callable[[str], bool]:
+def _field_asked(query: str, similarity: WordSimilarities | None) -> Callable[[str], bool]:
     """Whether the question is about a field: it says one of the field's words ("which bus" and ``bus_route``), or
     a word the model holds as good as the same as the field's last word, its kind ("what will it cost" and
     ``repair_price``). A question that only shares a broader topic ("the old car" and ``vehicle_interest``) is
@@ -396,7 +400,7 @@ def _field_asked(query: str, similarity: WordSimilarity | None) -> Callable[[str
         if any(related(q, t) for q in wanted for t in terms(label)):
             return True
         return similarity is not None and any(
-            similarity(q, w) >= FIELD_SYNONYM for q in asked_words for w in _meaning_words(label)[-1:]
+            similarity(q, (w,))[w] >= FIELD_SYNONYM for q in asked_words for w in _meaning_words(label)[-1:]
         )
 
     return asked

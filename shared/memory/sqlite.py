@@ -1,6 +1,7 @@
 """The embedded backend: standard-library sqlite3, WAL; search is the shared ranking over the caller's memories.
 
-Search loads the caller's live memories (one index range: agent type, user id, newest first) and ranks them with
+Search loads the caller's live memories (one index range, read backwards: agent type, user id, newest first; no
+sort step) and ranks them with
 ``shared.memory.ranking``, as every store we run does. The FTS5 index (a scope token per caller) is still kept
 for stores written before; it no longer decides what a search returns.
 ``secure_delete`` is on: erased rows are overwritten, not left readable in free pages.
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from shared.errors import NotFound, StoreUnavailable
 from shared.memory.models import Memory
@@ -35,7 +37,8 @@ CREATE TABLE IF NOT EXISTS memories (
     metadata TEXT NOT NULL DEFAULT '{}',
     vector BLOB
 );
-CREATE INDEX IF NOT EXISTS memories_scope ON memories (agent_type, user_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS memories_caller ON memories (agent_type, user_id, created_at);
+DROP INDEX IF EXISTS memories_scope;
 CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id);
 CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
 """
@@ -47,6 +50,7 @@ BULK_CACHE_KIB = -65536  # page cache during a bulk delete (negative: KiB), back
 _FTS_DEFER = [("automerge", 0), ("crisismerge", 2000)]
 _FTS_DEFAULTS = [("automerge", 4), ("crisismerge", 16)]  # FTS5's own defaults
 _COLUMNS = "id, user_id, agent_type, type, text, created_at, expires_at, conversation_id, metadata, vector"
+_CALLER_COLUMNS = "id, type, text, created_at, expires_at, conversation_id, metadata, vector"  # user and type known
 
 
 def _scope(user_id: str, agent_type: str) -> str:
@@ -76,6 +80,23 @@ def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
         conversation_id=None if conversation_id is None else str(conversation_id),
         metadata=json.loads(str(metadata)),
         vector=bytes(vector) if isinstance(vector, bytes | memoryview) and vector else None,
+    )
+
+
+def _caller_memory(user_id: str, agent_type: str, row: tuple[Any, ...]) -> Memory:
+    """A row of ``_CALLER_COLUMNS``, read on every search: the values as SQLite typed them (TEXT a str, BLOB bytes)."""
+    mid, mtype, text, created, expires, conversation_id, metadata, vector = row
+    return Memory(
+        id=mid,
+        user_id=user_id,
+        agent_type=agent_type,
+        type=mtype,
+        text=text,
+        created_at=datetime.fromtimestamp(created, UTC),
+        expires_at=None if expires is None else datetime.fromtimestamp(expires, UTC),
+        conversation_id=conversation_id,
+        metadata=json.loads(metadata),
+        vector=vector or None,
     )
 
 
@@ -194,7 +215,7 @@ class SqliteMemoryStore(MemoryStore):
         types: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> list[Memory]:
-        sql = f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? AND {_LIVE}"
+        sql = f"SELECT {_CALLER_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? AND {_LIVE}"
         params: list[object] = [agent_type, user_id, _ts(now)]
         if types is not None:
             sql += f" AND type IN ({','.join('?' * len(types))})"
@@ -204,7 +225,7 @@ class SqliteMemoryStore(MemoryStore):
             sql += " LIMIT ?"
             params.append(limit)
         with self._connection() as db:
-            return [_row_to_memory(row) for row in db.execute(sql, params)]
+            return [_caller_memory(user_id, agent_type, row) for row in db.execute(sql, params)]
 
     def set_vectors(self, memories: Sequence[Memory]) -> int:
         with self._transaction() as db:
@@ -284,12 +305,12 @@ class SqliteMemoryStore(MemoryStore):
         if limit <= 0:
             return []
         sql = (
-            f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? "
+            f"SELECT {_CALLER_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? "
             "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
         )
         with self._connection() as db:
             rows = db.execute(sql, [agent_type, user_id, _ts(now), limit, max(offset, 0)]).fetchall()
-        return [_row_to_memory(row) for row in rows]
+        return [_caller_memory(user_id, agent_type, row) for row in rows]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

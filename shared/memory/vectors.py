@@ -69,3 +69,19 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     if len(a) != len(b):
         return 0.0
     return float(_dot(a, b))
+
+
+def cosines(query: Sequence[float], blobs: Sequence[bytes | None]) -> list[float | None]:
+    """``cosine(query, unpack(blob))`` for each stored vector, ``None`` for a missing one: a search reads a caller's
+    every vector, and one of the query's size and generation byte is read in place, without a copy."""
+    layout = _format(len(query))
+    size = 1 + layout.size
+    found: list[float | None] = []
+    for blob in blobs:
+        if not blob:
+            found.append(None)
+        elif len(blob) == size:
+            found.append(float(_dot(query, layout.unpack_from(blob, 1))))
+        else:
+            found.append(cosine(query, unpack(blob)))
+    return found

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from shared.config.models import MemoryConfig
-from shared.memory.embedding import embed, embed_query, is_current, model, word_similarity
+from shared.memory.embedding import (
+    Similarities,
+    embed,
+    embed_query,
+    is_current,
+    model,
+    word_similarity,
+    word_vector,
+)
 from shared.memory.manager import MemoryManager
 from shared.memory.models import Memory
 from shared.memory.sqlite import SqliteMemoryStore
@@ -67,6 +75,19 @@ def test_an_older_models_vectors_are_computed_again_on_first_search(tmp_path: Pa
 def test_word_similarity_knows_related_words() -> None:
     assert word_similarity("spouse", "husband") > word_similarity("spouse", "router") + 0.2
     assert word_similarity("spouse", "zzzzqqqq" * 20) == 0.0
+
+
+def test_word_similarities_are_kept_per_question_word_up_to_their_capacity() -> None:
+    kept = Similarities(capacity=5)
+    found = kept("spouse", ["wife", "husband", "router"])
+    spouse, wife = word_vector("spouse"), word_vector("wife")
+    assert spouse is not None and wife is not None and found["wife"] == cosine(spouse, wife)
+    kept("pet", ["dog", "cat"])
+    assert len(kept) == 5
+    kept("spouse", ["wife"])  # asked again: now the most recent
+    kept("limit", ["credit"])  # one pair too many: the least recently asked word's pairs go
+    assert len(kept) == 4 and kept.words() == ["spouse", "limit"]
+    assert kept("pet", ["dog"])["dog"] == word_similarity("pet", "dog")  # computed again, the same
 
 
 def test_semantic_search_off_computes_no_vector_and_still_finds_words(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from shared.memory.models import Memory
 from shared.memory.ranking import (
     RankSettings,
+    WordSimilarities,
     another_kind,
     lexical,
     past_values,
@@ -121,7 +123,7 @@ def test_word_meaning_finds_one_telling_word_among_many() -> None:
         return 1.0 if a == b else similar.get((a, b), 0.1)
 
     texts = ["My wife Maribel doesn't eat meat, she's vegetarian, so if the chef can do something", "Table for two"]
-    scores = word_meaning("caller's spouse", texts, similarity, floor=0.5)
+    scores = word_meaning("caller's spouse", texts, pairwise(similarity), floor=0.5)
     assert scores[0] == pytest.approx((0.8 - 0.5) / 0.5) and scores[1] == 0.0  # "caller" is agent filler
     assert word_meaning("spouse", texts, None, floor=0.5) == [0.0, 0.0]
 
@@ -134,7 +136,7 @@ def test_word_meaning_compares_at_most_sixteen_words_of_a_long_question() -> Non
         return 0.0
 
     question = " ".join(f"word{chr(97 + n // 26)}{chr(97 + n % 26)}" for n in range(200))
-    word_meaning(question, ["one memory", "another memory"], similarity, floor=0.5)
+    word_meaning(question, ["one memory", "another memory"], pairwise(similarity), floor=0.5)
     assert len(seen) == 16
 
 
@@ -148,7 +150,9 @@ def test_word_meaning_compares_only_the_memories_words_and_meaning_rank_highest(
     # 16 memories that share the question's word, then 30 that share nothing: only the first 16 are read word by word
     memories = [memory(f"a{n}", f"parking permit zone{chr(97 + n)}") for n in range(16)]
     memories += [memory(f"b{n}", f"unrelated remark{chr(97 + n // 26)}{chr(97 + n % 26)}") for n in range(30)]
-    rank("parking", memories, now=NOW, settings=RankSettings(), query_vector=None, word_similarity=similarity)
+    rank(
+        "parking", memories, now=NOW, settings=RankSettings(), query_vector=None, word_similarities=pairwise(similarity)
+    )
     assert any(word.startswith("zone") for word in compared)
     assert not any(word.startswith("remark") for word in compared)
 
@@ -160,15 +164,23 @@ def test_word_meaning_counts_in_the_score_only_with_semantic_search_on() -> None
         return 0.9 if {a, b} == {"spouse", "wife"} else 0.0
 
     words_and_meaning = RankSettings(lexical_weight=0.5, semantic_weight=0.0, word_weight=0.5, min_score=0.1)
-    found = rank("spouse", memories, now=NOW, settings=words_and_meaning, word_similarity=similarity)
+    found = rank("spouse", memories, now=NOW, settings=words_and_meaning, word_similarities=pairwise(similarity))
     assert [s.memory.id for s in found] == ["wife"]
     off = RankSettings(semantic=False, word_weight=0.5, min_score=0.1)
-    assert rank("spouse", memories, now=NOW, settings=off, word_similarity=similarity) == []
+    assert rank("spouse", memories, now=NOW, settings=off, word_similarities=pairwise(similarity)) == []
 
 
-def unlike(a: str, b: str) -> float:
+def pairwise(similarity: Callable[[str, str], float]) -> WordSimilarities:
+    """The ranking's word similarities from a function of two words."""
+    return lambda word, others: {other: similarity(word, other) for other in others}
+
+
+def _unlike(a: str, b: str) -> float:
     """Word similarity where only a word and itself, and "cellphone"/"mobile", are alike."""
     return 1.0 if a == b else 0.7 if {a, b} == {"cellphone", "mobile"} else 0.2
+
+
+unlike = pairwise(_unlike)
 
 
 def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> None:
@@ -176,9 +188,9 @@ def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> N
     assert another_kind("pet insurance", texts, unlike, 0.4) == [True, True]
     memories = [memory("p", texts[0]), memory("s", texts[1]), memory("o", "Zara lives in Lyon")]
     settings = RankSettings(semantic_weight=0.0, word_weight=0.5, min_score=0.05)
-    assert rank("pet insurance", memories, now=NOW, settings=settings, word_similarity=unlike) == []
+    assert rank("pet insurance", memories, now=NOW, settings=settings, word_similarities=unlike) == []
     off = replace(settings, contrast_similarity=0.0)
-    found = rank("pet insurance", memories, now=NOW, settings=off, word_similarity=unlike)
+    found = rank("pet insurance", memories, now=NOW, settings=off, word_similarities=unlike)
     assert {s.memory.id for s in found} == {"p", "s"}
     assert [s.memory.id for s in rank("life insurance", memories, now=NOW, settings=settings)] == ["p", "s"]
 
@@ -214,11 +226,11 @@ def test_another_kind_needs_word_meaning_and_can_be_turned_off() -> None:
 
 
 def test_the_bundled_model_tells_another_kind_from_another_word() -> None:
-    from shared.memory.embedding import word_similarity
+    from shared.memory.embedding import word_similarities
 
     below = RankSettings().contrast_similarity
-    assert another_kind("speeding ticket", ["issue: parking ticket dispute"], word_similarity, below) == [True]
-    assert another_kind("cellphone plan", ["mobile plan: unlimited"], word_similarity, below) == [False]
+    assert another_kind("speeding ticket", ["issue: parking ticket dispute"], word_similarities, below) == [True]
+    assert another_kind("cellphone plan", ["mobile plan: unlimited"], word_similarities, below) == [False]
 
 
 def test_a_replaced_field_value_ranks_below_the_current_one_and_is_marked_past() -> None:
@@ -370,14 +382,14 @@ def test_a_memory_stating_an_old_amount_keeps_its_place_for_a_question_about_som
 
 
 def test_a_question_is_about_a_field_when_it_names_the_field_or_its_kind() -> None:
-    from shared.memory.embedding import word_similarity
+    from shared.memory.embedding import word_similarities
     from shared.memory.ranking import _field_asked
 
-    assert _field_asked("which bus does Oliver take", word_similarity)("bus_route")
-    assert _field_asked("what will the repair cost", word_similarity)("repair_price")
-    assert _field_asked("how much will it cost", word_similarity)("quoted_price")
-    assert not _field_asked("odometer reading of the old car", word_similarity)("vehicle_interest")
-    assert not _field_asked("his son's name", word_similarity)("party_size")
+    assert _field_asked("which bus does Oliver take", word_similarities)("bus_route")
+    assert _field_asked("what will the repair cost", word_similarities)("repair_price")
+    assert _field_asked("how much will it cost", word_similarities)("quoted_price")
+    assert not _field_asked("odometer reading of the old car", word_similarities)("vehicle_interest")
+    assert not _field_asked("his son's name", word_similarities)("party_size")
 
 
 def test_the_same_text_from_several_calls_counts_once_with_the_newest_date() -> None:
@@ -479,7 +491,7 @@ def test_the_closest_memory_is_never_a_past_value_another_kind_or_one_of_too_few
             now=NOW,
             settings=replace(settings, min_score=2.0),
             query_vector=question,
-            word_similarity=unlike,
+            word_similarities=unlike,
         )
         == []
     )
