@@ -215,7 +215,8 @@ def _word_meaning_of_closest(
 ) -> list[float]:
     """``word_meaning`` for the ``WORD_CANDIDATES`` texts that words and whole-text meaning rank highest, 0 for the
     rest: every question word against every word of a caller's few hundred memories would cost milliseconds. On
-    the thirteen recall sets (28 memories a caller, median) the cut changes no answer."""
+    the fifteen recall sets (28 memories a caller, median) the cut loses no answer; 2 of 3,785 questions get
+    another third memory."""
     if len(texts) <= WORD_CANDIDATES:
         return word_meaning(query, texts, similarity, floor)
     closest = sorted(range(len(texts)), key=lambda i: -first_pass[i])[:WORD_CANDIDATES]
