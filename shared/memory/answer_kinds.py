@@ -24,7 +24,11 @@ PERSON, PLACE = "person", "place"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
-    niece nephew friend neighbor neighbour roommate nanny babysitter caregiver aide guardian""".split()
+    niece nephew friend neighbor neighbour roommate nanny babysitter caregiver aide guardian
+    adjuster technician contractor plumber electrician mechanic coach doctor dr dentist orthodontist surgeon physician
+    pediatrician therapist nurse teacher tutor instructor trainer landlord manager supervisor coordinator planner
+    officiant photographer inspector attorney lawyer realtor broker pharmacist vet veterinarian counselor
+    specialist assistant driver""".split()
 )
 
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
@@ -100,9 +104,9 @@ def stated(text: str) -> frozenset[str]:
     """The kinds of value a memory states: a number before a street word or a named street ("Maple Court"); a number
     before a unit of money, time or distance, or "years old", or after a word for money ("rent of 1525", "copay:
     40") or a card ("card ending 4471"); a month, a weekday, a clock time or a day of the month; a way of paying
-    ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny"); a place: an address or a
-    name after "at", "in" or "near" ("on vacation in Maine"). Cached: a caller's memories are searched again and
-    again."""
+    ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny", "adjuster Imani Okafor",
+    "Dr. Okoye"); a place: an address or a name after "at", "in" or "near" ("on vacation in Maine"). Cached: a
+    caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
     for index, word in enumerate(said):

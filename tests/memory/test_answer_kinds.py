@@ -60,6 +60,8 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("My dog Biscuit has surgery soon.", set()),
         ("For pickup, my husband Anand, and our nanny Grace.", {PERSON}),  # a person by relation or role
         ("My daughter made me call.", {PERSON}),
+        ("adjuster name: Imani Okafor", {PERSON}),  # a person by their role in the caller's affairs
+        ("Dr. Okoye sent over a referral.", {PERSON}),
         ("Penelope paused deliveries while on vacation in Maine.", {PLACE}),  # a place: "at", "in" or "near" a name
         ("It's at Greenway Park, pavilion three.", {ADDRESS, PLACE}),
         ("The move is in May.", {DATE}),  # a month is no place
