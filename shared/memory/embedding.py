@@ -10,7 +10,6 @@ the pre-call path (tests/memory/test_embedding.py proves it).
 from __future__ import annotations
 
 import json
-import operator
 import struct
 import threading
 from array import array
@@ -61,10 +60,10 @@ class StaticModel:
         ids = [piece for word in basic_words(text) for piece in self.pieces(word)]
         if not ids:
             return None
-        total: Sequence[float] = self.row(ids[0])
-        for token in ids[1:]:
-            total = tuple(map(operator.add, total, self.row(token)))
-        return normalise(total)
+        rows = [self.row(token) for token in ids]
+        # column sums in C: half the worker's time a memory of a loop adding row after row (Python 3.12's sum rounds
+        # more exactly than that loop did, far below the float16 precision vectors are stored with)
+        return normalise(rows[0] if len(rows) == 1 else tuple(map(sum, zip(*rows, strict=True))))
 
     def pieces(self, word: str) -> list[int]:
         """A word's WordPiece ids (cached per word: callers and agents reuse their words)."""
