@@ -28,7 +28,6 @@ QUERY_CACHE = 4096  # query vectors kept: agents ask the same questions of many 
 WORD_CACHE = 4096  # word vectors kept as tuples (8 KB each; math.dist reads a tuple 6x faster than an array): 34 MB
 PAIR_CACHE = 250_000  # word similarities kept (about 60 bytes each, one dict per question word): 15 MB at most
 _LOCK = threading.Lock()
-_SIMILAR_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -117,15 +116,16 @@ class Similarities:
         self.capacity = capacity
         self._rows: dict[str, dict[str, float]] = {}
         self._size = 0
+        self._lock = threading.Lock()  # serve's request threads and the worker share it
 
     def __call__(self, word: str, others: Collection[str]) -> Mapping[str, float]:
-        with _SIMILAR_LOCK:
+        with self._lock:
             row = self._rows.pop(word, None)
             row = self._rows[word] = {} if row is None else row
         missing = [other for other in others if other not in row]
         if missing:
-            found = _cosines(word, missing)
-            with _SIMILAR_LOCK:
+            found = _cosines(word, missing)  # outside the lock: the only slow part
+            with self._lock:
                 before = len(row)
                 row.update(found)
                 if self._rows.get(word) is row:  # not evicted meanwhile by another thread
@@ -140,7 +140,7 @@ class Similarities:
 
     def words(self) -> list[str]:
         """The question words kept, the least recently asked first."""
-        with _SIMILAR_LOCK:
+        with self._lock:
             return list(self._rows)
 
 

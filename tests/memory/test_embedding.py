@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,6 +89,22 @@ def test_word_similarities_are_kept_per_question_word_up_to_their_capacity() -> 
     kept("limit", ["credit"])  # one pair too many: the least recently asked word's pairs go
     assert len(kept) == 4 and kept.words() == ["spouse", "limit"]
     assert kept("pet", ["dog"])["dog"] == word_similarity("pet", "dog")  # computed again, the same
+
+
+def test_word_similarities_count_what_they_keep_when_threads_share_them() -> None:
+    kept = Similarities(capacity=40)
+    words = ["spouse", "wife", "dog", "pet", "limit", "credit", "router", "modem", "rent", "lease"]
+
+    def ask(offset: int) -> None:
+        for n in range(200):
+            kept(words[(n + offset) % len(words)], words[(n * 3 + offset) % len(words) :])
+
+    threads = [threading.Thread(target=ask, args=(offset,)) for offset in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(kept) == sum(len(kept(word, ())) for word in kept.words()) <= 40
 
 
 def test_semantic_search_off_computes_no_vector_and_still_finds_words(tmp_path: Path) -> None:
