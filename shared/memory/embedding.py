@@ -60,8 +60,8 @@ class StaticModel:
         if not ids:
             return None
         rows = [self.row(token) for token in ids]
-        # column sums in C: half the worker's time a memory of a loop adding row after row (Python 3.12's sum rounds
-        # more exactly than that loop did, far below the float16 precision vectors are stored with)
+        # column sums in C take half the time of adding row after row in Python (the worker's cost a memory); Python
+        # 3.12's sum rounds more exactly, far below the float16 precision vectors are stored with
         return normalise(rows[0] if len(rows) == 1 else tuple(map(sum, zip(*rows, strict=True))))
 
     def pieces(self, word: str) -> list[int]:
