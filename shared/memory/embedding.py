@@ -175,13 +175,17 @@ def embed(texts: Iterable[str]) -> list[bytes | None]:
 
 def is_current(vector: bytes | None) -> bool:
     """Whether a stored vector was made by the bundled model (not missing, not an older model's)."""
-    return vector is not None and generation(vector) == model().generation
+    return _made_by(vector, model().generation)
+
+
+def _made_by(vector: bytes | None, current: int) -> bool:
+    return vector is not None and generation(vector) == current
 
 
 def with_vectors(memories: Sequence[Memory]) -> list[Memory]:
     """The memories, each with a vector of the bundled model (computed where missing or made by an older one)."""
-    current = model().generation
-    missing = [m for m in memories if m.vector is None or generation(m.vector) != current]
+    current = model().generation  # once, not once a memory: a search passes every memory of the caller
+    missing = [m for m in memories if not _made_by(m.vector, current)]
     if not missing:
         return list(memories)
     vectors = dict(zip((m.id for m in missing), embed(m.text for m in missing), strict=True))
