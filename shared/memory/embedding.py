@@ -130,7 +130,7 @@ class Similarities:
                 row.update(found)
                 if self._rows.get(word) is row:  # not evicted meanwhile by another thread
                     self._size += len(row) - before
-                while self._size > self.capacity and len(self._rows) > 1:
+                while self._size > self.capacity:  # a hard bound: even the row just asked goes if it alone is over
                     self._size -= len(self._rows.pop(next(iter(self._rows))))
         return row
 

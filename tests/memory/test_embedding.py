@@ -91,6 +91,14 @@ def test_word_similarities_are_kept_per_question_word_up_to_their_capacity() -> 
     assert kept("pet", ["dog"])["dog"] == word_similarity("pet", "dog")  # computed again, the same
 
 
+def test_one_word_with_more_pairs_than_the_capacity_is_answered_and_not_kept() -> None:
+    kept = Similarities(capacity=3)
+    kept("pet", ["dog"])
+    found = kept("spouse", ["wife", "husband", "partner", "router"])
+    assert set(found) == {"wife", "husband", "partner", "router"} and found["wife"] > found["router"]
+    assert len(kept) == 0 and kept.words() == []
+
+
 def test_word_similarities_count_what_they_keep_when_threads_share_them() -> None:
     kept = Similarities(capacity=40)
     words = ["spouse", "wife", "dog", "pet", "limit", "credit", "router", "modem", "rent", "lease"]
