@@ -3,11 +3,11 @@
 "Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
 "what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
 for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
-"where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall").
-The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static
-model's vector of "where does he live" is about as close to every memory of the caller; knowing the kind picks the
-memory that states one. Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``;
-the ranking weighs the match (``RankSettings.answer_kind_weight``).
+"where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind
+of dog" for a breed ("my Frenchie"). The answer rarely shares a word with such a question ("48 Holloway Road", "a
+12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory of the
+caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
+``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from shared.memory.numbers import digit_words
 from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
-PERSON, PLACE = "person", "place"
+PERSON, PLACE, BREED = "person", "place", "breed"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -31,6 +31,15 @@ _PERSON = frozenset(
     specialist assistant driver""".split()
 )
 
+_ANIMAL = frozenset("animal animals dog dogs pup puppy cat cats kitten pet pets".split())
+_KIND = frozenset("kind type sort breed".split())
+_BREED = frozenset(
+    """breed mix mutt beagle retriever labrador lab labradoodle goldendoodle doodle poodle corgi bulldog frenchie
+    terrier yorkie shepherd husky dachshund chihuahua pug boxer collie spaniel schnauzer rottweiler pitbull pittie
+    greyhound whippet mastiff maltese pomeranian setter pointer hound sheepdog bernese doberman akita shiba samoyed
+    malamute weimaraner vizsla havanese bichon cavalier shih tzu siamese persian ragdoll tabby bengal sphynx
+    calico""".split()
+)
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_PLACE = frozenset("venue location".split())
@@ -92,6 +101,8 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(AGE)
     if found & _ASKS_DISTANCE or _follows(said, "how", "far"):
         kinds.add(DISTANCE)
+    if "breed" in found or (found & _KIND and found & _ANIMAL):
+        kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
         _follows(said, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying")
     ):
@@ -105,8 +116,9 @@ def stated(text: str) -> frozenset[str]:
     before a unit of money, time or distance, or "years old", or after a word for money ("rent of 1525", "copay:
     40") or a card ("card ending 4471"); a month, a weekday, a clock time or a day of the month; a way of paying
     ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny", "adjuster Imani Okafor",
-    "Dr. Okoye"); a place: an address or a name after "at", "in" or "near" ("on vacation in Maine"). Cached: a
-    caller's memories are searched again and again."""
+    "Dr. Okoye"); a place: an address or a name after "at", "in" or "near" ("on vacation in Maine"); a breed of dog
+    or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever".
+    Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
     for index, word in enumerate(said):
@@ -135,6 +147,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PLACE)
     if _PERSON.intersection(said):
         kinds.add(PERSON)
+    if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
+        kinds.add(BREED)  # "beagle", "two beagles"
     return frozenset(kinds)
 
 

@@ -1,6 +1,19 @@
 import pytest
 
-from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYMENT, PERSON, PLACE, SPAN, asked, stated
+from shared.memory.answer_kinds import (
+    ADDRESS,
+    AGE,
+    BREED,
+    DATE,
+    DISTANCE,
+    MONEY,
+    PAYMENT,
+    PERSON,
+    PLACE,
+    SPAN,
+    asked,
+    stated,
+)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +40,9 @@ from shared.memory.answer_kinds import ADDRESS, AGE, DATE, DISTANCE, MONEY, PAYM
         ("where is the property he's buying", {ADDRESS}),  # "where" and a home
         ("where is she moving", {ADDRESS}),
         ("spouse's name", set()),
+        ("what breed is Mochi", {BREED}),
+        ("what kind of pup is it", {BREED}),  # a kind of animal: its breed
+        ("what kind of business is it", set()),
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -65,6 +81,10 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("Penelope paused deliveries while on vacation in Maine.", {PLACE}),  # a place: "at", "in" or "near" a name
         ("It's at Greenway Park, pavilion three.", {ADDRESS, PLACE}),
         ("The move is in May.", {DATE}),  # a month is no place
+        ("Hi, I'd like to sign up my Frenchie, Bruno, he's two.", {BREED}),
+        ("breed: terrier mix (rescue)", {BREED}),
+        ("We have two beagles at home.", {BREED}),
+        ("species: dog", set()),  # the animal, not its breed
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:

@@ -447,23 +447,35 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
     assert [s.memory.id for s in found] == ["wedding"]
 
 
-def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first() -> None:
+@pytest.mark.parametrize(
+    ("question", "texts"),
+    [
+        (
+            "where does she live",
+            ["She moved to 412 Larkspur Lane last month", "She started a new job at the library"],
+        ),
+        (
+            "what kind of dog does she have",
+            ["Her beagle, Rosie, is seven", "She's bringing the dog for the weekend"],  # a breed: the kind of dog
+        ),
+    ],
+)
+def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
     def at(cosine: float) -> list[float]:
         return [cosine, (1 - cosine**2) ** 0.5, 0.0]
 
     memories = [
-        memory("moved", "She moved to 412 Larkspur Lane last month", vector=at(0.80)),
-        memory("job", "She started a new job at the library", vector=at(0.85)),
-        memory("dog", "Her dog Biscuit has surgery on Monday", vector=at(0.82)),
+        memory("moved", texts[0], vector=at(0.80)),  # states the kind asked for ("412 Larkspur Lane", "beagle")
+        memory("job", texts[1], vector=at(0.85)),
+        memory("other", "Her dog Biscuit has surgery on Monday", vector=at(0.82)),
         memory("old", "We lived at 88 Birchwood Court for years", vector=at(0.52)),  # under min_score: stays out
     ]
     meaning = RankSettings(lexical_weight=0.0, semantic_weight=1.0, word_weight=0.0, min_score=0.1, alike_gap=0.0)
-    question = [1.0, 0.0, 0.0]
-    found = rank("where does she live", memories, now=NOW, settings=meaning, query_vector=question)
-    assert [s.memory.id for s in found] == ["moved", "job", "dog"]
+    found = rank(question, memories, now=NOW, settings=meaning, query_vector=[1.0, 0.0, 0.0])
+    assert [s.memory.id for s in found] == ["moved", "job", "other"]
     off = replace(meaning, answer_kind_weight=0.0)
-    found = rank("where does she live", memories, now=NOW, settings=off, query_vector=question)
-    assert [s.memory.id for s in found] == ["job", "dog", "moved"]
+    found = rank(question, memories, now=NOW, settings=off, query_vector=[1.0, 0.0, 0.0])
+    assert [s.memory.id for s in found] == ["job", "other", "moved"]
 
 
 def test_the_closest_memory_is_never_a_past_value_another_kind_or_one_of_too_few() -> None:
