@@ -4,10 +4,11 @@
 "what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
 for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
 "where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind
-of dog" for a breed ("my Frenchie"). The answer rarely shares a word with such a question ("48 Holloway Road", "a
-12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory of the
-caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
-``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
+of dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"). The answer rarely
+shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where
+does he live" is about as close to every memory of the caller; knowing the kind picks the memory that states one.
+Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the
+match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from shared.memory.numbers import digit_words
 from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
-PERSON, PLACE, BREED = "person", "place", "breed"
+PERSON, PLACE, BREED, VEHICLE = "person", "place", "breed", "vehicle"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -39,6 +40,18 @@ _BREED = frozenset(
     greyhound whippet mastiff maltese pomeranian setter pointer hound sheepdog bernese doberman akita shiba samoyed
     malamute weimaraner vizsla havanese bichon cavalier shih tzu siamese persian ragdoll tabby bengal sphynx
     calico""".split()
+)
+_CAR = frozenset("car cars vehicle vehicles automobile truck suv".split())
+_WHICH_CAR = frozenset("current kind type make model".split())
+_DRIVE = frozenset("drive drives driving".split())
+_VEHICLE = re.compile(
+    r"\b(?:honda|toyota|ford|chevy|chevrolet|subaru|mazda\d?|nissan|hyundai|kia|tesla|bmw|audi|mercedes|volkswagen|vw|"
+    r"jeep|dodge|gmc|lexus|acura|volvo|buick|cadillac|chrysler|mitsubishi|porsche|infiniti|lincoln|rivian|civic|"
+    r"accord|cr-?v|rav4|camry|corolla|prius|highlander|tacoma|tundra|sienna|odyssey|pilot|f-?[1-3]50|ranger|explorer|"
+    r"escape|mustang|bronco|silverado|equinox|tahoe|malibu|outback|forester|crosstrek|impreza|cx-?\d0?|altima|rogue|"
+    r"sentra|elantra|tucson|sonata|sorento|telluride|wrangler|cherokee|jetta|minivan|sedan|hatchback|suv|"
+    r"motorcycle|coupe|convertible)\b",
+    re.IGNORECASE,
 )
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
@@ -101,6 +114,12 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(AGE)
     if found & _ASKS_DISTANCE or _follows(said, "how", "far"):
         kinds.add(DISTANCE)
+    if not found & {"who", "where", "when", "how", "why"} and (
+        any(_follows(said, which, car) for which in ("what", "which") for car in _CAR)
+        or (found & _CAR and found & _WHICH_CAR)
+        or (found & _DRIVE and "what" in found)
+    ):
+        kinds.add(VEHICLE)  # "what car does she drive", "current car", "what does he drive"; not "which garage"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
@@ -117,7 +136,8 @@ def stated(text: str) -> frozenset[str]:
     40") or a card ("card ending 4471"); a month, a weekday, a clock time or a day of the month; a way of paying
     ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny", "adjuster Imani Okafor",
     "Dr. Okoye"); a place: an address or a name after "at", "in" or "near" ("on vacation in Maine"); a breed of dog
-    or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever".
+    or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever"; a
+    car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before.
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -149,6 +169,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"
+    if _VEHICLE.search(text):
+        kinds.add(VEHICLE)
     return frozenset(kinds)
 
 

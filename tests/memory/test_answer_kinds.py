@@ -11,6 +11,7 @@ from shared.memory.answer_kinds import (
     PERSON,
     PLACE,
     SPAN,
+    VEHICLE,
     asked,
     stated,
 )
@@ -43,6 +44,11 @@ from shared.memory.answer_kinds import (
         ("what breed is Mochi", {BREED}),
         ("what kind of pup is it", {BREED}),  # a kind of animal: its breed
         ("what kind of business is it", set()),
+        ("what car does she drive", {VEHICLE}),
+        ("what does he drive", {VEHICLE}),  # a make or model
+        ("current car", {VEHICLE}),
+        ("which garage has the vehicle", set()),  # a garage, not the vehicle
+        ("what part of the car was damaged", set()),
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -85,6 +91,10 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("breed: terrier mix (rescue)", {BREED}),
         ("We have two beagles at home.", {BREED}),
         ("species: dog", set()),  # the animal, not its breed
+        ("He drives a Tacoma, the old one.", {VEHICLE}),
+        ("vehicle: 2021 Kia Sorento", {VEHICLE}),
+        ("It's my CR-V, the gray one.", {VEHICLE}),
+        ("The car makes a noise when I brake.", set()),  # a car, but not which
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:

@@ -458,6 +458,10 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
             "what kind of dog does she have",
             ["Her beagle, Rosie, is seven", "She's bringing the dog for the weekend"],  # a breed: the kind of dog
         ),
+        (
+            "what car does she drive",
+            ["She drives a Subaru Forester", "Her car makes a noise when she brakes"],  # a make and model
+        ),
     ],
 )
 def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
