@@ -3,12 +3,12 @@
 "Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
 "what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
 for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
-"where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind
-of dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"). The answer rarely
-shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where
-does he live" is about as close to every memory of the caller; knowing the kind picks the memory that states one.
-Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the
-match (``RankSettings.answer_kind_weight``).
+"where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind of
+dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"), "where does he work"
+for an employer ("I commute to Fairview"). The answer rarely shares a word with such a question ("48 Holloway Road",
+"a 12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory of the
+caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
+``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from shared.memory.numbers import digit_words
 from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
-PERSON, PLACE, BREED, VEHICLE = "person", "place", "breed", "vehicle"
+PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -51,6 +51,12 @@ _VEHICLE = re.compile(
     r"escape|mustang|bronco|silverado|equinox|tahoe|malibu|outback|forester|crosstrek|impreza|cx-?\d0?|altima|rogue|"
     r"sentra|elantra|tucson|sonata|sorento|telluride|wrangler|cherokee|jetta|minivan|sedan|hatchback|suv|"
     r"motorcycle|coupe|convertible)\b",
+    re.IGNORECASE,
+)
+_WORK = frozenset("work works worked working job employer employed".split())
+_WORKPLACE = re.compile(
+    r"\b(?:employer|employed (?:at|by|with)|works? (?:at|for|with)|worked (?:at|for)|working (?:at|for)|"
+    r"job (?:at|with)|commute to|i'm with [A-Z])",
     re.IGNORECASE,
 )
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
@@ -120,6 +126,8 @@ def asked(question: str) -> frozenset[str]:
         or (found & _DRIVE and "what" in found)
     ):
         kinds.add(VEHICLE)  # "what car does she drive", "current car", "what does he drive"; not "which garage"
+    if ("employer" in found or ("where" in found and found & _WORK)) and not _follows(said, "work", "out"):
+        kinds.add(WORKPLACE)  # "where does he work", "her employer"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
@@ -137,7 +145,8 @@ def stated(text: str) -> frozenset[str]:
     ("Visa", "autopay"); a person by relation or role ("my husband Anand", "our nanny", "adjuster Imani Okafor",
     "Dr. Okoye"); a place: an address or a name after "at", "in" or "near" ("on vacation in Maine"); a breed of dog
     or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever"; a
-    car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before.
+    car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before; an employer
+    ("works at", "employed by", "commute to", "I'm with Hartwell County").
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -171,6 +180,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(BREED)  # "beagle", "two beagles"
     if _VEHICLE.search(text):
         kinds.add(VEHICLE)
+    if _WORKPLACE.search(text):
+        kinds.add(WORKPLACE)
     return frozenset(kinds)
 
 

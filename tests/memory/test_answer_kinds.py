@@ -12,6 +12,7 @@ from shared.memory.answer_kinds import (
     PLACE,
     SPAN,
     VEHICLE,
+    WORKPLACE,
     asked,
     stated,
 )
@@ -33,7 +34,9 @@ from shared.memory.answer_kinds import (
         ("how far has the car been driven", {DISTANCE}),
         ("how does he pay", {PAYMENT}),
         ("payment method on file", {PAYMENT}),
-        ("where does he work", {PLACE}),  # a place ("at Fairview Medical"), not an address
+        ("where does he work", {PLACE, WORKPLACE}),  # a place or an employer ("at Fairview Medical"), not an address
+        ("her employer", {WORKPLACE}),
+        ("where does he work out", {PLACE}),  # a gym, not a job
         ("where did she go on holiday", {PLACE}),
         ("event location", {PLACE}),
         ("who else will live there", {PERSON}),  # a person, not an address
@@ -95,6 +98,10 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("vehicle: 2021 Kia Sorento", {VEHICLE}),
         ("It's my CR-V, the gray one.", {VEHICLE}),
         ("The car makes a noise when I brake.", set()),  # a car, but not which
+        ("I commute to Brookline every day.", {WORKPLACE}),  # where someone works
+        ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE}),
+        ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
+        ("I need the car for work.", set()),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:

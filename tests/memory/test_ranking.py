@@ -462,6 +462,10 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
             "what car does she drive",
             ["She drives a Subaru Forester", "Her car makes a noise when she brakes"],  # a make and model
         ),
+        (
+            "where does she work",
+            ["She is employed by Brookline Dental", "She wants to work on her credit score"],  # an employer
+        ),
     ],
 )
 def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
