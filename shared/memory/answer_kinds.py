@@ -64,7 +64,8 @@ _DWELLING = frozenset("property house home apartment condo flat place building m
 _ASKS_PLACE = frozenset("venue location".split())
 _ASKS_MONEY = frozenset(
     """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
-    spent paid worth rent bill premium copay salary income balance quote quoted""".split()
+    spent paid worth rent bill premium copay salary income balance quote quoted expensive pricey afford borrow
+    borrowing borrowed compensation reimbursement reimbursed""".split()
 )
 _ASKS_DATE = frozenset("when date dates day deadline due".split())
 _ASKS_SPAN = frozenset("duration length term".split())

@@ -25,6 +25,8 @@ from shared.memory.answer_kinds import (
         ("new home address", {ADDRESS}),
         ("how much does she owe altogether", {MONEY}),
         ("out-of-pocket cost per appointment", {MONEY}),
+        ("how expensive was the spare part", {MONEY}),
+        ("compensation she was given", {MONEY}),
         ("when must everything be submitted", {DATE}),
         ("move-out date", {DATE}),
         ("how long is the agreement", {SPAN}),
