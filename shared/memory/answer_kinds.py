@@ -5,10 +5,11 @@
 for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
 "where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind of
 dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"), "where does he work"
-for an employer ("I commute to Fairview"). The answer rarely shares a word with such a question ("48 Holloway Road",
-"a 12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory of the
-caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
-``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
+for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a conference"). The answer rarely
+shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where
+does he live" is about as close to every memory of the caller; knowing the kind picks the memory that states one.
+Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the
+match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
+OCCASION = "occasion"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -58,6 +60,13 @@ _WORKPLACE = re.compile(
     r"\b(?:employer|employed (?:at|by|with)|works? (?:at|for|with)|worked (?:at|for)|working (?:at|for)|"
     r"job (?:at|with)|commute to|i'm with [A-Z])",
     re.IGNORECASE,
+)
+_CELEBRATE = frozenset("occasion celebrate celebrating celebration".split())
+_TRIP = frozenset("trip visit stay travel traveling travelling".split())
+_OCCASION = frozenset(
+    """birthday anniversary wedding conference convention graduation retirement funeral memorial reunion honeymoon
+    engagement shower christening baptism mitzvah quinceanera bachelorette bachelor prom recital tournament
+    interview gala fundraiser""".split()
 )
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
@@ -129,6 +138,10 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(VEHICLE)  # "what car does she drive", "current car", "what does he drive"; not "which garage"
     if ("employer" in found or ("where" in found and found & _WORK)) and not _follows(said, "work", "out"):
         kinds.add(WORKPLACE)  # "where does he work", "her employer"
+    if not found & {"who", "where", "when"} and (
+        found & _CELEBRATE or (found & {"reason", "purpose"} and found & _TRIP)
+    ):
+        kinds.add(OCCASION)  # "what are they celebrating", "reason for the trip": "a conference", "our anniversary"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
@@ -147,7 +160,8 @@ def stated(text: str) -> frozenset[str]:
     "Dr. Okoye"); a place: an address or a name after "at", "in" or "near" ("on vacation in Maine"); a breed of dog
     or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever"; a
     car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before; an employer
-    ("works at", "employed by", "commute to", "I'm with Hartwell County").
+    ("works at", "employed by", "commute to", "I'm with Hartwell County"); an occasion ("anniversary", "conference",
+    "my dad turns 70").
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -179,6 +193,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"
+    if _OCCASION.intersection(said) or any(w in ("turns", "turning") and n.isdigit() for w, n in pairwise(said)):
+        kinds.add(OCCASION)  # "our anniversary", "my dad turns 70"
     if _VEHICLE.search(text):
         kinds.add(VEHICLE)
     if _WORKPLACE.search(text):

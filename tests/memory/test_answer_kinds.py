@@ -7,6 +7,7 @@ from shared.memory.answer_kinds import (
     DATE,
     DISTANCE,
     MONEY,
+    OCCASION,
     PAYMENT,
     PERSON,
     PLACE,
@@ -54,6 +55,9 @@ from shared.memory.answer_kinds import (
         ("current car", {VEHICLE}),
         ("which garage has the vehicle", set()),  # a garage, not the vehicle
         ("what part of the car was damaged", set()),
+        ("what are they celebrating", {OCCASION}),
+        ("reason for the trip", {OCCASION}),  # "a conference", "our anniversary"
+        ("why was the visit rescheduled", set()),
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -104,6 +108,8 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE}),
         ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
         ("I need the car for work.", set()),
+        ("It's our anniversary, so something nice.", {OCCASION}),
+        ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:

@@ -466,6 +466,10 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
             "where does she work",
             ["She is employed by Brookline Dental", "She wants to work on her credit score"],  # an employer
         ),
+        (
+            "reason for the trip",
+            ["She's in town for a conference", "She asked for a room away from the elevator"],  # an occasion
+        ),
     ],
 )
 def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
