@@ -58,7 +58,7 @@ _VEHICLE = re.compile(
 _WORK = frozenset("work works worked working job employer employed".split())
 _WORKPLACE = re.compile(
     r"\b(?:employer|employed (?:at|by|with)|works? (?:at|for|with)|worked (?:at|for)|working (?:at|for)|"
-    r"job (?:at|with)|commute to|i'm with [A-Z])",
+    r"job (?:at|with)|commute to|i'm with (?-i:[A-Z])|(?:my|his|her|their) (?:work|job|office)\W?\s(?-i:[A-Z]))",
     re.IGNORECASE,
 )
 _CELEBRATE = frozenset("occasion celebrate celebrating celebration".split())
@@ -96,7 +96,7 @@ _STREET_NAME = re.compile(
     r"Crescent|Close|Square|Hollow|Hills?|Ridge|Bend|Crest|Plaza|Loop|Glen|Grove|Creek|Crossing|Heights|Knoll|"
     r"Meadows?|Orchard|Commons|Mews|View|Point|Park)\b"
 )
-_CALENDAR = frozenset(
+CALENDAR = frozenset(
     """january february march april june july august september october november december jan feb mar apr jun jul
     aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday mondays tuesdays wednesdays
     thursdays fridays saturdays sundays today tomorrow tonight yesterday weekend fourth fifth sixth seventh eighth
@@ -106,7 +106,7 @@ _CALENDAR = frozenset(
 _CLOCK_OR_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
 _AT_A_PLACE = re.compile(r"\b(?:at|in|near) (?:the )?([A-Z][a-z]+)")
 _MAY = re.compile(r"\bMay\b")  # the month, not "she may call back"
-_NOT_A_PLACE = _CALENDAR | {"may"}  # "in May", "at Monday's visit"
+_NOT_A_PLACE = CALENDAR | {"may"}  # "in May", "at Monday's visit"
 
 
 def asked(question: str) -> frozenset[str]:
@@ -181,7 +181,7 @@ def stated(text: str) -> frozenset[str]:
             kinds.add(PAYMENT)
         if after[:2] in (("years", "old"), ("year", "old")) or (index and said[index - 1] in _ASKS_AGE):
             kinds.add(AGE)
-    if _CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text) or _MAY.search(text):
+    if CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text) or _MAY.search(text):
         kinds.add(DATE)
     if _STREET_NAME.search(text):
         kinds.add(ADDRESS)

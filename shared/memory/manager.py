@@ -15,6 +15,7 @@ from shared.clock import Clock, utc_now
 from shared.config.models import MemoryConfig
 from shared.errors import Unprocessable
 from shared.memory.models import Memory, ScoredMemory
+from shared.memory.names import without_callers_name
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.store import RANK_WINDOW, MemoryStore
 
@@ -110,7 +111,7 @@ class MemoryManager:
             memories,
             now=now,
             settings=self.rank_settings(),
-            query_vector=embed_query(query),
+            query_vector=embed_query(without_callers_name(query, memories)),
             word_similarities=word_similarities,
             limit=wanted,
         )

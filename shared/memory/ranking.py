@@ -8,17 +8,20 @@ The API (stable; stores and benchmarks call only this)::
     stating_values(memories, past) -> (past, current)       # summaries and turns stating a field's old/new value
     RankSettings                                            # weights and switches, from the agent type's config
 
-A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector
-comes from ``shared.memory.embedding.embed`` (the caller of ``rank`` embeds, so this module never loads a
-model), each memory's from ``Memory.vector`` (``shared.memory.vectors``) and how alike a question's word is to
-other words from ``word_similarities`` (``shared.memory.embedding.word_similarities``). The score of a memory is
+A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector (of
+``names.without_callers_name(query, memories)``) comes from ``shared.memory.embedding.embed`` (the caller of
+``rank`` embeds, so this module never loads a model), each memory's from ``Memory.vector``
+(``shared.memory.vectors``) and how alike a question's word is to other words from ``word_similarities``
+(``shared.memory.embedding.word_similarities``). The score of a memory is
 
     lexical_weight * BM25 (this caller's statistics, stems, stop words)      in [0, 1]
   + semantic_weight * cosine rescaled above ``semantic_floor``               in [0, 1]
   + word_weight * each query word's closest memory word by meaning         in [0, 1]
   + recency_weight * 0.5 ** (age / recency_half_life_days)
 
-and then: a memory naming another kind of what is asked ("term life insurance" for "pet insurance") is left out
+The caller's own name is left out of the question first ("Tobias Okafor policy number" searches "policy number"),
+and a name field the question already says is no answer (``shared.memory.names``). Then: a memory naming another
+kind of what is asked ("term life insurance" for "pet insurance") is left out
 (``another_kind``); the same text from several calls counts once (the newest); a field value replaced by a newer
 value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); a
 summary or turn stating only a replaced value is returned marked as past too, and ranks under what states the
@@ -40,6 +43,7 @@ from itertools import pairwise
 
 from shared.memory import answer_kinds, vectors
 from shared.memory.models import Memory, ScoredMemory
+from shared.memory.names import name_fields_said, without_callers_name
 from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 
@@ -305,6 +309,9 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
+    said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy number"
+    query = without_callers_name(query, candidates)  # and the caller's own name picks none of their memories
+    candidates = [m for m in candidates if m.id not in said]
     texts = [m.text for m in candidates]
     lex = lexical(query, texts)
     similarities = cosines(query_vector if settings.semantic else None, candidates)
@@ -503,6 +510,7 @@ def _states_value(
 
 
 AMOUNTS = frozenset({"dollars", "dollar", "bucks", "euros", "pounds", "percent", "people", "guests"})
+VALUE_GAP = 3  # other words a stated schedule, time or amount may have among its own
 
 
 def _states(text: Sequence[str], label: Sequence[str], value: Sequence[str]) -> bool:
@@ -524,6 +532,18 @@ def _states(text: Sequence[str], label: Sequence[str], value: Sequence[str]) -> 
 
 
 def _says(text: Sequence[str], value: Sequence[str]) -> bool:
-    """Whether the words of ``value`` occur together, in order, in ``text``."""
+    """Whether the words of ``value`` occur together, in order, in ``text``; a value with a number or a day or month
+    in it may have up to ``VALUE_GAP`` other words among its own ("weekly mowing on Tuesdays" states "weekly,
+    Tuesdays", "Sunday brunch at 11:00 am" states "Sunday 11:00 am"). A value in words alone must be said as it is:
+    "mice in the garage" is an event, which a later call follows rather than corrects."""
     n = len(value)
-    return n > 0 and any(text[i : i + n] == value for i in range(len(text) - n + 1))
+    if n > 0 and any(text[i : i + n] == value for i in range(len(text) - n + 1)):
+        return True
+    if n < 2 or not any(w.isdigit() or w in answer_kinds.CALENDAR for w in value):
+        return False
+    for start, word in enumerate(text):
+        if word == value[0]:
+            found = iter(text[start : start + n + VALUE_GAP])
+            if all(any(w == wanted for w in found) for wanted in value):  # in order: ``found`` is consumed
+                return True
+    return False

@@ -108,6 +108,8 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE}),
         ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
         ("I need the car for work.", set()),
+        ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE}),
+        ("I'm with you on that.", set()),  # agreeing, not an employer
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
     ],

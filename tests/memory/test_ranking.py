@@ -288,6 +288,26 @@ def test_a_memory_stating_only_a_replaced_value_is_marked_past_whatever_the_ques
     assert found["raise"].until is None
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "said", "past"),
+    [
+        ("weekly, Tuesdays", "every other Friday", "He signed up for weekly mowing on Tuesdays at 55 a cut.", True),
+        ("Sunday 11:00 am", "Sunday 11:30 am", "She booked Sunday brunch at 11:00 am for four.", True),
+        ("mice in garage", "ants in kitchen", "We've got mice, in the garage, they chewed a bag.", False),  # an event
+    ],
+)
+def test_a_schedule_or_time_stated_with_other_words_among_its_own_is_stated(
+    old: str, new: str, said: str, past: bool
+) -> None:
+    memories = [
+        memory("said", said, days_ago=60),
+        field("old", "schedule", old, days_ago=60),
+        field("new", "schedule", new, days_ago=9),
+    ]
+    stating_past, _ = stating_values(memories, past_values(memories))
+    assert ("said" in stating_past) is past
+
+
 def test_in_the_call_that_collected_a_value_saying_its_number_states_it() -> None:
     def said(mid: str, text: str, call: str, days_ago: float) -> Memory:
         return replace(memory(mid, text, days_ago=days_ago), conversation_id=call)

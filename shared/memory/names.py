@@ -1,0 +1,71 @@
+"""A name in the question: the caller's own picks nothing, and a name field it already says is not an answer.
+
+Agents' LLMs often put the caller's name in a search ("Tobias Okafor policy number", "party size for Corinne
+Vasquez"). Every memory searched is that caller's, so the name tells none apart; yet it matches the field that
+records it ("caller name: Tobias Okafor"), the turns that say it and the summaries that use it, and those rank above
+the policy number asked for. So the ranking searches for the question without the caller's own name
+(``without_callers_name``), and leaves out a name field whose name the question already says ("patient name: Nadia
+Haddad" for "Nadia's next appointment", ``name_fields_said``), unless the question asks for a name. Another person's
+name stays in the question: it picks which child, pet or patient is meant ("Amara's weight"). Pure functions over a
+caller's memories; a field memory carries its field and value in ``Memory.metadata``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from shared.memory.models import Memory
+from shared.memory.terms import STOP_WORDS, words
+
+CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
+"""Fields that record the caller's own name: ``caller_name`` and the aliases agent types map to it."""
+ASKS_A_NAME = frozenset({"name", "names", "named", "called", "call", "who", "whose"})
+_TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")  # "Tobias's", with a straight or a curly apostrophe
+
+
+def _value_words(memory: Memory) -> set[str]:
+    value = memory.metadata.get("value")
+    return {w for w in words(value if isinstance(value, str) else "") if len(w) > 1}
+
+
+def _field(memory: Memory) -> str:
+    name = memory.metadata.get("field")
+    return name if isinstance(name, str) else ""
+
+
+def without_callers_name(query: str, memories: Sequence[Memory]) -> str:
+    """``query`` without the caller's own name, when something else is asked ("policy number"); else ``query``.
+
+    A word is taken for the name when it is one of the caller's recorded names and the question writes it with a
+    capital ("Bill Ortega's balance", not "bill amount") or beside another of them ("tobias okafor policy")."""
+    if ASKS_A_NAME.intersection(words(query)):
+        return query
+    names = set().union(*(_value_words(m) for m in memories if _field(m) in CALLER_NAME_FIELDS))
+    if not names:
+        return query
+    tokens = _TOKEN.findall(query)
+    said = [(words(token) or [""])[0] for token in tokens]
+    is_name = [
+        word in names
+        and (token[:1].isupper() or (i > 0 and said[i - 1] in names) or (i + 1 < len(said) and said[i + 1] in names))
+        for i, (token, word) in enumerate(zip(tokens, said, strict=True))
+    ]
+    kept = [token for token, name in zip(tokens, is_name, strict=True) if not name]
+    if len(kept) == len(tokens) or not any(w not in STOP_WORDS for token in kept for w in words(token)):
+        return query
+    return " ".join(kept)
+
+
+def name_fields_said(query: str, memories: Sequence[Memory]) -> set[str]:
+    """Ids of name fields ("patient name: Nadia Haddad") whose name the question already says, when it asks for
+    something else ("Nadia's next appointment"): they tell the agent nothing it did not ask with. A question that
+    asks for a name, or says nothing but names ("Dana"), leaves them in."""
+    asked = set(words(query))
+    if ASKS_A_NAME & asked:
+        return set()
+    fields = {m.id: _value_words(m) for m in memories if _field(m).endswith("name")}
+    named = set().union(*fields.values())
+    if not {w for w in asked - named if w not in STOP_WORDS and len(w) > 1}:
+        return set()
+    return {mid for mid, said in fields.items() if said & asked}

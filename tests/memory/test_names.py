@@ -1,0 +1,99 @@
+"""A name in the question: the caller's own is searched without, a name field it already says is no answer."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from shared.config.models import MemoryConfig
+from shared.memory import embedding
+from shared.memory.embedding import embed, embed_query
+from shared.memory.embedding import word_similarities as similar
+from shared.memory.manager import MemoryManager
+from shared.memory.models import Memory
+from shared.memory.names import name_fields_said, without_callers_name
+from shared.memory.ranking import rank
+from shared.memory.sqlite import SqliteMemoryStore
+
+NOW = datetime.now(UTC)
+CALLER = "+15555550123"
+
+
+def remembered(mid: str, text: str, *, days_ago: float = 3, **meta: str) -> Memory:
+    return Memory(mid, CALLER, "support", "factual", text, NOW - timedelta(days=days_ago), None, metadata=dict(meta))
+
+
+def field(mid: str, name: str, value: str, *, days_ago: float = 3) -> Memory:
+    return remembered(mid, f"{name.replace('_', ' ')}: {value}", days_ago=days_ago, field=name, value=value)
+
+
+TOBIAS = [
+    field("name", "caller_name", "Tobias Okafor"),
+    field("policy", "policy_number", "AQ-448812"),
+    remembered("turn", "Yeah hi, Tobias Okafor, somebody backed into me at the Fresh Harvest lot."),
+    remembered("summary", "Tobias Okafor reported that another driver backed into his 2017 Honda Accord."),
+    remembered("rental", "Tobias asked about a rental while the Accord is at Kessler Auto Body."),
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "searched"),
+    [
+        ("Tobias Okafor policy number", "policy number"),
+        ("tobias okafor policy number", "policy number"),  # a full name needs no capitals
+        ("What is Tobias's deductible?", "What is deductible"),
+        ("Tobias Okafor", "Tobias Okafor"),  # nothing else asked: the question stays
+        ("what is the caller's name", "what is the caller's name"),  # a name asked for: the question stays
+        ("tobias the dog's vet", "tobias the dog's vet"),  # a lone lower-case word may be another thing
+    ],
+)
+def test_the_callers_own_name_is_left_out_of_the_search(question: str, searched: str) -> None:
+    assert without_callers_name(question, TOBIAS) == searched
+
+
+def test_another_persons_name_stays_in_the_search() -> None:
+    samir = [field("name", "caller_name", "Samir Haddad"), field("patient", "patient_name", "Nadia Haddad")]
+    assert without_callers_name("Nadia's next appointment", samir) == "Nadia's next appointment"
+    assert without_callers_name("Samir's callback number", samir) == "callback number"
+
+
+def test_a_name_field_the_question_already_says_is_not_an_answer() -> None:
+    samir = [field("patient", "patient_name", "Nadia Haddad"), field("visit", "next_appointment", "December 15")]
+    assert name_fields_said("Nadia's next appointment", samir) == {"patient"}
+    assert name_fields_said("patient's name", samir) == set()  # asked for
+    assert name_fields_said("next appointment", samir) == set()
+    assert name_fields_said("Nadia Haddad", samir) == set()  # nothing but the name: the name field answers
+
+
+def test_a_question_naming_the_patient_finds_the_visit_not_the_patients_name() -> None:
+    samir = [
+        field("patient", "patient_name", "Nadia Haddad"),
+        field("caller", "caller_name", "Samir Haddad"),
+        remembered("visit", "Her follow-up with the surgeon is on December 15 at nine."),
+        remembered("fall", "Samir called for his mother, who fell in the kitchen on Sunday."),
+        remembered("walker", "Samir asked whether his mom needs a walker at home."),
+    ]
+    samir = [replace(m, vector=v) for m, v in zip(samir, embed(m.text for m in samir), strict=True)]
+
+    def found(question: str) -> list[str]:
+        vector = embed_query(without_callers_name(question, samir))
+        return [s.memory.id for s in rank(question, samir, now=NOW, query_vector=vector, word_similarities=similar)]
+
+    assert found("Nadia's next appointment")[0] == "visit"
+    assert found("patient's full name")[0] == "patient"  # asked for, the name field answers
+
+
+def test_the_search_embeds_the_question_without_the_callers_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedded: list[str] = []
+    real = embedding.embed_query
+    monkeypatch.setattr(embedding, "embed_query", lambda text: embedded.append(text) or real(text))
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    store.add(TOBIAS)
+    manager = MemoryManager(store, "support", MemoryConfig())
+    assert manager.search(CALLER, "Tobias Okafor policy number")[0].memory.id == "policy"
+    assert embedded == ["policy number"]
