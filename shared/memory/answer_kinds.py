@@ -5,11 +5,11 @@
 for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
 "where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind of
 dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"), "where does he work"
-for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a conference"). The answer rarely
-shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where
-does he live" is about as close to every memory of the caller; knowing the kind picks the memory that states one.
-Pure functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the
-match (``RankSettings.answer_kind_weight``).
+for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a conference"), "how often" for a
+frequency ("every other week"). The answer rarely shares a word with such a question ("48 Holloway Road", "a
+12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory of the
+caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
+``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
-OCCASION = "occasion"
+OCCASION, FREQUENCY = "occasion", "frequency"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -67,6 +67,13 @@ _OCCASION = frozenset(
     """birthday anniversary wedding conference convention graduation retirement funeral memorial reunion honeymoon
     engagement shower christening baptism mitzvah quinceanera bachelorette bachelor prom recital tournament
     interview gala fundraiser""".split()
+)
+_ASKS_FREQUENCY = frozenset("often regularly frequency frequently".split())
+_FREQUENCY = re.compile(
+    r"\b(?:weekly|biweekly|monthly|bimonthly|daily|nightly|yearly|annually|quarterly|fortnightly|every (?:other )?"
+    r"(?:\w+ )?(?:day|days|week|weeks|month|months|year|morning|evening|night|\w+day)|(?:once|twice|\w+ times) "
+    r"(?:a|per|each) (?:day|week|month|year))\b",
+    re.IGNORECASE,
 )
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
@@ -122,8 +129,8 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(PERSON)
     if ("where" in found or found & _ASKS_PLACE) and ADDRESS not in kinds:
         kinds.add(PLACE)
-    if found & _ASKS_DATE:
-        kinds.add(DATE)
+    if found & _ASKS_DATE or any(_follows(said, w, "days") for w in ("which", "what")):
+        kinds.add(DATE)  # "which days can he come in": "Saturdays"
     if found & _ASKS_SPAN or _follows(said, "how", "long"):
         kinds.add(SPAN)
     if found & _ASKS_AGE or _follows(said, "how", "old"):
@@ -142,6 +149,8 @@ def asked(question: str) -> frozenset[str]:
         found & _CELEBRATE or (found & {"reason", "purpose"} and found & _TRIP)
     ):
         kinds.add(OCCASION)  # "what are they celebrating", "reason for the trip": "a conference", "our anniversary"
+    if found & _ASKS_FREQUENCY:
+        kinds.add(FREQUENCY)  # "how often does she come": "every other week", "monthly"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
@@ -161,7 +170,7 @@ def stated(text: str) -> frozenset[str]:
     or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever"; a
     car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before; an employer
     ("works at", "employed by", "commute to", "I'm with Hartwell County"); an occasion ("anniversary", "conference",
-    "my dad turns 70").
+    "my dad turns 70"); a frequency ("monthly", "every other week", "twice a month").
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -193,6 +202,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"
+    if _FREQUENCY.search(text):
+        kinds.add(FREQUENCY)
     if _OCCASION.intersection(said) or any(w in ("turns", "turning") and n.isdigit() for w, n in pairwise(said)):
         kinds.add(OCCASION)  # "our anniversary", "my dad turns 70"
     if _VEHICLE.search(text):

@@ -6,6 +6,7 @@ from shared.memory.answer_kinds import (
     BREED,
     DATE,
     DISTANCE,
+    FREQUENCY,
     MONEY,
     OCCASION,
     PAYMENT,
@@ -58,6 +59,8 @@ from shared.memory.answer_kinds import (
         ("what are they celebrating", {OCCASION}),
         ("reason for the trip", {OCCASION}),  # "a conference", "our anniversary"
         ("why was the visit rescheduled", set()),
+        ("how regularly do they come", {FREQUENCY}),
+        ("which days can he come in", {DATE}),  # "Saturdays"
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -104,12 +107,14 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("vehicle: 2021 Kia Sorento", {VEHICLE}),
         ("It's my CR-V, the gray one.", {VEHICLE}),
         ("The car makes a noise when I brake.", set()),  # a car, but not which
-        ("I commute to Brookline every day.", {WORKPLACE}),  # where someone works
+        ("I commute to Brookline every day.", {WORKPLACE, FREQUENCY}),  # where someone works, and how often
         ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE}),
         ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
         ("I need the car for work.", set()),
         ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE}),
         ("I'm with you on that.", set()),  # agreeing, not an employer
+        ("Once a month is plenty for us.", {FREQUENCY}),
+        ("They mow every other week now.", {FREQUENCY}),
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
     ],

@@ -490,6 +490,10 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
             "reason for the trip",
             ["She's in town for a conference", "She asked for a room away from the elevator"],  # an occasion
         ),
+        (
+            "how often do the cleaners come",
+            ["The cleaners come twice a month", "The cleaners should skip the guest room"],  # a frequency
+        ),
     ],
 )
 def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
