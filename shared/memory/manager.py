@@ -15,7 +15,7 @@ from shared.clock import Clock, utc_now
 from shared.config.models import MemoryConfig
 from shared.errors import Unprocessable
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.names import without_callers_name
+from shared.memory.names import CALLER_NAME_FIELDS, without_callers_name
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.store import RANK_WINDOW, MemoryStore
 
@@ -90,7 +90,13 @@ class MemoryManager:
             closest_margin=ranking.closest_margin,
             alike_gap=ranking.alike_gap,
             answer_kind_weight=ranking.answer_kind_weight,
+            caller_name_fields=self._caller_name_fields(),
         )
+
+    def _caller_name_fields(self) -> frozenset[str]:
+        """The fields that hold the caller's own name: the usual ones and this agent type's aliases for it."""
+        rule = self.config.auto_extract.get("caller_name")
+        return CALLER_NAME_FIELDS | frozenset(rule.fields if rule else ())
 
     def recent(self, user_id: str, *, types: Sequence[str] | None = None, limit: int | None = None) -> list[Memory]:
         return self.store.get_all(
@@ -106,12 +112,13 @@ class MemoryManager:
         from shared.memory.embedding import embed_query, word_similarities
 
         memories = self.fill_vectors(self.store.get_all(user_id, self.agent_type, now=now, limit=RANK_WINDOW))
+        settings = self.rank_settings()
         return rank(
             query,
             memories,
             now=now,
-            settings=self.rank_settings(),
-            query_vector=embed_query(without_callers_name(query, memories)),
+            settings=settings,
+            query_vector=embed_query(without_callers_name(query, memories, settings.caller_name_fields)),
             word_similarities=word_similarities,
             limit=wanted,
         )

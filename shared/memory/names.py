@@ -13,13 +13,14 @@ caller's memories; a field memory carries its field and value in ``Memory.metada
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from shared.memory.models import Memory
 from shared.memory.terms import STOP_WORDS, words
 
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
-"""Fields that record the caller's own name: ``caller_name`` and the aliases agent types map to it."""
+"""Fields that record the caller's own name by default: ``caller_name`` and the usual aliases; an agent type adds
+those its ``auto_extract.caller_name.fields`` lists."""
 ASKS_A_NAME = frozenset({"name", "names", "named", "called", "call", "who", "whose"})
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")  # "Tobias's", with a straight or a curly apostrophe
 
@@ -34,14 +35,15 @@ def _field(memory: Memory) -> str:
     return name if isinstance(name, str) else ""
 
 
-def without_callers_name(query: str, memories: Sequence[Memory]) -> str:
-    """``query`` without the caller's own name, when something else is asked ("policy number"); else ``query``.
+def without_callers_name(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> str:
+    """``query`` without the caller's own name (the values of ``fields``), when something else is asked ("policy
+    number"); else ``query``.
 
     A word is taken for the name when it is one of the caller's recorded names and the question writes it with a
     capital ("Bill Ortega's balance", not "bill amount") or beside another of them ("tobias okafor policy")."""
     if ASKS_A_NAME.intersection(words(query)):
         return query
-    names = set().union(*(_value_words(m) for m in memories if _field(m) in CALLER_NAME_FIELDS))
+    names = set().union(*(_value_words(m) for m in memories if _field(m) in fields))
     if not names:
         return query
     tokens = _TOKEN.findall(query)

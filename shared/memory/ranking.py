@@ -43,7 +43,7 @@ from itertools import pairwise
 
 from shared.memory import answer_kinds, vectors
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.names import name_fields_said, without_callers_name
+from shared.memory.names import CALLER_NAME_FIELDS, name_fields_said, without_callers_name
 from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 
@@ -69,6 +69,7 @@ class RankSettings:
     answer_kind_weight: float = 0.15
     supersede: bool = True
     dedupe: bool = True
+    caller_name_fields: frozenset[str] = CALLER_NAME_FIELDS
 
 
 DEFAULT_SETTINGS = RankSettings()
@@ -310,7 +311,7 @@ def rank(
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
     said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy number"
-    query = without_callers_name(query, candidates)  # and the caller's own name picks none of their memories
+    query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's own name
     candidates = [m for m in candidates if m.id not in said]
     texts = [m.text for m in candidates]
     lex = lexical(query, texts)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.config.models import MemoryConfig
+from shared.config.models import AutoExtractRule, MemoryConfig
 from shared.memory import embedding
 from shared.memory.embedding import embed, embed_query
 from shared.memory.embedding import word_similarities as similar
@@ -96,4 +96,19 @@ def test_the_search_embeds_the_question_without_the_callers_name(
     store.add(TOBIAS)
     manager = MemoryManager(store, "support", MemoryConfig())
     assert manager.search(CALLER, "Tobias Okafor policy number")[0].memory.id == "policy"
+    assert embedded == ["policy number"]
+
+
+def test_an_agent_types_own_field_for_the_callers_name_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    member = [field("name", "member_name", "Tobias Okafor"), field("policy", "policy_number", "AQ-448812")]
+    assert without_callers_name("Tobias Okafor policy number", member) == "Tobias Okafor policy number"
+    embedded: list[str] = []
+    real = embedding.embed_query
+    monkeypatch.setattr(embedding, "embed_query", lambda text: embedded.append(text) or real(text))
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    store.add(member)
+    config = MemoryConfig(auto_extract={"caller_name": AutoExtractRule(fields=["member_name"], kind="name")})
+    assert (
+        MemoryManager(store, "support", config).search(CALLER, "Tobias Okafor policy number")[0].memory.id == "policy"
+    )
     assert embedded == ["policy number"]
