@@ -6,10 +6,11 @@ for a way of paying, "who picks him up" for a person (named by a relation or a r
 "where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind of
 dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"), "where does he work"
 for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a conference"), "how often" for a
-frequency ("every other week"). The answer rarely shares a word with such a question ("48 Holloway Road", "a
-12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory of the
-caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
-``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
+frequency ("every other week"), "which insurance" for an insurer ("Crestline Health"). The answer rarely shares a
+word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he
+live" is about as close to every memory of the caller; knowing the kind picks the memory that states one. Pure
+functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
+(``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
-OCCASION, FREQUENCY = "occasion", "frequency"
+OCCASION, FREQUENCY, INSURER = "occasion", "frequency", "insurer"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -73,6 +74,12 @@ _FREQUENCY = re.compile(
     r"\b(?:weekly|biweekly|monthly|bimonthly|daily|nightly|yearly|annually|quarterly|fortnightly|every (?:other )?"
     r"(?:\w+ )?(?:day|days|week|weeks|month|months|year|morning|evening|night|\w+day)|(?:once|twice|\w+ times) "
     r"(?:a|per|each) (?:day|week|month|year))\b",
+    re.IGNORECASE,
+)
+_INSURANCE = frozenset("insurance insurer insured coverage covers covered carrier".split())
+_INSURER = re.compile(
+    r"\b(?:insurance|insured|insurer|carrier|coverage|plan)\W{0,2}\s(?:is\s|with\s|through\s)?(?-i:[A-Z])"
+    r"|(?-i:[A-Z]\w+\s(?:PPO|HMO|EPO|HDHP|Health|Dental|Vision|Insurance|Mutual|Medicare))\b",
     re.IGNORECASE,
 )
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
@@ -149,6 +156,8 @@ def asked(question: str) -> frozenset[str]:
         found & _CELEBRATE or (found & {"reason", "purpose"} and found & _TRIP)
     ):
         kinds.add(OCCASION)  # "what are they celebrating", "reason for the trip": "a conference", "our anniversary"
+    if found & _INSURANCE and found & {"which", "who", "what", "whose"}:
+        kinds.add(INSURER)  # "which health insurance does she have", "who covers his medical bills"
     if found & _ASKS_FREQUENCY:
         kinds.add(FREQUENCY)  # "how often does she come": "every other week", "monthly"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
@@ -170,7 +179,8 @@ def stated(text: str) -> frozenset[str]:
     or cat ("beagle", "breed: terrier mix"): common breeds, one word each, so "golden retriever" by "retriever"; a
     car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before; an employer
     ("works at", "employed by", "commute to", "I'm with Hartwell County"); an occasion ("anniversary", "conference",
-    "my dad turns 70"); a frequency ("monthly", "every other week", "twice a month").
+    "my dad turns 70"); a frequency ("monthly", "every other week", "twice a month"); an insurer ("insured with
+    Crestline", "Blue Horizon PPO").
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -202,6 +212,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"
+    if _INSURER.search(text):
+        kinds.add(INSURER)
     if _FREQUENCY.search(text):
         kinds.add(FREQUENCY)
     if _OCCASION.intersection(said) or any(w in ("turns", "turning") and n.isdigit() for w, n in pairwise(said)):

@@ -7,6 +7,7 @@ from shared.memory.answer_kinds import (
     DATE,
     DISTANCE,
     FREQUENCY,
+    INSURER,
     MONEY,
     OCCASION,
     PAYMENT,
@@ -61,6 +62,8 @@ from shared.memory.answer_kinds import (
         ("why was the visit rescheduled", set()),
         ("how regularly do they come", {FREQUENCY}),
         ("which days can he come in", {DATE}),  # "Saturdays"
+        ("which health insurance does she have", {INSURER}),
+        ("does insurance pay for it", set()),
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -115,6 +118,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("I'm with you on that.", set()),  # agreeing, not an employer
         ("Once a month is plenty for us.", {FREQUENCY}),
         ("They mow every other week now.", {FREQUENCY}),
+        ("Insured with Larkfield Health since June.", {INSURER, DATE}),
+        ("She's on the Brightway PPO through her job.", {INSURER}),
+        ("The insurance is fine, thanks.", set()),
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
     ],

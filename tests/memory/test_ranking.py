@@ -494,6 +494,10 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
             "how often do the cleaners come",
             ["The cleaners come twice a month", "The cleaners should skip the guest room"],  # a frequency
         ),
+        (
+            "which insurance does she have",
+            ["She is on the Larkfield Health plan", "She wants the insurance paperwork mailed"],  # an insurer
+        ),
     ],
 )
 def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
