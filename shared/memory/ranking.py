@@ -69,7 +69,7 @@ class RankSettings:
     answer_kind_weight: float = 0.15
     supersede: bool = True
     dedupe: bool = True
-    caller_name_fields: frozenset[str] = CALLER_NAME_FIELDS
+    caller_name_fields: frozenset[str] = CALLER_NAME_FIELDS  # empty: names in a question count like other words
 
 
 DEFAULT_SETTINGS = RankSettings()
@@ -310,9 +310,10 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
-    said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy number"
-    query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's own name
-    candidates = [m for m in candidates if m.id not in said]
+    if settings.caller_name_fields:
+        said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
+        query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
+        candidates = [m for m in candidates if m.id not in said]
     texts = [m.text for m in candidates]
     lex = lexical(query, texts)
     similarities = cosines(query_vector if settings.semantic else None, candidates)

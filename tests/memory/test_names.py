@@ -15,7 +15,7 @@ from shared.memory.embedding import word_similarities as similar
 from shared.memory.manager import MemoryManager
 from shared.memory.models import Memory
 from shared.memory.names import name_fields_said, without_callers_name
-from shared.memory.ranking import rank
+from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
 
 NOW = datetime.now(UTC)
@@ -84,6 +84,10 @@ def test_a_question_naming_the_patient_finds_the_visit_not_the_patients_name() -
 
     assert found("Nadia's next appointment")[0] == "visit"
     assert found("patient's full name")[0] == "patient"  # asked for, the name field answers
+    plain = RankSettings(caller_name_fields=frozenset())  # as the benchmark's baselines rank: names count as words
+    vector = embed_query("Nadia's next appointment")
+    ranked = rank("Nadia's next appointment", samir, now=NOW, settings=plain, query_vector=vector)
+    assert ranked[0].memory.id == "patient"
 
 
 def test_the_search_embeds_the_question_without_the_callers_name(
