@@ -6,11 +6,11 @@ for a way of paying, "who picks him up" for a person (named by a relation or a r
 "where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind of
 dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"), "where does he work"
 for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a conference"), "how often" for a
-frequency ("every other week"), "which insurance" for an insurer ("Crestline Health"). The answer rarely shares a
-word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he
-live" is about as close to every memory of the caller; knowing the kind picks the memory that states one. Pure
-functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
-(``RankSettings.answer_kind_weight``).
+frequency ("every other week"), "which insurance" for an insurer ("Crestline Health"), "what does she do for a
+living" for an occupation ("an ICU nurse"). The answer rarely shares a word with such a question ("48 Holloway
+Road", "a 12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory
+of the caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words``
+and ``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
-OCCASION, FREQUENCY, INSURER = "occasion", "frequency", "insurer"
+OCCASION, FREQUENCY, INSURER, OCCUPATION = "occasion", "frequency", "insurer", "occupation"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -82,6 +82,16 @@ _INSURER = re.compile(
     r"|(?-i:[A-Z]\w+\s(?:PPO|HMO|EPO|HDHP|Health|Dental|Vision|Insurance|Mutual|Medicare))\b",
     re.IGNORECASE,
 )
+_ASKS_OCCUPATION = frozenset("occupation occupations profession career".split())
+_OCCUPATION = frozenset(
+    """nurse teacher engineer accountant bookkeeper electrician plumber carpenter mechanic lawyer attorney paralegal
+    doctor physician surgeon dentist hygienist pharmacist therapist paramedic firefighter caseworker librarian
+    professor chef cook baker barista bartender waiter waitress cashier clerk driver trucker pilot architect designer
+    developer programmer analyst consultant realtor contractor technician hairdresser stylist barber editor writer
+    photographer artist musician farmer rancher welder machinist janitor custodian receptionist secretary scientist
+    researcher veterinarian student retired retiree homemaker freelancer landscaper roofer painter tutor coach
+    manager supervisor officer detective soldier sergeant""".split()
+)
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_PLACE = frozenset("venue location".split())
@@ -128,7 +138,8 @@ def asked(question: str) -> frozenset[str]:
     said = words(question)
     found = set(said)
     kinds = set()
-    if (found & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found:
+    living = found - {"living"} if _follows(said, "a", "living") else found  # "for a living" asks for a job
+    if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
     if found & _ASKS_MONEY or _follows(said, "how", "much"):
         kinds.add(MONEY)
@@ -158,6 +169,13 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(OCCASION)  # "what are they celebrating", "reason for the trip": "a conference", "our anniversary"
     if found & _INSURANCE and found & {"which", "who", "what", "whose"}:
         kinds.add(INSURER)  # "which health insurance does she have", "who covers his medical bills"
+    if (
+        found & _ASKS_OCCUPATION
+        or ("living" in found and "do" in found)
+        or any(_follows(said, who, "job") for who in ("his", "her", "their", "s"))
+        or (any(_follows(said, who, "trade") for who in ("his", "her", "their", "s")) and "in" not in found)
+    ):
+        kinds.add(OCCUPATION)  # "what does she do for a living", "his trade": "an ICU nurse", "electrician"
     if found & _ASKS_FREQUENCY:
         kinds.add(FREQUENCY)  # "how often does she come": "every other week", "monthly"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
@@ -180,7 +198,7 @@ def stated(text: str) -> frozenset[str]:
     car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before; an employer
     ("works at", "employed by", "commute to", "I'm with Hartwell County"); an occasion ("anniversary", "conference",
     "my dad turns 70"); a frequency ("monthly", "every other week", "twice a month"); an insurer ("insured with
-    Crestline", "Blue Horizon PPO").
+    Crestline", "Blue Horizon PPO"); an occupation ("nurse", "electrician", "works as").
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -212,6 +230,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"
+    if _OCCUPATION.intersection(said) or _follows(said, "works", "as"):
+        kinds.add(OCCUPATION)
     if _INSURER.search(text):
         kinds.add(INSURER)
     if _FREQUENCY.search(text):

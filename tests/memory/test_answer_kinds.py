@@ -10,6 +10,7 @@ from shared.memory.answer_kinds import (
     INSURER,
     MONEY,
     OCCASION,
+    OCCUPATION,
     PAYMENT,
     PERSON,
     PLACE,
@@ -64,6 +65,9 @@ from shared.memory.answer_kinds import (
         ("which days can he come in", {DATE}),  # "Saturdays"
         ("which health insurance does she have", {INSURER}),
         ("does insurance pay for it", set()),
+        ("what does Yusuf do for a living?", {OCCUPATION}),  # a job, not where he lives
+        ("his trade", {OCCUPATION}),
+        ("trade-in value", set()),
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -111,7 +115,7 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("It's my CR-V, the gray one.", {VEHICLE}),
         ("The car makes a noise when I brake.", set()),  # a car, but not which
         ("I commute to Brookline every day.", {WORKPLACE, FREQUENCY}),  # where someone works, and how often
-        ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE}),
+        ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE, OCCUPATION}),
         ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
         ("I need the car for work.", set()),
         ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE}),
@@ -121,6 +125,7 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("Insured with Larkfield Health since June.", {INSURER, DATE}),
         ("She's on the Brightway PPO through her job.", {INSURER}),
         ("The insurance is fine, thanks.", set()),
+        ("He's an electrician, mostly commercial jobs.", {OCCUPATION, PERSON}),  # a role names a person too
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
     ],

@@ -498,6 +498,10 @@ def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
             "which insurance does she have",
             ["She is on the Larkfield Health plan", "She wants the insurance paperwork mailed"],  # an insurer
         ),
+        (
+            "what does she do for a living",
+            ["She is a pharmacist at the clinic", "She is living with her sister for now"],  # an occupation
+        ),
     ],
 )
 def test_an_answer_stating_the_kind_of_value_asked_for_ranks_first(question: str, texts: list[str]) -> None:
