@@ -16,6 +16,7 @@ and ``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankS
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
@@ -245,5 +246,5 @@ def stated(text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _follows(said: list[str], first: str, second: str) -> bool:
+def _follows(said: Sequence[str], first: str, second: str) -> bool:
     return (first, second) in pairwise(said)
