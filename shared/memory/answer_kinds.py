@@ -72,11 +72,11 @@ _OCCASION = frozenset(
 )
 _ASKS_FREQUENCY = frozenset("often regularly frequency frequently".split())
 _FREQUENCY = re.compile(
-    r"\b(?:weekly|biweekly|monthly|bimonthly|daily|nightly|yearly|annually|quarterly|fortnightly|every (?:other )?"
-    r"(?:\w+ )?(?:day|days|week|weeks|month|months|year|morning|evening|night|\w+day)|(?:once|twice|\w+ times) "
+    r"\b(?:weekly|biweekly|monthly|bimonthly|daily|nightly|yearly|annually|quarterly|fortnightly|every[\s-](?:other[\s-])?"
+    r"(?:\w+[\s-])?(?:day|days|week|weeks|month|months|year|morning|evening|night|\w+day)|(?:once|twice|\w+ times) "
     r"(?:a|per|each) (?:day|week|month|year))\b",
     re.IGNORECASE,
-)
+)  # "every-other-week" with hyphens too
 _INSURANCE = frozenset("insurance insurer insured coverage covers covered carrier".split())
 _INSURER = re.compile(
     r"\b(?:insurance|insured|insurer|carrier|coverage|plan)\W{0,2}\s(?:is\s|with\s|through\s)?(?-i:[A-Z])"

@@ -122,6 +122,7 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("I'm with you on that.", set()),  # agreeing, not an employer
         ("Once a month is plenty for us.", {FREQUENCY}),
         ("They mow every other week now.", {FREQUENCY}),
+        ("She moved to every-other-week sessions.", {FREQUENCY}),
         ("Insured with Larkfield Health since June.", {INSURER, DATE}),
         ("She's on the Brightway PPO through her job.", {INSURER}),
         ("The insurance is fine, thanks.", set()),
