@@ -2,15 +2,16 @@
 
 "Where does she live" asks for an address, "how long is the lease" for a span of time, "when is it due" for a date,
 "what does it cost" for an amount of money, "how old is he" for an age, "how far" for a distance, "how does he pay"
-for a way of paying, "who picks him up" for a person (named by a relation or a role: "her sister", "the nanny"),
-"where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden Hall"), "what kind of
-dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"), "where does he work"
-for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a conference"), "how often" for a
-frequency ("every other week"), "which insurance" for an insurer ("Crestline Health"), "what does she do for a
-living" for an occupation ("an ICU nurse"). The answer rarely shares a word with such a question ("48 Holloway
-Road", "a 12-month renewal"), and a static model's vector of "where does he live" is about as close to every memory
-of the caller; knowing the kind picks the memory that states one. Pure functions over ``shared.memory.terms.words``
-and ``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
+for a way of paying, "who picks him up" or "her sibling" for a person (named by a relation or a role: "her sister",
+"the nanny"), "where is the party" for a place (an address, or a name after "at", "in" or "near": "at Linden
+Hall"), "what kind of dog" for a breed ("my Frenchie"), "what does she drive" for a make or model ("a 2019 Civic"),
+"where does he work" for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a
+conference"), "how often" for a frequency ("every other week"), "which insurance" for an insurer ("Crestline
+Health"), "what does she do for a living" for an occupation ("an ICU nurse"), "what shade" for a colour ("plain
+white"). The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a
+static model's vector of "where does he live" is about as close to every memory of the caller; knowing the kind
+picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
+``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
-OCCASION, FREQUENCY, INSURER, OCCUPATION = "occasion", "frequency", "insurer", "occupation"
+OCCASION, FREQUENCY, INSURER, OCCUPATION, COLOUR = "occasion", "frequency", "insurer", "occupation", "colour"
 _PERSON = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -33,8 +34,9 @@ _PERSON = frozenset(
     adjuster technician contractor plumber electrician mechanic coach doctor dr dentist orthodontist surgeon physician
     pediatrician therapist nurse teacher tutor instructor trainer landlord manager supervisor coordinator planner
     officiant photographer inspector attorney lawyer realtor broker pharmacist vet veterinarian counselor
-    specialist assistant driver""".split()
+    specialist assistant driver sibling siblings""".split()
 )
+_RELATIVE = frozenset("sibling siblings spouse relative relatives".split())  # "Beatrice's sibling": a person
 
 _ANIMAL = frozenset("animal animals dog dogs pup puppy cat cats kitten pet pets".split())
 _KIND = frozenset("kind type sort breed".split())
@@ -93,6 +95,12 @@ _OCCUPATION = frozenset(
     researcher veterinarian student retired retiree homemaker freelancer landscaper roofer painter tutor coach
     manager supervisor officer detective soldier sergeant""".split()
 )
+_ASKS_COLOUR = frozenset("color colour colors colours colored coloured paint painted shade hue".split())
+_COLOUR = frozenset(
+    """white black silver gray grey red blue green yellow orange purple pink brown beige tan navy maroon burgundy gold
+    golden teal ivory cream charcoal bronze copper turquoise lavender violet magenta crimson scarlet caramel champagne
+    nude plum coral mint sage olive mauve blush""".split()
+)
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_PLACE = frozenset("venue location".split())
@@ -144,7 +152,7 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
     if found & _ASKS_MONEY or _follows(said, "how", "much"):
         kinds.add(MONEY)
-    if "who" in found:
+    if "who" in found or found & _RELATIVE:
         kinds.add(PERSON)
     if ("where" in found or found & _ASKS_PLACE) and ADDRESS not in kinds:
         kinds.add(PLACE)
@@ -179,6 +187,8 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(OCCUPATION)  # "what does she do for a living", "his trade": "an ICU nurse", "electrician"
     if found & _ASKS_FREQUENCY:
         kinds.add(FREQUENCY)  # "how often does she come": "every other week", "monthly"
+    if found & _ASKS_COLOUR:
+        kinds.add(COLOUR)  # "what shade did he choose", "what paint does she want": "Oxford White"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
@@ -199,7 +209,7 @@ def stated(text: str) -> frozenset[str]:
     car's make, model or body ("Honda", "CR-V", "minivan"): common ones, so a rarer car ranks as before; an employer
     ("works at", "employed by", "commute to", "I'm with Hartwell County"); an occasion ("anniversary", "conference",
     "my dad turns 70"); a frequency ("monthly", "every other week", "twice a month"); an insurer ("insured with
-    Crestline", "Blue Horizon PPO"); an occupation ("nurse", "electrician", "works as").
+    Crestline", "Blue Horizon PPO"); an occupation ("nurse", "electrician", "works as"); a colour ("Autumn Green").
     Cached: a caller's memories are searched again and again."""
     said = digit_words(text)  # "$25" reads "25 dollars", "twelve years" "12 years"
     kinds = set()
@@ -239,6 +249,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(FREQUENCY)
     if _OCCASION.intersection(said) or any(w in ("turns", "turning") and n.isdigit() for w, n in pairwise(said)):
         kinds.add(OCCASION)  # "our anniversary", "my dad turns 70"
+    if _COLOUR.intersection(said):
+        kinds.add(COLOUR)
     if _VEHICLE.search(text):
         kinds.add(VEHICLE)
     if _WORKPLACE.search(text):

@@ -21,7 +21,9 @@ from shared.memory.terms import STOP_WORDS, words
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
 """Fields that record the caller's own name by default: ``caller_name`` and the usual aliases; an agent type adds
 those its ``auto_extract.caller_name.fields`` lists."""
-ASKS_A_NAME = frozenset({"name", "names", "named", "called", "call", "who", "whose"})
+ASKS_A_NAME = frozenset({"name", "names", "named", "called", "call"})
+"""Words that ask for a name, perhaps the caller's own ("what is Dana's full name"). "Who" does not: with the
+caller's name in it, it asks for someone else ("who is Corinne marrying": her fiance Tobias)."""
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")  # "Tobias's", with a straight or a curly apostrophe
 
 

@@ -4,6 +4,7 @@ from shared.memory.answer_kinds import (
     ADDRESS,
     AGE,
     BREED,
+    COLOUR,
     DATE,
     DISTANCE,
     FREQUENCY,
@@ -49,7 +50,10 @@ from shared.memory.answer_kinds import (
         ("who can collect the boy", {PERSON}),
         ("where is the property he's buying", {ADDRESS}),  # "where" and a home
         ("where is she moving", {ADDRESS}),
-        ("spouse's name", set()),
+        ("spouse's name", {PERSON}),  # a relative is a person
+        ("Beatrice's sibling", {PERSON}),
+        ("what shade did he choose", {COLOUR}),
+        ("what paint does she want", {COLOUR}),
         ("what breed is Mochi", {BREED}),
         ("what kind of pup is it", {BREED}),  # a kind of animal: its breed
         ("what kind of business is it", set()),
@@ -112,7 +116,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("species: dog", set()),  # the animal, not its breed
         ("He drives a Tacoma, the old one.", {VEHICLE}),
         ("vehicle: 2021 Kia Sorento", {VEHICLE}),
-        ("It's my CR-V, the gray one.", {VEHICLE}),
+        ("It's my CR-V, the gray one.", {VEHICLE, COLOUR}),
+        ("color: Autumn Green", {COLOUR}),
+        ("White, plain white, I'm putting the logo on the doors.", {COLOUR}),
         ("The car makes a noise when I brake.", set()),  # a car, but not which
         ("I commute to Brookline every day.", {WORKPLACE, FREQUENCY}),  # where someone works, and how often
         ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE, OCCUPATION}),
