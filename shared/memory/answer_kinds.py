@@ -27,15 +27,17 @@ from shared.memory.terms import words
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
 OCCASION, FREQUENCY, INSURER, OCCUPATION, COLOUR = "occasion", "frequency", "insurer", "occupation", "colour"
-_PERSON = frozenset(
+PERSON_WORDS = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
     niece nephew friend neighbor neighbour roommate nanny babysitter caregiver aide guardian
     adjuster technician contractor plumber electrician mechanic coach doctor dr dentist orthodontist surgeon physician
     pediatrician therapist nurse teacher tutor instructor trainer landlord manager supervisor coordinator planner
     officiant photographer inspector attorney lawyer realtor broker pharmacist vet veterinarian counselor
-    specialist assistant driver sibling siblings""".split()
+    specialist assistant driver sibling siblings cardiologist dermatologist allergist oncologist neurologist
+    optometrist ophthalmologist chiropractor physio physiotherapist psychiatrist psychologist midwife""".split()
 )
+"""Words for a person by relation or role ("my husband Anand", "our nanny", "the adjuster")."""
 _RELATIVE = frozenset("sibling siblings spouse relative relatives".split())  # "Beatrice's sibling": a person
 
 _ANIMAL = frozenset("animal animals dog dogs pup puppy cat cats kitten pet pets".split())
@@ -152,7 +154,7 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
     if found & _ASKS_MONEY or _follows(said, "how", "much"):
         kinds.add(MONEY)
-    if "who" in found or found & _RELATIVE:
+    if "who" in found or found & _RELATIVE or _follows(said, "significant", "other"):
         kinds.add(PERSON)
     if ("where" in found or found & _ASKS_PLACE) and ADDRESS not in kinds:
         kinds.add(PLACE)
@@ -237,7 +239,7 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PAYMENT)
     if ADDRESS in kinds or any(name.lower() not in _NOT_A_PLACE for name in _AT_A_PLACE.findall(text)):
         kinds.add(PLACE)
-    if _PERSON.intersection(said):
+    if PERSON_WORDS.intersection(said):
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from shared.memory.answer_kinds import PERSON_WORDS
 from shared.memory.models import Memory
 from shared.memory.terms import STOP_WORDS, words
 
@@ -24,6 +25,10 @@ those its ``auto_extract.caller_name.fields`` lists."""
 ASKS_A_NAME = frozenset({"name", "names", "named", "called", "call"})
 """Words that ask for a name, perhaps the caller's own ("what is Dana's full name"). "Who" does not: with the
 caller's name in it, it asks for someone else ("who is Corinne marrying": her fiance Tobias)."""
+_MAY_BE_THE_CALLER = frozenset("parent parents guardian mother mom mum mama father dad papa caregiver".split())
+OTHER_PEOPLE = PERSON_WORDS - _MAY_BE_THE_CALLER
+"""Relations and roles that are never the caller: "her husband's name" is not the caller's name, while "parent
+name" at a children's clinic may be."""
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")  # "Tobias's", with a straight or a curly apostrophe
 
 
@@ -73,3 +78,10 @@ def name_fields_said(query: str, memories: Sequence[Memory]) -> set[str]:
     if not {w for w in asked - named if w not in STOP_WORDS and len(w) > 1}:
         return set()
     return {mid for mid, said in fields.items() if said & asked}
+
+
+def asks_another_persons_name(query: str) -> bool:
+    """Whether the question asks for the name of a relative or a role ("Gail's husband's name", "name of her
+    cardiologist"): the caller's own name field is then never the answer, though it says "name"."""
+    said = set(words(query))
+    return bool(said & {"name", "names", "named"} and said & OTHER_PEOPLE)

@@ -43,7 +43,7 @@ from itertools import pairwise
 
 from shared.memory import answer_kinds, vectors
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.names import CALLER_NAME_FIELDS, name_fields_said, without_callers_name
+from shared.memory.names import CALLER_NAME_FIELDS, asks_another_persons_name, name_fields_said, without_callers_name
 from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 
@@ -312,6 +312,8 @@ def rank(
     candidates = _deduplicated(live) if settings.dedupe else live
     if settings.caller_name_fields:
         said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
+        if asks_another_persons_name(query):  # nor "Tobias's adjuster's name"
+            said |= {m.id for m in candidates if field_name(m) in settings.caller_name_fields}
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
     texts = [m.text for m in candidates]

@@ -52,6 +52,8 @@ from shared.memory.answer_kinds import (
         ("where is she moving", {ADDRESS}),
         ("spouse's name", {PERSON}),  # a relative is a person
         ("Beatrice's sibling", {PERSON}),
+        ("Neil's significant other", {PERSON}),
+        ("the other significant change", set()),
         ("what shade did he choose", {COLOUR}),
         ("what paint does she want", {COLOUR}),
         ("what breed is Mochi", {BREED}),

@@ -14,7 +14,7 @@ from shared.memory.embedding import embed, embed_query
 from shared.memory.embedding import word_similarities as similar
 from shared.memory.manager import MemoryManager
 from shared.memory.models import Memory
-from shared.memory.names import name_fields_said, without_callers_name
+from shared.memory.names import asks_another_persons_name, name_fields_said, without_callers_name
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
 
@@ -89,6 +89,43 @@ def test_a_question_naming_the_patient_finds_the_visit_not_the_patients_name() -
     vector = embed_query("Nadia's next appointment")
     ranked = rank("Nadia's next appointment", samir, now=NOW, settings=plain, query_vector=vector)
     assert ranked[0].memory.id == "patient"
+
+
+@pytest.mark.parametrize(
+    ("question", "another"),
+    [
+        ("Gail's husband's name", True),
+        ("name of her cardiologist", True),
+        ("what is the adjuster named", True),
+        ("spelling of her name", False),  # her own
+        ("name on the account", False),
+        ("parent name", False),  # at a children's clinic the caller may be the parent
+        ("who is her husband", False),  # no name asked for: a relation may answer ("her husband drives her")
+    ],
+)
+def test_a_name_asked_for_a_relative_or_a_role_is_someone_elses(question: str, another: bool) -> None:
+    assert asks_another_persons_name(question) is another
+
+
+def test_the_callers_own_name_never_answers_for_her_husbands_name() -> None:
+    gail = [
+        field("caller", "caller_name", "Gail Thornbury"),
+        remembered("install", "Gail moved the furnace install because her husband is having surgery."),
+        remembered("dog", "Their dog Rufus will stay in the yard."),
+    ]
+    gail = [replace(m, vector=v) for m, v in zip(gail, embed(m.text for m in gail), strict=True)]
+
+    def found(question: str, settings: RankSettings | None = None) -> list[str]:
+        vector = embed_query(without_callers_name(question, gail))
+        ranked = rank(
+            question, gail, now=NOW, settings=settings or RankSettings(), query_vector=vector, word_similarities=similar
+        )
+        return [s.memory.id for s in ranked]
+
+    assert "caller" not in found("Gail's husband's name")
+    assert found("Gail's husband's name")[0] == "install"
+    assert found("caller's full name")[0] == "caller"  # her own name, asked for
+    assert "caller" in found("Gail's husband's name", RankSettings(caller_name_fields=frozenset()))  # the rule off
 
 
 def test_the_search_embeds_the_question_without_the_callers_name(
