@@ -5,9 +5,11 @@ Vasquez"). Every memory searched is that caller's, so the name tells none apart;
 records it ("caller name: Tobias Okafor"), the turns that say it and the summaries that use it, and those rank above
 the policy number asked for. So the ranking searches for the question without the caller's own name
 (``without_callers_name``), and leaves out a name field whose name the question already says ("patient name: Nadia
-Haddad" for "Nadia's next appointment", ``name_fields_said``), unless the question asks for a name. Another person's
-name stays in the question: it picks which child, pet or patient is meant ("Amara's weight"). Pure functions over a
-caller's memories; a field memory carries its field and value in ``Memory.metadata``.
+Haddad" for "Nadia's next appointment", ``name_fields_said``), unless the question asks for a name; nor is the
+caller's own name field an answer to a relative's or a role's name ("Gail's husband's name",
+``asks_another_persons_name``). Another person's name stays in the question: it picks which child, pet or patient
+is meant ("Amara's weight"). Pure functions over a caller's memories; a field memory carries its field and value in
+``Memory.metadata``.
 """
 
 from __future__ import annotations
