@@ -7,7 +7,8 @@ the policy number asked for. So the ranking searches for the question without th
 (``without_callers_name``), and leaves out a name field whose name the question already says ("patient name: Nadia
 Haddad" for "Nadia's next appointment", ``name_fields_said``), unless the question asks for a name; nor is the
 caller's own name field an answer to a relative's or a role's name ("Gail's husband's name",
-``asks_another_persons_name``). Another person's name stays in the question: it picks which child, pet or patient
+``asks_another_persons_name``), nor a memory that names no one ("her husband is having surgery",
+``names_someone``). Another person's name stays in the question: it picks which child, pet or patient
 is meant ("Amara's weight"). Pure functions over a caller's memories; a field memory carries its field and value in
 ``Memory.metadata``.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
-from shared.memory.answer_kinds import PERSON_WORDS
+from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
 from shared.memory.models import Memory
 from shared.memory.terms import STOP_WORDS, words
 
@@ -32,6 +33,9 @@ OTHER_PEOPLE = PERSON_WORDS - _MAY_BE_THE_CALLER
 """Relations and roles that are never the caller: "her husband's name" is not the caller's name, while "parent
 name" at a children's clinic may be."""
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")  # "Tobias's", with a straight or a curly apostrophe
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
+_TITLE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St)\.$")  # "Dr. Ferreira": no sentence ends there
+_NOT_A_NAME = CALENDAR | frozenset("may dr mr mrs ms miss okay ok hi hello hey yeah yes no um uh so oh well".split())
 
 
 def _value_words(memory: Memory) -> set[str]:
@@ -87,3 +91,23 @@ def asks_another_persons_name(query: str) -> bool:
     cardiologist"): the caller's own name field is then never the answer, though it says "name"."""
     said = set(words(query))
     return bool(said & {"name", "names", "named"} and said & OTHER_PEOPLE)
+
+
+def known_names(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> frozenset[str]:
+    """The names a question already knows: its own words and the caller's recorded names."""
+    own = set().union(*(_value_words(m) for m in memories if _field(m) in fields))
+    return frozenset(own.union(words(query)))
+
+
+def names_someone(text: str, known: Collection[str]) -> bool:
+    """Whether ``text`` names someone besides ``known``: a capitalised word that does not begin a sentence and is
+    not a day or a month ("my wife Claudette", "Dr. Ferreira", "refill pickup: Tomas"). Asked "her doctor's name",
+    a memory that only says "the doctor bumped it up" is no answer, and returned it reads as one."""
+    for match in _CAPITALISED.finditer(text):
+        before = text[: match.start()].rstrip()
+        if not before or (before[-1] in ".!?" and not _TITLE.search(before)):
+            continue
+        word = match.group(0).lower()
+        if word not in _NOT_A_NAME and word not in known:
+            return True
+    return False

@@ -43,7 +43,14 @@ from itertools import pairwise
 
 from shared.memory import answer_kinds, vectors
 from shared.memory.models import Memory, ScoredMemory
-from shared.memory.names import CALLER_NAME_FIELDS, asks_another_persons_name, name_fields_said, without_callers_name
+from shared.memory.names import (
+    CALLER_NAME_FIELDS,
+    asks_another_persons_name,
+    known_names,
+    name_fields_said,
+    names_someone,
+    without_callers_name,
+)
 from shared.memory.numbers import NUMBER_WORDS, digit_words
 from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
 
@@ -310,10 +317,12 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
+    named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
     if settings.caller_name_fields:
         said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
         if asks_another_persons_name(query):  # nor "Tobias's adjuster's name"
             said |= {m.id for m in candidates if field_name(m) in settings.caller_name_fields}
+            named = known_names(query, candidates, settings.caller_name_fields)
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
     texts = [m.text for m in candidates]
@@ -357,7 +366,10 @@ def rank(
         kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
     if 0 < len(kept) < limit and settings.alike_gap > 0:
         kept = kept + _alike(similarities, candidates, kept, excluded, settings.alike_gap)
-    return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in kept[:limit]]
+    found = kept[:limit]
+    if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer
+        found = [m for m in found if names_someone(m.text, named)]
+    return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in found]
 
 
 def _alike(
