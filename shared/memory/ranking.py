@@ -6,6 +6,7 @@ The API (stable; stores and benchmarks call only this)::
         -> list[ScoredMemory]
     past_values(memories) -> dict[memory id, datetime]      # superseded field values -> when they stopped
     stating_values(memories, past) -> (past, current)       # summaries and turns stating a field's old/new value
+    restating_values(memories, past) -> {id: [(field, words)]}  # ... and a replaced value in the call's other words
     RankSettings                                            # weights and switches, from the agent type's config
 
 A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector (of
@@ -358,7 +359,7 @@ def rank(
     until = dict(past)
     if past:
         about = _field_asked(query, similarity)
-        until = _below_current(scores, candidates, past, settings.min_score, about) | past
+        until = _below_current(scores, candidates, past, settings.min_score, about, query_terms(query)) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
@@ -436,6 +437,7 @@ def _below_current(
     past: Mapping[str, datetime],
     min_score: float,
     asked: Callable[[str], bool] = lambda name: True,
+    wanted: Sequence[str] = (),
 ) -> dict[str, datetime]:
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
@@ -443,8 +445,11 @@ def _below_current(
     ``a1c`` field says 7.1): under the best memory that states the current value, when the question is about the
     field: that memory is itself an answer and the question names the field (``_field_asked``). A summary states
     many facts; a question about another of them ("his son's name" of "a party for his son Mateo, 8 people")
-    leaves it in place. Returns the memories stating only replaced values -> when the first of them was replaced:
-    whatever the question, they are returned marked as past, so no old value reads as current."""
+    leaves it in place. So, too, does one from the call that collected a replaced value and says it in other words,
+    by the words in which it differs from the current value (``restating_values``), unless the question says those
+    words: "furnace ignition problem" asks about the old issue. Returns the memories stating only replaced values ->
+    when the first of them was replaced: whatever the question, they are returned marked as past, so no old value
+    reads as current; a value in other words is only ranked under, as it may say more than the value."""
     current: dict[str, float] = {}
     for memory in memories:
         name = field_name(memory)
@@ -469,7 +474,44 @@ def _below_current(
         for name in names:
             if memory_id in scores and current.get(name, 0.0) >= min_score and asked(name):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
+    for memory_id, changes in restating_values(memories, past).items():
+        for name, changed in changes:
+            if memory_id in stated or memory_id not in scores or current.get(name, 0.0) < min_score:
+                continue
+            if asked(name) and not any(related(q, stem(w)) for q in wanted for w in changed):
+                scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
     return stated
+
+
+def restating_values(
+    memories: Sequence[Memory], past: Mapping[str, datetime]
+) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Summaries and turns of the call that collected a since-replaced value which say the words in which it differs
+    from the current value -> (the field, those words). "the half-day morning session" restates ``program: pre-K
+    half-day morning`` once ``program: pre-K full day`` replaced it: the call's own words for its value."""
+    current: dict[str, Memory] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if name and memory.id not in past and (name not in current or memory.created_at > current[name].created_at):
+            current[name] = memory
+    found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    said: dict[str, set[str]] = {}
+    for old in memories:
+        name = field_name(old)
+        if not name or old.id not in past or name not in current or old.conversation_id is None:
+            continue
+        new = set(_value_key(current[name]).split())
+        changed = tuple(w for w in _value_key(old).split() if w not in new and w not in STOP_WORDS and len(w) > 2)
+        if not changed:
+            continue
+        for memory in memories:
+            if field_name(memory) or memory.conversation_id != old.conversation_id:
+                continue
+            if memory.id not in said:
+                said[memory.id] = set(digit_words(memory.text))
+            if said[memory.id].issuperset(changed):
+                found.setdefault(memory.id, []).append((name, changed))
+    return found
 
 
 def stating_values(

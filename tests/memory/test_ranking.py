@@ -19,6 +19,7 @@ from shared.memory.ranking import (
     lexical,
     past_values,
     rank,
+    restating_values,
     stating_values,
     word_meaning,
 )
@@ -322,6 +323,36 @@ def test_in_the_call_that_collected_a_value_saying_its_number_states_it() -> Non
     past, current = stating_values(memories, past_values(memories))
     assert past == {"turn": ["dosage"]}  # "other" says the number in another call, where it may mean anything
     assert current == {"raise": ["dosage"]}
+
+
+def _program_change() -> list[Memory]:
+    def said(mid: str, text: str, call: str, days_ago: float) -> Memory:
+        return replace(memory(mid, text, days_ago=days_ago), conversation_id=call)
+
+    return [
+        said("first", "Farid asked about pre-K for Leila; she starts in the half-day morning session.", "c1", 60),
+        replace(field("old", "program", "pre-K half-day morning", days_ago=60), conversation_id="c1"),
+        said("other", "Farid asked whether the morning drop-off starts at half past seven.", "c0", 70),
+        said("switch", "Farid switched Leila to full-day pre-K for the spring term.", "c2", 9),
+        replace(field("new", "program", "pre-K full day", days_ago=9), conversation_id="c2"),
+    ]
+
+
+def test_the_call_that_collected_a_value_may_say_it_in_other_words() -> None:
+    memories = _program_change()
+    # only the collecting call's words count: "other" says "half" and "morning" in another call
+    assert restating_values(memories, past_values(memories)) == {"first": [("program", ("half", "morning"))]}
+    assert stating_values(memories, past_values(memories))[0] == {}  # not the value as collected
+
+
+def test_a_value_restated_in_other_words_ranks_under_the_current_one_unless_the_question_says_them() -> None:
+    memories = _program_change()
+    found = rank("which program is Leila in", memories, now=NOW, settings=WORDS_ONLY, limit=5)
+    about_now = {s.memory.id: s for s in found}
+    assert about_now["new"].score > about_now["first"].score
+    assert about_now["first"].until is None  # it says more than the value, so it is not marked as past
+    about_then = [s.memory.id for s in rank("half-day morning program", memories, now=NOW, settings=WORDS_ONLY)]
+    assert about_then[0] == "first"
 
 
 def test_a_stated_old_value_ranks_below_a_summary_stating_the_current_one() -> None:
