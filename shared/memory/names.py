@@ -25,7 +25,10 @@ from shared.memory.terms import STOP_WORDS, words
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
 """Fields that record the caller's own name by default: ``caller_name`` and the usual aliases; an agent type adds
 those its ``auto_extract.caller_name.fields`` lists."""
-ASKS_A_NAME = frozenset({"name", "names", "named", "called", "call"})
+_NAME = frozenset({"name", "names", "named"})
+"""The words that ask for a name in any question. "called" and "call" ask for one only beside the caller's name
+("what is Dana called"): "when her husband called" asks for no name."""
+ASKS_A_NAME = _NAME | {"called", "call"}
 """Words that ask for a name, perhaps the caller's own ("what is Dana's full name"). "Who" does not: with the
 caller's name in it, it asks for someone else ("who is Corinne marrying": her fiance Tobias)."""
 _MAY_BE_THE_CALLER = frozenset("parent parents guardian mother mom mum mama father dad papa caregiver".split())
@@ -90,7 +93,7 @@ def asks_another_persons_name(query: str) -> bool:
     """Whether the question asks for the name of a relative or a role ("Gail's husband's name", "name of her
     cardiologist"): the caller's own name field is then never the answer, though it says "name"."""
     said = set(words(query))
-    return bool(said & {"name", "names", "named"} and said & OTHER_PEOPLE)
+    return bool(said & _NAME and said & OTHER_PEOPLE)
 
 
 def known_names(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> frozenset[str]:
