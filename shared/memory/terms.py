@@ -64,6 +64,7 @@ _SUFFIXES = (
     "ying",
     "ity",
     "ing",
+    "age",
     "ant",
     "ent",
     "ies",
@@ -102,6 +103,15 @@ def _plural(word: str) -> str:
     return word
 
 
+def _may_cut(word: str, n: int) -> bool:
+    """At least MIN_STEM letters stay; "-age" leaves a word of its own ("storage" store, "coverage" cover,
+    "mileage" mile), not a short one or one ending in "ss" ("manage", "message", "massage")."""
+    left = len(word) - n
+    if word.endswith("age") and n == 3:
+        return left > MIN_STEM and not word[:left].endswith("ss")
+    return left >= MIN_STEM
+
+
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A crude English stem; numbers and short words stay as they are. Cached: callers reuse their words."""
@@ -111,7 +121,7 @@ def stem(word: str) -> str:
     for _ in range(2):
         if not word.endswith(_ENDINGS):
             break
-        cut = next((n for n in _LENGTHS if word[-n:] in _BY_LENGTH[n] and len(word) - n >= MIN_STEM), 0)
+        cut = next((n for n in _LENGTHS if word[-n:] in _BY_LENGTH[n] and _may_cut(word, n)), 0)
         if not cut:
             break
         word = word[:-cut]

@@ -58,13 +58,19 @@ def field(mid: str, name: str, value: str, *, days_ago: float) -> Memory:
         ("complaint", "complained"),
         ("moving", "moved"),
         ("address", "addresses"),
+        ("stored", "storage"),
+        ("covered", "coverage"),
+        ("mile", "mileage"),
     ],
 )
 def test_word_forms_meet(a: str, b: str) -> None:
     assert related(stem(a), stem(b))
 
 
-@pytest.mark.parametrize(("a", "b"), [("deliver", "dog"), ("pet", "petrol"), ("card", "cardiology")])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("deliver", "dog"), ("pet", "petrol"), ("card", "cardiology"), ("mess", "message"), ("mass", "massage")],
+)
 def test_unrelated_words_stay_apart(a: str, b: str) -> None:
     assert not related(stem(a), stem(b))
 
