@@ -95,7 +95,7 @@ _OCCUPATION = frozenset(
     developer programmer analyst consultant realtor contractor technician hairdresser stylist barber editor writer
     photographer artist musician farmer rancher welder machinist janitor custodian receptionist secretary scientist
     researcher veterinarian student retired retiree homemaker freelancer landscaper roofer painter tutor coach
-    manager supervisor officer detective soldier sergeant""".split()
+    manager supervisor officer detective soldier sergeant director administrator executive instructor broker""".split()
 )
 _ASKS_COLOUR = frozenset("color colour colors colours colored coloured paint painted shade hue".split())
 _COLOUR = frozenset(
@@ -109,7 +109,7 @@ _ASKS_PLACE = frozenset("venue location".split())
 _ASKS_MONEY = frozenset(
     """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
     spent paid worth rent bill premium copay salary income balance quote quoted expensive pricey afford borrow
-    borrowing borrowed compensation reimbursement reimbursed""".split()
+    borrowing borrowed compensation reimbursement reimbursed charging charges""".split()
 )
 _ASKS_DATE = frozenset("when date dates day deadline due".split())
 _ASKS_SPAN = frozenset("duration length term".split())
@@ -182,11 +182,11 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(INSURER)  # "which health insurance does she have", "who covers his medical bills"
     if (
         found & _ASKS_OCCUPATION
-        or ("living" in found and "do" in found)
+        or ("do" in found and ("living" in found or _follows(said, "for", "work")))
         or any(_follows(said, who, "job") for who in ("his", "her", "their", "s"))
         or (any(_follows(said, who, "trade") for who in ("his", "her", "their", "s")) and "in" not in found)
     ):
-        kinds.add(OCCUPATION)  # "what does she do for a living", "his trade": "an ICU nurse", "electrician"
+        kinds.add(OCCUPATION)  # "what does she do for a living / for work", "his trade": "an ICU nurse"
     if found & _ASKS_FREQUENCY:
         kinds.add(FREQUENCY)  # "how often does she come": "every other week", "monthly"
     if found & _ASKS_COLOUR:

@@ -72,6 +72,9 @@ from shared.memory.answer_kinds import (
         ("which health insurance does she have", {INSURER}),
         ("does insurance pay for it", set()),
         ("what does Yusuf do for a living?", {OCCUPATION}),  # a job, not where he lives
+        ("what does she do for work", {OCCUPATION}),
+        ("what work does the car need", set()),
+        ("what are we charging him each time", {MONEY}),
         ("his trade", {OCCUPATION}),
         ("trade-in value", set()),
     ],
@@ -124,6 +127,7 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("The car makes a noise when I brake.", set()),  # a car, but not which
         ("I commute to Brookline every day.", {WORKPLACE, FREQUENCY}),  # where someone works, and how often
         ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE, OCCUPATION}),
+        ("Beatrix, a high school band director, asked about earplugs.", {OCCUPATION}),
         ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
         ("I need the car for work.", set()),
         ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE}),
