@@ -106,6 +106,7 @@ _COLOUR = frozenset(
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_PLACE = frozenset("venue location".split())
+_PLACES = frozenset("place places spot site".split())  # a place when asked "which" or "what" of
 _ASKS_MONEY = frozenset(
     """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
     spent paid worth rent bill premium copay salary income balance quote quoted expensive pricey afford borrow
@@ -156,8 +157,8 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(MONEY)
     if "who" in found or found & _RELATIVE or _follows(said, "significant", "other"):
         kinds.add(PERSON)
-    if ("where" in found or found & _ASKS_PLACE) and ADDRESS not in kinds:
-        kinds.add(PLACE)
+    if ("where" in found or found & _ASKS_PLACE or _asks_which(said, _PLACES)) and ADDRESS not in kinds:
+        kinds.add(PLACE)  # "where is it", "the venue", "which place is hosting them"
     if found & _ASKS_DATE or any(_follows(said, w, "days") for w in ("which", "what")):
         kinds.add(DATE)  # "which days can he come in": "Saturdays"
     if found & _ASKS_SPAN or _follows(said, "how", "long"):
@@ -167,9 +168,7 @@ def asked(question: str) -> frozenset[str]:
     if found & _ASKS_DISTANCE or _follows(said, "how", "far"):
         kinds.add(DISTANCE)
     if not found & {"who", "where", "when", "how", "why"} and (
-        any(_follows(said, which, car) for which in ("what", "which") for car in _CAR)
-        or (found & _CAR and found & _WHICH_CAR)
-        or (found & _DRIVE and "what" in found)
+        _asks_which(said, _CAR) or (found & _CAR and found & _WHICH_CAR) or (found & _DRIVE and "what" in found)
     ):
         kinds.add(VEHICLE)  # "what car does she drive", "current car", "what does he drive"; not "which garage"
     if ("employer" in found or ("where" in found and found & _WORK)) and not _follows(said, "work", "out"):
@@ -258,6 +257,11 @@ def stated(text: str) -> frozenset[str]:
     if _WORKPLACE.search(text):
         kinds.add(WORKPLACE)
     return frozenset(kinds)
+
+
+def _asks_which(said: Sequence[str], nouns: frozenset[str]) -> bool:
+    """ "what car", "which place": the noun names the kind of value asked for."""
+    return any(_follows(said, which, noun) for which in ("what", "which") for noun in nouns)
 
 
 def _follows(said: Sequence[str], first: str, second: str) -> bool:

@@ -73,6 +73,9 @@ from shared.memory.answer_kinds import (
         ("does insurance pay for it", set()),
         ("what does Yusuf do for a living?", {OCCUPATION}),  # a job, not where he lives
         ("what does she do for work", {OCCUPATION}),
+        ("which place is hosting them", {PLACE}),
+        ("what site does she report to", {PLACE}),
+        ("place of the ceremony", set()),
         ("what work does the car need", set()),
         ("what are we charging him each time", {MONEY}),
         ("his trade", {OCCUPATION}),
