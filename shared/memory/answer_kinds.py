@@ -17,7 +17,7 @@ picks the memory that states one. Pure functions over ``shared.memory.terms.word
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection
 from functools import lru_cache
 from itertools import pairwise
 
@@ -148,30 +148,31 @@ _NOT_A_PLACE = CALENDAR | {"may"}  # "in May", "at Monday's visit"
 def asked(question: str) -> frozenset[str]:
     """The kinds of value a question asks for; none for most questions."""
     said = words(question)
+    pairs = frozenset(pairwise(said))
     found = set(said)
     kinds = set()
-    living = found - {"living"} if _follows(said, "a", "living") else found  # "for a living" asks for a job
+    living = found - {"living"} if _follows(pairs, "a", "living") else found  # "for a living" asks for a job
     if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
-    if found & _ASKS_MONEY or _follows(said, "how", "much"):
+    if found & _ASKS_MONEY or _follows(pairs, "how", "much"):
         kinds.add(MONEY)
-    if "who" in found or found & _RELATIVE or _follows(said, "significant", "other"):
+    if "who" in found or found & _RELATIVE or _follows(pairs, "significant", "other"):
         kinds.add(PERSON)
-    if ("where" in found or found & _ASKS_PLACE or _asks_which(said, _PLACES)) and ADDRESS not in kinds:
+    if ("where" in found or found & _ASKS_PLACE or _asks_which(pairs, _PLACES)) and ADDRESS not in kinds:
         kinds.add(PLACE)  # "where is it", "the venue", "which place is hosting them"
-    if found & _ASKS_DATE or any(_follows(said, w, "days") for w in ("which", "what")):
+    if found & _ASKS_DATE or any(_follows(pairs, w, "days") for w in ("which", "what")):
         kinds.add(DATE)  # "which days can he come in": "Saturdays"
-    if found & _ASKS_SPAN or _follows(said, "how", "long"):
+    if found & _ASKS_SPAN or _follows(pairs, "how", "long"):
         kinds.add(SPAN)
-    if found & _ASKS_AGE or _follows(said, "how", "old"):
+    if found & _ASKS_AGE or _follows(pairs, "how", "old"):
         kinds.add(AGE)
-    if found & _ASKS_DISTANCE or _follows(said, "how", "far"):
+    if found & _ASKS_DISTANCE or _follows(pairs, "how", "far"):
         kinds.add(DISTANCE)
     if not found & {"who", "where", "when", "how", "why"} and (
-        _asks_which(said, _CAR) or (found & _CAR and found & _WHICH_CAR) or (found & _DRIVE and "what" in found)
+        _asks_which(pairs, _CAR) or (found & _CAR and found & _WHICH_CAR) or (found & _DRIVE and "what" in found)
     ):
         kinds.add(VEHICLE)  # "what car does she drive", "current car", "what does he drive"; not "which garage"
-    if ("employer" in found or ("where" in found and found & _WORK)) and not _follows(said, "work", "out"):
+    if ("employer" in found or ("where" in found and found & _WORK)) and not _follows(pairs, "work", "out"):
         kinds.add(WORKPLACE)  # "where does he work", "her employer"
     if not found & {"who", "where", "when"} and (
         found & _CELEBRATE or (found & {"reason", "purpose"} and found & _TRIP)
@@ -181,9 +182,9 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(INSURER)  # "which health insurance does she have", "who covers his medical bills"
     if (
         found & _ASKS_OCCUPATION
-        or ("do" in found and ("living" in found or _follows(said, "for", "work")))
-        or any(_follows(said, who, "job") for who in ("his", "her", "their", "s"))
-        or (any(_follows(said, who, "trade") for who in ("his", "her", "their", "s")) and "in" not in found)
+        or ("do" in found and ("living" in found or _follows(pairs, "for", "work")))
+        or any(_follows(pairs, who, "job") for who in ("his", "her", "their", "s"))
+        or (any(_follows(pairs, who, "trade") for who in ("his", "her", "their", "s")) and "in" not in found)
     ):
         kinds.add(OCCUPATION)  # "what does she do for a living / for work", "his trade": "an ICU nurse"
     if found & _ASKS_FREQUENCY:
@@ -193,7 +194,7 @@ def asked(question: str) -> frozenset[str]:
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
     if found & _ASKS_PAYMENT or any(
-        _follows(said, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying")
+        _follows(pairs, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying")
     ):
         kinds.add(PAYMENT)
     return frozenset(kinds)
@@ -242,7 +243,7 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(PERSON)
     if _BREED.intersection(said) or _BREED.intersection(w[:-1] for w in said if w.endswith("s")):
         kinds.add(BREED)  # "beagle", "two beagles"
-    if _OCCUPATION.intersection(said) or _follows(said, "works", "as"):
+    if _OCCUPATION.intersection(said) or ("works", "as") in pairwise(said):
         kinds.add(OCCUPATION)
     if _INSURER.search(text):
         kinds.add(INSURER)
@@ -259,10 +260,11 @@ def stated(text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _asks_which(said: Sequence[str], nouns: frozenset[str]) -> bool:
+def _asks_which(pairs: Collection[tuple[str, str]], nouns: frozenset[str]) -> bool:
     """ "what car", "which place": the noun names the kind of value asked for."""
-    return any(_follows(said, which, noun) for which in ("what", "which") for noun in nouns)
+    return any(("what", noun) in pairs or ("which", noun) in pairs for noun in nouns)
 
 
-def _follows(said: Sequence[str], first: str, second: str) -> bool:
-    return (first, second) in pairwise(said)
+def _follows(pairs: Collection[tuple[str, str]], first: str, second: str) -> bool:
+    """Whether ``second`` comes right after ``first`` (``pairs``: the text's words two by two)."""
+    return (first, second) in pairs
