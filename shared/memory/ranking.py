@@ -483,6 +483,13 @@ def _below_current(
     return stated
 
 
+def _names_someone(field: str) -> bool:
+    """A field naming a person, a pet or a business (``caller_name``, ``dog_name``): a summary or turn that says the
+    name is about them, not a statement of the field's value. A second dog (``dog_name: Pistache``) or a new married
+    name leaves what was said of Mango, or under the old name, as current as it was."""
+    return field.endswith("name")
+
+
 def restating_values(
     memories: Sequence[Memory], past: Mapping[str, datetime]
 ) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
@@ -498,7 +505,7 @@ def restating_values(
     said: dict[str, set[str]] = {}
     for old in memories:
         name = field_name(old)
-        if not name or old.id not in past or name not in current or old.conversation_id is None:
+        if not name or _names_someone(name) or old.id not in past or name not in current or old.conversation_id is None:
             continue
         new = set(_value_key(current[name]).split())
         changed = tuple(w for w in _value_key(old).split() if w not in new and w not in STOP_WORDS and len(w) > 2)
@@ -518,12 +525,13 @@ def stating_values(
     memories: Sequence[Memory], past: Mapping[str, datetime]
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Memories that are not field values but state a field's value: (those stating a replaced value and not the
-    current one, those stating the current value), each memory id -> the fields."""
+    current one, those stating the current value), each memory id -> the fields. A field that names someone is left
+    out (``_names_someone``)."""
     current: dict[str, tuple[Memory, tuple[str, ...]]] = {}
     replaced: dict[str, list[tuple[Memory, tuple[str, ...]]]] = {}
     for memory in memories:
         name = field_name(memory)
-        if not name:
+        if not name or _names_someone(name):
             continue
         value = tuple(_value_key(memory).split())
         if memory.id in past:

@@ -331,6 +331,25 @@ def test_in_the_call_that_collected_a_value_saying_its_number_states_it() -> Non
     assert current == {"raise": ["dosage"]}
 
 
+@pytest.mark.parametrize(
+    ("name", "old", "new", "said"),
+    [
+        ("dog_name", "Mango", "Pistache", "Santiago booked a full groom for Mango, his goldendoodle."),
+        ("caller_name", "Mei-Lin Zhou", "Mei-Lin Zhou Barrett", "Mei-Lin Zhou needs to renew her passport by June."),
+    ],
+)
+def test_a_summary_saying_a_replaced_name_is_about_someone_not_past(name: str, old: str, new: str, said: str) -> None:
+    memories = [
+        memory("said", said, days_ago=60),
+        field("old", name, old, days_ago=60),
+        field("new", name, new, days_ago=9),
+    ]
+    assert stating_values(memories, past_values(memories)) == ({}, {})
+    found = {s.memory.id: s for s in rank(said, memories, now=NOW, settings=WORDS_ONLY)}
+    assert found["said"].until is None  # a second dog or a married name leaves what was said as current as it was
+    assert "old" in past_values(memories)  # the field itself is still replaced
+
+
 def _program_change() -> list[Memory]:
     def said(mid: str, text: str, call: str, days_ago: float) -> Memory:
         return replace(memory(mid, text, days_ago=days_ago), conversation_id=call)
