@@ -160,8 +160,8 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(PERSON)
     if ("where" in found or found & _ASKS_PLACE or _asks_which(pairs, _PLACES)) and ADDRESS not in kinds:
         kinds.add(PLACE)  # "where is it", "the venue", "which place is hosting them"
-    if found & _ASKS_DATE or any(_follows(pairs, w, "days") for w in ("which", "what")):
-        kinds.add(DATE)  # "which days can he come in": "Saturdays"
+    if found & _ASKS_DATE or _asks_which(pairs, {"days"}) or (said[-1:] == ["days"] and "many" not in found):
+        kinds.add(DATE)  # "which days can he come in", "care days": "Saturdays"; not "how many days"
     if found & _ASKS_SPAN or _follows(pairs, "how", "long"):
         kinds.add(SPAN)
     if found & _ASKS_AGE or _follows(pairs, "how", "old"):
@@ -260,7 +260,7 @@ def stated(text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _asks_which(pairs: Collection[tuple[str, str]], nouns: frozenset[str]) -> bool:
+def _asks_which(pairs: Collection[tuple[str, str]], nouns: Collection[str]) -> bool:
     """ "what car", "which place": the noun names the kind of value asked for."""
     return any(("what", noun) in pairs or ("which", noun) in pairs for noun in nouns)
 

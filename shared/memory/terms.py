@@ -103,12 +103,16 @@ def _plural(word: str) -> str:
     return word
 
 
+_LONGER_STEM = frozenset({"age", "ance", "ancy"})
+
+
 def _may_cut(word: str, n: int) -> bool:
-    """At least MIN_STEM letters stay; "-age" leaves a word of its own ("storage" store, "coverage" cover,
-    "mileage" mile), not a short one or one ending in "ss" ("manage", "message", "massage")."""
+    """At least MIN_STEM letters stay. "-age" and "-ance" leave a word of their own ("storage" store, "coverage"
+    cover, "insurance" insur), not a short one ("manage"; "finance" keeps "financ", as "financing" does) or, for
+    "-age", one ending in "ss" ("message", "massage"). "-ence" may leave three: "absence" meets "absent"."""
     left = len(word) - n
-    if word.endswith("age") and n == 3:
-        return left > MIN_STEM and not word[:left].endswith("ss")
+    if word[left:] in _LONGER_STEM:
+        return left > MIN_STEM and not (n == 3 and word[:left].endswith("ss"))
     return left >= MIN_STEM
 
 

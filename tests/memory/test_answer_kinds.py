@@ -69,6 +69,8 @@ from shared.memory.answer_kinds import (
         ("why was the visit rescheduled", set()),
         ("how regularly do they come", {FREQUENCY}),
         ("which days can he come in", {DATE}),  # "Saturdays"
+        ("care days", {DATE}),
+        ("how many days off", set()),
         ("which health insurance does she have", {INSURER}),
         ("does insurance pay for it", set()),
         ("what does Yusuf do for a living?", {OCCUPATION}),  # a job, not where he lives

@@ -61,6 +61,9 @@ def field(mid: str, name: str, value: str, *, days_ago: float) -> Memory:
         ("stored", "storage"),
         ("covered", "coverage"),
         ("mile", "mileage"),
+        ("finance", "financing"),
+        ("balance", "balanced"),
+        ("absence", "absent"),
     ],
 )
 def test_word_forms_meet(a: str, b: str) -> None:
