@@ -107,6 +107,8 @@ _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".s
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_PLACE = frozenset("venue location".split())
 _PLACES = frozenset("place places spot site".split())  # a place when asked "which" or "what" of
+_SENT = frozenset("send sent sending mail mailed emailed deposit deposited forwarded".split())
+"""Where something is sent goes to an email, an account or an address (asked with a dwelling word), not a place."""
 _ASKS_MONEY = frozenset(
     """cost costs price priced owe owes owed fee fees total budget deposit refund refunded charge charged amount spend
     spent paid worth rent bill premium copay salary income balance quote quoted expensive pricey afford borrow
@@ -158,8 +160,10 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(MONEY)
     if "who" in found or found & _RELATIVE or _follows(pairs, "significant", "other"):
         kinds.add(PERSON)
-    if ("where" in found or found & _ASKS_PLACE or _asks_which(pairs, _PLACES)) and ADDRESS not in kinds:
-        kinds.add(PLACE)  # "where is it", "the venue", "which place is hosting them"
+    if (
+        ("where" in found and not found & _SENT) or found & _ASKS_PLACE or _asks_which(pairs, _PLACES)
+    ) and ADDRESS not in kinds:
+        kinds.add(PLACE)  # "where is it", "the venue", "which place is hosting them"; not "where are bills sent"
     if found & _ASKS_DATE or _asks_which(pairs, {"days"}) or (said[-1:] == ["days"] and "many" not in found):
         kinds.add(DATE)  # "which days can he come in", "care days": "Saturdays"; not "how many days"
     if found & _ASKS_SPAN or _follows(pairs, "how", "long"):

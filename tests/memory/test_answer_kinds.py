@@ -76,6 +76,8 @@ from shared.memory.answer_kinds import (
         ("what does Yusuf do for a living?", {OCCUPATION}),  # a job, not where he lives
         ("what does she do for work", {OCCUPATION}),
         ("which place is hosting them", {PLACE}),
+        ("where do bills get sent", set()),  # an email or an account as often as a place
+        ("where should we mail it, her house?", {ADDRESS}),
         ("what site does she report to", {PLACE}),
         ("place of the ceremony", set()),
         ("what work does the car need", set()),
