@@ -17,7 +17,7 @@ picks the memory that states one. Pure functions over ``shared.memory.terms.word
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
@@ -129,6 +129,13 @@ _MONEY = frozenset("dollars dollar bucks euros euro pounds cents grand".split())
 _SPAN = frozenset("minute minutes hour hours day days week weeks month months year years".split())
 _DISTANCE = frozenset("miles mile mi km kilometers kilometres".split())
 _PAYMENT = frozenset("visa mastercard amex autopay paypal venmo zelle cheque".split())
+_PAID_BY = frozenset(
+    {("by", "check"), ("a", "check"), ("by", "card"), ("in", "cash"), ("direct", "deposit"), ("money", "order")}
+)  # "I'll pay the rest with a check"; a lone "check" is as often "a quick check"
+_SETTLES = frozenset(
+    "pay pays paid paying reimburse reimbursed refund refunded settle settles settling settled".split()
+)
+"""With "how" (not "how much"), these ask for a way of paying ("how is she settling the balance": by check)."""
 _STREET_NAME = re.compile(
     r"\b[A-Z][a-z]+ (?:Street|Road|Avenue|Lane|Drive|Court|Way|Boulevard|Place|Terrace|Circle|Parkway|Trail|Row|"
     r"Crescent|Close|Square|Hollow|Hills?|Ridge|Bend|Crest|Plaza|Loop|Glen|Grove|Creek|Crossing|Heights|Knoll|"
@@ -156,7 +163,8 @@ def asked(question: str) -> frozenset[str]:
     living = found - {"living"} if _follows(pairs, "a", "living") else found  # "for a living" asks for a job
     if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
-    if found & _ASKS_MONEY or _follows(pairs, "how", "much"):
+    settling = "how" in found and "much" not in found and bool(found & _SETTLES)  # "how is she settling the bill"
+    if (found & _ASKS_MONEY) - (_SETTLES if settling else frozenset()) or _follows(pairs, "how", "much"):
         kinds.add(MONEY)
     if "who" in found or found & _RELATIVE or _follows(pairs, "significant", "other"):
         kinds.add(PERSON)
@@ -197,10 +205,12 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(COLOUR)  # "what shade did he choose", "what paint does she want": "Oxford White"
     if "breed" in found or (found & _KIND and found & _ANIMAL):
         kinds.add(BREED)  # "what breed is Mochi", "what kind of dog"
-    if found & _ASKS_PAYMENT or any(
-        _follows(pairs, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying")
+    if (
+        found & _ASKS_PAYMENT
+        or settling
+        or any(_follows(pairs, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying"))
     ):
-        kinds.add(PAYMENT)
+        kinds.add(PAYMENT)  # "how does he want to be reimbursed": "a check, not a credit"
     return frozenset(kinds)
 
 
@@ -239,7 +249,7 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(DATE)
     if _STREET_NAME.search(text):
         kinds.add(ADDRESS)
-    if _PAYMENT.intersection(said):
+    if _PAYMENT.intersection(said) or _PAID_BY.intersection(pairwise(said)) or _names_a_check(said):
         kinds.add(PAYMENT)
     if ADDRESS in kinds or any(name.lower() not in _NOT_A_PLACE for name in _AT_A_PLACE.findall(text)):
         kinds.add(PLACE)
@@ -262,6 +272,11 @@ def stated(text: str) -> frozenset[str]:
     if _WORKPLACE.search(text):
         kinds.add(WORKPLACE)
     return frozenset(kinds)
+
+
+def _names_a_check(said: Sequence[str]) -> bool:
+    """A field naming a method of paying whose value is a check ("final payment method: check")."""
+    return "method" in said[:3] and "check" in said
 
 
 def _asks_which(pairs: Collection[tuple[str, str]], nouns: Collection[str]) -> bool:

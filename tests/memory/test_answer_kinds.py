@@ -76,7 +76,10 @@ from shared.memory.answer_kinds import (
         ("what does Yusuf do for a living?", {OCCUPATION}),  # a job, not where he lives
         ("what does she do for work", {OCCUPATION}),
         ("which place is hosting them", {PLACE}),
-        ("where do bills get sent", set()),  # an email or an account as often as a place
+        ("where do bills get sent", set()),
+        ("how does he want to be reimbursed", {PAYMENT}),  # a check or a credit, not an amount
+        ("how is she settling the balance", {MONEY, PAYMENT}),
+        ("how much was refunded", {MONEY}),  # an email or an account as often as a place
         ("where should we mail it, her house?", {ADDRESS}),
         ("what site does she report to", {PLACE}),
         ("place of the ceremony", set()),
@@ -111,6 +114,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("Odometer reads 148,000 miles.", {DISTANCE}),
         ("Use the card ending in six six one zero.", {PAYMENT}),
         ("She pays with her Visa.", {PAYMENT}),
+        ("I'll pay the rest with a check, is that alright?", {PAYMENT}),
+        ("final payment method: check", {PAYMENT}),
+        ("The tech did a quick check of the wiring.", set()),
         ("The move is on May 22.", {DATE}),
         ("She may call back later.", set()),  # a verb, not the month
         ("A party for 8 people, two of them vegetarian.", set()),  # a count, not money
