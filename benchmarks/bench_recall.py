@@ -8,7 +8,7 @@ memory, and pre-call correctness (current name in the greeting, latest summary, 
 current) with the context's length. In the same run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-three sets (dev, held-out, validation, blind)
+    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-three sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --json out.json
