@@ -490,17 +490,23 @@ def _names_someone(field: str) -> bool:
     return field.endswith("name")
 
 
+def _current_fields(memories: Sequence[Memory], past: Mapping[str, datetime]) -> dict[str, Memory]:
+    """Each field's current value: its latest memory that no later value replaced."""
+    current: dict[str, Memory] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if name and memory.id not in past and (name not in current or memory.created_at > current[name].created_at):
+            current[name] = memory
+    return current
+
+
 def restating_values(
     memories: Sequence[Memory], past: Mapping[str, datetime]
 ) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """Summaries and turns of the call that collected a since-replaced value which say the words in which it differs
     from the current value -> (the field, those words). "the half-day morning session" restates ``program: pre-K
     half-day morning`` once ``program: pre-K full day`` replaced it: the call's own words for its value."""
-    current: dict[str, Memory] = {}
-    for memory in memories:
-        name = field_name(memory)
-        if name and memory.id not in past and (name not in current or memory.created_at > current[name].created_at):
-            current[name] = memory
+    current = _current_fields(memories, past)
     found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     said: dict[str, set[str]] = {}
     for old in memories:
@@ -527,18 +533,18 @@ def stating_values(
     """Memories that are not field values but state a field's value: (those stating a replaced value and not the
     current one, those stating the current value), each memory id -> the fields. A field that names someone is left
     out (``_names_someone``)."""
-    current: dict[str, tuple[Memory, tuple[str, ...]]] = {}
+    current = {
+        name: (memory, tuple(_value_key(memory).split()))
+        for name, memory in _current_fields(memories, past).items()
+        if not _names_someone(name)
+    }
     replaced: dict[str, list[tuple[Memory, tuple[str, ...]]]] = {}
     for memory in memories:
         name = field_name(memory)
-        if not name or _names_someone(name):
-            continue
-        value = tuple(_value_key(memory).split())
-        if memory.id in past:
+        if name and not _names_someone(name) and memory.id in past:
+            value = tuple(_value_key(memory).split())
             if value:
                 replaced.setdefault(name, []).append((memory, value))
-        elif name not in current or memory.created_at > current[name][0].created_at:
-            current[name] = (memory, value)
     stating_past: dict[str, list[str]] = {}
     stating_current: dict[str, list[str]] = {}
     if not replaced:
