@@ -121,7 +121,7 @@ class AutoExtractRule(_Model):
 
 class RankingConfig(_Model):
     """How ``/retrieve`` orders a caller's memories (``shared.memory.ranking``); the defaults are measured in
-    ``benchmarks/bench_recall.py`` (docs/recall.md)."""
+    ``benchmarks/bench_recall.py`` (docs/recall.md, docs/recall-evaluation.md)."""
 
     lexical_weight: Annotated[float, Field(ge=0, le=1)] = 0.2
     semantic_weight: Annotated[float, Field(ge=0, le=1)] = Field(
