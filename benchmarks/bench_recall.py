@@ -8,7 +8,7 @@ memory, and pre-call correctness (current name in the greeting, latest summary, 
 current) with the context's length. In the same run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-four sets (dev, held-out, blind...)
+    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-six sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --json out.json
@@ -71,6 +71,8 @@ ALL_SETS = (
     "blind19",
     "blind20",
     "blind21",
+    "blind22",
+    "blind23",
 )
 AGENT_TYPE = "elevenlabs_customer_support"
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
@@ -342,7 +344,7 @@ def failures(figures: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-four")
+    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-six")
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument("--callers", type=int, default=None, help="only the first N callers of each set (smoke)")
     parser.add_argument("--json", type=Path, default=None)

@@ -28,6 +28,37 @@ class Memory:
     metadata: dict[str, Any] = field(default_factory=dict)
     vector: bytes | None = field(default=None, repr=False, compare=False)
 
+    @classmethod
+    def loaded(
+        cls,
+        id: str,
+        user_id: str,
+        agent_type: str,
+        type: str,
+        text: str,
+        created_at: datetime,
+        expires_at: datetime | None,
+        conversation_id: str | None,
+        metadata: dict[str, Any],
+        vector: bytes | None,
+    ) -> Memory:
+        """A memory read back from a store, every field given: a search builds each of the caller's memories, and
+        the frozen dataclass's ``__init__`` (one ``object.__setattr__`` a field) took a fifth of loading them."""
+        memory = object.__new__(cls)
+        memory.__dict__.update(
+            id=id,
+            user_id=user_id,
+            agent_type=agent_type,
+            type=type,
+            text=text,
+            created_at=created_at,
+            expires_at=expires_at,
+            conversation_id=conversation_id,
+            metadata=metadata,
+            vector=vector,
+        )
+        return memory
+
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
 

@@ -83,20 +83,23 @@ def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
     )
 
 
+_metadata = json.JSONDecoder().decode  # ``json.loads`` less its keyword handling: once a row, on every search
+
+
 def _caller_memory(user_id: str, agent_type: str, row: tuple[Any, ...]) -> Memory:
     """A row of ``_CALLER_COLUMNS``, read on every search: the values as SQLite typed them (TEXT a str, BLOB bytes)."""
     mid, mtype, text, created, expires, conversation_id, metadata, vector = row
-    return Memory(
-        id=mid,
-        user_id=user_id,
-        agent_type=agent_type,
-        type=mtype,
-        text=text,
-        created_at=datetime.fromtimestamp(created, UTC),
-        expires_at=None if expires is None else datetime.fromtimestamp(expires, UTC),
-        conversation_id=conversation_id,
-        metadata=json.loads(metadata),
-        vector=vector or None,
+    return Memory.loaded(
+        mid,
+        user_id,
+        agent_type,
+        mtype,
+        text,
+        datetime.fromtimestamp(created, UTC),
+        None if expires is None else datetime.fromtimestamp(expires, UTC),
+        conversation_id,
+        _metadata(metadata),
+        vector or None,
     )
 
 
