@@ -58,15 +58,15 @@ _VEHICLE = re.compile(
     r"accord|cr-?v|rav4|camry|corolla|prius|highlander|tacoma|tundra|sienna|odyssey|pilot|f-?[1-3]50|ranger|explorer|"
     r"escape|mustang|bronco|silverado|equinox|tahoe|malibu|outback|forester|crosstrek|impreza|cx-?\d0?|altima|rogue|"
     r"sentra|elantra|tucson|sonata|sorento|telluride|wrangler|cherokee|jetta|minivan|sedan|hatchback|suv|"
-    r"motorcycle|coupe|convertible)\b",
-    re.IGNORECASE,
-)
+    r"motorcycle|coupe|convertible)\b"
+)  # searched in the lower-cased text: three times faster than IGNORECASE over so many names
 _WORK = frozenset("work works worked working job employer employed".split())
 _WORKPLACE = re.compile(
     r"\b(?:employer|employed (?:at|by|with)|works? (?:at|for|with)|worked (?:at|for)|working (?:at|for)|"
     r"job (?:at|with)|commute to|i'm with (?-i:[A-Z])|(?:my|his|her|their) (?:work|job|office)\W?\s(?-i:[A-Z]))",
     re.IGNORECASE,
 )
+_WORKPLACE_HINTS = ("employ", "work", "job", "commute", "i'm", "office")  # one is in every _WORKPLACE match
 _CELEBRATE = frozenset("occasion celebrate celebrating celebration".split())
 _TRIP = frozenset("trip visit stay travel traveling travelling".split())
 _OCCASION = frozenset(
@@ -78,15 +78,17 @@ _ASKS_FREQUENCY = frozenset("often regularly frequency frequently".split())
 _FREQUENCY = re.compile(
     r"\b(?:weekly|biweekly|monthly|bimonthly|daily|nightly|yearly|annually|quarterly|fortnightly|every[\s-](?:other[\s-])?"
     r"(?:\w+[\s-])?(?:day|days|week|weeks|month|months|year|morning|evening|night|\w+day)|(?:once|twice|\w+ times) "
-    r"(?:a|per|each) (?:day|week|month|year))\b",
-    re.IGNORECASE,
-)  # "every-other-week" with hyphens too
+    r"(?:a|per|each) (?:day|week|month|year))\b"
+)  # "every-other-week" with hyphens too; searched in the lower-cased text
 _INSURANCE = frozenset("insurance insurer insured coverage covers covered carrier".split())
 _INSURER = re.compile(
     r"\b(?:insurance|insured|insurer|carrier|coverage|plan)\W{0,2}\s(?:is\s|with\s|through\s)?(?-i:[A-Z])"
     r"|(?-i:[A-Z]\w+\s(?:PPO|HMO|EPO|HDHP|Health|Dental|Vision|Insurance|Mutual|Medicare))\b",
     re.IGNORECASE,
 )
+_INSURER_HINTS = tuple(
+    "insur carrier coverage plan ppo hmo epo hdhp health dental vision mutual medicare".split()
+)  # one is in every _INSURER match
 _ASKS_OCCUPATION = frozenset("occupation occupations profession career".split())
 _OCCUPATION = frozenset(
     """nurse teacher engineer accountant bookkeeper electrician plumber carpenter mechanic lawyer attorney paralegal
@@ -259,17 +261,18 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(BREED)  # "beagle", "two beagles"
     if _OCCUPATION.intersection(said) or ("works", "as") in pairwise(said):
         kinds.add(OCCUPATION)
-    if _INSURER.search(text):
+    lowered = text.lower()  # the long patterns are searched only where a word they need is, or without IGNORECASE
+    if any(hint in lowered for hint in _INSURER_HINTS) and _INSURER.search(text):
         kinds.add(INSURER)
-    if _FREQUENCY.search(text):
+    if _FREQUENCY.search(lowered):
         kinds.add(FREQUENCY)
     if _OCCASION.intersection(said) or any(w in ("turns", "turning") and n.isdigit() for w, n in pairwise(said)):
         kinds.add(OCCASION)  # "our anniversary", "my dad turns 70"
     if _COLOUR.intersection(said):
         kinds.add(COLOUR)
-    if _VEHICLE.search(text):
+    if _VEHICLE.search(lowered):
         kinds.add(VEHICLE)
-    if _WORKPLACE.search(text):
+    if any(hint in lowered for hint in _WORKPLACE_HINTS) and _WORKPLACE.search(text):
         kinds.add(WORKPLACE)
     return frozenset(kinds)
 
