@@ -27,6 +27,7 @@ _CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds"}
 
 # Words that count rather than describe: "five days" is a number of days, not a kind of day.
 NUMBER_WORDS = frozenset(_SMALL) | frozenset(_TENS) | frozenset(_SCALES) | {"hundred", "dozen", "couple", "half"}
+_SPOKEN = frozenset(_SMALL) | frozenset(_TENS) | frozenset(_SCALES) | {"hundred"}  # the words ``as_digits`` reads
 
 
 @lru_cache(maxsize=16_384)
@@ -40,6 +41,8 @@ def digit_words(text: str) -> tuple[str, ...]:
 def as_digits(tokens: Sequence[str]) -> list[str]:
     """Runs of number words as one digit string each ("twenty", "five" -> "25"; "twelve", "hundred" -> "1200");
     a new run starts where the words could not continue one number ("nine", "zero", "five" -> "9", "0", "5")."""
+    if _SPOKEN.isdisjoint(tokens):  # most texts: nothing to read
+        return list(tokens)
     out: list[str] = []
     total = current = 0
     last: str | None = None  # kind of the previous number word: small, ten, hundred, scale
