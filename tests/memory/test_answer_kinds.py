@@ -152,6 +152,11 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("She's on the Brightway PPO through her job.", {INSURER}),
         ("The insurance is fine, thanks.", set()),
         ("He's an electrician, mostly commercial jobs.", {OCCUPATION, PERSON}),  # a role names a person too
+        ("He drives a SUBARU OUTBACK now.", {VEHICLE}),  # the long patterns read the lower-cased text: any case
+        ("We come in EVERY OTHER WEEK.", {FREQUENCY}),
+        ("I'M WITH Alder Freight, dispatch.", {WORKPLACE}),
+        ("WORKS AT Kestrel Logistics", {WORKPLACE}),
+        ("My carrier is Larkfield Mutual.", {INSURER}),
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
     ],

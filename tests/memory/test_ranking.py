@@ -23,7 +23,7 @@ from shared.memory.ranking import (
     stating_values,
     word_meaning,
 )
-from shared.memory.terms import query_terms, related, stem, terms
+from shared.memory.terms import query_terms, related, stem, terms, words
 from shared.memory.vectors import _by_distance, cosine, generation, normalise, pack, unpack
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
@@ -82,6 +82,13 @@ def test_pronouns_and_agent_filler_are_stop_words() -> None:
     assert terms("What did she tell the customer about her allergies?") == (stem("allergies"),)
     assert terms("how much is she borrowing, how many guests") == (stem("borrowing"), stem("guests"))
     assert query_terms("she her") == ["she", "her"]  # a query of stop words alone still searches for something
+
+
+def test_words_are_kept_per_text_but_each_caller_gets_its_own_list() -> None:
+    first = words("Irina's Café, 2 p.m.")
+    assert first == ["irina", "s", "cafe", "2", "p", "m"]
+    first.append("changed")  # a caller may change what it got: the kept words stay as they were
+    assert words("Irina's Café, 2 p.m.") == ["irina", "s", "cafe", "2", "p", "m"]
 
 
 def test_lexical_prefers_the_memory_that_has_the_rare_word() -> None:
