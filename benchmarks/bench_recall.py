@@ -1,8 +1,9 @@
 """Recall on an invented evaluation set, through the real ``serve`` (issue 12, "Must show" 1 and 2).
 
-Ingests ``benchmarks/recall/*.yaml`` (callers, their calls, questions) as signed ElevenLabs post-call events over
-HTTP into ``agentic-memory serve``, waits for the worker, then asks every question on ``/retrieve`` and every
-caller's pre-call on ``/client-data``. Prints per category recall@1, recall@3 and MRR (top 3), the stale rate
+Ingests ``benchmarks/recall/*.yaml`` (callers, their calls, questions) as signed post-call events over HTTP into
+``agentic-memory serve``, waits for the worker, then asks every question on ``/retrieve`` and every caller's pre-call
+on ``/client-data``, in one platform's wire format (``--platform``: ElevenLabs by default, Vapi or Retell; see
+``recall_platforms.py``). Prints per category recall@1, recall@3 and MRR (top 3), the stale rate
 (a replaced value ranked above the current one, unmarked), negatives answered with nothing / with a misleading
 memory, and pre-call correctness (current name in the greeting, latest summary, no replaced value shown as
 current) with the context's length. In the same run it ranks the very same stored memories with two baselines:
@@ -11,6 +12,7 @@ plain BM25 (words only) and embeddings only (the bundled model's cosine), both t
     .venv/bin/python benchmarks/bench_recall.py                 # all twenty-six sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
+    .venv/bin/python benchmarks/bench_recall.py --platform vapi  # the same calls as Vapi sends them
     .venv/bin/python benchmarks/bench_recall.py --json out.json
 
 Exit status 0 unless ``--strict`` and a target fails; 2 if the benchmark could not run.
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -38,12 +39,11 @@ import httpx
 import yaml
 
 from benchmarks.bench_serve import BenchmarkError, start_server, wait_for_worker
-from shared.auth.elevenlabs import ElevenLabsSignature
+from benchmarks.recall_platforms import PLATFORMS, Platform
 from shared.memory.embedding import embed_query
 from shared.memory.models import Memory
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
-from shared.secrets import Secret
 
 SETS = Path(__file__).resolve().parent / "recall"
 ALL_SETS = (
@@ -74,7 +74,6 @@ ALL_SETS = (
     "blind22",
     "blind23",
 )
-AGENT_TYPE = "elevenlabs_customer_support"
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
 # The baselines are the plain methods, top 3: none of the product's rules (threshold, current facts first, one copy,
@@ -154,45 +153,6 @@ def load_set(name: str) -> list[dict[str, Any]]:
     return callers
 
 
-def post_call_body(caller: str, index: int, call: dict[str, Any], now: float) -> bytes:
-    started = int(now - float(call["days_ago"]) * 86_400)
-    transcript: list[dict[str, Any]] = []
-    for second, turn in enumerate(call.get("turns") or []):
-        transcript.append({"role": "agent", "message": "Okay, go on.", "time_in_call_secs": second * 10})
-        transcript.append({"role": "user", "message": turn, "time_in_call_secs": second * 10 + 4})
-    collected = {
-        name: {"data_collection_id": name, "value": str(value), "json_schema": {"type": "string"}, "rationale": "Said."}
-        for name, value in (call.get("fields") or {}).items()
-    }
-    event = {
-        "type": "post_call_transcription",
-        "event_timestamp": started + 300,
-        "data": {
-            "agent_id": "agent_recall_0001",
-            "conversation_id": f"conv_recall_{caller[-4:]}_{index}",
-            "status": "done",
-            "transcript": transcript,
-            "metadata": {
-                "start_time_unix_secs": started,
-                "call_duration_secs": 240,
-                "phone_call": {
-                    "type": "twilio",
-                    "direction": "inbound",
-                    "agent_number": "+15555550100",
-                    "external_number": caller,
-                },
-            },
-            "analysis": {
-                "call_successful": "success",
-                "transcript_summary": call["summary"],
-                "data_collection_results": collected,
-            },
-            "conversation_initiation_client_data": {"dynamic_variables": {"system__caller_id": caller}},
-        },
-    }
-    return json.dumps(event).encode()
-
-
 def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting: str) -> dict[str, bool | int]:
     """The greeting names the caller as expected, the summary is the latest call's, no replaced value is current."""
     calls = sorted(caller["calls"], key=lambda c: -float(c["days_ago"]))
@@ -221,13 +181,9 @@ def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    keys = {
-        name: secrets.token_urlsafe(24) for name in ("ELEVENLABS_WORKSPACE_KEY", "ELEVENLABS_HMAC_KEY", "ADMIN_API_KEY")
-    }
-    env = {**os.environ, **keys, "PYTHONUNBUFFERED": "1"}
+    platform = PLATFORMS[args.platform]()
+    env = {**os.environ, **platform.keys, "PYTHONUNBUFFERED": "1"}
     env.pop("AGENTIC_MEMORY_DATA_DIR", None)
-    signer = ElevenLabsSignature(Secret(keys["ELEVENLABS_HMAC_KEY"]))
-    workspace = {"x-workspace-key": keys["ELEVENLABS_WORKSPACE_KEY"], "content-type": "application/json"}
     sets = {name: load_set(name)[: args.callers] for name in args.sets}
     numbers = [c["caller"] for callers in sets.values() for c in callers]
     if len(set(numbers)) != len(numbers):
@@ -235,50 +191,52 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-recall-") as tmp:
         data_dir = Path(tmp)
-        server = start_server(argparse.Namespace(agent_type=AGENT_TYPE, threads=None), data_dir, env)
+        server = start_server(argparse.Namespace(agent_type=platform.agent_type, threads=None), data_dir, env)
         try:
             now = time.time()
             with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
                 for callers in sets.values():
                     for caller in callers:
                         for index, call in enumerate(caller["calls"]):
-                            body = post_call_body(caller["caller"], index, call, now)
-                            headers = {
-                                "elevenlabs-signature": signer.sign(body, int(time.time())),
-                                "content-type": "application/json",
-                            }
+                            body, headers = platform.post_call(caller["caller"], index, call, now)
                             answer = http.post("/post-call", content=body, headers=headers)
                             if answer.status_code != 200:
                                 raise BenchmarkError(f"/post-call answered {answer.status_code}: {answer.text[:200]}")
                 wait_for_worker(data_dir, 300)
                 store = SqliteMemoryStore(data_dir / "memories.db")
                 for name, callers in sets.items():
-                    results[name] = evaluate(callers, http, workspace, store)
+                    results[name] = evaluate(callers, http, platform, store)
                 store.close()
             logged = server.logged_since_start()
         finally:
             server.stop()
     results["serve_logged"] = len(logged)
+    results["platform"] = platform.name
     return results
 
 
+def _answer(http: httpx.Client, route: str, request: tuple[bytes, dict[str, str]]) -> dict[str, Any]:
+    response = http.post(route, content=request[0], headers=request[1])
+    if response.status_code != 200:
+        raise BenchmarkError(f"{route} answered {response.status_code}: {response.text[:200]}")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
 def evaluate(
-    callers: list[dict[str, Any]], http: httpx.Client, workspace: dict[str, str], store: SqliteMemoryStore
+    callers: list[dict[str, Any]], http: httpx.Client, platform: Platform, store: SqliteMemoryStore
 ) -> dict[str, Any]:
     product, bm25, embeddings = Outcome(), Outcome(), Outcome()
     checks: list[dict[str, bool | int]] = []
     now = datetime.now(UTC)
     for caller in callers:
         number = caller["caller"]
-        answer = http.post(
-            "/client-data", json={"caller_id": number, "agent_id": "agent_recall_0001"}, headers=workspace
-        ).json()
-        greeting = answer.get("conversation_config_override", {}).get("agent", {}).get("first_message", "")
-        checks.append(pre_call_checks(caller, answer["dynamic_variables"], greeting))
-        memories: list[Memory] = store.get_all(number, AGENT_TYPE, now=now)
+        variables, greeting = platform.pre_call_answer(_answer(http, "/client-data", platform.pre_call(number)))
+        checks.append(pre_call_checks(caller, variables, greeting))
+        memories: list[Memory] = store.get_all(number, platform.agent_type, now=now)
         for question in caller["questions"]:
-            found = http.post("/retrieve", json={"query": question["q"], "caller_id": number}, headers=workspace)
-            product.add(question, [m["text"] for m in found.json()["memories"]])
+            found = _answer(http, "/retrieve", platform.ask(number, question["q"]))
+            product.add(question, platform.found(found))
             vector = embed_query(question["q"])
             for outcome, settings in ((bm25, BM25_ONLY), (embeddings, EMBEDDINGS_ONLY)):
                 ranked = rank(question["q"], memories, now=now, settings=settings, query_vector=vector, limit=TOP)
@@ -346,6 +304,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-six")
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
+    parser.add_argument(
+        "--platform",
+        choices=sorted(PLATFORMS),
+        default="elevenlabs",
+        help="the wire format the calls and questions arrive in (default: elevenlabs)",
+    )
     parser.add_argument("--callers", type=int, default=None, help="only the first N callers of each set (smoke)")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--strict", action="store_true")
@@ -361,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(report(name, results[name])))
         failed += [f"{name}: {f}" for f in failures(results[name])]
     print(
-        f"\nserve logged {results['serve_logged']} line(s); targets: "
+        f"\n{results['platform']} wire format; serve logged {results['serve_logged']} line(s); targets: "
         + ("all met" if not failed else "FAILED " + ", ".join(failed))
     )
     if args.json:

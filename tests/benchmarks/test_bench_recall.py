@@ -6,6 +6,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from benchmarks.bench_recall import ALL_SETS, CATEGORIES, Outcome, load_set, pre_call_checks
 
@@ -64,22 +67,33 @@ def test_pre_call_checks_catch_a_superseded_value_shown_as_current() -> None:
     assert (checked["name"], checked["summary"], checked["no_superseded_as_current"]) == (False, False, False)
 
 
-def test_quick_run_through_serve(tmp_path: Path) -> None:
-    out = tmp_path / "recall.json"
-    done = subprocess.run(
-        [sys.executable, "benchmarks/bench_recall.py", "--set", "dev", "--callers", "3", "--json", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def _quick_run(tmp_path: Path, platform: str) -> tuple[dict[str, Any], str]:
+    out = tmp_path / f"recall-{platform}.json"
+    command = [sys.executable, "benchmarks/bench_recall.py", "--set", "dev", "--callers", "3", "--json", str(out)]
+    done = subprocess.run([*command, "--platform", platform], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    figures = json.loads(out.read_text())
+    figures: dict[str, Any] = json.loads(out.read_text())
+    return figures, done.stdout
+
+
+def test_quick_run_through_serve(tmp_path: Path) -> None:
+    figures, stdout = _quick_run(tmp_path, "elevenlabs")
     assert figures["serve_logged"] == 0
     dev = figures["dev"]
     assert dev["pre_call"]["callers"] == 3 and dev["pre_call"]["latest_summary"] == 1.0
     assert dev["product"]["overall"]["n"] > 0
-    assert "paraphrase" in done.stdout and "embeddings only" in done.stdout
+    assert "paraphrase" in stdout and "embeddings only" in stdout
+
+
+@pytest.mark.parametrize("platform", ["vapi", "retell"])
+def test_the_same_calls_on_another_platform_give_the_same_figures(tmp_path: Path, platform: str) -> None:
+    """Each platform's own events, pre-call and tool call: what is stored and found must not depend on the wire."""
+    reference, _ = _quick_run(tmp_path, "elevenlabs")
+    figures, stdout = _quick_run(tmp_path, platform)
+    assert (figures["platform"], figures["serve_logged"]) == (platform, 0)
+    assert f"{platform} wire format" in stdout
+    assert figures["dev"]["product"]["overall"]["n"] > 0
+    assert figures["dev"] == reference["dev"]
 
 
 def test_the_baselines_are_the_plain_methods_without_the_products_rules() -> None:
