@@ -41,7 +41,7 @@ import yaml
 from benchmarks.bench_serve import BenchmarkError, start_server, wait_for_worker
 from benchmarks.recall_platforms import PLATFORMS, Platform
 from shared.memory.embedding import embed_query
-from shared.memory.models import Memory
+from shared.memory.models import Memory, field_label
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
 
@@ -166,7 +166,7 @@ def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting:
     lines = [line.strip() for line in context.splitlines()]
     superseded_current = False
     for name, values in history.items():
-        label = name.replace("_", " ")
+        label = field_label(name)
         for old in values[:-1]:
             if old != values[-1] and any(
                 line == f"- {label}: {old}" or line.startswith(f"- {label}: {old} (") for line in lines

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from shared.config.models import AutoExtractRule
-from shared.memory.models import Memory
+from shared.memory.models import Memory, field_label
 
 _NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
 _COMMON_WORDS = (
@@ -85,7 +85,7 @@ def _mentions(text: str, labels: Sequence[str]) -> bool:
 def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequence[Memory]) -> str | None:
     """A keyword said about this attribute: in one of its fields' values, or in a sentence naming it ("my account
     status is gold", "the premium tier"); never a keyword anywhere ("premium" of an insurance premium)."""
-    labels = [name.replace("_", " ").lower() for name in names]
+    labels = [field_label(name).lower() for name in names]
     for memory in memories:
         field = memory.metadata.get("field")
         value = memory.metadata.get("value")

@@ -8,7 +8,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 from shared.memory.manager import MemoryManager
-from shared.memory.models import Memory
+from shared.memory.models import Memory, field_label
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -49,7 +49,7 @@ def memories_from_call(
         memories.append(build("summary", config.summary_type, event.summary.strip(), source="summary", **extra))
     for name, value in sorted(event.fields.items()):
         if value.strip():
-            label = name.replace("_", " ")
+            label = field_label(name)
             memories.append(
                 build(
                     f"field:{name}",

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+
+# a break between words of a field's name: separators, and where a lower case letter or digit meets a capital
+# ("partySize") or an acronym meets a word ("HTTPStatus")
+_NAME_BREAK = re.compile(r"[\s_.\-]+|(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+@lru_cache(maxsize=4096)
+def field_label(name: str) -> str:
+    """How a collected field's name reads in its memory, the pre-call context and the search: ``party_size``,
+    ``partySize`` and ``party-size`` all read "party size" (platforms' extraction schemas name fields either way, and
+    a question says "party size"). Acronyms keep their capitals ("customer ID")."""
+    parts = [part for part in _NAME_BREAK.split(name) if part]
+    return " ".join(part.lower() if part[1:].islower() else part for part in parts) or name
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from shared.memory import answer_kinds, vectors
-from shared.memory.models import Memory, ScoredMemory
+from shared.memory.models import Memory, ScoredMemory, field_label
 from shared.memory.names import (
     CALLER_NAME_FIELDS,
     asks_another_persons_name,
@@ -421,7 +421,7 @@ def _field_asked(query: str, similarity: WordSimilarities | None) -> Callable[[s
     asked_words = _meaning_words(query)[:QUERY_WORDS]
 
     def asked(name: str) -> bool:
-        label = name.replace("_", " ")
+        label = field_label(name)
         if any(related(q, t) for q in wanted for t in terms(label)):
             return True
         return similarity is not None and any(
@@ -555,7 +555,7 @@ def stating_values(
         text = digit_words(memory.text)  # "size forty-four" states 44
         for name, values in replaced.items():
             now_value = current.get(name)
-            label = tuple(words(name.replace("_", " ")))
+            label = tuple(words(field_label(name)))
             if now_value is None:
                 continue
             if _states_value(memory, text, label, *now_value):

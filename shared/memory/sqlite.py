@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.errors import NotFound, StoreUnavailable
-from shared.memory.models import Memory
+from shared.memory.models import Memory, field_label
 from shared.memory.store import MemoryStore
 
 _SCHEMA = """
@@ -107,7 +107,7 @@ def _indexed(memory: Memory) -> tuple[str, str]:
     """What the full-text index holds: an extracted field's value as text and its name as a label."""
     field, value = memory.metadata.get("field"), memory.metadata.get("value")
     if isinstance(field, str) and isinstance(value, str) and value:
-        return value, field.replace("_", " ")
+        return value, field_label(field)
     return memory.text, ""
 
 

@@ -1,4 +1,5 @@
-"""``Memory.loaded``, the stores' fast path, builds the very memory the dataclass would."""
+"""``Memory.loaded``, the stores' fast path, builds the very memory the dataclass would; a field's name reads as
+words whatever the platform's naming."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.memory.models import Memory
+from shared.memory.models import Memory, field_label
 
 VALUES = {
     "id": "m1",
@@ -35,3 +36,24 @@ def test_loaded_is_as_frozen_as_the_dataclass() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         loaded.text = "changed"  # type: ignore[misc]
     assert loaded.text == VALUES["text"]
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("party_size", "party size"),
+        ("partySize", "party size"),
+        ("PartySize", "party size"),
+        ("party-size", "party size"),
+        ("party.size", "party size"),
+        ("new_appointment_time", "new appointment time"),
+        ("appointmentDateTime", "appointment date time"),
+        ("card_last_4", "card last 4"),
+        ("customerID", "customer ID"),
+        ("HTTPStatus", "HTTP status"),
+        ("VIN", "VIN"),
+        ("name", "name"),
+    ],
+)
+def test_a_fields_name_reads_as_words(name: str, label: str) -> None:
+    assert field_label(name) == label

@@ -4,6 +4,8 @@ Vapi's own shapes, caller binding, idempotency, and what is stored (or not) from
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -312,3 +314,27 @@ def test_a_long_calls_report_over_1_mib_is_taken_on_any_route_a_pre_call_that_si
     request = vapi_assistant_request()
     request["message"]["padding"] = "x" * (1024 * 1024)
     assert post(local, route, request)[0] == 413
+
+
+def test_camel_case_structured_data_reads_as_words_and_the_newest_value_is_current(local_runtime: Any) -> None:
+    """Vapi schemas often name fields in camelCase: ``partySize`` is stored, shown and searched as "party size"."""
+    local = local_runtime(AGENT)
+    now = time.time()
+    for call_id, size, days_ago in (("vapi-call-old", "8", 20), ("vapi-call-new", "2", 5)):
+        event = vapi_end_of_call(call_id=call_id)
+        message = event["message"]
+        started = datetime.fromtimestamp(now - days_ago * 86_400, UTC).isoformat().replace("+00:00", "Z")
+        message["startedAt"] = message["call"]["startedAt"] = started
+        message["analysis"]["structuredData"]["partySize"] = size
+        status, answer = post(local, "/post-call", event)
+        assert (status, answer["status"]) == (200, "queued")
+        local.drain()
+    changed = datetime.fromtimestamp(now - 5 * 86_400, UTC).date().isoformat()
+    _, answer = post(local, "/client-data", vapi_assistant_request())
+    lines = answer["assistantOverrides"]["variableValues"]["memory_context"].splitlines()
+    assert f"- party size: 2 (previously: 8 until {changed})" in lines
+    assert not any("partySize" in line for line in lines)
+    _, answer = post(local, "/retrieve", vapi_tool_calls("what is the party size"))
+    texts = [m["text"] for m in json.loads(answer["results"][0]["result"])["memories"]]
+    assert texts[0] == "party size: 2"
+    assert all(text == "party size: 2" or text.startswith("previously:") for text in texts if "8" in text)
