@@ -13,6 +13,7 @@ plain BM25 (words only) and embeddings only (the bundled model's cosine), both t
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --platform vapi  # the same calls as Vapi sends them
+    .venv/bin/python benchmarks/bench_recall.py --small-talk     # ... with "Okay, thanks." between the turns
     .venv/bin/python benchmarks/bench_recall.py --json out.json
 
 Exit status 0 unless ``--strict`` and a target fails; 2 if the benchmark could not run.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import tempfile
 import time
@@ -82,6 +84,7 @@ _PLAIN = {
     "min_score": 1e-9,
     "supersede": False,
     "dedupe": False,
+    "skip_small_talk": False,
     "contrast_similarity": 0.0,
     "closest_limit": 0,
     "alike_gap": 0.0,
@@ -153,6 +156,40 @@ def load_set(name: str) -> list[dict[str, Any]]:
     return callers
 
 
+SMALL_TALK = (
+    "Yeah.",
+    "Okay.",
+    "Mm-hm.",
+    "Hello?",
+    "Yes, that's right.",
+    "Okay, thank you so much.",
+    "Sorry, what was that?",
+    "Uh, hold on a second.",
+    "No, that's it.",
+    "Great, bye.",
+    "Can you hear me?",
+    "Sure.",
+    "Perfect, thanks.",
+)
+
+
+def with_small_talk(callers: list[dict[str, Any]], seed: int = 7) -> list[dict[str, Any]]:
+    """The same calls with what real callers also say: small talk before, between (six turns in ten) and after."""
+    chosen = random.Random(seed)
+    talkative = []
+    for caller in callers:
+        calls = []
+        for call in caller["calls"]:
+            turns = [chosen.choice(SMALL_TALK)]
+            for turn in call.get("turns") or []:
+                turns.append(turn)
+                if chosen.random() < 0.6:
+                    turns.append(chosen.choice(SMALL_TALK))
+            calls.append({**call, "turns": [*turns, chosen.choice(SMALL_TALK)]})
+        talkative.append({**caller, "calls": calls})
+    return talkative
+
+
 def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting: str) -> dict[str, bool | int]:
     """The greeting names the caller as expected, the summary is the latest call's, no replaced value is current."""
     calls = sorted(caller["calls"], key=lambda c: -float(c["days_ago"]))
@@ -185,6 +222,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, **platform.keys, "PYTHONUNBUFFERED": "1"}
     env.pop("AGENTIC_MEMORY_DATA_DIR", None)
     sets = {name: load_set(name)[: args.callers] for name in args.sets}
+    if args.small_talk:
+        sets = {name: with_small_talk(callers) for name, callers in sets.items()}
     numbers = [c["caller"] for callers in sets.values() for c in callers]
     if len(set(numbers)) != len(numbers):
         raise BenchmarkError("two sets use the same caller number: run them apart (--set or --file once each)")
@@ -309,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(PLATFORMS),
         default="elevenlabs",
         help="the wire format the calls and questions arrive in (default: elevenlabs)",
+    )
+    parser.add_argument(
+        "--small-talk", action="store_true", help='add small talk to the caller\'s turns ("Okay, thanks.")'
     )
     parser.add_argument("--callers", type=int, default=None, help="only the first N callers of each set (smoke)")
     parser.add_argument("--json", type=Path, default=None)

@@ -53,7 +53,17 @@ from shared.memory.names import (
     without_callers_name,
 )
 from shared.memory.numbers import NUMBER_WORDS, digit_words
-from shared.memory.terms import MIN_PREFIX, SELECTORS, STOP_WORDS, query_terms, related, stem, terms, words
+from shared.memory.terms import (
+    MIN_PREFIX,
+    SELECTORS,
+    STOP_WORDS,
+    query_terms,
+    related,
+    small_talk,
+    stem,
+    terms,
+    words,
+)
 
 K1 = 1.2
 B = 0.3  # mild length normalisation: a short old field value should not beat a fuller current one
@@ -77,6 +87,7 @@ class RankSettings:
     answer_kind_weight: float = 0.15
     supersede: bool = True
     dedupe: bool = True
+    skip_small_talk: bool = True
     caller_name_fields: frozenset[str] = CALLER_NAME_FIELDS  # empty: names in a question count like other words
 
 
@@ -318,6 +329,8 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
+    if settings.skip_small_talk:  # "Okay, thank you." answers nothing, nor may it pull the caller's median down
+        candidates = [m for m in candidates if not _small_talk(m)]
     named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
     if settings.caller_name_fields:
         said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
@@ -371,6 +384,10 @@ def rank(
     if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer
         found = [m for m in found if names_someone(m.text, named)]
     return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in found]
+
+
+def _small_talk(memory: Memory) -> bool:
+    return memory.metadata.get("source") == "caller_turn" and small_talk(memory.text)
 
 
 def _alike(

@@ -41,7 +41,17 @@ SELECTORS = frozenset(
     """.split()
 )
 
-# Longest first; a suffix is stripped only when at least MIN_STEM letters remain.
+# What a caller says to keep the conversation going, not about anything: with the stop words, a turn made only of
+# these ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?") is small talk.
+SMALL_TALK = frozenset(
+    """
+    yeah yep yup yes yea ya okay ok kay alright right sure fine great good perfect cool awesome wonderful lovely nice
+    excellent fantastic thanks thank thankyou appreciate welcome hello hi hey bye goodbye uh um umm uhm er erm ah oh
+    mm mmm hm mhm hmm huh uhh wow sorry pardon excuse hold sec second moment wait hang hear see understand sounds
+    exactly absolutely definitely totally correct nope nah gotcha
+    """.split()
+)
+
 _SUFFIXES = (
     "ically",
     "ations",
@@ -149,6 +159,12 @@ def terms(text: str) -> tuple[str, ...]:
     """The stems of a text's meaningful words, in order, repeats kept (cached: a call searches the same caller's
     memories several times)."""
     return tuple(stem(w) for w in words(text) if w not in STOP_WORDS and (len(w) > 1 or w.isdigit()))
+
+
+@lru_cache(maxsize=16_384)
+def small_talk(text: str) -> bool:
+    """Whether a caller's turn says nothing that could answer a question: only stop words and small talk."""
+    return all(w in STOP_WORDS or w in SMALL_TALK for w in _words(text))
 
 
 def query_terms(query: str, limit: int = 16) -> list[str]:

@@ -102,7 +102,15 @@ def test_the_baselines_are_the_plain_methods_without_the_products_rules() -> Non
     from benchmarks.bench_recall import BM25_ONLY, EMBEDDINGS_ONLY
     from shared.memory.ranking import RankSettings
 
-    rules = {"supersede", "dedupe", "contrast_similarity", "closest_limit", "alike_gap", "answer_kind_weight"}
+    rules = {
+        "supersede",
+        "dedupe",
+        "skip_small_talk",
+        "contrast_similarity",
+        "closest_limit",
+        "alike_gap",
+        "answer_kind_weight",
+    }
     assert rules <= {f.name for f in fields(RankSettings)}
     for baseline in (BM25_ONLY, EMBEDDINGS_ONLY):
         assert not any(getattr(baseline, rule) for rule in rules)

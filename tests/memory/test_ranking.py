@@ -23,7 +23,7 @@ from shared.memory.ranking import (
     stating_values,
     word_meaning,
 )
-from shared.memory.terms import query_terms, related, stem, terms, words
+from shared.memory.terms import query_terms, related, small_talk, stem, terms, words
 from shared.memory.vectors import _by_distance, cosine, generation, normalise, pack, unpack
 
 NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
@@ -516,6 +516,43 @@ def test_with_nothing_above_the_threshold_the_closest_memory_answers_if_it_stand
     assert rank("anything", _far_apart(), now=NOW, settings=replace(strict, closest_limit=3), query_vector=flat) == []
     no_meaning = replace(strict, closest_limit=1, semantic=False)
     assert rank("duplicate transaction", _far_apart(), now=NOW, settings=no_meaning, query_vector=question) == []
+
+
+SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
+
+
+def test_small_talk_neither_answers_nor_makes_another_memory_stand_out() -> None:
+    """Real calls are full of "Okay, thanks": far from every question, such turns pulled the caller's median down
+    until the closest memory stood out, and a question about something never said got it."""
+    apart = _far_apart()[:3]
+    talk = [
+        memory(f"t{n}", text, vector=[0.0, 0.0, 0.0, 1.0], source="caller_turn")
+        for n, text in enumerate(SMALL_TALK_TURNS)
+    ]
+    question = [0.5, 0.47, 0.47, 0.0]  # cosine 0.60 with the card memory, 0.57 with the two others: none stands out
+    settings = RankSettings(min_score=0.9, closest_limit=1)
+    assert rank("gift wrapping", apart, now=NOW, settings=settings, query_vector=question) == []
+    assert rank("gift wrapping", apart + talk, now=NOW, settings=settings, query_vector=question) == []
+    kept = replace(settings, skip_small_talk=False)
+    found = rank("gift wrapping", apart + talk, now=NOW, settings=kept, query_vector=question)
+    assert found and found[0].memory.id == "card"  # the closest stands out only against the small talk
+    assert rank("can you hear me", talk, now=NOW, settings=WORDS_ONLY) == []
+
+
+@pytest.mark.parametrize(
+    "text", (*SMALL_TALK_TURNS, "Great, thanks.", "No, that's it.", "Sorry, what was that?", "...")
+)
+def test_small_talk(text: str) -> None:
+    assert small_talk(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Yes, the gold one.", "Twelve.", "In the morning.", "Tuesday works.", "4471", "No, I'm allergic to latex."]
+)
+def test_a_turn_that_says_something_is_not_small_talk(text: str) -> None:
+    assert not small_talk(text)
+    said = memory("said", text, source="caller_turn")
+    assert rank(text, [said], now=NOW, settings=WORDS_ONLY)  # found by its own words
 
 
 def test_a_memory_as_close_in_meaning_as_an_answer_answers_too() -> None:
