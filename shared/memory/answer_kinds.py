@@ -151,6 +151,9 @@ CALENDAR = frozenset(
     twentieth thirtieth""".split()
 )
 _CLOCK_OR_DAY = re.compile(r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}(?:st|nd|rd|th)\b", re.IGNORECASE)
+# as platforms' extraction writes them: "2026-01-29", "2026-01-29T14:30:00-05:00", "1/29/2026", "14:30"; never
+# "3/4 size violin", "pain 7/10" or "50/50"
+_MACHINE_DATE = re.compile(r"\b\d{4}-\d\d-\d\d(?:\b|T)|\b\d{1,2}/\d{1,2}/(?:\d{4}|\d\d)\b|\b\d{1,2}:\d\d\b")
 _AT_A_PLACE = re.compile(r"\b(?:at|in|near) (?:the )?([A-Z][a-z]+)")
 _MAY = re.compile(r"\bMay\b")  # the month, not "she may call back"
 _NOT_A_PLACE = CALENDAR | {"may"}  # "in May", "at Monday's visit"
@@ -247,7 +250,7 @@ def stated(text: str) -> frozenset[str]:
             kinds.add(PAYMENT)
         if after[:2] in (("years", "old"), ("year", "old")) or (index and said[index - 1] in _ASKS_AGE):
             kinds.add(AGE)
-    if CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text) or _MAY.search(text):
+    if CALENDAR.intersection(said) or _CLOCK_OR_DAY.search(text) or _MAY.search(text) or _MACHINE_DATE.search(text):
         kinds.add(DATE)
     if _STREET_NAME.search(text):
         kinds.add(ADDRESS)

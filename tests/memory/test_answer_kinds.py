@@ -159,6 +159,13 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("My carrier is Larkfield Mutual.", {INSURER}),
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
+        ("appointment date: 2026-01-29", {DATE}),  # as platforms' extraction writes dates and times
+        ("new appointment time: 2026-01-29T14:30:00-05:00", {DATE}),
+        ("move out: 1/29/2026", {DATE}),
+        ("pickup time: 14:30", {DATE}),
+        ("violin size: 3/4", set()),  # a fraction, a score, a split: no date
+        ("pain level: 7/10", set()),
+        ("custody arrangement: 50/50", set()),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:
