@@ -33,15 +33,38 @@ def as_text(value: Any) -> str | None:
     return None
 
 
+def _plain(value: Any) -> bool:
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
 def scalar_text(value: Any) -> str | None:
-    """A structured-extraction value as text: scalars as they are, objects as compact JSON, null as None."""
+    """A structured-extraction value as text: scalars as they are, a list of them as "latex, penicillin", other
+    objects as compact JSON, null as None."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, str)):
+    if _plain(value):
         return str(value).strip() or None
+    if isinstance(value, list) and all(_plain(item) for item in value):
+        return ", ".join(text for item in value if (text := str(item).strip()))[:2000] or None
     return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)[:2000]
+
+
+def extracted_fields(value: Any, name: str) -> dict[str, str]:
+    """An extraction object as ``{field: text}``; the members of an object inside it as fields of their own
+    (``{"customer": {"name": "Dana"}}`` gives ``customer_name``, which the caller-name rule knows); a scalar under
+    ``name``. Deeper objects stay compact JSON."""
+    if not isinstance(value, dict):
+        text = scalar_text(value)
+        return {name: text} if text is not None else {}
+    found: dict[str, str] = {}
+    for key, member in value.items():
+        if isinstance(member, dict) and member and not any(isinstance(inner, dict) for inner in member.values()):
+            found.update({f"{key}_{k}"[:64]: text for k, v in member.items() if (text := scalar_text(v)) is not None})
+        elif (text := scalar_text(member)) is not None:
+            found[str(key)[:64]] = text
+    return found
 
 
 def timestamp(value: Any) -> datetime | None:

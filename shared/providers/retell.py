@@ -41,7 +41,15 @@ from shared.providers.base import (
     ToolCall,
     ToolRequest,
 )
-from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
+from shared.providers.payload import (
+    as_dict,
+    as_list,
+    as_text,
+    extracted_fields,
+    require_object,
+    scalar_text,
+    timestamp,
+)
 
 CALL_INBOUND = "call_inbound"
 CALL_ANALYZED = "call_analyzed"
@@ -100,10 +108,7 @@ def _extracted(call: dict[str, Any]) -> dict[str, str]:
     }
     analysis = as_dict(call.get("call_analysis"))
     custom = analysis.get("custom_analysis_data")
-    if isinstance(custom, dict):
-        found.update({str(k)[:64]: text for k, v in custom.items() if (text := scalar_text(v)) is not None})
-    elif (text := scalar_text(custom)) is not None:
-        found["custom_analysis_data"] = text
+    found.update(extracted_fields(custom, "custom_analysis_data"))
     return dict(list(found.items())[:MAX_FIELDS])
 
 

@@ -41,7 +41,14 @@ from shared.providers.base import (
     ToolCall,
     ToolRequest,
 )
-from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
+from shared.providers.payload import (
+    as_dict,
+    as_list,
+    as_text,
+    extracted_fields,
+    require_object,
+    timestamp,
+)
 
 ASSISTANT_REQUEST = "assistant-request"
 TOOL_CALLS = "tool-calls"
@@ -133,24 +140,16 @@ def _tool_calls(message: dict[str, Any], fields: FieldMapper) -> list[ToolCall]:
     return list(calls.values())
 
 
-def _flatten(value: Any, name: str) -> dict[str, str]:
-    """An extraction object as ``{field: text}``; a scalar extraction under ``name``."""
-    if isinstance(value, dict):
-        return {str(k)[:64]: text for k, v in value.items() if (text := scalar_text(v)) is not None}
-    text = scalar_text(value)
-    return {name: text} if text is not None else {}
-
-
 def _structured_outputs(value: Any) -> dict[str, str]:
     """``artifact.structuredOutputs``: ``{<id>: {"name", "result"}}``; object results are flattened."""
     found: dict[str, str] = {}
     for output_id, output in as_dict(value).items():
         entry = as_dict(output)
         if "result" not in entry:
-            found.update(_flatten(output, str(output_id)))
+            found.update(extracted_fields(output, str(output_id)))
             continue
         label = (as_text(entry.get("name")) or str(output_id)).lower().replace(" ", "_")
-        found.update(_flatten(entry["result"], label))
+        found.update(extracted_fields(entry["result"], label))
     return found
 
 
@@ -166,10 +165,10 @@ def _structured_data_multi(value: Any) -> dict[str, str]:
         key = as_text(item.get("key"))
         data = next((item[k] for k in ("structuredData", "data", "result", "value", "output") if k in item), None)
         if key is not None and data is not None:
-            found.update(_flatten(data, key.lower().replace(" ", "_")))
+            found.update(extracted_fields(data, key.lower().replace(" ", "_")))
             continue
         for name, entry in item.items():
-            found.update(_flatten(entry, str(name)))
+            found.update(extracted_fields(entry, str(name)))
     return found
 
 
@@ -320,7 +319,7 @@ class VapiProvider(Provider):
         analysis = as_dict(message.get("analysis"))
         extracted = _structured_outputs(as_dict(message.get("artifact")).get("structuredOutputs"))
         extracted.update(_structured_data_multi(analysis.get("structuredDataMulti")))
-        extracted.update(_flatten(analysis.get("structuredData"), "structured_data"))
+        extracted.update(extracted_fields(analysis.get("structuredData"), "structured_data"))
         if not any(_NAME_KEY in key.lower() for key in extracted) and (name := _customer_name(message)):
             extracted["customer_name"] = name
         return PostCallEvent(

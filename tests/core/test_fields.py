@@ -29,3 +29,22 @@ def test_text_only_returns_scalars() -> None:
     assert mapper.text({"f": 12}, "f") == "12"
     assert mapper.text({"f": {"x": 1}}, "f") is None
     assert mapper.text({"f": True}, "f") is None
+
+
+def test_an_extraction_reads_as_fields_of_plain_text() -> None:
+    from shared.providers.payload import extracted_fields, scalar_text
+
+    assert scalar_text(["latex", " penicillin ", 3]) == "latex, penicillin, 3"
+    assert scalar_text([]) is None
+    assert scalar_text([{"a": 1}]) == '[{"a":1}]'
+    assert scalar_text(False) == "false"
+    assert extracted_fields({"customer": {"name": "Dana", "age": 41, "gone": None}, "party_size": 4}, "x") == {
+        "customer_name": "Dana",
+        "customer_age": "41",
+        "party_size": "4",
+    }
+    assert extracted_fields({"visit": {"tooth": {"number": 14}}}, "x") == {"visit": '{"tooth":{"number":14}}'}
+    assert extracted_fields("a free-text extraction", "structured_data") == {
+        "structured_data": "a free-text extraction"
+    }
+    assert extracted_fields(None, "structured_data") == {}

@@ -338,3 +338,28 @@ def test_camel_case_structured_data_reads_as_words_and_the_newest_value_is_curre
     texts = [m["text"] for m in json.loads(answer["results"][0]["result"])["memories"]]
     assert texts[0] == "party size: 2"
     assert all(text == "party size: 2" or text.startswith("previously:") for text in texts if "8" in text)
+
+
+def test_nested_structured_data_becomes_fields_and_a_list_reads_as_words(local_runtime: Any) -> None:
+    """A schema with an object (``customer.name``) and a list (``allergies``), as Vapi structured data allows."""
+    local = local_runtime(AGENT)
+    event = vapi_end_of_call(name=None)
+    event["message"]["analysis"]["structuredData"] = {
+        "customer": {"name": "Robin Castellano", "preferredContact": "text"},
+        "allergies": ["latex", "penicillin"],
+        "visit": {"reason": "filling", "tooth": {"number": 14}},
+    }
+    status, answer = post(local, "/post-call", event)
+    assert (status, answer["status"]) == (200, "queued")
+    local.drain()
+    _, answer = post(local, "/client-data", vapi_assistant_request())
+    overrides = answer["assistantOverrides"]
+    assert overrides["variableValues"]["caller_name"] == "Robin Castellano"
+    assert overrides["firstMessage"].startswith("Hello Robin")
+    lines = overrides["variableValues"]["memory_context"].splitlines()
+    assert "- customer preferred contact: text" in lines
+    assert "- allergies: latex, penicillin" in lines
+    assert any(line.startswith('- visit: {"reason":"filling"') for line in lines)  # deeper: compact JSON, as before
+    _, answer = post(local, "/retrieve", vapi_tool_calls("is she allergic to anything"))
+    texts = [m["text"] for m in json.loads(answer["results"][0]["result"])["memories"]]
+    assert texts[0] == "allergies: latex, penicillin"
