@@ -85,6 +85,7 @@ _PLAIN = {
     "supersede": False,
     "dedupe": False,
     "skip_small_talk": False,
+    "general_summaries": False,
     "contrast_similarity": 0.0,
     "closest_limit": 0,
     "alike_gap": 0.0,

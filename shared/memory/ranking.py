@@ -57,6 +57,7 @@ from shared.memory.terms import (
     MIN_PREFIX,
     SELECTORS,
     STOP_WORDS,
+    about_the_caller,
     query_terms,
     related,
     small_talk,
@@ -88,6 +89,7 @@ class RankSettings:
     supersede: bool = True
     dedupe: bool = True
     skip_small_talk: bool = True
+    general_summaries: bool = True  # a question about the caller in general gets the calls' summaries, newest first
     caller_name_fields: frozenset[str] = CALLER_NAME_FIELDS  # empty: names in a question count like other words
 
 
@@ -368,6 +370,12 @@ def rank(
         for memory in candidates:
             if scores.get(memory.id, 0.0) >= settings.min_score and kinds & answer_kinds.stated(memory.text):
                 scores[memory.id] += settings.answer_kind_weight
+    general = settings.general_summaries and about_the_caller(query)
+    if general:  # "caller history", "what happened on the last call": what each call was about, the newest first
+        summaries = [m for m in candidates if m.metadata.get("source") == "summary"]
+        general = bool(summaries)
+        if general:
+            scores = dict.fromkeys((m.id for m in summaries), 1.0)
     past = past_values(candidates) if settings.supersede else {}
     until = dict(past)
     if past:
@@ -378,7 +386,7 @@ def rank(
     excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
     if not kept and settings.closest_limit > 0:
         kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
-    if 0 < len(kept) < limit and settings.alike_gap > 0:
+    if 0 < len(kept) < limit and settings.alike_gap > 0 and not general:
         kept = kept + _alike(similarities, candidates, kept, excluded, settings.alike_gap)
     found = kept[:limit]
     if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer

@@ -52,6 +52,18 @@ SMALL_TALK = frozenset(
     """.split()
 )
 
+# A question about the caller in general rather than a thing ("caller history", "any notes on this customer", "what
+# happened on the last call"): its words are stop words and these, with one about the whole record, or a time
+# with calls or conversations.
+_RECORD = frozenset(
+    """history histories interaction interactions conversation conversations summary summaries profile background
+    overview everything anything happened notes know""".split()
+)
+_EARLIER = frozenset("previous past prior last recent recently earlier before".split())
+_CALLS = frozenset("call calls conversation conversations time times".split())
+_GENERAL = _RECORD | _EARLIER | _CALLS | frozenset("note reason why discuss discussed talk talked spoke".split())
+
+# Longest first; a suffix is stripped only when at least MIN_STEM letters remain.
 _SUFFIXES = (
     "ically",
     "ations",
@@ -165,6 +177,14 @@ def terms(text: str) -> tuple[str, ...]:
 def small_talk(text: str) -> bool:
     """Whether a caller's turn says nothing that could answer a question: only stop words and small talk."""
     return all(w in STOP_WORDS or w in SMALL_TALK for w in _words(text))
+
+
+def about_the_caller(query: str) -> bool:
+    """Whether a question asks about the caller in general ("caller history", "why did she call last time")."""
+    said = set(_words(query))
+    if not said or not said <= STOP_WORDS | _GENERAL:
+        return False
+    return bool(said & _RECORD) or bool(said & _EARLIER and said & _CALLS)
 
 
 def query_terms(query: str, limit: int = 16) -> list[str]:

@@ -106,6 +106,7 @@ def test_the_baselines_are_the_plain_methods_without_the_products_rules() -> Non
         "supersede",
         "dedupe",
         "skip_small_talk",
+        "general_summaries",
         "contrast_similarity",
         "closest_limit",
         "alike_gap",

@@ -518,6 +518,36 @@ def test_with_nothing_above_the_threshold_the_closest_memory_answers_if_it_stand
     assert rank("duplicate transaction", _far_apart(), now=NOW, settings=no_meaning, query_vector=question) == []
 
 
+def _three_calls() -> list[Memory]:
+    return [
+        memory("s1", "Booked a table for Friday, party size 8.", days_ago=30, source="summary"),
+        field("f1", "party_size", "8", days_ago=30),
+        memory("t1", "We'll be eight, it's my mother's birthday.", days_ago=30, source="caller_turn"),
+        memory("s2", "Asked about parking near the restaurant.", days_ago=20, source="summary"),
+        memory("s3", "Changed the booking to two people.", days_ago=5, source="summary"),
+        field("f3", "party_size", "2", days_ago=5),
+    ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["caller history", "what happened on the last call", "any notes on this customer", "previous conversations"],
+)
+def test_a_question_about_the_caller_in_general_gets_the_summaries_newest_first(question: str) -> None:
+    found = rank(question, _three_calls(), now=NOW, settings=WORDS_ONLY)
+    assert [s.memory.id for s in found] == ["s3", "s2", "s1"]
+    assert found[2].text.startswith("previously: ")  # it states the party size since replaced
+    plain = rank(question, _three_calls(), now=NOW, settings=replace(WORDS_ONLY, general_summaries=False))
+    assert [s.memory.id for s in plain] != ["s3", "s2", "s1"]
+
+
+@pytest.mark.parametrize("question", ["party size", "will call", "birthday", "why is she calling about parking"])
+def test_a_question_about_a_thing_is_ranked_as_ever(question: str) -> None:
+    general = rank(question, _three_calls(), now=NOW, settings=WORDS_ONLY)
+    plain = rank(question, _three_calls(), now=NOW, settings=replace(WORDS_ONLY, general_summaries=False))
+    assert [s.memory.id for s in general] == [s.memory.id for s in plain]
+
+
 SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
 
 
