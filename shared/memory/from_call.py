@@ -5,6 +5,7 @@ replayed event writes the same memories again and the store keeps one copy."""
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING
 
 from shared.memory.manager import MemoryManager
@@ -17,6 +18,20 @@ if TYPE_CHECKING:
 
 MAX_TURNS = 300
 MAX_TEXT = 4000
+# What an extraction model writes when the call did not say ("N/A", "Not mentioned", "unknown"): no value at all.
+# Stored, it would replace the value an earlier call gave ("allergies: penicillin" shown as past). "None" and "no"
+# stay: they answer ("allergies: none").
+_NO_VALUE = re.compile(
+    r"(?:n/?a|null|nil|unknown|unspecified|undefined|-+|\?+|not (?:mentioned|provided|specified|stated|available|"
+    r"applicable|given|discussed|known|captured|collected|asked|disclosed|confirmed)\b.*|no (?:info|information|data|"
+    r"answer|value|details?)\b.*)",
+    re.IGNORECASE,
+)
+
+
+def says_nothing(value: str) -> bool:
+    """Whether an extracted value is a placeholder for "not said" rather than something the caller said."""
+    return _NO_VALUE.fullmatch(value.strip().rstrip(".!")) is not None
 
 
 def memory_id(agent_type: str, event_key: str, part: str) -> str:
@@ -48,7 +63,7 @@ def memories_from_call(
         extra = {"outcome": event.outcome} if event.outcome else {}
         memories.append(build("summary", config.summary_type, event.summary.strip(), source="summary", **extra))
     for name, value in sorted(event.fields.items()):
-        if value.strip():
+        if value.strip() and not says_nothing(value):
             label = field_label(name)
             memories.append(
                 build(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from functools import lru_cache
 
 from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
 from shared.memory.models import Memory
@@ -59,9 +60,14 @@ def without_callers_name(query: str, memories: Sequence[Memory], fields: Collect
     capital ("Bill Ortega's balance", not "bill amount") or beside another of them ("tobias okafor policy")."""
     if ASKS_A_NAME.intersection(words(query)):
         return query
-    names = set().union(*(_value_words(m) for m in memories if _field(m) in fields))
-    if not names:
-        return query
+    names = frozenset().union(*(_value_words(m) for m in memories if _field(m) in fields))
+    return _without(query, names) if names else query
+
+
+@lru_cache(maxsize=4096)
+def _without(query: str, names: frozenset[str]) -> str:
+    """``without_callers_name`` once the caller's names are known (cached: a search asks it twice, for the query's
+    vector and for the ranking, and an agent repeats its questions)."""
     tokens = _TOKEN.findall(query)
     said = [(words(token) or [""])[0] for token in tokens]
     is_name = [

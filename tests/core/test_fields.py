@@ -48,3 +48,21 @@ def test_an_extraction_reads_as_fields_of_plain_text() -> None:
         "structured_data": "a free-text extraction"
     }
     assert extracted_fields(None, "structured_data") == {}
+
+
+def test_a_placeholder_for_not_said_is_no_value() -> None:
+    from shared.memory.from_call import says_nothing
+
+    for placeholder in (
+        "N/A",
+        "n/a",
+        "null",
+        "Unknown",
+        "Not mentioned.",
+        "not provided by the caller",
+        "-",
+        "No information",
+    ):
+        assert says_nothing(placeholder), placeholder
+    for value in ("none", "No", "penicillin", "Not sure", "not interested", "no preference", "0", "false", "Nate"):
+        assert not says_nothing(value), value

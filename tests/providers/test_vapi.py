@@ -363,3 +363,25 @@ def test_nested_structured_data_becomes_fields_and_a_list_reads_as_words(local_r
     _, answer = post(local, "/retrieve", vapi_tool_calls("is she allergic to anything"))
     texts = [m["text"] for m in json.loads(answer["results"][0]["result"])["memories"]]
     assert texts[0] == "allergies: latex, penicillin"
+
+
+def test_an_extractions_not_mentioned_never_replaces_what_an_earlier_call_said(local_runtime: Any) -> None:
+    """Extraction models write "N/A" or "Not mentioned" for a field the call did not touch; the value stands."""
+    local = local_runtime(AGENT)
+    now = time.time()
+    for call_id, allergies, days_ago in (("vapi-call-old", "penicillin", 20), ("vapi-call-new", "Not mentioned.", 5)):
+        event = vapi_end_of_call(call_id=call_id)
+        message = event["message"]
+        started = datetime.fromtimestamp(now - days_ago * 86_400, UTC).isoformat().replace("+00:00", "Z")
+        message["startedAt"] = message["call"]["startedAt"] = started
+        message["analysis"]["structuredData"].update(allergies=allergies, insurer="N/A")
+        status, answer = post(local, "/post-call", event)
+        assert (status, answer["status"]) == (200, "queued")
+        local.drain()
+    _, answer = post(local, "/client-data", vapi_assistant_request())
+    lines = answer["assistantOverrides"]["variableValues"]["memory_context"].splitlines()
+    assert "- allergies: penicillin" in lines
+    assert not any("insurer" in line or "mentioned" in line for line in lines)
+    _, answer = post(local, "/retrieve", vapi_tool_calls("allergies"))
+    texts = [m["text"] for m in json.loads(answer["results"][0]["result"])["memories"]]
+    assert texts[0] == "allergies: penicillin"
