@@ -67,10 +67,21 @@ def test_pre_call_checks_catch_a_superseded_value_shown_as_current() -> None:
     assert (checked["name"], checked["summary"], checked["no_superseded_as_current"]) == (False, False, False)
 
 
-def _quick_run(tmp_path: Path, platform: str) -> tuple[dict[str, Any], str]:
-    out = tmp_path / f"recall-{platform}.json"
-    command = [sys.executable, "benchmarks/bench_recall.py", "--set", "dev", "--callers", "3", "--json", str(out)]
-    done = subprocess.run([*command, "--platform", platform], cwd=ROOT, capture_output=True, text=True, timeout=300)
+def _quick_run(tmp_path: Path, platform: str, *extra: str, callers: int = 3) -> tuple[dict[str, Any], str]:
+    out = tmp_path / f"recall-{platform}{''.join(extra)}.json"
+    command = [
+        sys.executable,
+        "benchmarks/bench_recall.py",
+        "--set",
+        "dev",
+        "--callers",
+        str(callers),
+        "--json",
+        str(out),
+    ]
+    done = subprocess.run(
+        [*command, "--platform", platform, *extra], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     figures: dict[str, Any] = json.loads(out.read_text())
     return figures, done.stdout
@@ -116,3 +127,24 @@ def test_the_baselines_are_the_plain_methods_without_the_products_rules() -> Non
     for baseline in (BM25_ONLY, EMBEDDINGS_ONLY):
         assert not any(getattr(baseline, rule) for rule in rules)
         assert baseline.min_score < 1e-6  # top 3, no threshold
+
+
+def test_small_talk_between_the_callers_turns_changes_no_figure(tmp_path: Path) -> None:
+    """With "Okay, thanks." and "Can you hear me?" between the turns, every figure of dev is as without them."""
+    reference, _ = _quick_run(tmp_path, "elevenlabs", callers=32)
+    talkative, _ = _quick_run(tmp_path, "elevenlabs", "--small-talk", callers=32)
+    assert talkative["dev"]["product"] == reference["dev"]["product"]
+    assert talkative["dev"]["pre_call"]["no_superseded_as_current"] == 1.0
+
+
+def test_small_talk_is_added_to_every_call() -> None:
+    from benchmarks.bench_recall import SMALL_TALK, with_small_talk
+
+    callers = load_set("dev")[:2]
+    talkative = with_small_talk(callers)
+    for before, after in zip(callers, talkative, strict=True):
+        for call, said in zip(before["calls"], after["calls"], strict=True):
+            turns = call.get("turns") or []
+            assert [t for t in said["turns"] if t not in SMALL_TALK] == turns
+            assert said["turns"][0] in SMALL_TALK and said["turns"][-1] in SMALL_TALK
+            assert said["summary"] == call["summary"] and said.get("fields") == call.get("fields")
