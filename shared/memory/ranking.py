@@ -380,7 +380,8 @@ def rank(
     until = dict(past)
     if past:
         about = _field_asked(query, similarity)
-        until = _below_current(scores, candidates, past, settings.min_score, about, query_terms(query)) | past
+        earlier = asks_earlier(query)
+        until = _below_current(scores, candidates, past, settings.min_score, about, query_terms(query), earlier) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
@@ -434,6 +435,16 @@ def _closest(
     return sorted(found, key=lambda m: -known[m.id])
 
 
+EARLIER_WORDS = frozenset("old previous previously prior former formerly before earlier original originally".split())
+
+
+def asks_earlier(query: str) -> bool:
+    """Whether a question asks for a value as it was ("what was her old address", "plan before the change"); "how
+    old" asks an age."""
+    said = words(query)
+    return any(w in EARLIER_WORDS and not (w == "old" and i and said[i - 1] == "how") for i, w in enumerate(said))
+
+
 FIELD_SYNONYM = 0.6  # two words this alike name the same thing ("gift" and "donation")
 
 
@@ -463,6 +474,7 @@ def _below_current(
     min_score: float,
     asked: Callable[[str], bool] = lambda name: True,
     wanted: Sequence[str] = (),
+    earlier: bool = False,
 ) -> dict[str, datetime]:
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
@@ -482,7 +494,11 @@ def _below_current(
             current[name] = max(current.get(name, 0.0), scores.get(memory.id, 0.0))
     for memory in memories:
         name = field_name(memory)
-        if memory.id in past and memory.id in scores and name:
+        if not name or memory.id not in past:
+            continue
+        if earlier and asked(name) and current.get(name, 0.0) >= min_score:  # "her previous address": the old one
+            scores[memory.id] = current[name] * 0.99  # the newest first: ties go by date
+        elif memory.id in scores:
             scores[memory.id] = min(scores[memory.id], current.get(name, 0.0) * 0.99)
     stating_past, stating_current = stating_values(memories, past)
     for memory_id, names in stating_current.items():

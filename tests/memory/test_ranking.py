@@ -45,8 +45,8 @@ def memory(mid: str, text: str, *, days_ago: float = 1, vector: list[float] | No
     )
 
 
-def field(mid: str, name: str, value: str, *, days_ago: float) -> Memory:
-    return memory(mid, f"{name.replace('_', ' ')}: {value}", days_ago=days_ago, field=name, value=value)
+def field(mid: str, name: str, value: str, *, days_ago: float, vector: list[float] | None = None) -> Memory:
+    return memory(mid, f"{name.replace('_', ' ')}: {value}", days_ago=days_ago, vector=vector, field=name, value=value)
 
 
 @pytest.mark.parametrize(
@@ -546,6 +546,31 @@ def test_a_question_about_a_thing_is_ranked_as_ever(question: str) -> None:
     general = rank(question, _three_calls(), now=NOW, settings=WORDS_ONLY)
     plain = rank(question, _three_calls(), now=NOW, settings=replace(WORDS_ONLY, general_summaries=False))
     assert [s.memory.id for s in general] == [s.memory.id for s in plain]
+
+
+def _moved() -> list[Memory]:
+    """A replaced address far in meaning from the question, three turns close to it that do not say the address."""
+    return [
+        field("old", "home_address", "12 Elm Street", days_ago=40, vector=[0.0, 1.0, 0.0]),
+        field("new", "home_address", "9 Oak Lane", days_ago=5, vector=[1.0, 0.0, 0.0]),
+        *(
+            memory(f"t{n}", text, days_ago=5, vector=[0.95, 0.0, 0.31], source="caller_turn")
+            for n, text in enumerate(("We moved last month.", "The kids love the new place.", "It's closer to work."))
+        ),
+    ]
+
+
+@pytest.mark.parametrize("question", ["what was her old address", "previous address", "address before the move"])
+def test_asked_for_a_value_as_it_was_the_replaced_one_follows_the_current_one(question: str) -> None:
+    found = rank(question, _moved(), now=NOW, query_vector=[1.0, 0.0, 0.0])
+    assert [s.memory.id for s in found[:2]] == ["new", "old"]
+    assert found[1].until is not None and found[1].text.startswith("previously: ")
+
+
+@pytest.mark.parametrize("question", ["her address", "how old is her address"])
+def test_asked_for_a_value_as_it_is_the_replaced_one_stays_under_what_answers(question: str) -> None:
+    found = rank(question, _moved(), now=NOW, query_vector=[1.0, 0.0, 0.0])
+    assert found[0].memory.id == "new" and "old" not in [s.memory.id for s in found]
 
 
 SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
