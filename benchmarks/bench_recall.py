@@ -5,8 +5,9 @@ Ingests ``benchmarks/recall/*.yaml`` (callers, their calls, questions) as signed
 on ``/client-data``, in one platform's wire format (``--platform``: ElevenLabs by default, Vapi or Retell; see
 ``recall_platforms.py``). Prints per category recall@1, recall@3 and MRR (top 3), the stale rate
 (a replaced value ranked above the current one, unmarked), negatives answered with nothing / with a misleading
-memory, and pre-call correctness (current name in the greeting, latest summary, no replaced value shown as
-current) with the context's length. In the same run it ranks the very same stored memories with two baselines:
+memory, how often a question for a replaced value ("previous plan") finds it, and pre-call correctness (current
+name in the greeting, latest summary, no replaced value shown as current) with the context's length. In the same
+run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
     .venv/bin/python benchmarks/bench_recall.py                 # all twenty-six sets (dev, held-out, blind...)
@@ -191,15 +192,35 @@ def with_small_talk(callers: list[dict[str, Any]], seed: int = 7) -> list[dict[s
     return talkative
 
 
-def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting: str) -> dict[str, bool | int]:
-    """The greeting names the caller as expected, the summary is the latest call's, no replaced value is current."""
-    calls = sorted(caller["calls"], key=lambda c: -float(c["days_ago"]))
+EARLIER_FORMS = ("previous {}", "what was the old {}", "{} as it was originally")
+
+
+def _field_history(caller: dict[str, Any]) -> dict[str, list[str]]:
+    """Each collected field's values in the order the calls gave them, a repeat of the same value once."""
     history: dict[str, list[str]] = {}
-    for call in calls:
+    for call in sorted(caller["calls"], key=lambda c: -float(c["days_ago"])):
         for name, value in (call.get("fields") or {}).items():
             values = history.setdefault(name, [])
             if not values or values[-1] != str(value):
                 values.append(str(value))
+    return history
+
+
+def earlier_questions(caller: dict[str, Any]) -> list[tuple[str, str]]:
+    """For each field a later call replaced (but the caller's name), three ways to ask for the value it had
+    ("previous plan"), each with that value: the old value should be among the answers, marked as past."""
+    return [
+        (form.format(field_label(name)), values[-2])
+        for name, values in _field_history(caller).items()
+        if len(values) > 1 and name != "caller_name"
+        for form in EARLIER_FORMS
+    ]
+
+
+def pre_call_checks(caller: dict[str, Any], variables: dict[str, str], greeting: str) -> dict[str, bool | int]:
+    """The greeting names the caller as expected, the summary is the latest call's, no replaced value is current."""
+    calls = sorted(caller["calls"], key=lambda c: -float(c["days_ago"]))
+    history = _field_history(caller)
     context = variables.get("memory_context", "")
     lines = [line.strip() for line in context.splitlines()]
     superseded_current = False
@@ -268,6 +289,7 @@ def evaluate(
 ) -> dict[str, Any]:
     product, bm25, embeddings = Outcome(), Outcome(), Outcome()
     checks: list[dict[str, bool | int]] = []
+    earlier: dict[str, list[bool]] = {"product": [], "bm25": [], "embeddings": []}
     now = datetime.now(UTC)
     for caller in callers:
         number = caller["caller"]
@@ -281,6 +303,14 @@ def evaluate(
             for outcome, settings in ((bm25, BM25_ONLY), (embeddings, EMBEDDINGS_ONLY)):
                 ranked = rank(question["q"], memories, now=now, settings=settings, query_vector=vector, limit=TOP)
                 outcome.add(question, [s.text for s in ranked])
+        for query, value in earlier_questions(caller):
+            texts = {"product": platform.found(_answer(http, "/retrieve", platform.ask(number, query)))}
+            vector = embed_query(query)
+            for system, settings in (("bm25", BM25_ONLY), ("embeddings", EMBEDDINGS_ONLY)):
+                ranked = rank(query, memories, now=now, settings=settings, query_vector=vector, limit=TOP)
+                texts[system] = [s.text for s in ranked]
+            for system, found in texts.items():
+                earlier[system].append(any(value.lower() in text.lower() for text in found[:TOP]))
     n = len(checks) or 1
     pre_call = {
         "current_name": sum(bool(c["name"]) for c in checks) / n,
@@ -294,6 +324,10 @@ def evaluate(
         "bm25": bm25.figures(),
         "embeddings": embeddings.figures(),
         "pre_call": pre_call,
+        "earlier": {
+            **{system: sum(hits) / (len(hits) or 1) for system, hits in earlier.items()},
+            "n": len(earlier["product"]),
+        },
     }
 
 
@@ -315,6 +349,11 @@ def report(name: str, figures: dict[str, Any]) -> list[str]:
             f"{'neg. ' + key:<14}"
             + "".join(f"{figures[s]['negative'][key]:>26.2f}" for s in ("product", "bm25", "embeddings"))
         )
+    e = figures["earlier"]
+    lines.append(
+        f"{'old value':<14}" + "".join(f"{e[s]:>26.2f}" for s in ("product", "bm25", "embeddings")) + f"   ({e['n']} "
+        'questions asking for a replaced value: "previous plan")'
+    )
     p = figures["pre_call"]
     lines.append(
         f"pre-call: current name {p['current_name']:.2f}, latest summary {p['latest_summary']:.2f}, no superseded "

@@ -435,12 +435,12 @@ def _closest(
     return sorted(found, key=lambda m: -known[m.id])
 
 
-EARLIER_WORDS = frozenset("old previous previously prior former formerly before earlier original originally".split())
+EARLIER_WORDS = frozenset("old previous previously prior former formerly earlier original originally".split())
 
 
 def asks_earlier(query: str) -> bool:
-    """Whether a question asks for a value as it was ("what was her old address", "plan before the change"); "how
-    old" asks an age."""
+    """Whether a question asks for a value as it was ("what was her old address", "previous plan"); "how old" asks
+    an age, and "before" is as often a time ("fasting before the procedure")."""
     said = words(query)
     return any(w in EARLIER_WORDS and not (w == "old" and i and said[i - 1] == "how") for i, w in enumerate(said))
 
@@ -492,6 +492,13 @@ def _below_current(
         name = field_name(memory)
         if name and memory.id not in past:
             current[name] = max(current.get(name, 0.0), scores.get(memory.id, 0.0))
+    if earlier:  # "her previous address": the field's current value first, then its old ones, above the rest
+        named = _named_fields(wanted, {name for m in memories if m.id in past and (name := field_name(m))})
+        top = max(scores.values(), default=0.0)
+        for memory in memories:
+            name = field_name(memory)
+            if name in named and memory.id not in past and current.get(name, 0.0) >= min_score:
+                scores[memory.id] = current[name] = max(scores.get(memory.id, 0.0), top)
     for memory in memories:
         name = field_name(memory)
         if not name or memory.id not in past:
@@ -522,6 +529,19 @@ def _below_current(
             if asked(name) and not any(related(q, stem(w)) for q in wanted for w in changed):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
     return stated
+
+
+def _named_fields(wanted: Sequence[str], names: Collection[str]) -> set[str]:
+    """The fields a question names in their own words, not a synonym's: those of which it says the largest share
+    of words ("previous service date": ``service_date``, not ``service_time``; "old address": ``home_address``)."""
+    share = {}
+    for name in names:
+        label = terms(field_label(name))
+        said = sum(1 for t in label if any(related(q, t) for q in wanted))
+        if said:
+            share[name] = said / len(label)
+    best = max(share.values(), default=0.0)
+    return {name for name, part in share.items() if part == best}
 
 
 def _names_someone(field: str) -> bool:

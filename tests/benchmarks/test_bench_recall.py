@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.bench_recall import ALL_SETS, CATEGORIES, Outcome, load_set, pre_call_checks
+from benchmarks.bench_recall import ALL_SETS, CATEGORIES, Outcome, earlier_questions, load_set, pre_call_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,7 +93,10 @@ def test_quick_run_through_serve(tmp_path: Path) -> None:
     dev = figures["dev"]
     assert dev["pre_call"]["callers"] == 3 and dev["pre_call"]["latest_summary"] == 1.0
     assert dev["product"]["overall"]["n"] > 0
-    assert "paraphrase" in stdout and "embeddings only" in stdout
+    assert "paraphrase" in stdout and "embeddings only" in stdout and "old value" in stdout
+    assert 0.0 <= dev["earlier"]["product"] <= 1.0 and dev["earlier"]["n"] == sum(
+        len(earlier_questions(c)) for c in load_set("dev")[:3]
+    )
 
 
 @pytest.mark.parametrize("platform", ["vapi", "retell"])
@@ -148,3 +151,17 @@ def test_small_talk_is_added_to_every_call() -> None:
             assert [t for t in said["turns"] if t not in SMALL_TALK] == turns
             assert said["turns"][0] in SMALL_TALK and said["turns"][-1] in SMALL_TALK
             assert said["summary"] == call["summary"] and said.get("fields") == call.get("fields")
+
+
+def test_a_replaced_field_is_asked_for_in_three_ways_with_its_old_value() -> None:
+    caller = {
+        "calls": [
+            {"days_ago": 30, "fields": {"caller_name": "Dana Whitfield", "party_size": "8", "city": "Lyon"}},
+            {"days_ago": 10, "fields": {"caller_name": "Dana W.", "party_size": "2", "city": "Lyon"}},
+        ]
+    }
+    assert earlier_questions(caller) == [
+        ("previous party size", "8"),
+        ("what was the old party size", "8"),
+        ("party size as it was originally", "8"),
+    ]

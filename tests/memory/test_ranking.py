@@ -560,17 +560,30 @@ def _moved() -> list[Memory]:
     ]
 
 
-@pytest.mark.parametrize("question", ["what was her old address", "previous address", "address before the move"])
+@pytest.mark.parametrize("question", ["what was her old address", "previous address", "her original address"])
 def test_asked_for_a_value_as_it_was_the_replaced_one_follows_the_current_one(question: str) -> None:
     found = rank(question, _moved(), now=NOW, query_vector=[1.0, 0.0, 0.0])
     assert [s.memory.id for s in found[:2]] == ["new", "old"]
     assert found[1].until is not None and found[1].text.startswith("previously: ")
 
 
-@pytest.mark.parametrize("question", ["her address", "how old is her address"])
+@pytest.mark.parametrize("question", ["her address", "how old is her address", "her address before the move"])
 def test_asked_for_a_value_as_it_is_the_replaced_one_stays_under_what_answers(question: str) -> None:
     found = rank(question, _moved(), now=NOW, query_vector=[1.0, 0.0, 0.0])
     assert found[0].memory.id == "new" and "old" not in [s.memory.id for s in found]
+
+
+def test_asked_for_a_fields_old_value_the_field_named_comes_first_not_its_neighbour() -> None:
+    memories = [
+        field("date1", "service_date", "Saturday the 14th", days_ago=30),
+        field("time1", "service_time", "11 a.m.", days_ago=30),
+        field("date2", "service_date", "Sunday the 15th", days_ago=10),
+        field("time2", "service_time", "2 p.m.", days_ago=10),
+        memory("s", "Moved the memorial service to Sunday afternoon so her brother can fly in.", days_ago=10),
+    ]
+    found = rank("previous service date", memories, now=NOW, settings=WORDS_ONLY)
+    assert [s.memory.id for s in found[:2]] == ["date2", "date1"]
+    assert found[1].text == "previously: service date: Saturday the 14th, until 2030-01-05"
 
 
 SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
