@@ -44,7 +44,9 @@ import yaml
 from benchmarks.bench_serve import BenchmarkError, start_server, wait_for_worker
 from benchmarks.recall_platforms import PLATFORMS, Platform
 from shared.memory.embedding import embed_query
+from shared.memory.from_call import says_nothing
 from shared.memory.models import Memory, field_label
+from shared.memory.names import CALLER_NAME_FIELDS
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
 
@@ -192,14 +194,18 @@ def with_small_talk(callers: list[dict[str, Any]], seed: int = 7) -> list[dict[s
     return talkative
 
 
+_OWN_NAME = {field_label(name) for name in CALLER_NAME_FIELDS}  # "caller name", "customer name", "name"...
 EARLIER_FORMS = ("previous {}", "what was the old {}", "{} as it was originally")
 
 
 def _field_history(caller: dict[str, Any]) -> dict[str, list[str]]:
-    """Each collected field's values in the order the calls gave them, a repeat of the same value once."""
+    """Each collected field's values in the order the calls gave them, a repeat of the same value once; an
+    extractor's "N/A" or "Not mentioned" is no value the caller gave."""
     history: dict[str, list[str]] = {}
     for call in sorted(caller["calls"], key=lambda c: -float(c["days_ago"])):
         for name, value in (call.get("fields") or {}).items():
+            if says_nothing(str(value)):
+                continue
             values = history.setdefault(name, [])
             if not values or values[-1] != str(value):
                 values.append(str(value))
@@ -212,7 +218,7 @@ def earlier_questions(caller: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (form.format(field_label(name)), values[-2])
         for name, values in _field_history(caller).items()
-        if len(values) > 1 and name != "caller_name"
+        if len(values) > 1 and field_label(name).lower() not in _OWN_NAME
         for form in EARLIER_FORMS
     ]
 
