@@ -10,7 +10,7 @@ name in the greeting, latest summary, no replaced value shown as current) with t
 run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-six sets (dev, held-out, blind...)
+    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-seven sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --platform vapi  # the same calls as Vapi sends them
@@ -78,6 +78,7 @@ ALL_SETS = (
     "blind21",
     "blind22",
     "blind23",
+    "blind24",
 )
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
@@ -387,7 +388,7 @@ def failures(figures: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-six")
+    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-seven")
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument(
         "--platform",
