@@ -23,10 +23,13 @@ A store loads the caller's live memories (tens to a few hundred) and hands them 
 The caller's own name is left out of the question first ("Tobias Okafor policy number" searches "policy number"),
 and a name field the question already says is no answer (``shared.memory.names``). Then: a memory naming another
 kind of what is asked ("term life insurance" for "pet insurance") is left out
-(``another_kind``); the same text from several calls counts once (the newest); a field value replaced by a newer
+(``another_kind``); the same text from several calls counts once (the newest); a caller's turn of small talk only
+("Okay, thank you.") is never ranked; a question about the caller in general ("caller history") gets the calls'
+summaries, newest first; a field value replaced by a newer
 value of the same field never ranks above that value and is returned marked as past (``ScoredMemory.until``); a
 summary or turn stating only a replaced value is returned marked as past too, and ranks under what states the
-current one when the question is about that field; an answer stating the kind of value asked for (an address for
+current one when the question is about that field; asked for a value as it was ("previous plan"), the field named
+comes first, its current value then its replaced ones (``asks_earlier``); an answer stating the kind of value asked for (an address for
 "where does she live": ``shared.memory.answer_kinds``) gains ``answer_kind_weight``; nothing under ``min_score`` is
 returned, so an unrelated question gets no answer rather than the least bad three. Under it, two kinds of memory
 still answer: the caller's closest memory when it stands out and nothing else passed (``_closest``), and memories
@@ -486,7 +489,10 @@ def _below_current(
     by the words in which it differs from the current value (``restating_values``), unless the question says those
     words: "furnace ignition problem" asks about the old issue. Returns the memories stating only replaced values ->
     when the first of them was replaced: whatever the question, they are returned marked as past, so no old value
-    reads as current; a value in other words is only ranked under, as it may say more than the value."""
+    reads as current; a value in other words is only ranked under, as it may say more than the value.
+
+    ``earlier`` (the question asks for a value as it was): the field the question names comes first with its current
+    value, and the replaced values of the fields asked about right under it, whatever their own score."""
     current: dict[str, float] = {}
     for memory in memories:
         name = field_name(memory)
