@@ -31,9 +31,9 @@ summary or turn stating only a replaced value is returned marked as past too, an
 current one when the question is about that field; asked for a value as it was ("previous plan"), the field named
 comes first, its current value then its replaced ones (``asks_earlier``); an answer stating the kind of value
 asked for (an address for "where does she live": ``shared.memory.answer_kinds``) gains ``answer_kind_weight``;
-nothing under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three. Under it, two kinds of memory
-still answer: the caller's closest memory when it stands out and nothing else passed (``_closest``), and memories
-as close in meaning as an answer that passed (``_alike``).
+nothing under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three.
+Under it, two kinds of memory still answer: the caller's closest memory when it stands out and nothing else passed
+(``_closest``), and memories as close in meaning as an answer that passed (``_alike``).
 """
 
 from __future__ import annotations
