@@ -27,6 +27,7 @@ from shared.memory.terms import words
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
 OCCASION, FREQUENCY, INSURER, OCCUPATION, COLOUR = "occasion", "frequency", "insurer", "occupation", "colour"
+PHONE = "phone"
 PERSON_WORDS = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -121,6 +122,7 @@ _ASKS_SPAN = frozenset("duration length term".split())
 _ASKS_AGE = frozenset("age aged".split())
 _ASKS_DISTANCE = frozenset("distance mileage odometer".split())
 _ASKS_PAYMENT = frozenset("payment".split())
+_ASKS_PHONE = frozenset("phone cell mobile contact call text callback telephone".split())
 
 _STREET = frozenset(
     """street st road rd avenue ave lane ln drive dr court ct way boulevard blvd place pl terrace circle parkway
@@ -216,6 +218,8 @@ def asked(question: str) -> frozenset[str]:
         or any(_follows(pairs, a, b) for a in ("how", "he", "she", "they") for b in ("pay", "pays", "paid", "paying"))
     ):
         kinds.add(PAYMENT)  # "how does he want to be reimbursed": "a check, not a credit"
+    if "reach" in found or "callback" in found or ("number" in found and found & _ASKS_PHONE):
+        kinds.add(PHONE)  # "how to reach her", "callback number", "her cell number"; not "what phone does he use"
     return frozenset(kinds)
 
 
@@ -277,7 +281,24 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(VEHICLE)
     if any(hint in lowered for hint in _WORKPLACE_HINTS) and _WORKPLACE.search(text):
         kinds.add(WORKPLACE)
+    if _phone_number(said):
+        kinds.add(PHONE)
     return frozenset(kinds)
+
+
+def _phone_number(said: Sequence[str]) -> bool:
+    """A phone number written ("555-0129", "(555) 555-0123") or spoken digit by digit ("five five five, oh one two
+    three"): three digits then four, or seven digits in a row ("oh" is a zero)."""
+    run = 0
+    for index, word in enumerate(said):
+        if len(word) == 3 and word.isdigit() and index + 1 < len(said):
+            following = said[index + 1]
+            if len(following) == 4 and following.isdigit():
+                return True
+        run = run + 1 if (len(word) == 1 and word.isdigit()) or word == "oh" else 0
+        if run >= 7:
+            return True
+    return False
 
 
 def _names_a_check(said: Sequence[str]) -> bool:

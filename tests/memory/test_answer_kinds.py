@@ -14,6 +14,7 @@ from shared.memory.answer_kinds import (
     OCCUPATION,
     PAYMENT,
     PERSON,
+    PHONE,
     PLACE,
     SPAN,
     VEHICLE,
@@ -87,6 +88,11 @@ from shared.memory.answer_kinds import (
         ("what are we charging him each time", {MONEY}),
         ("his trade", {OCCUPATION}),
         ("trade-in value", set()),
+        ("how to reach Rafael by phone", {PHONE}),  # a number to call
+        ("callback number", {PHONE}),
+        ("her cell number", {PHONE}),
+        ("what phone does he use", set()),  # the device, not its number
+        ("phone model", set()),
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -166,6 +172,10 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("violin size: 3/4", set()),  # a fraction, a score, a split: no date
         ("pain level: 7/10", set()),
         ("custody arrangement: 50/50", set()),
+        ("call me at 555-0129", {PHONE}),
+        ("My cell is (555) 555-0123.", {PHONE}),
+        ("His number is five five five, oh one seven seven.", {PHONE}),  # spoken digit by digit
+        ("Booked 3 rooms for 1200 dollars.", {MONEY}),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:
