@@ -269,8 +269,10 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarities 
     similar to the question's is taken as another word for the same kind ("cellphone plan", "mobile plan"); measured
     on the recall sets (docs/recall.md), that cut sits low, where other kinds and other words for one kind meet.
     Words that pick one thing among its kind ("next", "new", ``SELECTORS``) are never taken for a kind."""
-    flagged = [False] * len(texts)
-    if similarity is None or below <= 0:
+    if below <= 0:
+        return [False] * len(texts)
+    flagged = [_other_side(query, text, similarity) for text in texts]
+    if similarity is None:
         return flagged
     asked = words(query)
     pairs = [(x, h) for x, h in pairwise(asked) if _content(x) and _content(h) and x not in SELECTORS]
@@ -284,9 +286,48 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarities 
     for index, text in enumerate(texts):
         stems = terms(text)
         heads = [(x, head) for x, head in foreign if _any_related(head, stems)]
-        if heads:
+        if heads and not flagged[index]:
             flagged[index] = any(_names_another(x, head, words(text), own, similarity, below) for x, head in heads)
     return flagged
+
+
+_SIDES = {"left": "right", "right": "left", "upper": "lower", "lower": "upper", "top": "bottom", "bottom": "top"}
+
+
+def _sided(said: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """Each side word of a text with the next two content words it may qualify ("upper right tooth pain": upper and
+    right, each with tooth and pain)."""
+    found = []
+    for index, word in enumerate(said):
+        if word in _SIDES:
+            after = tuple(w for w in said[index + 1 : index + 5] if w not in _SIDES and _content(w))[:2]
+            if after:
+                found.append((word, after))
+    return found
+
+
+def _other_side(query: str, text: str, similarity: WordSimilarities | None) -> bool:
+    """A memory about the other side of what is asked: "lost left hearing aid" for "right hearing aid", "right aid
+    cuts out" for "problems with the left hearing aid". Left and right, upper and lower, top and bottom never name
+    the same thing; the memory must qualify the same thing (its word after the side word is one of the question's,
+    or as good as the same) and never say the question's side."""
+    asked = _sided(words(query))
+    if not asked:
+        return False
+    said = words(text)
+    sides = set(said)
+    for side, things in asked:
+        if side in sides:
+            continue
+        for other, qualified in _sided(said):
+            if other != _SIDES[side]:
+                continue
+            for thing in qualified[:1]:
+                if any(related(stem(thing), stem(t)) for t in things):
+                    return True
+                if similarity is not None and any(similarity(t, (thing,))[thing] >= FIELD_SYNONYM for t in things):
+                    return True
+    return False
 
 
 def _any_related(word: str, pool: Collection[str]) -> bool:

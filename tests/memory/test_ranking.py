@@ -586,6 +586,36 @@ def test_asked_for_a_fields_old_value_the_field_named_comes_first_not_its_neighb
     assert found[1].text == "previously: service date: Saturday the 14th, until 2030-01-05"
 
 
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("right hearing aid lost or damaged", "reason for call: lost left hearing aid"),
+        ("problems with the left hearing aid", "issue: right aid cuts out"),
+        ("left hand injury", "I cut my right hand at work."),
+        ("upper denture repair", "lower denture relined last spring"),
+    ],
+)
+def test_the_other_side_is_not_an_answer(question: str, text: str) -> None:
+    memories = [memory("side", text), memory("other", "Booked a table for two on Friday.")]
+    assert rank(question, memories, now=NOW, settings=WORDS_ONLY) == []
+    assert [
+        s.memory.id for s in rank(question, memories, now=NOW, settings=replace(WORDS_ONLY, contrast_similarity=0))
+    ][:1] == ["side"]
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("right knee", "My left knee and my right knee both hurt."),  # it says the side asked too
+        ("left hand injury", "I left a message about my hand."),  # "left" a verb: no hand after it
+        ("hearing aid", "lost left hearing aid"),  # no side asked
+    ],
+)
+def test_a_side_the_question_does_not_contradict_answers(question: str, text: str) -> None:
+    memories = [memory("side", text), memory("other", "Booked a table for two on Friday.")]
+    assert [s.memory.id for s in rank(question, memories, now=NOW, settings=WORDS_ONLY)][:1] == ["side"]
+
+
 SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
 
 
