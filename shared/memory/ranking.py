@@ -271,7 +271,8 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarities 
     Words that pick one thing among its kind ("next", "new", ``SELECTORS``) are never taken for a kind."""
     if below <= 0:
         return [False] * len(texts)
-    flagged = [_other_side(query, text, similarity) for text in texts]
+    sides = _sided(words(query))
+    flagged = [bool(sides) and _other_side(sides, text, similarity) for text in texts]
     if similarity is None:
         return flagged
     asked = words(query)
@@ -306,14 +307,11 @@ def _sided(said: Sequence[str]) -> list[tuple[str, tuple[str, ...]]]:
     return found
 
 
-def _other_side(query: str, text: str, similarity: WordSimilarities | None) -> bool:
+def _other_side(asked: Sequence[tuple[str, tuple[str, ...]]], text: str, similarity: WordSimilarities | None) -> bool:
     """A memory about the other side of what is asked: "lost left hearing aid" for "right hearing aid", "right aid
     cuts out" for "problems with the left hearing aid". Left and right, upper and lower, top and bottom never name
     the same thing; the memory must qualify the same thing (its word after the side word is one of the question's,
-    or as good as the same) and never say the question's side."""
-    asked = _sided(words(query))
-    if not asked:
-        return False
+    or as good as the same) and never say the question's side. ``asked``: the question's side words (``_sided``)."""
     said = words(text)
     sides = set(said)
     for side, things in asked:
