@@ -316,19 +316,24 @@ def test_a_long_calls_report_over_1_mib_is_taken_on_any_route_a_pre_call_that_si
     assert post(local, route, request)[0] == 413
 
 
+def remember_days_ago(local: Any, now: float, days_ago: int, *, call_id: str, **structured: str) -> None:
+    """An end-of-call report of a call that started ``days_ago`` days before ``now``, with these extracted fields."""
+    event = vapi_end_of_call(call_id=call_id)
+    message = event["message"]
+    started = datetime.fromtimestamp(now - days_ago * 86_400, UTC).isoformat().replace("+00:00", "Z")
+    message["startedAt"] = message["call"]["startedAt"] = started
+    message["analysis"]["structuredData"].update(structured)
+    status, answer = post(local, "/post-call", event)
+    assert (status, answer["status"]) == (200, "queued")
+    local.drain()
+
+
 def test_camel_case_structured_data_reads_as_words_and_the_newest_value_is_current(local_runtime: Any) -> None:
     """Vapi schemas often name fields in camelCase: ``partySize`` is stored, shown and searched as "party size"."""
     local = local_runtime(AGENT)
     now = time.time()
-    for call_id, size, days_ago in (("vapi-call-old", "8", 20), ("vapi-call-new", "2", 5)):
-        event = vapi_end_of_call(call_id=call_id)
-        message = event["message"]
-        started = datetime.fromtimestamp(now - days_ago * 86_400, UTC).isoformat().replace("+00:00", "Z")
-        message["startedAt"] = message["call"]["startedAt"] = started
-        message["analysis"]["structuredData"]["partySize"] = size
-        status, answer = post(local, "/post-call", event)
-        assert (status, answer["status"]) == (200, "queued")
-        local.drain()
+    remember_days_ago(local, now, 20, call_id="vapi-call-old", partySize="8")
+    remember_days_ago(local, now, 5, call_id="vapi-call-new", partySize="2")
     changed = datetime.fromtimestamp(now - 5 * 86_400, UTC).date().isoformat()
     _, answer = post(local, "/client-data", vapi_assistant_request())
     lines = answer["assistantOverrides"]["variableValues"]["memory_context"].splitlines()
@@ -369,15 +374,8 @@ def test_an_extractions_not_mentioned_never_replaces_what_an_earlier_call_said(l
     """Extraction models write "N/A" or "Not mentioned" for a field the call did not touch; the value stands."""
     local = local_runtime(AGENT)
     now = time.time()
-    for call_id, allergies, days_ago in (("vapi-call-old", "penicillin", 20), ("vapi-call-new", "Not mentioned.", 5)):
-        event = vapi_end_of_call(call_id=call_id)
-        message = event["message"]
-        started = datetime.fromtimestamp(now - days_ago * 86_400, UTC).isoformat().replace("+00:00", "Z")
-        message["startedAt"] = message["call"]["startedAt"] = started
-        message["analysis"]["structuredData"].update(allergies=allergies, insurer="N/A")
-        status, answer = post(local, "/post-call", event)
-        assert (status, answer["status"]) == (200, "queued")
-        local.drain()
+    remember_days_ago(local, now, 20, call_id="vapi-call-old", allergies="penicillin", insurer="N/A")
+    remember_days_ago(local, now, 5, call_id="vapi-call-new", allergies="Not mentioned.", insurer="N/A")
     _, answer = post(local, "/client-data", vapi_assistant_request())
     lines = answer["assistantOverrides"]["variableValues"]["memory_context"].splitlines()
     assert "- allergies: penicillin" in lines
