@@ -8,10 +8,11 @@ Hall"), "what kind of dog" for a breed ("my Frenchie"), "what does she drive" fo
 "where does he work" for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a
 conference"), "how often" for a frequency ("every other week"), "which insurance" for an insurer ("Crestline
 Health"), "what does she do for a living" for an occupation ("an ICU nurse"), "what shade" for a colour ("plain
-white"). The answer rarely shares a word with such a question ("48 Holloway Road", "a 12-month renewal"), and a
-static model's vector of "where does he live" is about as close to every memory of the caller; knowing the kind
-picks the memory that states one. Pure functions over ``shared.memory.terms.words`` and
-``shared.memory.numbers.digit_words``; the ranking weighs the match (``RankSettings.answer_kind_weight``).
+white"), "callback number" for a phone number, "her email address" for an email address. The answer rarely shares a
+word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he
+live" is about as close to every memory of the caller; knowing the kind picks the memory that states one. Pure
+functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
+(``RankSettings.answer_kind_weight``), and for a phone number or an email address requires it (``required``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from shared.memory.terms import words
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
 OCCASION, FREQUENCY, INSURER, OCCUPATION, COLOUR = "occasion", "frequency", "insurer", "occupation", "colour"
-PHONE = "phone"
+PHONE, EMAIL = "phone", "email"
 PERSON_WORDS = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -123,6 +124,10 @@ _ASKS_AGE = frozenset("age aged".split())
 _ASKS_DISTANCE = frozenset("distance mileage odometer".split())
 _ASKS_PAYMENT = frozenset("payment".split())
 _ASKS_PHONE = frozenset("phone cell mobile contact call text callback telephone".split())
+_PHONE_LINE = frozenset("phone cell mobile telephone callback".split())  # with "number": a phone number, nothing else
+_EMAIL = re.compile(
+    r"[\w.+-]+@[\w-]+\.\w|\bat\s(?:[a-z]+\s){1,4}?dot\s(?:com|net|org|edu|gov|io|co|us|uk|ca|example)\b"
+)  # "ap@example.com", and as a transcript writes it: "h w park at uni dot example"; searched in the lower-cased text
 
 _STREET = frozenset(
     """street st road rd avenue ave lane ln drive dr court ct way boulevard blvd place pl terrace circle parkway
@@ -168,7 +173,8 @@ def asked(question: str) -> frozenset[str]:
     found = set(said)
     kinds = set()
     living = found - {"living"} if _follows(pairs, "a", "living") else found  # "for a living" asks for a job
-    if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found:
+    email = _follows(pairs, "email", "address")  # "her email address"; not "invoice email" (the accountant)
+    if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found and not email:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
     settling = "how" in found and "much" not in found and bool(found & _SETTLES)  # "how is she settling the bill"
     if (found & _ASKS_MONEY) - (_SETTLES if settling else frozenset()) or _follows(pairs, "how", "much"):
@@ -220,6 +226,23 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(PAYMENT)  # "how does he want to be reimbursed": "a check, not a credit"
     if "reach" in found or "callback" in found or ("number" in found and found & _ASKS_PHONE):
         kinds.add(PHONE)  # "how to reach her", "callback number", "her cell number"; not "what phone does he use"
+    if email:
+        kinds.add(EMAIL)
+    return frozenset(kinds)
+
+
+def required(question: str) -> frozenset[str]:
+    """The kinds of value without which a memory is no answer: a phone number asked for ("Pieter's phone number",
+    "callback number") or an email address. A memory that names Pieter but gives no number would tell the agent
+    nothing it asked and invite a guess; "how to reach her" may be answered by an email or a time of day, so it
+    only weighs the kind (``asked``)."""
+    said = words(question)
+    found = set(said)
+    kinds = set()
+    if "callback" in found or ("number" in found and found & _PHONE_LINE):
+        kinds.add(PHONE)
+    if _follows(frozenset(pairwise(said)), "email", "address"):
+        kinds.add(EMAIL)
     return frozenset(kinds)
 
 
@@ -283,6 +306,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(WORKPLACE)
     if _phone_number(said):
         kinds.add(PHONE)
+    if ("@" in text or " dot " in lowered) and _EMAIL.search(lowered):
+        kinds.add(EMAIL)
     return frozenset(kinds)
 
 

@@ -30,7 +30,8 @@ value of the same field never ranks above that value and is returned marked as p
 summary or turn stating only a replaced value is returned marked as past too, and ranks under what states the
 current one when the question is about that field; asked for a value as it was ("previous plan"), the field named
 comes first, its current value then its replaced ones (``asks_earlier``); an answer stating the kind of value
-asked for (an address for "where does she live": ``shared.memory.answer_kinds``) gains ``answer_kind_weight``;
+asked for (an address for "where does she live": ``shared.memory.answer_kinds``) gains ``answer_kind_weight``, and
+a question for a phone number or an email address is answered only by a memory stating one (``answer_kinds.required``);
 nothing under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three.
 Under it, two kinds of memory still answer: the caller's closest memory when it stands out and nothing else passed
 (``_closest``), and memories as close in meaning as an answer that passed (``_alike``).
@@ -431,6 +432,9 @@ def rank(
         kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
     if 0 < len(kept) < limit and settings.alike_gap > 0 and not general:
         kept = kept + _alike(similarities, candidates, kept, excluded, settings.alike_gap)
+    needed = answer_kinds.required(query) if settings.answer_kind_weight > 0 else frozenset()
+    if needed:  # "Pieter's phone number": a memory naming Pieter without a number is no answer
+        kept = [m for m in kept if needed <= answer_kinds.stated(m.text)]
     found = kept[:limit]
     if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer
         found = [m for m in found if names_someone(m.text, named)]

@@ -7,6 +7,7 @@ from shared.memory.answer_kinds import (
     COLOUR,
     DATE,
     DISTANCE,
+    EMAIL,
     FREQUENCY,
     INSURER,
     MONEY,
@@ -20,6 +21,7 @@ from shared.memory.answer_kinds import (
     VEHICLE,
     WORKPLACE,
     asked,
+    required,
     stated,
 )
 
@@ -93,6 +95,8 @@ from shared.memory.answer_kinds import (
         ("her cell number", {PHONE}),
         ("what phone does he use", set()),  # the device, not its number
         ("phone model", set()),
+        ("her email address", {EMAIL}),  # not a street address
+        ("invoice email", set()),  # where invoices are emailed: "to my accountant"
     ],
 )
 def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) -> None:
@@ -176,7 +180,27 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("My cell is (555) 555-0123.", {PHONE}),
         ("His number is five five five, oh one seven seven.", {PHONE}),  # spoken digit by digit
         ("Booked 3 rooms for 1200 dollars.", {MONEY}),
+        ("billing email: ap@northgate.example", {EMAIL}),
+        ("Can you email it? h w park one nine at uni dot example.", {EMAIL}),  # as a transcript writes it
+        ("I can't get into email at all.", set()),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:
     assert stated(text) == kinds
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("Pieter's phone number", {PHONE}),
+        ("callback number", {PHONE}),
+        ("his mother's cell number", {PHONE}),
+        ("Wanda's email address", {EMAIL}),
+        ("how to reach her", set()),  # an email or a time of day answers too
+        ("best time to reach him by phone", set()),
+        ("phone model", set()),
+        ("when is the appointment", set()),  # "next week" or "after the scan" answers without a date
+    ],
+)
+def test_the_kinds_without_which_a_memory_is_no_answer(question: str, kinds: set[str]) -> None:
+    assert required(question) == kinds

@@ -616,6 +616,24 @@ def test_a_side_the_question_does_not_contradict_answers(question: str, text: st
     assert [s.memory.id for s in rank(question, memories, now=NOW, settings=WORDS_ONLY)][:1] == ["side"]
 
 
+@pytest.mark.parametrize(
+    ("question", "named", "answer"),
+    [
+        ("Pieter's phone number", "It's me and my husband Pieter, and the dog.", "Pieter's cell is 555-0148."),
+        ("Wanda's email address", "site contact: Wanda Ellis, 555-0112", "Wanda's email is wanda at example dot com."),
+    ],
+)
+def test_a_number_or_an_email_asked_for_is_answered_only_by_one(question: str, named: str, answer: str) -> None:
+    """A memory naming the person but giving no number tells the agent nothing it asked and invites a guess."""
+    memories = [memory("named", named), memory("other", "Booked a table for two on Friday.")]
+    assert rank(question, memories, now=NOW, settings=WORDS_ONLY) == []
+    found = rank(question, [*memories, memory("answer", answer)], now=NOW, settings=WORDS_ONLY)
+    assert [s.memory.id for s in found] == ["answer"]
+    assert [s.memory.id for s in rank(question, memories, now=NOW, settings=replace(WORDS_ONLY, answer_kind_weight=0))][
+        :1
+    ] == ["named"]  # with the kinds of value off, as before
+
+
 SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
 
 
