@@ -115,9 +115,14 @@ QUERIES = (
 )
 
 
-def recall_questions() -> tuple[str, ...]:
-    """Every question of the recall sets (``benchmarks/recall``), in a fixed shuffled order: thousands of questions
-    worded as agents' LLMs word them, so the query and word-similarity caches cannot hold the whole load."""
+RECALL_QUESTIONS = 5_000
+"""How many distinct questions the recall mode draws: fixed, so that a set added to ``benchmarks/recall`` does not
+make each round's run colder and heavier than the last (5,850 were drawn when blind24 joined)."""
+
+
+def recall_questions(count: int = RECALL_QUESTIONS) -> tuple[str, ...]:
+    """``count`` distinct questions of the recall sets (``benchmarks/recall``), in a fixed shuffled order: thousands of
+    questions worded as agents' LLMs word them, so the query and word-similarity caches cannot hold the whole load."""
     import yaml
 
     found = [
@@ -127,7 +132,7 @@ def recall_questions() -> tuple[str, ...]:
         for question in caller["questions"]
     ]
     random.Random(11).shuffle(found)
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))[:count]
 
 
 def caller_number(index: int) -> str:
