@@ -484,11 +484,20 @@ def _closest(
 EARLIER_WORDS = frozenset("old previous previously prior former formerly earlier original originally".split())
 
 
+CALL_WORDS = frozenset("call calls conversation conversations chat chats visit visits time times".split())
+
+
 def asks_earlier(query: str) -> bool:
     """Whether a question asks for a value as it was ("what was her old address", "previous plan"); "how old" asks
-    an age, and "before" is as often a time ("fasting before the procedure")."""
+    an age, "before" is as often a time ("fasting before the procedure"), and "in previous calls" says where to look,
+    not which value ("what did she say about her diet in previous calls")."""
     said = words(query)
-    return any(w in EARLIER_WORDS and not (w == "old" and i and said[i - 1] == "how") for i, w in enumerate(said))
+    return any(
+        w in EARLIER_WORDS
+        and not (w == "old" and i and said[i - 1] == "how")
+        and not (i + 1 < len(said) and said[i + 1] in CALL_WORDS)
+        for i, w in enumerate(said)
+    )
 
 
 FIELD_SYNONYM = 0.6  # two words this alike name the same thing ("gift" and "donation")

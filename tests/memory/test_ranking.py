@@ -567,7 +567,16 @@ def test_asked_for_a_value_as_it_was_the_replaced_one_follows_the_current_one(qu
     assert found[1].until is not None and found[1].text.startswith("previously: ")
 
 
-@pytest.mark.parametrize("question", ["her address", "how old is her address", "her address before the move"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "her address",
+        "how old is her address",
+        "her address before the move",
+        "her address from previous calls",  # where to look, not which value
+        "address she gave in prior conversations",
+    ],
+)
 def test_asked_for_a_value_as_it_is_the_replaced_one_stays_under_what_answers(question: str) -> None:
     found = rank(question, _moved(), now=NOW, query_vector=[1.0, 0.0, 0.0])
     assert found[0].memory.id == "new" and "old" not in [s.memory.id for s in found]
