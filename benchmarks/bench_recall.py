@@ -10,7 +10,7 @@ name in the greeting, latest summary, no replaced value shown as current) with t
 run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-seven sets (dev, held-out, blind...)
+    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-eight sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --platform vapi  # the same calls as Vapi sends them
@@ -79,6 +79,7 @@ ALL_SETS = (
     "blind22",
     "blind23",
     "blind24",
+    "blind25",
 )
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
@@ -128,6 +129,10 @@ class Outcome:
                 (i for i, t in enumerate(texts) if any(s in t for s in old) and not t.startswith("previously:")), None
             )
             self.stale.append(stale_at is not None and (first is None or stale_at < first))
+
+    @property
+    def asked(self) -> int:
+        return len(self.empty) + sum(len(ranks) for ranks in self.ranks.values())
 
     def figures(self) -> dict[str, Any]:
         def summary(ranks: list[int | None]) -> dict[str, float]:
@@ -193,6 +198,20 @@ def with_small_talk(callers: list[dict[str, Any]], seed: int = 7) -> list[dict[s
             calls.append({**call, "turns": [*turns, chosen.choice(SMALL_TALK)]})
         talkative.append({**caller, "calls": calls})
     return talkative
+
+
+WORDINGS = SETS / "wordings.yaml"
+WAYS = ("short", "question", "about past calls")  # the order of each question's other wordings in WORDINGS
+
+
+def load_wordings(path: Path = WORDINGS) -> dict[tuple[str, str], list[str]]:
+    """Other wordings of some of the sets' questions, by (caller, question): as agents' LLMs put them in a tool's
+    ``query`` ("tretinoin strength", "her tretinoin strength from earlier calls"), one per way in ``WAYS``."""
+    rows = yaml.safe_load(path.read_text())["wordings"]
+    found = {(str(row["caller"]), str(row["q"])): [str(q) for q in row["as"]] for row in rows}
+    if any(len(ways) != len(WAYS) for ways in found.values()):
+        raise BenchmarkError(f"{path.name}: each question needs {len(WAYS)} other wordings")
+    return found
 
 
 _OWN_NAME = {field_label(name) for name in CALLER_NAME_FIELDS}  # "caller name", "customer name", "name"...
@@ -295,6 +314,8 @@ def evaluate(
     callers: list[dict[str, Any]], http: httpx.Client, platform: Platform, store: SqliteMemoryStore
 ) -> dict[str, Any]:
     product, bm25, embeddings = Outcome(), Outcome(), Outcome()
+    wordings = load_wordings()
+    worded = {way: Outcome() for way in ("as written", *WAYS)}  # the questions that have other wordings, each way
     checks: list[dict[str, bool | int]] = []
     earlier: dict[str, list[bool]] = {"product": [], "bm25": [], "embeddings": []}
     now = datetime.now(UTC)
@@ -306,6 +327,11 @@ def evaluate(
         for question in caller["questions"]:
             found = _answer(http, "/retrieve", platform.ask(number, question["q"]))
             product.add(question, platform.found(found))
+            ways = wordings.get((number, question["q"]))
+            if ways:
+                worded["as written"].add(question, platform.found(found))
+                for way, query in zip(WAYS, ways, strict=True):
+                    worded[way].add(question, platform.found(_answer(http, "/retrieve", platform.ask(number, query))))
             vector = embed_query(question["q"])
             for outcome, settings in ((bm25, BM25_ONLY), (embeddings, EMBEDDINGS_ONLY)):
                 ranked = rank(question["q"], memories, now=now, settings=settings, query_vector=vector, limit=TOP)
@@ -335,6 +361,7 @@ def evaluate(
             **{system: sum(hits) / (len(hits) or 1) for system, hits in earlier.items()},
             "n": len(earlier["product"]),
         },
+        "wordings": {way: outcome.figures() for way, outcome in worded.items()} if worded["as written"].asked else {},
     }
 
 
@@ -361,12 +388,29 @@ def report(name: str, figures: dict[str, Any]) -> list[str]:
         f"{'old value':<14}" + "".join(f"{e[s]:>26.2f}" for s in ("product", "bm25", "embeddings")) + f"   ({e['n']} "
         'questions asking for a replaced value: "previous plan")'
     )
+    w = figures.get("wordings")
+    if w:
+        recalled = ", ".join(f"{way} {f['overall']['r3']:.2f}" for way, f in w.items())
+        misleading = ", ".join(f"{f['negative']['misleading']:.2f}" for f in w.values())
+        lines.append(
+            f"other wordings: {recalled}   (recall@3 of {w['as written']['overall']['n']} questions as agents' "
+            f"LLMs word them; misleading {misleading} of {w['as written']['negative']['n']} negatives)"
+        )
     p = figures["pre_call"]
     lines.append(
         f"pre-call: current name {p['current_name']:.2f}, latest summary {p['latest_summary']:.2f}, no superseded "
         f"fact as current {p['no_superseded_as_current']:.2f}, memory_context {p['context_chars_mean']:.0f} chars"
     )
     return lines
+
+
+def pooled_wordings(figures: list[dict[str, Any]]) -> dict[str, float]:
+    """Recall@3 of the questions with other wordings, over every set run, each way: a set holds a dozen or so."""
+    found = [f["wordings"] for f in figures if f.get("wordings")]
+    if not found:
+        return {}
+    asked = sum(w["as written"]["overall"]["n"] for w in found) or 1
+    return {way: sum(w[way]["overall"]["r3"] * w[way]["overall"]["n"] for w in found) / asked for way in found[0]}
 
 
 def failures(figures: dict[str, Any]) -> list[str]:
@@ -388,7 +432,7 @@ def failures(figures: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-seven")
+    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-eight")
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument(
         "--platform",
@@ -413,6 +457,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.sets:
         print("\n".join(report(name, results[name])))
         failed += [f"{name}: {f}" for f in failures(results[name])]
+    pooled = pooled_wordings([results[name] for name in args.sets])
+    if pooled:
+        print("\nother wordings, all sets: " + ", ".join(f"{way} {rate:.2f}" for way, rate in pooled.items()))
     print(
         f"\n{results['platform']} wire format; serve logged {results['serve_logged']} line(s); targets: "
         + ("all met" if not failed else "FAILED " + ", ".join(failed))

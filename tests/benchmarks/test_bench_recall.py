@@ -10,7 +10,17 @@ from typing import Any
 
 import pytest
 
-from benchmarks.bench_recall import ALL_SETS, CATEGORIES, Outcome, earlier_questions, load_set, pre_call_checks
+from benchmarks.bench_recall import (
+    ALL_SETS,
+    CATEGORIES,
+    WAYS,
+    Outcome,
+    earlier_questions,
+    load_set,
+    load_wordings,
+    pooled_wordings,
+    pre_call_checks,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,6 +34,26 @@ def test_the_sets_are_the_size_the_issue_asks_for() -> None:
         numbers += [c["caller"] for c in callers]
     assert all(len(load_set(name)) >= 30 for name in ALL_SETS if name != "heldout")
     assert len(set(numbers)) == len(numbers)  # the benchmark ingests every set into one serve
+
+
+def test_every_other_wording_is_of_a_question_the_sets_ask() -> None:
+    asked = {(c["caller"], q["q"]) for name in ALL_SETS for c in load_set(name) for q in c["questions"]}
+    wordings = load_wordings()
+    assert len(wordings) >= 150 and set(wordings) <= asked
+    assert all(len(ways) == len(WAYS) and all(way.strip() for way in ways) for ways in wordings.values())
+
+
+def test_other_wordings_pool_by_how_many_questions_each_set_asked() -> None:
+    def one(rate: float, n: int) -> dict[str, Any]:
+        return {"overall": {"r3": rate, "n": n}}
+
+    figures = [
+        {"wordings": {"as written": one(1.0, 10), "short": one(0.5, 10)}},
+        {"wordings": {"as written": one(0.5, 30), "short": one(1.0, 30)}},
+        {"wordings": {}},
+    ]
+    assert pooled_wordings(figures) == {"as written": 0.625, "short": 0.875}
+    assert pooled_wordings([{"wordings": {}}]) == {}
 
 
 def test_a_set_of_your_own_loads_by_path(tmp_path: Path) -> None:
