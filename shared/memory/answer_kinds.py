@@ -239,7 +239,7 @@ def required(question: str) -> frozenset[str]:
     said = words(question)
     found = set(said)
     kinds = set()
-    if "callback" in found or ("number" in found and found & _PHONE_LINE):
+    if "number" in found and found & _PHONE_LINE:  # not "best callback time"
         kinds.add(PHONE)
     if _follows(frozenset(pairwise(said)), "email", "address"):
         kinds.add(EMAIL)

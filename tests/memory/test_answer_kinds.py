@@ -198,6 +198,7 @@ def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None
         ("Wanda's email address", {EMAIL}),
         ("how to reach her", set()),  # an email or a time of day answers too
         ("best time to reach him by phone", set()),
+        ("best callback time", set()),  # a time of day
         ("phone model", set()),
         ("when is the appointment", set()),  # "next week" or "after the scan" answers without a date
     ],
