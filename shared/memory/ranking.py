@@ -409,9 +409,12 @@ def rank(
         recency = 0.5 ** (age_days / settings.recency_half_life_days) if settings.recency_half_life_days else 0.0
         scores[memory.id] = relevance + settings.recency_weight * recency
     kinds = answer_kinds.asked(query) if settings.answer_kind_weight > 0 else frozenset()
+    needed = answer_kinds.required(query) if kinds else frozenset()
     if kinds:  # among the answers, those stating the kind of value asked for ("where does she live": an address)
         for memory in candidates:
-            if scores.get(memory.id, 0.0) >= settings.min_score and kinds & answer_kinds.stated(memory.text):
+            score = scores.get(memory.id, 0.0)
+            stated = answer_kinds.stated(memory.text) if score > 0 else frozenset()
+            if (score >= settings.min_score and kinds & stated) or (needed and needed <= stated):
                 scores[memory.id] += settings.answer_kind_weight
     general = settings.general_summaries and about_the_caller(query)
     if general:  # "caller history", "what happened on the last call": what each call was about, the newest first
@@ -432,7 +435,6 @@ def rank(
         kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
     if 0 < len(kept) < limit and settings.alike_gap > 0 and not general:
         kept = kept + _alike(similarities, candidates, kept, excluded, settings.alike_gap)
-    needed = answer_kinds.required(query) if settings.answer_kind_weight > 0 else frozenset()
     if needed:  # "Pieter's phone number": a memory naming Pieter without a number is no answer
         kept = [m for m in kept if needed <= answer_kinds.stated(m.text)]
     found = kept[:limit]

@@ -643,6 +643,27 @@ def test_a_number_or_an_email_asked_for_is_answered_only_by_one(question: str, n
     ] == ["named"]  # with the kinds of value off, as before
 
 
+def test_an_email_spoken_in_other_words_than_the_question_still_answers_it() -> None:
+    """Spelt out in a turn, the address shares no word with "email address" and sits under the threshold; it is the
+    only kind of memory that can answer, so stating one counts as much as it does above the threshold."""
+    memories = [
+        memory("said", "It's L Kettering dot home, at example dot com.", vector=[0.57, 0.82, 0.0]),
+        memory("topic", "Mail it, please, I'm not great with the email.", vector=[0.0, 0.0, 1.0]),
+        memory("other", "Booked a table for two on Friday.", vector=[0.0, 1.0, 0.0]),
+    ]
+    settings = RankSettings(closest_limit=0, alike_gap=0)
+    found = rank("email address", memories, now=NOW, settings=settings, query_vector=[1.0, 0.0, 0.0])
+    assert [s.memory.id for s in found] == ["said"]
+    off = rank(
+        "email address",
+        memories,
+        now=NOW,
+        settings=replace(settings, answer_kind_weight=0),
+        query_vector=[1.0, 0.0, 0.0],
+    )
+    assert "said" not in [s.memory.id for s in off]
+
+
 SMALL_TALK_TURNS = ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?", "Yeah.")
 
 
