@@ -484,9 +484,8 @@ def _closest(
 
 
 EARLIER_WORDS = frozenset("old previous previously prior former formerly earlier original originally".split())
-
-
-CALL_WORDS = frozenset("call calls conversation conversations chat chats visit visits time times".split())
+CALL_WORDS = frozenset("call calls conversation conversations chat chats".split())
+"""After an earlier word they say where to look ("in previous calls"), not which value ("old visit date" does)."""
 
 
 def asks_earlier(query: str) -> bool:

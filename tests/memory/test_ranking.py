@@ -560,7 +560,9 @@ def _moved() -> list[Memory]:
     ]
 
 
-@pytest.mark.parametrize("question", ["what was her old address", "previous address", "her original address"])
+@pytest.mark.parametrize(
+    "question", ["what was her old address", "previous address", "her original address", "old address from our calls"]
+)
 def test_asked_for_a_value_as_it_was_the_replaced_one_follows_the_current_one(question: str) -> None:
     found = rank(question, _moved(), now=NOW, query_vector=[1.0, 0.0, 0.0])
     assert [s.memory.id for s in found[:2]] == ["new", "old"]
