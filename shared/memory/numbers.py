@@ -88,3 +88,21 @@ def as_digits(tokens: Sequence[str]) -> list[str]:
             out.append(token)
     flush()
     return out
+
+
+SPELT_DIGITS = 3  # a run this long of single digits is one number said digit by digit; shorter is "two or three"
+
+
+def spelt_numbers(said: Sequence[str]) -> set[str]:
+    """The numbers a caller says digit by digit, joined ("two two nine one" -> "2291", "oh one four" -> "014"):
+    codes, IDs and order numbers, which a field writes as "VR-2291". ``said``: the words of ``digit_words``."""
+    found: set[str] = set()
+    run: list[str] = []
+    for word in (*said, ""):
+        if (len(word) == 1 and word.isdigit()) or (word == "oh" and run):
+            run.append("0" if word == "oh" else word)
+            continue
+        if len(run) >= SPELT_DIGITS:
+            found.add("".join(run))
+        run = [] if word != "oh" else ["0"]
+    return found

@@ -56,7 +56,7 @@ from shared.memory.names import (
     names_someone,
     without_callers_name,
 )
-from shared.memory.numbers import NUMBER_WORDS, digit_words
+from shared.memory.numbers import NUMBER_WORDS, SPELT_DIGITS, digit_words, spelt_numbers
 from shared.memory.terms import (
     MIN_PREFIX,
     SELECTORS,
@@ -698,7 +698,11 @@ def _states_value(
     if field.conversation_id is None or memory.conversation_id != field.conversation_id:
         return False
     numbers = {w for w in value if w.isdigit()}
-    return bool(numbers) and numbers <= set(text)
+    if not numbers:
+        return False
+    said = set(text)
+    spelt = spelt_numbers(text) if not numbers <= said else set()  # "V R dash two two nine one" says VR-2291
+    return all(n in said or (len(n) >= SPELT_DIGITS and any(n in run for run in spelt)) for n in numbers)
 
 
 AMOUNTS = frozenset({"dollars", "dollar", "bucks", "euros", "pounds", "percent", "people", "guests"})

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.memory.numbers import as_digits, digit_words
+from shared.memory.numbers import as_digits, digit_words, spelt_numbers
 
 
 @pytest.mark.parametrize(
@@ -40,3 +40,19 @@ def test_every_other_word_stays_and_numbers_become_digits(tokens: list[str]) -> 
     out = as_digits(tokens)
     assert all(t.isdigit() or t in ("cat", "and", "a") for t in out)
     assert [t for t in tokens if t == "cat"] == [t for t in out if t == "cat"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The PO is V R dash two two nine one.", {"2291"}),
+        ("gate code, four one nine seven", {"4197"}),
+        ("it's oh one two nine", {"0129"}),  # "oh" is a zero inside a run
+        ("two or three", set()),
+        ("nine one", set()),  # two digits: too short to be a code
+        ("oh and one more", set()),
+        ("room 4 then 5", set()),  # digits apart
+    ],
+)
+def test_numbers_said_digit_by_digit_are_joined(text: str, expected: set[str]) -> None:
+    assert spelt_numbers(digit_words(text)) == expected

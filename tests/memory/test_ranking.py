@@ -341,6 +341,21 @@ def test_in_the_call_that_collected_a_value_saying_its_number_states_it() -> Non
     assert current == {"raise": ["dosage"]}
 
 
+def test_in_the_call_that_collected_a_code_saying_it_digit_by_digit_states_it() -> None:
+    def said(mid: str, text: str, call: str) -> Memory:
+        return replace(memory(mid, text, days_ago=60), conversation_id=call)
+
+    memories = [
+        replace(field("old", "billing", "PO VR-2291", days_ago=60), conversation_id="c1"),
+        said("turn", "The PO is V R dash two two nine one.", "c1"),
+        said("phone", "It's five five five, oh one four eight.", "c1"),
+        said("few", "Two or three more boxes, nine one maybe.", "c1"),
+        replace(field("new", "billing", "PO VR-2417", days_ago=9), conversation_id="c2"),
+    ]
+    past, _ = stating_values(memories, past_values(memories))
+    assert past == {"turn": ["billing"]}  # a run of two digits is no code, nor is another number
+
+
 @pytest.mark.parametrize(
     ("name", "old", "new", "said"),
     [
