@@ -81,6 +81,8 @@ ALL_SETS = (
     "blind24",
     "blind25",
 )
+PROBE_SETS = ("long26",)
+"""Sets outside the issue's shape, run only when named (``--set long26``): callers of 12 to 16 calls."""
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
 # The baselines are the plain methods, top 3: none of the product's rules (threshold, current facts first, one copy,
@@ -432,7 +434,13 @@ def failures(figures: dict[str, Any]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", dest="sets", action="append", choices=ALL_SETS, help="default: all twenty-eight")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        choices=ALL_SETS + PROBE_SETS,
+        help="default: all twenty-eight; long26 (long histories) only when named",
+    )
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument(
         "--platform",

@@ -13,6 +13,7 @@ import pytest
 from benchmarks.bench_recall import (
     ALL_SETS,
     CATEGORIES,
+    PROBE_SETS,
     WAYS,
     Outcome,
     earlier_questions,
@@ -34,6 +35,15 @@ def test_the_sets_are_the_size_the_issue_asks_for() -> None:
         numbers += [c["caller"] for c in callers]
     assert all(len(load_set(name)) >= 30 for name in ALL_SETS if name != "heldout")
     assert len(set(numbers)) == len(numbers)  # the benchmark ingests every set into one serve
+
+
+def test_the_long_history_probe_holds_repeat_callers_apart_from_the_sets() -> None:
+    numbers = {c["caller"] for name in ALL_SETS for c in load_set(name)}
+    for name in PROBE_SETS:
+        callers = load_set(name)
+        assert all(len(c["calls"]) >= 10 for c in callers)
+        assert {q["category"] for c in callers for q in c["questions"]} == set(CATEGORIES)
+        assert numbers.isdisjoint(c["caller"] for c in callers)  # runs beside every set in one serve
 
 
 def test_every_other_wording_is_of_a_question_the_sets_ask() -> None:
