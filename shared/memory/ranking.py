@@ -5,8 +5,9 @@ The API (stable; stores and benchmarks call only this)::
     rank(query, memories, *, now, settings=RankSettings(), query_vector=None, word_similarities=None, limit=3)
         -> list[ScoredMemory]
     past_values(memories) -> dict[memory id, datetime]      # superseded field values -> when they stopped
-    stating_values(memories, past) -> (past, current)       # summaries and turns stating a field's old/new value
-    restating_values(memories, past) -> {id: [(field, words)]}  # ... and a replaced value in the call's other words
+    stating_values(memories, past, calls=None) -> (past, current)  # summaries and turns stating a field's old/new value
+    restating_values(memories, past, calls=None) -> {id: [(field, words)]}  # ... a replaced value in other words
+    collecting_calls(memories) -> {field memory id: the calls that collected its text}  # ``calls`` above
     RankSettings                                            # weights and switches, from the agent type's config
 
 A store loads the caller's live memories (tens to a few hundred) and hands them to ``rank``; the query's vector (of
@@ -145,6 +146,24 @@ def _deduplicated(memories: Sequence[Memory]) -> list[Memory]:
         if kept is None or memory.created_at > kept.created_at:
             newest[key] = memory
     return list(newest.values())
+
+
+Calls = Mapping[str, Collection[str | None]]
+"""A field memory's id -> every call that collected the same value (its copies, before ``_deduplicated``)."""
+
+
+def collecting_calls(memories: Sequence[Memory]) -> dict[str, frozenset[str | None]]:
+    """For each field memory, the calls that collected its very text: a dose repeated over three calls keeps only
+    its newest copy, yet a turn of the first of them ("the twenty-seven") still speaks of the value it collected."""
+    by_text: dict[str, set[str | None]] = {}
+    for memory in memories:
+        if field_name(memory):
+            by_text.setdefault(_text_key(memory.text), set()).add(memory.conversation_id)
+    return {m.id: frozenset(by_text[_text_key(m.text)]) for m in memories if field_name(m)}
+
+
+def _collected_in(field: Memory, calls: Calls | None) -> Collection[str | None]:
+    return calls.get(field.id, (field.conversation_id,)) if calls else (field.conversation_id,)
 
 
 def _matching(query: Sequence[str], docs: Sequence[Sequence[str]]) -> list[dict[int, int]]:
@@ -374,6 +393,7 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
+    calls = collecting_calls(live) if settings.dedupe and settings.supersede else None
     if settings.skip_small_talk:  # "Okay, thank you." answers nothing, nor may it pull the caller's median down
         candidates = [m for m in candidates if not _small_talk(m)]
     named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
@@ -427,7 +447,8 @@ def rank(
     if past:
         about = _field_asked(query, similarity)
         earlier = asks_earlier(query)
-        until = _below_current(scores, candidates, past, settings.min_score, about, query_terms(query), earlier) | past
+        wanted = query_terms(query)
+        until = _below_current(scores, candidates, past, settings.min_score, about, wanted, earlier, calls) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
@@ -531,6 +552,7 @@ def _below_current(
     asked: Callable[[str], bool] = lambda name: True,
     wanted: Sequence[str] = (),
     earlier: bool = False,
+    calls: Calls | None = None,
 ) -> dict[str, datetime]:
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
@@ -566,7 +588,7 @@ def _below_current(
             scores[memory.id] = current[name] * 0.99  # the newest first: ties go by date
         elif memory.id in scores:
             scores[memory.id] = min(scores[memory.id], current.get(name, 0.0) * 0.99)
-    stating_past, stating_current = stating_values(memories, past)
+    stating_past, stating_current = stating_values(memories, past, calls)
     for memory_id, names in stating_current.items():
         for name in names:
             current[name] = max(current.get(name, 0.0), scores.get(memory_id, 0.0))
@@ -581,7 +603,7 @@ def _below_current(
         for name in names:
             if memory_id in scores and current.get(name, 0.0) >= min_score and asked(name):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
-    for memory_id, changes in restating_values(memories, past).items():
+    for memory_id, changes in restating_values(memories, past, calls).items():
         for name, changed in changes:
             if memory_id in stated or memory_id not in scores or current.get(name, 0.0) < min_score:
                 continue
@@ -621,7 +643,7 @@ def _current_fields(memories: Sequence[Memory], past: Mapping[str, datetime]) ->
 
 
 def restating_values(
-    memories: Sequence[Memory], past: Mapping[str, datetime]
+    memories: Sequence[Memory], past: Mapping[str, datetime], calls: Calls | None = None
 ) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """Summaries and turns of the call that collected a since-replaced value which say the words in which it differs
     from the current value -> (the field, those words). "the half-day morning session" restates ``program: pre-K
@@ -631,14 +653,15 @@ def restating_values(
     said: dict[str, set[str]] = {}
     for old in memories:
         name = field_name(old)
-        if not name or _names_someone(name) or old.id not in past or name not in current or old.conversation_id is None:
+        collected = set(_collected_in(old, calls)) - {None}
+        if not name or _names_someone(name) or old.id not in past or name not in current or not collected:
             continue
         new = set(_value_key(current[name]).split())
         changed = tuple(w for w in _value_key(old).split() if w not in new and w not in STOP_WORDS and len(w) > 2)
         if not changed:
             continue
         for memory in memories:
-            if field_name(memory) or memory.conversation_id != old.conversation_id:
+            if field_name(memory) or memory.conversation_id not in collected:
                 continue
             if memory.id not in said:
                 said[memory.id] = set(digit_words(memory.text))
@@ -648,7 +671,7 @@ def restating_values(
 
 
 def stating_values(
-    memories: Sequence[Memory], past: Mapping[str, datetime]
+    memories: Sequence[Memory], past: Mapping[str, datetime], calls: Calls | None = None
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Memories that are not field values but state a field's value: (those stating a replaced value and not the
     current one, those stating the current value), each memory id -> the fields. A field that names someone is left
@@ -678,15 +701,15 @@ def stating_values(
             label = tuple(words(field_label(name)))
             if now_value is None:
                 continue
-            if _states_value(memory, text, label, *now_value):
+            if _states_value(memory, text, label, *now_value, calls):
                 stating_current.setdefault(memory.id, []).append(name)
-            elif any(_states_value(memory, text, label, *value) for value in values):
+            elif any(_states_value(memory, text, label, *value, calls) for value in values):
                 stating_past.setdefault(memory.id, []).append(name)
     return stating_past, stating_current
 
 
 def _states_value(
-    memory: Memory, text: Sequence[str], label: Sequence[str], field: Memory, value: Sequence[str]
+    memory: Memory, text: Sequence[str], label: Sequence[str], field: Memory, value: Sequence[str], calls: Calls | None
 ) -> bool:
     """Whether ``memory`` (its words ``text``) states ``value``, the value of ``field``. In the call that collected the
     value, saying its numbers is enough: "the, um, the five hundred" for a dosage of "500 mg twice daily", "the
@@ -695,7 +718,7 @@ def _states_value(
     rather than corrects."""
     if _states(text, label, value):
         return True
-    if field.conversation_id is None or memory.conversation_id != field.conversation_id:
+    if memory.conversation_id is None or memory.conversation_id not in _collected_in(field, calls):
         return False
     numbers = {w for w in value if w.isdigit()}
     if not numbers:

@@ -16,6 +16,7 @@ from shared.memory.ranking import (
     RankSettings,
     WordSimilarities,
     another_kind,
+    collecting_calls,
     lexical,
     past_values,
     rank,
@@ -339,6 +340,27 @@ def test_in_the_call_that_collected_a_value_saying_its_number_states_it() -> Non
     past, current = stating_values(memories, past_values(memories))
     assert past == {"turn": ["dosage"]}  # "other" says the number in another call, where it may mean anything
     assert current == {"raise": ["dosage"]}
+
+
+def test_a_value_collected_again_in_later_calls_still_speaks_for_the_first_calls_words() -> None:
+    """Three calls collect "27 mg every morning"; one search keeps the newest copy only, and the first call's
+    "the twenty-seven" must still read as that value once 36 mg replaces it."""
+
+    def in_call(m: Memory, call: str) -> Memory:
+        return replace(m, conversation_id=call)
+
+    memories = [
+        in_call(field("d1", "dosage", "27 mg every morning", days_ago=40), "c1"),
+        in_call(memory("turn", "Hey, Anika's new dose should be in, the twenty-seven.", days_ago=40), "c1"),
+        in_call(field("d2", "dosage", "27 mg every morning", days_ago=30), "c2"),
+        in_call(field("d3", "dosage", "27 mg every morning", days_ago=20), "c3"),
+        in_call(field("d4", "dosage", "36 mg every morning", days_ago=10), "c4"),
+    ]
+    found = {s.memory.id: s for s in rank("new dose twenty-seven", memories, now=NOW, settings=WORDS_ONLY, limit=5)}
+    assert found["turn"].until is not None  # marked past, though the copy of c1's field was left out as a duplicate
+    kept = [m for m in memories if m.id != "d1" and m.id != "d2"]  # what the search ranks after deduplication
+    assert stating_values(kept, past_values(kept))[0] == {}  # without the calls of the copies: not seen
+    assert stating_values(kept, past_values(kept), collecting_calls(memories))[0] == {"turn": ["dosage"]}
 
 
 def test_in_the_call_that_collected_a_code_saying_it_digit_by_digit_states_it() -> None:
