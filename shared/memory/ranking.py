@@ -712,8 +712,10 @@ def _states_value(
     memory: Memory, text: Sequence[str], label: Sequence[str], field: Memory, value: Sequence[str], calls: Calls | None
 ) -> bool:
     """Whether ``memory`` (its words ``text``) states ``value``, the value of ``field``. In the call that collected the
-    value, saying its numbers is enough: "the, um, the five hundred" for a dosage of "500 mg twice daily", "the
-    headcount rose to 75" for a guest count of 75; in another call a lone number means too many other things. Words
+    value, saying its numbers is enough (those of three digits or more, when it has some: the PO of "net-30, PO
+    VR-2291"): "the, um, the five hundred" for a dosage of "500 mg twice daily", "the headcount rose to 75" for a
+    guest count of 75, a copy of the value collected again in a later call included (``calls``); in another call a
+    lone number means too many other things. Words
     alone are not: a value without numbers ("furnace not igniting") is often an event, which a later one follows
     rather than corrects."""
     if _states(text, label, value):
@@ -721,6 +723,7 @@ def _states_value(
     if memory.conversation_id is None or memory.conversation_id not in _collected_in(field, calls):
         return False
     numbers = {w for w in value if w.isdigit()}
+    numbers = {n for n in numbers if len(n) >= SPELT_DIGITS} or numbers  # "net-30, PO VR-2291": the PO says it
     if not numbers:
         return False
     said = set(text)

@@ -363,12 +363,13 @@ def test_a_value_collected_again_in_later_calls_still_speaks_for_the_first_calls
     assert stating_values(kept, past_values(kept), collecting_calls(memories))[0] == {"turn": ["dosage"]}
 
 
-def test_in_the_call_that_collected_a_code_saying_it_digit_by_digit_states_it() -> None:
+@pytest.mark.parametrize("old", ["PO VR-2291", "net-30 invoices, PO VR-2291"])  # a code says it beside a "30"
+def test_in_the_call_that_collected_a_code_saying_it_digit_by_digit_states_it(old: str) -> None:
     def said(mid: str, text: str, call: str) -> Memory:
         return replace(memory(mid, text, days_ago=60), conversation_id=call)
 
     memories = [
-        replace(field("old", "billing", "PO VR-2291", days_ago=60), conversation_id="c1"),
+        replace(field("old", "billing", old, days_ago=60), conversation_id="c1"),
         said("turn", "The PO is V R dash two two nine one.", "c1"),
         said("phone", "It's five five five, oh one four eight.", "c1"),
         said("few", "Two or three more boxes, nine one maybe.", "c1"),
