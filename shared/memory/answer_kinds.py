@@ -125,9 +125,12 @@ _ASKS_DISTANCE = frozenset("distance mileage odometer".split())
 _ASKS_PAYMENT = frozenset("payment".split())
 _ASKS_PHONE = frozenset("phone cell mobile contact call text callback telephone".split())
 _PHONE_LINE = frozenset("phone cell mobile telephone callback".split())  # with "number": a phone number, nothing else
-_EMAIL = re.compile(
-    r"[\w.+-]+@[\w-]+\.\w|\bat\s(?:[a-z]+\s){1,4}?dot\s(?:com|net|org|edu|gov|io|co|us|uk|ca|example)\b"
-)  # "ap@example.com", and as a transcript writes it: "h w park at uni dot example"; searched in the lower-cased text
+_TLD = r"(?:com|net|org|edu|gov|io|co|us|uk|ca|example)\b"
+_EMAIL = re.compile(rf"[\w.+-]+@[\w-]+\.\w|\bat\s(?:[a-z]+\s){{1,4}}?dot\s{_TLD}")
+"""An address: "ap@example.com", or as a transcript writes it: "h w park at uni dot example" (lower-cased text)."""
+_MAIL_DOMAIN = re.compile(rf"\b[a-z0-9-]+(?:\.|\sdot\s){_TLD}")
+"""A domain, which answers for an email address where the text speaks of mail ("the business email moved to
+lindahlcabinetry.com", "the real one, lindahlcabinetry dot com")."""
 
 _STREET = frozenset(
     """street st road rd avenue ave lane ln drive dr court ct way boulevard blvd place pl terrace circle parkway
@@ -306,7 +309,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(WORKPLACE)
     if _phone_number(said):
         kinds.add(PHONE)
-    if ("@" in text or " dot " in lowered) and _EMAIL.search(lowered):
+    address = ("@" in text or " dot " in lowered) and _EMAIL.search(lowered)
+    if address or ("mail" in lowered and _MAIL_DOMAIN.search(lowered)):
         kinds.add(EMAIL)
     return frozenset(kinds)
 

@@ -183,6 +183,9 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("billing email: ap@northgate.example", {EMAIL}),
         ("Can you email it? h w park one nine at uni dot example.", {EMAIL}),  # as a transcript writes it
         ("I can't get into email at all.", set()),
+        ("They moved the business email to his own domain, lindahlcabinetry.com.", {EMAIL}),  # where mail goes
+        ("So, the real one for email, lindahlcabinetry dot com.", {EMAIL}),
+        ("Check the website, lindahlcabinetry.com.", set()),  # a domain, but no mail spoken of
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:
