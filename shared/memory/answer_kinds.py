@@ -8,10 +8,11 @@ Hall"), "what kind of dog" for a breed ("my Frenchie"), "what does she drive" fo
 "where does he work" for an employer ("I commute to Fairview"), "reason for the trip" for an occasion ("a
 conference"), "how often" for a frequency ("every other week"), "which insurance" for an insurer ("Crestline
 Health"), "what does she do for a living" for an occupation ("an ICU nurse"), "what shade" for a colour ("plain
-white"), "callback number" for a phone number, "her email address" for an email address. The answer rarely shares a
-word with such a question ("48 Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he
-live" is about as close to every memory of the caller; knowing the kind picks the memory that states one. Pure
-functions over ``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
+white"), "callback number" for a phone number, "her email address" for an email address, "what kind of business
+does he run" for a business ("Halloran Landscaping"). The answer rarely shares a word with such a question ("48
+Holloway Road", "a 12-month renewal"), and a static model's vector of "where does he live" is about as close to
+every memory of the caller; knowing the kind picks the memory that states one. Pure functions over
+``shared.memory.terms.words`` and ``shared.memory.numbers.digit_words``; the ranking weighs the match
 (``RankSettings.answer_kind_weight``), and for a phone number or an email address requires it (``required``).
 """
 
@@ -28,7 +29,7 @@ from shared.memory.terms import words
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
 PERSON, PLACE, BREED, VEHICLE, WORKPLACE = "person", "place", "breed", "vehicle", "workplace"
 OCCASION, FREQUENCY, INSURER, OCCUPATION, COLOUR = "occasion", "frequency", "insurer", "occupation", "colour"
-PHONE, EMAIL = "phone", "email"
+PHONE, EMAIL, BUSINESS = "phone", "email", "business"
 PERSON_WORDS = frozenset(
     """mother mom mum mama father dad papa parent parents grandmother grandma granny grandfather grandpa grandparents
     brother sister son daughter wife husband spouse partner fiance fiancee girlfriend boyfriend aunt uncle cousin
@@ -123,6 +124,18 @@ _ASKS_SPAN = frozenset("duration length term".split())
 _ASKS_AGE = frozenset("age aged".split())
 _ASKS_DISTANCE = frozenset("distance mileage odometer".split())
 _ASKS_PAYMENT = frozenset("payment".split())
+_ASKS_BUSINESS = frozenset("business company firm shop".split())
+_WHICH_ONE = frozenset("what which name called".split())
+_NOT_WHICH_ONE = frozenset("who whose when where how".split())  # a person, a time, a place, an amount
+_BUSINESS = re.compile(
+    r"\b(?!The\b)[A-Z][\w'&-]*(?:\s(?:&\s)?[A-Z][\w'&-]*)*\s(?:LLC|Inc|Co|Company|Corp|Consulting|Landscaping|Bakery|Cafe|"
+    r"Plumbing|Logistics|Cabinetry|Salon|Studio|Group|Partners|Associates|Services|Solutions|Construction|Electric|"
+    r"Dental|Clinic|Pharmacy|Restaurant|Kitchen|Farms?|Motors|Realty|Roofing|Painting|Cleaning|Catering|Design|"
+    r"Builders|Law|Legal|Accounting|Insurance|Auto|Body|Repair|Works|Supply|Market|Foods|Florist|Floral|Events|"
+    r"Media|Labs?|Health|Fitness|Gym|Academy|School|Hotel|Inn|Properties|Management|Transport|Trucking|Freight)\b"
+)
+"""A business by its name: capitalised words ending in a word for a trade or a company ("Halloran Landscaping",
+"Vantage Ridge Consulting", "Ashby Auto Body", "Birch & Sons LLC"); common ones, so a rarer name ranks as before."""
 _ASKS_PHONE = frozenset("phone cell mobile contact call text callback telephone".split())
 _PHONE_LINE = frozenset("phone cell mobile telephone callback".split())  # with "number": a phone number, nothing else
 _TLD = r"(?:com|net|org|edu|gov|io|co|us|uk|ca|example)\b"
@@ -231,6 +244,9 @@ def asked(question: str) -> frozenset[str]:
         kinds.add(PHONE)  # "how to reach her", "callback number", "her cell number"; not "what phone does he use"
     if email:
         kinds.add(EMAIL)
+    owned = any(_follows(pairs, whose, noun) for whose in ("his", "her", "their") for noun in _ASKS_BUSINESS)
+    if found & _ASKS_BUSINESS and (found & _WHICH_ONE or owned) and not found & _NOT_WHICH_ONE:
+        kinds.add(BUSINESS)  # "what kind of business", "name of her company", "her business"; not "whose shop"
     return frozenset(kinds)
 
 
@@ -309,6 +325,8 @@ def stated(text: str) -> frozenset[str]:
         kinds.add(WORKPLACE)
     if _phone_number(said):
         kinds.add(PHONE)
+    if _BUSINESS.search(text):
+        kinds.add(BUSINESS)
     address = ("@" in text or " dot " in lowered) and _EMAIL.search(lowered)
     if address or ("mail" in lowered and _MAIL_DOMAIN.search(lowered)):
         kinds.add(EMAIL)

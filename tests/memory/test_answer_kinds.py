@@ -4,6 +4,7 @@ from shared.memory.answer_kinds import (
     ADDRESS,
     AGE,
     BREED,
+    BUSINESS,
     COLOUR,
     DATE,
     DISTANCE,
@@ -61,7 +62,7 @@ from shared.memory.answer_kinds import (
         ("what paint does she want", {COLOUR}),
         ("what breed is Mochi", {BREED}),
         ("what kind of pup is it", {BREED}),  # a kind of animal: its breed
-        ("what kind of business is it", set()),
+        ("what kind of business is it", {BUSINESS}),  # "a bakery", "Halloran Landscaping"
         ("what car does she drive", {VEHICLE}),
         ("what does he drive", {VEHICLE}),  # a make or model
         ("current car", {VEHICLE}),
@@ -96,6 +97,12 @@ from shared.memory.answer_kinds import (
         ("what phone does he use", set()),  # the device, not its number
         ("phone model", set()),
         ("her email address", {EMAIL}),  # not a street address
+        ("what kind of business does he run", {BUSINESS}),
+        ("name of her company", {BUSINESS}),
+        ("her business", {BUSINESS}),
+        ("which firm does she work for", {BUSINESS}),
+        ("whose shop is it", set()),  # a person
+        ("business line of credit", set()),
         ("invoice email", set()),  # where invoices are emailed: "to my accountant"
     ],
 )
@@ -151,21 +158,21 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("I commute to Brookline every day.", {WORKPLACE, FREQUENCY}),  # where someone works, and how often
         ("I'm with Hartwell County, I'm a caseworker.", {WORKPLACE, OCCUPATION}),
         ("Beatrix, a high school band director, asked about earplugs.", {OCCUPATION}),
-        ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE}),
+        ("Her former employer, Kestrel Logistics, matches gifts.", {WORKPLACE, BUSINESS}),
         ("I need the car for work.", set()),
-        ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE}),
+        ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE, BUSINESS}),
         ("I'm with you on that.", set()),  # agreeing, not an employer
         ("Once a month is plenty for us.", {FREQUENCY}),
         ("They mow every other week now.", {FREQUENCY}),
         ("She moved to every-other-week sessions.", {FREQUENCY}),
-        ("Insured with Larkfield Health since June.", {INSURER, DATE}),
+        ("Insured with Larkfield Health since June.", {INSURER, DATE, BUSINESS}),
         ("She's on the Brightway PPO through her job.", {INSURER}),
         ("The insurance is fine, thanks.", set()),
         ("He's an electrician, mostly commercial jobs.", {OCCUPATION, PERSON}),  # a role names a person too
         ("He drives a SUBARU OUTBACK now.", {VEHICLE}),  # the long patterns read the lower-cased text: any case
         ("We come in EVERY OTHER WEEK.", {FREQUENCY}),
-        ("I'M WITH Alder Freight, dispatch.", {WORKPLACE}),
-        ("WORKS AT Kestrel Logistics", {WORKPLACE}),
+        ("I'M WITH Alder Freight, dispatch.", {WORKPLACE, BUSINESS}),
+        ("WORKS AT Kestrel Logistics", {WORKPLACE, BUSINESS}),
         ("My carrier is Larkfield Mutual.", {INSURER}),
         ("It's our anniversary, so something nice.", {OCCASION}),
         ("So my dad turns seventy, we want the back room.", {OCCASION, PERSON}),
@@ -186,6 +193,10 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("They moved the business email to his own domain, lindahlcabinetry.com.", {EMAIL}),  # where mail goes
         ("So, the real one for email, lindahlcabinetry dot com.", {EMAIL}),
         ("Check the website, lindahlcabinetry.com.", set()),  # a domain, but no mail spoken of
+        ("Curtis Halloran of Halloran Landscaping brought in truck 2.", {BUSINESS}),
+        ("company: Birch & Sons LLC", {BUSINESS}),
+        ("The Landscaping crew came.", set()),  # a trade, not a business's name
+        ("I run a small shop downtown.", set()),
     ],
 )
 def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None:
