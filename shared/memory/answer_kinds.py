@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
-from shared.memory.numbers import digit_words
+from shared.memory.numbers import digit_words, spelt_numbers
 from shared.memory.terms import words
 
 ADDRESS, MONEY, DATE, SPAN, AGE, DISTANCE, PAYMENT = "address", "money", "date", "span", "age", "distance", "payment"
@@ -189,7 +189,7 @@ def asked(question: str) -> frozenset[str]:
     found = set(said)
     kinds = set()
     living = found - {"living"} if _follows(pairs, "a", "living") else found  # "for a living" asks for a job
-    email = _follows(pairs, "email", "address")  # "her email address"; not "invoice email" (the accountant)
+    email = _asks_email(pairs)
     if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found and not email:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
     settling = "how" in found and "much" not in found and bool(found & _SETTLES)  # "how is she settling the bill"
@@ -260,7 +260,7 @@ def required(question: str) -> frozenset[str]:
     kinds = set()
     if "number" in found and found & _PHONE_LINE:  # not "best callback time"
         kinds.add(PHONE)
-    if _follows(frozenset(pairwise(said)), "email", "address"):
+    if _asks_email(frozenset(pairwise(said))):
         kinds.add(EMAIL)
     return frozenset(kinds)
 
@@ -336,21 +336,19 @@ def stated(text: str) -> frozenset[str]:
 def _phone_number(said: Sequence[str]) -> bool:
     """A phone number written ("555-0129", "(555) 555-0123") or spoken digit by digit ("five five five, oh one two
     three"): three digits then four, or seven digits in a row ("oh" is a zero)."""
-    run = 0
-    for index, word in enumerate(said):
-        if len(word) == 3 and word.isdigit() and index + 1 < len(said):
-            following = said[index + 1]
-            if len(following) == 4 and following.isdigit():
-                return True
-        run = run + 1 if (len(word) == 1 and word.isdigit()) or word == "oh" else 0
-        if run >= 7:
-            return True
-    return False
+    if any(len(a) == 3 and a.isdigit() and len(b) == 4 and b.isdigit() for a, b in pairwise(said)):
+        return True
+    return any(len(number) >= 7 for number in spelt_numbers(said))
 
 
 def _names_a_check(said: Sequence[str]) -> bool:
     """A field naming a method of paying whose value is a check ("final payment method: check")."""
     return "method" in said[:3] and "check" in said
+
+
+def _asks_email(pairs: Collection[tuple[str, str]]) -> bool:
+    """ "her email address"; not "invoice email" (where invoices are emailed: "to my accountant")."""
+    return _follows(pairs, "email", "address")
 
 
 def _asks_which(pairs: Collection[tuple[str, str]], nouns: Collection[str]) -> bool:

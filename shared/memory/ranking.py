@@ -393,7 +393,6 @@ def rank(
     if not query.strip() or limit <= 0 or not live:
         return []
     candidates = _deduplicated(live) if settings.dedupe else live
-    calls = collecting_calls(live) if settings.dedupe and settings.supersede else None
     if settings.skip_small_talk:  # "Okay, thank you." answers nothing, nor may it pull the caller's median down
         candidates = [m for m in candidates if not _small_talk(m)]
     named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
@@ -448,6 +447,7 @@ def rank(
         about = _field_asked(query, similarity)
         earlier = asks_earlier(query)
         wanted = query_terms(query)
+        calls = collecting_calls(live) if settings.dedupe else None  # the copies ``_deduplicated`` left out
         until = _below_current(scores, candidates, past, settings.min_score, about, wanted, earlier, calls) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
