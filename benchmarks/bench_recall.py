@@ -10,7 +10,7 @@ name in the greeting, latest summary, no replaced value shown as current) with t
 run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-eight sets (dev, held-out, blind...)
+    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-nine sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --platform vapi  # the same calls as Vapi sends them
@@ -80,13 +80,15 @@ ALL_SETS = (
     "blind23",
     "blind24",
     "blind25",
+    "blind26",
 )
 PROBE_SETS = ("long26",)
 """Sets outside the issue's shape, run only when named (``--set long26``): callers of 12 to 16 calls."""
 CATEGORIES = ("lexical", "morphological", "paraphrase", "temporal", "negative")
 TOP = 3
 # The baselines are the plain methods, top 3: none of the product's rules (threshold, current facts first, one copy,
-# another kind, closest or alike memories, kind of value asked for, the caller's name left out).
+# another kind, closest or alike memories, newest first in near ties, kind of value asked for, the caller's name
+# left out).
 _PLAIN = {
     "min_score": 1e-9,
     "supersede": False,
@@ -96,6 +98,7 @@ _PLAIN = {
     "contrast_similarity": 0.0,
     "closest_limit": 0,
     "alike_gap": 0.0,
+    "recency_tie": 0.0,
     "answer_kind_weight": 0.0,
     "caller_name_fields": frozenset(),
 }
@@ -439,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="sets",
         action="append",
         choices=ALL_SETS + PROBE_SETS,
-        help="default: all twenty-eight; long26 (long histories) only when named",
+        help="default: all twenty-nine; long26 (long histories) only when named",
     )
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument(

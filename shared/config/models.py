@@ -160,6 +160,11 @@ class RankingConfig(_Model):
         description="When fewer than search_limit memories reach min_score, also return those whose cosine with the "
         "question is within this of the closest answer's; 0 turns that off.",
     )
+    recency_tie: Annotated[float, Field(ge=0, lt=1)] = Field(
+        default=0.02,
+        description="Answers whose scores are within this of the one above them are ordered newest first; 0: by "
+        "score alone.",
+    )
     answer_kind_weight: Annotated[float, Field(ge=0, le=1)] = Field(
         default=0.15,
         description="Added to the score of an answer stating the kind of value the question asks for (an address "

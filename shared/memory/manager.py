@@ -89,6 +89,7 @@ class MemoryManager:
             closest_limit=ranking.closest_limit,
             closest_margin=ranking.closest_margin,
             alike_gap=ranking.alike_gap,
+            recency_tie=ranking.recency_tie,
             answer_kind_weight=ranking.answer_kind_weight,
             caller_name_fields=self._caller_name_fields(),
         )

@@ -33,7 +33,8 @@ current one when the question is about that field; asked for a value as it was (
 comes first, its current value then its replaced ones (``asks_earlier``); an answer stating the kind of value
 asked for (an address for "where does she live": ``shared.memory.answer_kinds``) gains ``answer_kind_weight``, and
 a question for a phone number or an email address is answered only by a memory stating one (``answer_kinds.required``);
-nothing under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three.
+nothing under ``min_score`` is returned, so an unrelated question gets no answer rather than the least bad three;
+answers whose scores are within ``recency_tie`` of the one above them come newest first (``_newest_first_in_ties``).
 Under it, two kinds of memory still answer: the caller's closest memory when it stands out and nothing else passed
 (``_closest``), and memories as close in meaning as an answer that passed (``_alike``).
 """
@@ -90,6 +91,7 @@ class RankSettings:
     closest_limit: int = 1
     closest_margin: float = 0.06
     alike_gap: float = 0.04
+    recency_tie: float = 0.02  # answers this close in score are told apart by date, the newest first
     answer_kind_weight: float = 0.15
     supersede: bool = True
     dedupe: bool = True
@@ -451,6 +453,7 @@ def rank(
         until = _below_current(scores, candidates, past, settings.min_score, about, wanted, earlier, calls) | past
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
+    kept = _newest_first_in_ties(kept[:limit], scores, until, settings.recency_tie) + kept[limit:]
     excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
     if not kept and settings.closest_limit > 0:
         kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
@@ -462,6 +465,29 @@ def rank(
     if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer
         found = [m for m in found if names_someone(m.text, named)]
     return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in found]
+
+
+def _newest_first_in_ties(
+    ranked: Sequence[Memory], scores: Mapping[str, float], marked: Collection[str], tie: float
+) -> list[Memory]:
+    """The answers in date order, newest first, where each scores within ``tie`` of the one above it.
+
+    A score a few hundredths apart says nothing about which memory answers better, but the newer one is more likely
+    what holds now: "invoices now go to Ravi" after "invoices go to Lorna", in two summaries that score alike. Only
+    the order of the answers already chosen changes, and a memory marked past never moves up."""
+    if tie <= 0:
+        return list(ranked)
+    ordered: list[Memory] = []
+    run: list[Memory] = []
+    for memory in [*ranked, None]:
+        if run and (memory is None or memory.id in marked or scores[run[-1].id] - scores[memory.id] >= tie):
+            ordered += sorted(run, key=lambda m: -m.created_at.timestamp())
+            run = []
+        if memory is not None and memory.id in marked:
+            ordered.append(memory)
+        elif memory is not None:
+            run.append(memory)
+    return ordered
 
 
 def _small_talk(memory: Memory) -> bool:

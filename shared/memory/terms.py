@@ -2,7 +2,8 @@
 
 The stemmer strips a few English suffixes at most twice and two stems match when equal or when one is a prefix
 (at least five letters) of the other, so "allergic"/"allergies", "deliver"/"delivery", "pregnant"/"pregnancy"
-and "complaint"/"complained" meet, which the Porter stemmer keeps apart. Pure functions, no state.
+and "complaint"/"complained" meet, which the Porter stemmer keeps apart; irregular plurals ("teeth") and "dosage"
+are read as their base word first (``IRREGULAR``). Pure functions, no state.
 """
 
 from __future__ import annotations
@@ -125,6 +126,27 @@ def _plural(word: str) -> str:
     return word
 
 
+# Forms no suffix rule reaches, each read as its base word: irregular plurals ("my teeth" for "tooth pain") and
+# "dosage", which is "dose". Irregular verbs ("flew", "ate", "chose") were measured too and lost as many answers as
+# they found (docs/recall-evaluation.md).
+IRREGULAR = {
+    form: base
+    for base, forms in {
+        "tooth": "teeth",
+        "foot": "feet",
+        "wife": "wives",
+        "knife": "knives",
+        "mouse": "mice",
+        "woman": "women",
+        "man": "men",
+        "goose": "geese",
+        "shelf": "shelves",
+        "half": "halves",
+        "dose": "dosage dosages",
+    }.items()
+    for form in forms.split()
+}
+
 _LONGER_STEM = frozenset({"age", "ance", "ancy"})
 
 
@@ -141,6 +163,7 @@ def _may_cut(word: str, n: int) -> bool:
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A crude English stem; numbers and short words stay as they are. Cached: callers reuse their words."""
+    word = IRREGULAR.get(word, word)
     if len(word) <= MIN_STEM or not word.isalpha():
         return word
     word = _plural(word)

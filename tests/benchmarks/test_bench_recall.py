@@ -164,6 +164,7 @@ def test_the_baselines_are_the_plain_methods_without_the_products_rules() -> Non
         "contrast_similarity",
         "closest_limit",
         "alike_gap",
+        "recency_tie",
         "answer_kind_weight",
     }
     assert rules <= {f.name for f in fields(RankSettings)}

@@ -15,6 +15,7 @@ from shared.memory.models import Memory
 from shared.memory.ranking import (
     RankSettings,
     WordSimilarities,
+    _newest_first_in_ties,
     another_kind,
     collecting_calls,
     lexical,
@@ -65,6 +66,10 @@ def field(mid: str, name: str, value: str, *, days_ago: float, vector: list[floa
         ("finance", "financing"),
         ("balance", "balanced"),
         ("absence", "absent"),
+        ("teeth", "tooth"),
+        ("wives", "wife"),
+        ("dosage", "dose"),
+        ("dosage", "dosing"),
     ],
 )
 def test_word_forms_meet(a: str, b: str) -> None:
@@ -855,6 +860,49 @@ def test_recency_breaks_near_ties_and_expired_memories_never_return() -> None:
     )
     memories = [memory("old", "parking at the front", days_ago=300), memory("new", "parking at the side"), expired]
     assert [s.memory.id for s in rank("parking", memories, now=NOW, settings=WORDS_ONLY)] == ["new", "old"]
+
+
+def test_answers_scoring_alike_come_newest_first_and_a_past_value_stays_put() -> None:
+    lorna = memory("lorna", "Invoices go to Lorna Vick in accounts payable.", days_ago=40)
+    ravi = memory("ravi", "Invoices now go to Ravi Chandran in accounting.", days_ago=5)
+    turn = memory("turn", "Our accounting wants the invoices.", days_ago=60)
+    scores = {"turn": 0.66, "lorna": 0.645, "ravi": 0.639}  # each within 0.02 of the one above it
+    assert [m.id for m in _newest_first_in_ties([turn, lorna, ravi], scores, set(), 0.02)] == ["ravi", "lorna", "turn"]
+    assert [m.id for m in _newest_first_in_ties([turn, lorna, ravi], scores, set(), 0)] == ["turn", "lorna", "ravi"]
+    apart = {"turn": 0.70, "lorna": 0.645, "ravi": 0.60}
+    assert [m.id for m in _newest_first_in_ties([turn, lorna, ravi], apart, set(), 0.02)] == ["turn", "lorna", "ravi"]
+    # a memory marked past never moves up, and no answer moves past it
+    assert [m.id for m in _newest_first_in_ties([turn, lorna, ravi], scores, {"lorna"}, 0.02)] == [
+        "turn",
+        "lorna",
+        "ravi",
+    ]
+
+
+def test_only_the_order_of_the_answers_chosen_changes_in_a_near_tie() -> None:
+    memories = [
+        memory("old", "parking by the gate", days_ago=90, vector=[1.0, 0.1]),
+        memory("mid", "parking at the side", days_ago=30, vector=[1.0, 0.2]),
+        memory("new", "a new gate code", days_ago=1, vector=[1.0, 1.0]),
+    ]
+    settings = RankSettings(
+        lexical_weight=0, semantic_weight=1, word_weight=0, recency_weight=0, semantic_floor=0, min_score=0.01
+    )
+
+    def ids(tie: float) -> list[str]:
+        found = rank(
+            "parking", memories, now=NOW, settings=replace(settings, recency_tie=tie), query_vector=[1, 0], limit=2
+        )
+        return [s.memory.id for s in found]
+
+    assert ids(0) == ["old", "mid"]
+    assert ids(0.5) == ["mid", "old"]  # the newer first; the third memory, newest of all, does not come in
+
+
+def test_an_irregular_form_answers_for_its_base_word() -> None:
+    memories = [field("dose", "dosage", "3 units twice daily", days_ago=2), memory("pet", "Otis is a cat", days_ago=2)]
+    assert [s.memory.id for s in rank("insulin dose", memories, now=NOW, settings=WORDS_ONLY)] == ["dose"]
+    assert [s.memory.id for s in rank("tooth pain", [memory("t", "my teeth hurt")], now=NOW, settings=WORDS_ONLY)]
 
 
 def test_limit_and_empty_queries() -> None:
