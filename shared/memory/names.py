@@ -6,8 +6,8 @@ records it ("caller name: Tobias Okafor"), the turns that say it and the summari
 the policy number asked for. So the ranking searches for the question without the caller's own name
 (``without_callers_name``), and leaves out a name field whose name the question already says ("patient name: Nadia
 Haddad" for "Nadia's next appointment", ``name_fields_said``), unless the question asks for a name; nor is the
-caller's own name field an answer to a relative's or a role's name ("Gail's husband's name",
-``asks_another_persons_name``), nor a memory that names no one ("her husband is having surgery",
+caller's own name field an answer to anything but the caller's name ("caller's job", "child's name",
+``asks_the_callers_name``), nor a memory that names no one ("her husband is having surgery",
 ``names_someone``). Another person's name stays in the question: it picks which child, pet or patient
 is meant ("Amara's weight"). Pure functions over a caller's memories; a field memory carries its field and value in
 ``Memory.metadata``.
@@ -20,8 +20,8 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
-from shared.memory.models import Memory
-from shared.memory.terms import STOP_WORDS, words
+from shared.memory.models import Memory, field_label
+from shared.memory.terms import SELECTORS, STOP_WORDS, words
 
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
 """Fields that record the caller's own name by default: ``caller_name`` and the usual aliases; an agent type adds
@@ -32,6 +32,11 @@ _NAME = frozenset({"name", "names", "named"})
 ASKS_A_NAME = _NAME | {"called", "call"}
 """Words that ask for a name, perhaps the caller's own ("what is Dana's full name"). "Who" does not: with the
 caller's name in it, it asks for someone else ("who is Corinne marrying": her fiance Tobias)."""
+_NAME_PARTS = frozenset(
+    """full first last given family middle maiden legal preferred nickname nick surname spelling spell spelled spelt
+    correct account holder file originally formerly""".split()
+)
+"""Words that pick a part or a form of one's own name ("her full name", "spelling of his last name")."""
 _MAY_BE_THE_CALLER = frozenset("parent parents guardian mother mom mum mama father dad papa caregiver".split())
 OTHER_PEOPLE = PERSON_WORDS - _MAY_BE_THE_CALLER
 """Relations and roles that are never the caller: "her husband's name" is not the caller's name, while "parent
@@ -47,9 +52,24 @@ def _value_words(memory: Memory) -> set[str]:
     return {w for w in words(value if isinstance(value, str) else "") if len(w) > 1}
 
 
+def field_key(name: str) -> str:
+    """A field's name however a platform's schema writes it: ``callerName``, ``caller-name`` and ``caller_name`` are
+    all ``caller_name``."""
+    return "_".join(field_label(name).lower().split())
+
+
 def _field(memory: Memory) -> str:
     name = memory.metadata.get("field")
-    return name if isinstance(name, str) else ""
+    return field_key(name) if isinstance(name, str) else ""
+
+
+def _keys(fields: Collection[str]) -> frozenset[str]:
+    return frozenset(field_key(f) for f in fields)
+
+
+def is_name_field(memory: Memory, fields: Collection[str]) -> bool:
+    """Whether the memory records one of ``fields`` (the caller's name and its aliases), in any spelling."""
+    return _field(memory) in _keys(fields)
 
 
 def without_callers_name(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> str:
@@ -60,7 +80,8 @@ def without_callers_name(query: str, memories: Sequence[Memory], fields: Collect
     capital ("Bill Ortega's balance", not "bill amount") or beside another of them ("tobias okafor policy")."""
     if ASKS_A_NAME.intersection(words(query)):
         return query
-    names = frozenset().union(*(_value_words(m) for m in memories if _field(m) in fields))
+    keys = _keys(fields)
+    names = frozenset().union(*(_value_words(m) for m in memories if _field(m) in keys))
     return _without(query, names) if names else query
 
 
@@ -102,9 +123,29 @@ def asks_another_persons_name(query: str) -> bool:
     return bool(said & _NAME and said & OTHER_PEOPLE)
 
 
+def asks_the_callers_name(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> bool:
+    """Whether the question asks for the caller's own name ("caller name", "her full name", "who is calling",
+    "spelling of Dana's last name", "previous patient name" where ``patient_name`` is one of ``fields``): a name
+    asked for, and no other word than the caller's names, the words of ``fields`` and parts of a name.
+
+    Only then is the caller's name field an answer. The agent greets the caller by it; for "caller's job", "child's
+    name" or "business name" it said nothing asked, and on the twenty-nine recall sets it took one of the three
+    places 66 times without once being the answer."""
+    said = set(words(query))
+    if not said & (ASKS_A_NAME | _NAME_PARTS | {"who"}):
+        return False
+    keys = _keys(fields)
+    own = set().union(*(_value_words(m) for m in memories if _field(m) in keys), *(k.split("_") for k in keys))
+    return not any(
+        w not in STOP_WORDS and w not in _NAME_PARTS and w not in SELECTORS and w not in own and len(w) > 1
+        for w in said
+    )
+
+
 def known_names(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> frozenset[str]:
     """The names a question already knows: its own words and the caller's recorded names."""
-    own = set().union(*(_value_words(m) for m in memories if _field(m) in fields))
+    keys = _keys(fields)
+    own = set().union(*(_value_words(m) for m in memories if _field(m) in keys))
     return frozenset(own.union(words(query)))
 
 

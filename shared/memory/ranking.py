@@ -22,7 +22,8 @@ A store loads the caller's live memories (tens to a few hundred) and hands them 
   + recency_weight * 0.5 ** (age / recency_half_life_days)
 
 The caller's own name is left out of the question first ("Tobias Okafor policy number" searches "policy number"),
-and a name field the question already says is no answer (``shared.memory.names``). Then: a memory naming another
+and a name field the question already says is no answer, nor the caller's own name field to anything but a
+question for the caller's name (``shared.memory.names``). Then: a memory naming another
 kind of what is asked ("term life insurance" for "pet insurance") is left out
 (``another_kind``); the same text from several calls counts once (the newest); a caller's turn of small talk only
 ("Okay, thank you.") is never ranked; a question about the caller in general ("caller history") gets the calls'
@@ -53,6 +54,8 @@ from shared.memory.models import Memory, ScoredMemory, field_label
 from shared.memory.names import (
     CALLER_NAME_FIELDS,
     asks_another_persons_name,
+    asks_the_callers_name,
+    is_name_field,
     known_names,
     name_fields_said,
     names_someone,
@@ -398,10 +401,13 @@ def rank(
     if settings.skip_small_talk:  # "Okay, thank you." answers nothing, nor may it pull the caller's median down
         candidates = [m for m in candidates if not _small_talk(m)]
     named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
+    not_answers: set[str] = set()  # scored with the others, never returned: the caller's name when not asked
     if settings.caller_name_fields:
         said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
-        if asks_another_persons_name(query):  # nor "Tobias's adjuster's name"
-            said |= {m.id for m in candidates if field_name(m) in settings.caller_name_fields}
+        if not asks_the_callers_name(query, candidates, settings.caller_name_fields):  # nor "Tobias's job"
+            not_answers = {m.id for m in candidates if is_name_field(m, settings.caller_name_fields)}
+        if asks_another_persons_name(query):  # nor "Tobias's adjuster's name": a memory naming no one is no answer
+            said |= {m.id for m in candidates if is_name_field(m, settings.caller_name_fields)}
             named = known_names(query, candidates, settings.caller_name_fields)
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
@@ -451,10 +457,12 @@ def rank(
         wanted = query_terms(query)
         calls = collecting_calls(live) if settings.dedupe else None  # the copies ``_deduplicated`` left out
         until = _below_current(scores, candidates, past, settings.min_score, about, wanted, earlier, calls) | past
+    for memory_id in not_answers:
+        scores.pop(memory_id, None)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
     kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
     kept = _newest_first_in_ties(kept[:limit], scores, until, settings.recency_tie) + kept[limit:]
-    excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past)
+    excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past) | not_answers
     if not kept and settings.closest_limit > 0:
         kept = _closest(similarities, candidates, excluded, settings.closest_margin)[: settings.closest_limit]
     if 0 < len(kept) < limit and settings.alike_gap > 0 and not general:

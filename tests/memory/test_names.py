@@ -14,7 +14,13 @@ from shared.memory.embedding import embed, embed_query
 from shared.memory.embedding import word_similarities as similar
 from shared.memory.manager import MemoryManager
 from shared.memory.models import Memory
-from shared.memory.names import asks_another_persons_name, name_fields_said, names_someone, without_callers_name
+from shared.memory.names import (
+    asks_another_persons_name,
+    asks_the_callers_name,
+    name_fields_said,
+    names_someone,
+    without_callers_name,
+)
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
 
@@ -105,6 +111,46 @@ def test_a_question_naming_the_patient_finds_the_visit_not_the_patients_name() -
 )
 def test_a_name_asked_for_a_relative_or_a_role_is_someone_elses(question: str, another: bool) -> None:
     assert asks_another_persons_name(question) is another
+
+
+@pytest.mark.parametrize(
+    ("question", "own"),
+    [
+        ("caller name", True),
+        ("what is the caller's name", True),
+        ("her full name", True),
+        ("who is calling", True),
+        ("spelling of Tobias's last name", True),
+        ("previous caller name", True),
+        ("patient name", True),  # ``patient_name`` is one of this agent type's fields for the caller's name
+        ("caller's job", False),
+        ("child's name", False),
+        ("business name", False),
+        ("Tobias Okafor", False),  # no name asked for
+        ("who picks up the prescription", False),
+    ],
+)
+def test_only_a_question_for_the_callers_own_name_asks_it(question: str, own: bool) -> None:
+    fields = frozenset({"caller_name", "patient_name"})
+    assert asks_the_callers_name(question, TOBIAS, fields) is own
+
+
+def test_the_callers_name_field_answers_only_for_the_callers_name_in_any_spelling_of_the_field() -> None:
+    memories = [
+        field("name", "callerName", "Naomi Trevino"),  # camelCase, as some platforms' schemas write it
+        remembered("job", "I'm the practice administrator at Sorrel Creek Chiropractic."),
+        remembered("laptop", "Naomi asked for a laptop for the new massage therapist."),
+    ]
+    memories = [replace(m, vector=v) for m, v in zip(memories, embed(m.text for m in memories), strict=True)]
+
+    def found(question: str) -> list[str]:
+        vector = embed_query(without_callers_name(question, memories))
+        ranked = rank(question, memories, now=NOW, query_vector=vector, word_similarities=similar)
+        return [s.memory.id for s in ranked]
+
+    assert "name" not in found("caller's job")
+    assert "name" not in found("business name")
+    assert found("caller's full name")[0] == "name"
 
 
 def test_her_husbands_name_is_answered_by_a_memory_that_names_him_never_by_hers() -> None:
