@@ -52,6 +52,7 @@ def _value_words(memory: Memory) -> set[str]:
     return {w for w in words(value if isinstance(value, str) else "") if len(w) > 1}
 
 
+@lru_cache(maxsize=4096)
 def field_key(name: str) -> str:
     """A field's name however a platform's schema writes it: ``callerName``, ``caller-name`` and ``caller_name`` are
     all ``caller_name``."""
@@ -64,6 +65,11 @@ def _field(memory: Memory) -> str:
 
 
 def _keys(fields: Collection[str]) -> frozenset[str]:
+    return _keys_of(fields if isinstance(fields, frozenset) else frozenset(fields))
+
+
+@lru_cache(maxsize=256)
+def _keys_of(fields: frozenset[str]) -> frozenset[str]:
     return frozenset(field_key(f) for f in fields)
 
 

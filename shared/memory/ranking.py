@@ -404,10 +404,11 @@ def rank(
     not_answers: set[str] = set()  # scored with the others, never returned: the caller's name when not asked
     if settings.caller_name_fields:
         said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
+        callers_name = {m.id for m in candidates if is_name_field(m, settings.caller_name_fields)}
         if not asks_the_callers_name(query, candidates, settings.caller_name_fields):  # nor "Tobias's job"
-            not_answers = {m.id for m in candidates if is_name_field(m, settings.caller_name_fields)}
+            not_answers = callers_name
         if asks_another_persons_name(query):  # nor "Tobias's adjuster's name": a memory naming no one is no answer
-            said |= {m.id for m in candidates if is_name_field(m, settings.caller_name_fields)}
+            said |= callers_name
             named = known_names(query, candidates, settings.caller_name_fields)
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
