@@ -131,17 +131,19 @@ def asks_another_persons_name(query: str) -> bool:
 
 def asks_the_callers_name(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> bool:
     """Whether the question asks for the caller's own name ("caller name", "her full name", "who is calling",
-    "spelling of Dana's last name", "previous patient name" where ``patient_name`` is one of ``fields``): a name
-    asked for, and no other word than the caller's names, the words of ``fields`` and parts of a name.
+    "spelling of Dana's last name", "previous patient name" where ``patient_name`` is one of ``fields``, or just
+    "Dana Whitfield"): a name asked for or said, and no other word than the caller's names, the words of ``fields``
+    and parts of a name.
 
     Only then is the caller's name field an answer. The agent greets the caller by it; for "caller's job", "child's
     name" or "business name" it said nothing asked, and on the twenty-nine recall sets it took one of the three
     places 66 times without once being the answer."""
     said = set(words(query))
-    if not said & (ASKS_A_NAME | _NAME_PARTS | {"who"}):
-        return False
     keys = _keys(fields)
-    own = set().union(*(_value_words(m) for m in memories if _field(m) in keys), *(k.split("_") for k in keys))
+    names = set().union(*(_value_words(m) for m in memories if _field(m) in keys))
+    if not said & (ASKS_A_NAME | _NAME_PARTS | {"who"} | names):
+        return False
+    own = names.union(*(k.split("_") for k in keys))
     return not any(
         w not in STOP_WORDS and w not in _NAME_PARTS and w not in SELECTORS and w not in own and len(w) > 1
         for w in said

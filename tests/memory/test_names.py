@@ -126,7 +126,8 @@ def test_a_name_asked_for_a_relative_or_a_role_is_someone_elses(question: str, a
         ("caller's job", False),
         ("child's name", False),
         ("business name", False),
-        ("Tobias Okafor", False),  # no name asked for
+        ("Tobias Okafor", True),  # nothing but the caller's name: the name field may answer
+        ("Tobias's deductible", False),
         ("who picks up the prescription", False),
     ],
 )
