@@ -22,6 +22,13 @@ def field_label(name: str) -> str:
     return " ".join(part.lower() if part[1:].islower() else part for part in parts) or name
 
 
+@lru_cache(maxsize=4096)
+def field_key(name: str) -> str:
+    """A field's name however a platform's schema writes it: ``callerName``, ``caller-name`` and ``caller_name`` are
+    all ``caller_name`` (to compare a stored field with a configured one)."""
+    return "_".join(field_label(name).lower().split())
+
+
 @dataclass(frozen=True)
 class Memory:
     """One remembered thing about one caller, scoped to one agent type.

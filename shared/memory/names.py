@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
-from shared.memory.models import Memory, field_label
+from shared.memory.models import Memory, field_key
 from shared.memory.terms import SELECTORS, STOP_WORDS, words
 
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
@@ -50,13 +50,6 @@ _NOT_A_NAME = CALENDAR | frozenset("may dr mr mrs ms miss okay ok hi hello hey y
 def _value_words(memory: Memory) -> set[str]:
     value = memory.metadata.get("value")
     return {w for w in words(value if isinstance(value, str) else "") if len(w) > 1}
-
-
-@lru_cache(maxsize=4096)
-def field_key(name: str) -> str:
-    """A field's name however a platform's schema writes it: ``callerName``, ``caller-name`` and ``caller_name`` are
-    all ``caller_name``."""
-    return "_".join(field_label(name).lower().split())
 
 
 def _field(memory: Memory) -> str:
