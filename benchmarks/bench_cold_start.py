@@ -164,8 +164,8 @@ def main() -> None:
         code_ok = "ok" if code_size - model_size < CODE_ZIP_LIMIT else "MISSED"
         layer_ok = "ok" if layer_unzipped < LAYER_LIMIT else "MISSED"
         print(
-            f"code zip: {code_size:,} bytes, of which the embedding model {model_size:,} "
-            f"[{code_ok}: < 1 MB besides the model]  sha256 {built.code_sha256[:16]}"
+            f"code zip: {code_size:,} bytes, of which the bundled model and synonym table {model_size:,} "
+            f"[{code_ok}: < 1 MB besides them]  sha256 {built.code_sha256[:16]}"
         )
         print(f"layer: {layer.stat().st_size:,} bytes zipped, {layer_unzipped:,} unzipped [{layer_ok}: < 40 MB]")
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from shared.memory import synonyms
 from shared.memory.models import Memory
 from shared.memory.vectors import FIRST_GENERATION, Vector, cosine, generation, normalise, pack
 from shared.memory.wordpiece import basic_words, wordpiece
@@ -145,11 +146,13 @@ class Similarities:
 
 
 def _cosines(word: str, others: Sequence[str]) -> dict[str, float]:
+    """Cosines, raised to ``synonyms.SIMILARITY`` where WordNet gives ``word``'s first sense the other word."""
     mine = word_vector(word)
     found = {}
     for other in others:
         theirs = word_vector(other)
-        found[other] = cosine(mine, theirs) if mine is not None and theirs is not None else 0.0
+        alike = cosine(mine, theirs) if mine is not None and theirs is not None else 0.0
+        found[other] = max(alike, synonyms.SIMILARITY) if synonyms.same_sense(word, other) else alike
     return found
 
 

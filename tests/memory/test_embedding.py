@@ -31,7 +31,7 @@ from tests.conftest import elevenlabs_post_call, sign_elevenlabs
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC)
-EMBEDDING_MODULES = {"shared.memory.embedding", "shared.memory.wordpiece"}
+EMBEDDING_MODULES = {"shared.memory.embedding", "shared.memory.wordpiece", "shared.memory.synonyms"}
 
 
 def test_basic_tokenizer_splits_like_bert_uncased() -> None:
