@@ -10,7 +10,7 @@ name in the greeting, latest summary, no replaced value shown as current) with t
 run it ranks the very same stored memories with two baselines:
 plain BM25 (words only) and embeddings only (the bundled model's cosine), both top 3 with no threshold.
 
-    .venv/bin/python benchmarks/bench_recall.py                 # all twenty-nine sets (dev, held-out, blind...)
+    .venv/bin/python benchmarks/bench_recall.py                 # all thirty sets (dev, held-out, blind...)
     .venv/bin/python benchmarks/bench_recall.py --set heldout   # one set
     .venv/bin/python benchmarks/bench_recall.py --file my.yaml  # a set of your own, in the same format
     .venv/bin/python benchmarks/bench_recall.py --platform vapi  # the same calls as Vapi sends them
@@ -81,6 +81,7 @@ ALL_SETS = (
     "blind24",
     "blind25",
     "blind26",
+    "blind27",
 )
 PROBE_SETS = ("long26",)
 """Sets outside the issue's shape, run only when named (``--set long26``): callers of 12 to 16 calls."""
@@ -442,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         dest="sets",
         action="append",
         choices=ALL_SETS + PROBE_SETS,
-        help="default: all twenty-nine; long26 (long histories) only when named",
+        help="default: all thirty; long26 (long histories) only when named",
     )
     parser.add_argument("--file", dest="sets", action="append", help="a set of your own in the same format (a path)")
     parser.add_argument(
