@@ -4,10 +4,11 @@
     python3 scripts/build_synonyms.py /tmp/wn/usr/share/wordnet
 
 Each line is a word, then the other one-word lemmas of its *first* sense in each part of speech ("commode": toilet,
-can, crapper, pot...; its second sense, a chest of drawers, is left out): the first sense is the most frequent in
+can, crapper, pot...; its second sense, a chest of drawers, is left out) and the forms WordNet derives from the word
+in that sense ("carpentry": carpenter; "died": death): the first sense is the most frequent in
 WordNet's tagged corpus, and measured on benchmarks/recall/ every further sense lost more answers than it found
 (docs/recall.md). Lines starting with ``=`` are WordNet's irregular forms ("pried pry", "geese goose") whose base is
-in the table. The run-time reader is shared/memory/synonyms.py. Gzipped (1.2 MB of text, 0.4 MB in the code zip,
+in the table. The run-time reader is shared/memory/synonyms.py. Gzipped (1.6 MB of text, 0.5 MB in the code zip,
 which stores its files uncompressed), with no timestamp, so the same WordNet gives the same bytes.
 
 WordNet 3.0 Copyright 2006 by Princeton University. All rights reserved. Its licence (permission to use, copy,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+from dataclasses import dataclass
 from pathlib import Path
 
 PARTS = {"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
@@ -43,22 +45,40 @@ def _one_word(lemma: str) -> bool:
     return lemma.isalpha() and lemma.isascii()
 
 
-def _synsets(folder: Path, part: str) -> dict[str, list[str]]:
-    """Synset offset -> its lemmas, lowercased ("Wi-Fi" and multi-word lemmas are dropped later)."""
+FILE_OF = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}  # a pointer's part of speech -> its file
+
+
+@dataclass
+class Synset:
+    lemmas: list[str]  # lowercased, as written ("Wi-Fi" and multi-word lemmas are dropped later)
+    derived: dict[int, list[tuple[str, str, int]]]  # lemma number -> (file, offset, lemma number) of its "+" forms
+
+
+def _synsets(folder: Path) -> dict[tuple[str, str], Synset]:
+    """(file, offset) -> the synset, from WordNet's data files."""
     found = {}
-    for line in (folder / f"data.{part}").read_text(encoding="latin-1").splitlines():
-        if line.startswith(" "):
-            continue
-        fields = line.split(" | ")[0].split()
-        count = int(fields[3], 16)
-        found[fields[0]] = [fields[4 + 2 * i].lower().split("(")[0] for i in range(count)]
+    for part in PARTS.values():
+        for line in (folder / f"data.{part}").read_text(encoding="latin-1").splitlines():
+            if line.startswith(" "):
+                continue
+            fields = line.split(" | ")[0].split()
+            count = int(fields[3], 16)
+            lemmas = [fields[4 + 2 * i].lower().split("(")[0] for i in range(count)]
+            derived: dict[int, list[tuple[str, str, int]]] = {}
+            at = 4 + 2 * count
+            for i in range(int(fields[at])):
+                symbol, offset, pos, ends = fields[at + 1 + 4 * i : at + 5 + 4 * i]
+                if symbol == "+":  # a derivationally related form: "carpentry" and "carpenter"
+                    derived.setdefault(int(ends[:2], 16), []).append((FILE_OF[pos], offset, int(ends[2:], 16)))
+            found[(part, fields[0])] = Synset(lemmas, derived)
     return found
 
 
 def first_senses(folder: Path) -> dict[str, set[str]]:
+    """Each one-word lemma -> the other lemmas of its first sense in each part of speech, and their derived forms."""
+    synsets = _synsets(folder)
     table: dict[str, set[str]] = {}
     for part in PARTS.values():
-        synsets = _synsets(folder, part)
         for line in (folder / f"index.{part}").read_text(encoding="latin-1").splitlines():
             if line.startswith(" "):
                 continue
@@ -66,8 +86,11 @@ def first_senses(folder: Path) -> dict[str, set[str]]:
             lemma, pointers = fields[0], int(fields[3])
             if not _one_word(lemma):
                 continue
-            first = fields[4 + pointers + 2]
-            others = {w for w in synsets[first] if _one_word(w) and w != lemma}
+            first = synsets[(part, fields[4 + pointers + 2])]
+            others = set(first.lemmas)
+            for number in (n for n, w in enumerate(first.lemmas, 1) if w == lemma):
+                others.update(synsets[(f, o)].lemmas[t - 1] for f, o, t in first.derived.get(number, []))
+            others = {w for w in others if _one_word(w) and w != lemma}
             if others:
                 table.setdefault(lemma, set()).update(others)
     return table

@@ -3,7 +3,8 @@
 A static model learns a word from the company it keeps, so a rare word's vector is poor: "guarantee" and "warranty",
 "misplace" and "lose", "commode" and "toilet" all sit under the ranking's word floor. WordNet 3.0 lists them in one
 synset. Only the question word's first sense counts (the most frequent; "commode" is a toilet before it is a chest of
-drawers), and only one-word lemmas; measured on benchmarks/recall/ (docs/recall.md), further senses or the senses
+drawers), with the forms WordNet derives from the word in that sense ("carpentry": carpenter), and only one-word
+lemmas; measured on benchmarks/recall/ (docs/recall.md), further senses or the senses
 one level up or down lost more answers than they found. The table (shared/memory/model/synonyms.txt.gz, made by
 scripts/build_synonyms.py, WordNet's licence at its top) is read on the first search, never on the pre-call path.
 """
