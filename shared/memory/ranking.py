@@ -470,9 +470,9 @@ def rank(
         kept = kept + _alike(similarities, candidates, kept, excluded, settings.alike_gap)
     if needed:  # "Pieter's phone number": a memory naming Pieter without a number is no answer
         kept = [m for m in kept if needed <= answer_kinds.stated(m.text)]
-    found = kept[:limit]
     if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer
-        found = [m for m in found if names_someone(m.text, named)]
+        kept = [m for m in kept if names_someone(m.text, named)]
+    found = kept[:limit]
     return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in found]
 
 

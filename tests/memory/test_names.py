@@ -177,6 +177,24 @@ def test_her_husbands_name_is_answered_by_a_memory_that_names_him_never_by_hers(
     assert {"caller", "install"} <= set(found("Gail's husband's name", gail, plain))
 
 
+def test_a_memory_naming_the_person_asked_for_answers_though_nameless_ones_score_higher() -> None:
+    memories = [
+        field("caller", "caller_name", "Gail Thornbury"),
+        remembered("install", "Gail moved the furnace install because her husband is having knee surgery."),
+        remembered("turn", "It's for my husband, he's having his knee done on Monday."),
+        remembered("home", "Her husband will be home recovering all week after the surgery."),
+        remembered("key", "The technician can get the key from Doug Thornbury on Thursday."),
+    ]
+    memories = [replace(m, vector=v) for m, v in zip(memories, embed(m.text for m in memories), strict=True)]
+    question = "Gail's husband's name"
+    everything = RankSettings(caller_name_fields=frozenset())
+    vector = embed_query(without_callers_name(question, memories))
+    ranked = rank(question, memories, now=NOW, settings=everything, query_vector=vector, word_similarities=similar)
+    assert "key" not in [s.memory.id for s in ranked]  # three others come first, by words and meaning
+    ranked = rank(question, memories, now=NOW, query_vector=vector, word_similarities=similar)
+    assert [s.memory.id for s in ranked] == ["key"]  # they are no answer, so the one naming someone is
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [
