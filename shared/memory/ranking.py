@@ -64,6 +64,7 @@ from shared.memory.names import (
 from shared.memory.numbers import NUMBER_WORDS, SPELT_DIGITS, digit_words, spelt_numbers
 from shared.memory.terms import (
     MIN_PREFIX,
+    PREPOSITIONS,
     SELECTORS,
     STOP_WORDS,
     about_the_caller,
@@ -301,7 +302,11 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarities 
     if similarity is None:
         return flagged
     asked = words(query)
-    pairs = [(x, h) for x, h in pairwise(asked) if _content(x) and _content(h) and x not in SELECTORS]
+    pairs = [
+        (x, h)
+        for x, h in pairwise(asked)
+        if _content(x) and _content(h) and x not in SELECTORS and not {x, h} & PREPOSITIONS
+    ]
     if not pairs:
         return flagged
     said = {t for text in texts for t in terms(text) if t.isalpha()}

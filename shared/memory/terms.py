@@ -42,6 +42,15 @@ SELECTORS = frozenset(
     """.split()
 )
 
+# Prepositions the stop words leave in (they weigh as words): they relate things and never name a kind, so "nervousness
+# around dryers" is not asking about some other kind of "loud dryers" (``shared.memory.ranking.another_kind``).
+PREPOSITIONS = frozenset(
+    """
+    across against along among amongst around behind below beneath beside besides between beyond despite except
+    inside near onto outside per since throughout till toward towards underneath upon via within without
+    """.split()
+)
+
 # What a caller says to keep the conversation going, not about anything: with the stop words, a turn made only of
 # these ("Okay, thank you so much.", "Uh, hold on a second.", "Can you hear me?") is small talk.
 SMALL_TALK = frozenset(
