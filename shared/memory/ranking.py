@@ -64,7 +64,7 @@ from shared.memory.names import (
 from shared.memory.numbers import NUMBER_WORDS, SPELT_DIGITS, digit_words, spelt_numbers
 from shared.memory.terms import (
     MIN_PREFIX,
-    PREPOSITIONS,
+    NEVER_A_KIND,
     SELECTORS,
     STOP_WORDS,
     about_the_caller,
@@ -305,7 +305,7 @@ def another_kind(query: str, texts: Sequence[str], similarity: WordSimilarities 
     pairs = [
         (x, h)
         for x, h in pairwise(asked)
-        if _content(x) and _content(h) and x not in SELECTORS and not {x, h} & PREPOSITIONS
+        if _content(x) and _content(h) and x not in SELECTORS and not {x, h} & NEVER_A_KIND
     ]
     if not pairs:
         return flagged

@@ -42,12 +42,14 @@ SELECTORS = frozenset(
     """.split()
 )
 
-# Prepositions the stop words leave in (they weigh as words): they relate things and never name a kind, so "nervousness
-# around dryers" is not asking about some other kind of "loud dryers" (``shared.memory.ranking.another_kind``).
-PREPOSITIONS = frozenset(
+# Words the stop words leave in (they weigh as words) that relate or qualify and never name a kind: prepositions
+# ("nervousness around dryers" asks about no other kind of "loud dryers") and adverbs or a verb's helpers ("when is he
+# getting fitted", "still owed"). ``shared.memory.ranking.another_kind`` never reads them as a kind.
+NEVER_A_KIND = frozenset(
     """
     across against along among amongst around behind below beneath beside besides between beyond despite except
     inside near onto outside per since throughout till toward towards underneath upon via within without
+    still getting gets really even already usually always never often sometimes ago almost quite rather
     """.split()
 )
 

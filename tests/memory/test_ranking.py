@@ -237,6 +237,7 @@ def test_a_memory_naming_another_kind_of_the_thing_asked_is_not_an_answer() -> N
         ("billing program enrollment", "Mateo enrolled in budget billing", []),
         ("nervousness around dryers", "He gets really nervous with the loud dryers", []),  # a preposition, no kind
         ("noise behind the bedroom", "There's a noise in the back bedroom wall", []),
+        ("when is he getting fitted", "Lens fitting: Tuesday", ["He wants contacts"]),  # a verb's helper, no kind
     ],
 )
 def test_another_kind_leaves_real_answers_alone(query: str, text: str, others: list[str]) -> None:
