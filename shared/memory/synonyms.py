@@ -65,8 +65,9 @@ def forms(word: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=16_384)
 def of(word: str) -> frozenset[str]:
-    """The words of a question word's first senses, empty if WordNet has none. A word WordNet knows is looked up as
-    itself ("renter", not "rent"); only a form it does not know is looked up under its bases ("died": die)."""
+    """The words of a question word's first senses and the bases it is listed under, empty if WordNet has none. Every
+    form that WordNet lists counts ("gifted": the adjective gifted and the verb gift; "died": die), so a memory saying
+    the base ("gift") meets the question's inflected word."""
     senses = _table()[0]
     looked_up = [base for base in forms(word) if base in senses]
     return frozenset(" ".join(senses[base] for base in looked_up).split()).union(looked_up)
