@@ -12,6 +12,7 @@ from typing import Any
 from functions.aws.store_items import BY_DAY, BY_EXPIRY
 from infra import spec
 from infra.spec import FunctionRole
+from shared.ingest.erasures import ERASED_PREFIX
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -43,7 +44,8 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
     """Least privilege per function: read the stack secret, write its own logs, plus what the role does.
 
     HTTP: write new events, send to the queue. Worker: read events; for erase jobs, list the event prefix and
-    read and delete every object version under it. With ``mem0_pending`` both also read and write the mem0 pending
+    read and delete every object version under it, and write the record of when a caller was erased (so a late
+    resend of their old call is not remembered). With ``mem0_pending`` both also read and write the mem0 pending
     log under its own prefix and delete its object versions (a record is rewritten, then its older versions go;
     erasure removes every version), and may list that prefix and its versions (S3 answers a missing key with 403
     to a role that may not list; the archive then lists that one key). No plain ``s3:DeleteObject``: in a versioned
@@ -66,6 +68,7 @@ def function_policy(role: FunctionRole, arns: StackArns, *, mem0_pending: bool =
             ),
             _allow(["s3:GetObjectVersion", "s3:DeleteObjectVersion"], [events]),
             _allow_listing(["s3:ListBucket", "s3:ListBucketVersions"], arns.bucket, spec.ARCHIVE_PREFIX),
+            _allow(["s3:PutObject"], [f"{arns.bucket}/{spec.ARCHIVE_PREFIX}{ERASED_PREFIX}*"]),
         ]
     if arns.table:
         statements += table_statements(role, arns.table)

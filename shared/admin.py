@@ -26,6 +26,7 @@ from shared.clock import Clock, utc_now
 from shared.errors import BadRequest, ConfigError, Unauthorized
 from shared.http import Request, Response
 from shared.identity import CallerIdentity, mask
+from shared.ingest.erasures import record_erasure
 from shared.ingest.ports import Archive, ArchivedEvent, Queue, erase_job_key
 from shared.keyed_hash import CALLER_REF_KEY
 from shared.memory.ranking import past_values
@@ -109,15 +110,24 @@ class Erasure:
 
 
 def erase_caller(
-    user_id: str, *, store: MemoryStore, archive: Archive, queue: Queue, identity: CallerIdentity
+    user_id: str,
+    *,
+    store: MemoryStore,
+    archive: Archive,
+    queue: Queue,
+    identity: CallerIdentity,
+    agent_type: str,
+    clock: Clock = utc_now,
 ) -> Erasure:
     """Everything about one caller, now: archived events (by ``user_ref``), their queue entries, then memories.
 
-    Archive first: a worker that picks up a queued event afterwards finds nothing and writes nothing. Memories
-    last, so what an event already being processed wrote by then goes too (only a write landing after this
-    returns escapes; erasing again removes it). Analytics keep nothing of their own.
+    The erasure is recorded first (``record_erasure``): a worker already writing one of the caller's events erases
+    what it wrote once it is done, and a platform resending an old call later finds it forgotten. Archive next: a
+    worker that picks up a queued event afterwards finds nothing and writes nothing. Memories last, so what an
+    event already being processed wrote by then goes too. Analytics keep nothing of their own.
     """
     ref = identity.user_ref(user_id)
+    record_erasure(archive, ref, clock(), agent_type)
     keys = archive.erase_user(*identity.user_refs(user_id))
     removed = 0
     if keys and isinstance(queue, KeyedQueue):
@@ -291,7 +301,15 @@ class AdminApi:
                 clock=self._clock,
             )
         else:
-            erased = erase_caller(user_id, store=store, archive=archive, queue=queue, identity=identity)
+            erased = erase_caller(
+                user_id,
+                store=store,
+                archive=archive,
+                queue=queue,
+                identity=identity,
+                agent_type=self._profile.name,
+                clock=self._clock,
+            )
         return Response.json({"caller": mask(user_id), **erased.as_json()}, status=202 if erased.queued else 200)
 
     def user_analytics(self, request: Request, raw_user: str) -> Response:

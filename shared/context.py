@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from shared.config.models import AgentType
-from shared.memory.models import Memory
+from shared.memory.models import Memory, field_key
 from shared.providers.base import CallerContext
 
 NEW_CALLER_SUMMARY = "New caller"
@@ -56,7 +56,7 @@ def _details(memories: Sequence[Memory], limit: int) -> list[str]:
     for memory in memories:  # newest first
         name = memory.metadata.get("field")
         if memory.metadata.get("source") == "extraction" and isinstance(name, str):
-            by_field.setdefault(name, []).append(memory)
+            by_field.setdefault(field_key(name), []).append(memory)  # "Caller Name" and "caller_name" are one
     lines = []
     for history in list(by_field.values())[:limit]:
         current = history[0]

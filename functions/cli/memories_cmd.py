@@ -28,6 +28,7 @@ from functions.cli.options import (
 from shared.admin import erase_caller
 from shared.errors import AgenticMemoryError, NotFound
 from shared.identity import mask
+from shared.ingest.erasures import is_event_key
 
 if TYPE_CHECKING:
     from functions.local import LocalService
@@ -123,7 +124,12 @@ def erase(
         typer.confirm(f"Erase every memory of {mask(user_id)}?", abort=True)
     runtime = local.runtime
     erased = erase_caller(
-        user_id, store=runtime.store, archive=runtime.archive, queue=runtime.queue, identity=runtime.service.identity
+        user_id,
+        store=runtime.store,
+        archive=runtime.archive,
+        queue=runtime.queue,
+        identity=runtime.service.identity,
+        agent_type=runtime.profile.name,
     )
     console.print(
         f"erased {erased.memories} memories, {erased.archived_events} archived events and "
@@ -154,7 +160,11 @@ def replay(
     elif dead:
         keys = local.queue.keys("dead")
     else:
-        keys = [entry.key for entry in archive.entries() if entry.agent_type == local.runtime.profile.name]
+        keys = [
+            entry.key
+            for entry in archive.entries()
+            if entry.agent_type == local.runtime.profile.name and is_event_key(entry.key)
+        ]
     for k in keys:
         local.queue.enqueue(k)
     console.print(f"re-enqueued {len(keys)} archived events")

@@ -11,8 +11,10 @@ import json
 import logging
 
 from shared.errors import ConfigError, NotFound
+from shared.ingest.erasures import ERASED_PREFIX, forgotten, record_erasure
 from shared.ingest.ports import ERASE_PREFIX, Archive, EraseJob, parse_erase_job
 from shared.profile import AgentProfile
+from shared.providers.base import PostCallEvent
 from shared.service import MemoryService
 
 log = logging.getLogger("agentic_memory.worker")
@@ -21,11 +23,12 @@ log = logging.getLogger("agentic_memory.worker")
 class IngestWorker:
     def __init__(self, profile: AgentProfile, archive: Archive, service: MemoryService) -> None:
         """Raises ``ConfigError`` for an ingested event type that could take the erase jobs' reserved key prefix."""
-        clashing = [name for name in profile.webhooks.ingest_events if name.startswith(ERASE_PREFIX)]
+        reserved = (ERASE_PREFIX, ERASED_PREFIX)
+        clashing = [name for name in profile.webhooks.ingest_events if name.startswith(reserved)]
         if clashing:
             raise ConfigError(
-                f"agent type {profile.name!r}: ingest event types may not start with {ERASE_PREFIX!r} "
-                "(reserved for erase jobs)"
+                f"agent type {profile.name!r}: ingest event types may not start with {ERASE_PREFIX!r} or "
+                f"{ERASED_PREFIX!r} (reserved for erasures)"
             )
         self._profile = profile
         self._archive = archive
@@ -47,7 +50,28 @@ class IngestWorker:
         provider = profile.provider
         event = provider.parse_post_call(payload, profile.fields["post_call"], profile.webhooks.ingest_events)
         echo = provider.echo(payload) if event.ingest else None
-        return self._service.remember(event, received_at=archived.received_at, echo=echo)
+        caller = self._caller(event)
+        if caller is not None and forgotten(self._archive, caller[1], event.occurred_at):
+            self._archive.purge(key)  # a late retry of an erased caller's call: neither remembered nor kept
+            log.info("post-call event of a caller erased since the call; skipping")
+            return 0
+        added = self._service.remember(event, received_at=archived.received_at, echo=echo)
+        if caller is not None and forgotten(self._archive, caller[1], event.occurred_at):
+            user_id, ref = caller  # erased while this event was being written: what it wrote goes too
+            self._service.manager.store.erase_user(user_id)
+            self._archive.purge(key)
+            log.info("caller %s was erased while their post-call event was written; erased again", ref)
+            return 0
+        return added
+
+    def _caller(self, event: PostCallEvent) -> tuple[str, str] | None:
+        """The caller's user id and keyed reference, when the event is remembered under one."""
+        identity = self._service.identity
+        caller_id = identity.identify(event.caller) if event.ingest else None
+        if caller_id is None:
+            return None
+        user_id = identity.user_id(caller_id)
+        return user_id, identity.user_ref(user_id)
 
     def erase(self, job: EraseJob) -> None:
         """Every version of the caller's archived events, then their memories again (what an event processed in
@@ -60,6 +84,7 @@ class IngestWorker:
         user_id = request.body.decode("utf-8")
         if self._service.identity.user_ref(user_id) != job.user_ref:
             raise ValueError("erase request does not match its job key")
+        record_erasure(self._archive, job.user_ref, request.received_at, request.agent_type)
         events = self._archive.erase_user(*self._service.identity.user_refs(user_id))
         memories = self._service.manager.store.erase_user(user_id)
         self._archive.purge(job.key)

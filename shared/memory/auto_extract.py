@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from shared.config.models import AutoExtractRule
-from shared.memory.models import Memory, field_label
+from shared.memory.models import Memory, field_key, field_label
 
 _NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
 _COMMON_WORDS = (
@@ -60,19 +60,37 @@ def _accept(rule: AutoExtractRule, value: str) -> str | None:
     return cleaned
 
 
+def _keys(names: Sequence[str]) -> list[str]:
+    """The configured field names as a platform's schema may write them (``Caller Name``, ``callerName``)."""
+    return list(dict.fromkeys(field_key(name) for name in names))
+
+
+def _same_person(name: str, other: str) -> bool:
+    return name.split()[:1] == other.split()[:1]
+
+
 def _from_fields(names: Sequence[str], memories: Sequence[Memory]) -> str | None:
-    """The latest call's value; within one call the first name in the configured alias order wins (a call's
-    ``caller_name`` beats its ``patient_name``, whatever order the fields were stored in)."""
-    best: tuple[datetime, int] | None = None
-    value_of_best = None
+    """The value of the first field in the configured alias order, from the latest call that gave it: a call's
+    ``caller_name`` beats its ``patient_name``, whatever order the fields were stored in, and a later call's
+    ``patient_name`` (the caller's son, "Omar Haddad") does not replace the caller's own "Nadia Haddad". A later
+    call's value of a later alias does replace it when it is the same first name (a new surname: "Nora Blake")."""
+    keys = _keys(names)
+    by_call: dict[tuple[datetime, str], tuple[int, str]] = {}  # (call time, call) -> the call's best alias, value
     for memory in memories:
         field = memory.metadata.get("field")
         value = memory.metadata.get("value")
-        if field in names and isinstance(value, str) and value.strip():
-            key = (memory.created_at, -names.index(field))
-            if best is None or key > best:
-                best, value_of_best = key, value.strip()
-    return value_of_best
+        if not isinstance(field, str) or field_key(field) not in keys or not isinstance(value, str):
+            continue
+        if value.strip():
+            call = (memory.created_at, memory.conversation_id or str(memory.metadata.get("event", "")))
+            rank = keys.index(field_key(field))
+            if call not in by_call or rank < by_call[call][0]:
+                by_call[call] = (rank, " ".join(value.split()))
+    best: tuple[int, str] | None = None
+    for _, (rank, value) in sorted(by_call.items()):
+        if best is None or rank <= best[0] or _same_person(value.lower(), best[1].lower()):
+            best = (rank, value)
+    return best[1] if best else None
 
 
 _SENTENCE = re.compile(r"[^.!?;\n]+")
@@ -86,10 +104,11 @@ def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequen
     """A keyword said about this attribute: in one of its fields' values, or in a sentence naming it ("my account
     status is gold", "the premium tier"); never a keyword anywhere ("premium" of an insurance premium)."""
     labels = [field_label(name).lower() for name in names]
+    keys = _keys(names)
     for memory in memories:
         field = memory.metadata.get("field")
         value = memory.metadata.get("value")
-        if field in names and isinstance(value, str):
+        if isinstance(field, str) and field_key(field) in keys and isinstance(value, str):
             places = [value.lower()]
         elif field is None:
             places = [s for s in _SENTENCE.findall(memory.text.lower()) if _mentions(s, labels)]

@@ -38,11 +38,43 @@ def digit_words(text: str) -> tuple[str, ...]:
     return tuple(as_digits(words(plain)))
 
 
+_CENTURIES = {"nineteen": 19, "twenty": 20}
+
+
+def _year(tokens: Sequence[str], index: int) -> tuple[str, int] | None:
+    """A year said the way people say one, from ``tokens[index]`` -> (its digits, how many words it took):
+    "nineteen eighty-four", "twenty seventeen", "twenty twenty-two", "twenty oh five". Not "twenty one" (21), nor
+    "twenty, thirty minutes": after "twenty" only a teen or "twenty" again starts a year's last two digits."""
+    century = _CENTURIES.get(tokens[index])
+    rest = tokens[index + 1 : index + 4]
+    if century is None or not rest:
+        return None
+    first = rest[0]
+    following = rest[1] if len(rest) > 1 else ""
+    if first == "oh" and 0 < _SMALL.get(following, 0) < 10:
+        return f"{century}0{_SMALL[following]}", 3
+    if _SMALL.get(first, 0) >= 10 and (century == 19 or first != "ten" or following not in _SMALL):
+        return f"{century}{_SMALL[first]}", 2
+    if first in _TENS and (century == 19 or first == "twenty"):
+        unit = _SMALL.get(following, 10)
+        return (f"{century}{_TENS[first] + unit}", 3) if unit < 10 else (f"{century}{_TENS[first]}", 2)
+    return None
+
+
 def as_digits(tokens: Sequence[str]) -> list[str]:
     """Runs of number words as one digit string each ("twenty", "five" -> "25"; "twelve", "hundred" -> "1200");
-    a new run starts where the words could not continue one number ("nine", "zero", "five" -> "9", "0", "5")."""
+    a new run starts where the words could not continue one number ("nine", "zero", "five" -> "9", "0", "5"). A
+    year reads as one ("twenty seventeen" -> "2017", ``_year``)."""
     if _SPOKEN.isdisjoint(tokens):  # most texts: nothing to read
         return list(tokens)
+    if not _CENTURIES.keys().isdisjoint(tokens):
+        years: list[str] = []
+        index = 0
+        while index < len(tokens):
+            year = _year(tokens, index)
+            years.append(year[0] if year else tokens[index])
+            index += year[1] if year else 1
+        tokens = years
     out: list[str] = []
     total = current = 0
     last: str | None = None  # kind of the previous number word: small, ten, hundred, scale

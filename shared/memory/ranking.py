@@ -50,7 +50,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from shared.memory import answer_kinds, vectors
-from shared.memory.models import Memory, ScoredMemory, field_label
+from shared.memory.models import Memory, ScoredMemory, field_key, field_label
 from shared.memory.names import (
     CALLER_NAME_FIELDS,
     asks_another_persons_name,
@@ -108,9 +108,10 @@ DEFAULT_SETTINGS = RankSettings()
 
 
 def field_name(memory: Memory) -> str | None:
-    """The collected field a memory records (``credit_limit``), if it is one."""
+    """The collected field a memory records (``credit_limit``), if it is one, however the schema wrote it
+    (``creditLimit``, ``Credit Limit``): a later call's value replaces an earlier one's under either spelling."""
     name = memory.metadata.get("field")
-    return name if isinstance(name, str) and name else None
+    return field_key(name) if isinstance(name, str) and name else None
 
 
 def _value_key(memory: Memory) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,38 @@ def test_any_spelling_of_the_number_erases_the_same_caller(local_runtime: Any) -
     response = local.call("DELETE", "/admin/users/%2B1%20(555)%20555-0123/memories", b"", ADMIN)
     assert json.loads(response.body)["erased"]["archived_events"] == 2
     assert local.runtime.service.manager.recent(CALLER) == []
+
+
+def test_a_call_resent_after_the_erasure_is_not_remembered_nor_kept(local_runtime: Any) -> None:
+    """A platform's late retry of an erased caller's call (signed anew) finds them erased; a later call does not."""
+    local = local_runtime()
+    seed(local)
+    assert local.call("DELETE", f"/admin/users/{CALLER}/memories", b"", ADMIN).status == 200
+    old_call = elevenlabs_post_call(conversation_id="conv_a1", user_turns=(f"My {PHRASE}.", "Billing help."))
+    post_call(local, old_call)
+    local.drain()
+    assert local.runtime.service.manager.recent(CALLER) == []
+    assert readable(local.data_dir, traces(CALLER, PHRASE)) == {}  # nor its body in the archive
+    pre = json.loads(local.call("POST", "/client-data", {"caller_id": CALLER}, WORKSPACE).body)
+    assert pre["dynamic_variables"]["returning_caller"] == "no"
+
+    post_call(local, elevenlabs_post_call(conversation_id="conv_a3", started=int(time.time()) + 5))
+    local.drain()
+    assert {m.conversation_id for m in local.runtime.service.manager.recent(CALLER)} == {"conv_a3"}
+
+
+def test_an_erasure_while_the_worker_writes_leaves_nothing(local_runtime: Any) -> None:
+    """The erasure lands between the worker's read of the event and its write: what it wrote goes too."""
+    local = local_runtime()
+    post_call(local, elevenlabs_post_call(conversation_id="conv_race", user_turns=(f"My {PHRASE}.",)))
+    service = local.runtime.service
+    write = service.remember
+
+    def erased_meanwhile(*args: Any, **kwargs: Any) -> int:
+        assert local.call("DELETE", f"/admin/users/{CALLER}/memories", b"", ADMIN).status == 200
+        return write(*args, **kwargs)
+
+    service.remember = erased_meanwhile  # type: ignore[method-assign]
+    assert local.runtime.worker.process("post_call_transcription:conv_race") == 0
+    assert service.manager.recent(CALLER) == []
+    assert readable(local.data_dir, traces(CALLER, PHRASE)) == {}

@@ -12,6 +12,7 @@ import pytest
 
 from shared.config.loader import DEFAULT_CONFIG_PATH
 from shared.errors import ConfigError
+from shared.ingest.erasures import ERASED_PREFIX, erased_at
 from shared.ingest.local import FileArchive, LocalWorker, SqliteQueue
 from shared.ingest.ports import ERASE_PREFIX, erase_job_key, parse_erase_job
 from shared.runtime import build_runtime
@@ -47,7 +48,8 @@ def post_call(local: LocalRuntime, **call: Any) -> None:
 
 
 def keys(local: LocalRuntime) -> list[str]:
-    return sorted(entry.key for entry in local.runtime.archive.entries())
+    """The archive's events and erase jobs (not the records of erasures, which hold a time under a hash)."""
+    return sorted(entry.key for entry in local.runtime.archive.entries() if not entry.key.startswith(ERASED_PREFIX))
 
 
 def test_memories_go_at_once_and_the_worker_erases_the_archived_events(local: LocalRuntime) -> None:
@@ -70,12 +72,17 @@ def test_memories_go_at_once_and_the_worker_erases_the_archived_events(local: Lo
     assert job is not None and job.user_ref == local.runtime.service.identity.user_ref(CALLER)
     assert "5555550123" not in request and request in local.queue.keys("pending")  # the queue names no caller
     assert local.runtime.archive.get(request).body == CALLER.encode()
+    requested_at = local.runtime.archive.get(request).received_at
 
     local.drain()  # conv_a2 first (it was queued first): its memories land, then the job erases them again
 
     assert keys(local) == ["post_call_transcription:conv_b1"]
     assert local.runtime.service.manager.recent(CALLER) == []
     assert local.runtime.service.manager.recent(OTHER_CALLER)
+    ref = local.runtime.service.identity.user_ref(CALLER)
+    assert erased_at(local.runtime.archive, ref) == requested_at  # a resent old call will find it erased
+    record = local.runtime.archive.get(f"{ERASED_PREFIX}{ref}").body
+    assert b"5555550123" not in record and b"conv_a" not in record
     assert local.queue.counts().get("dead", 0) == 0
     assert local.runtime.worker.process(request) == 0  # a redelivered job finds its request gone: nothing to do
 
@@ -116,7 +123,7 @@ def test_an_ingest_event_type_that_could_take_the_erase_prefix_is_refused_at_sta
     settings = Settings.from_environ({}, agent_type=AGENT, data_dir=tmp_path, config_path=path)
     queue = SqliteQueue(tmp_path / "queue.db")
     try:
-        with pytest.raises(ConfigError, match="reserved for erase jobs"):
+        with pytest.raises(ConfigError, match="reserved for erasures"):
             build_runtime(settings, secrets=EnvSecrets(TEST_SECRETS), archive=FileArchive(tmp_path / "a"), queue=queue)
     finally:
         queue.close()

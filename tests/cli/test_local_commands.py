@@ -63,7 +63,10 @@ def test_memories_list_search_erase(tmp_path: Path, env: dict[str, str]) -> None
     erased = invoke("memories", "erase", CALLER, "--yes", "--data-dir", str(tmp_path))
     assert "erased 5 memories, 1 archived events" in erased.output
     assert local.runtime.service.manager.recent(CALLER) == []
-    assert list(local.runtime.archive.entries()) == []
+    [record] = local.runtime.archive.entries()  # only the time of the erasure, under the caller's keyed hash
+    assert record.key == f"erased/{local.runtime.service.identity.user_ref(CALLER)}" and record.user_ref is None
+    replayed = invoke("replay", "--data-dir", str(tmp_path))
+    assert "re-enqueued 0 archived events" in replayed.output  # a record of an erasure is no event
 
 
 def test_replay_re_enqueues_and_changes_nothing_twice(tmp_path: Path, env: dict[str, str]) -> None:

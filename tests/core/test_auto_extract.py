@@ -97,17 +97,34 @@ def test_within_one_call_the_configured_alias_order_wins_not_the_alphabet() -> N
     assert extract(RULES, list(reversed(memories)))["caller_name"] == "Nora Whitlock"
 
 
-def test_a_later_call_beats_the_alias_order() -> None:
-    older = said(caller_name="Nora Whitlock")
-    newer = [
+def later_call(field: str, value: str) -> list[Memory]:
+    return [
         Memory(
             id="n1",
             user_id="u",
             agent_type="t",
             type="factual",
-            text="patient name: Nora Blake",
+            text=f"{field}: {value}",
             created_at=NOW.replace(year=2031),
-            metadata={"source": "extraction", "field": "patient_name", "value": "Nora Blake"},
+            metadata={"source": "extraction", "field": field, "value": value},
         )
     ]
-    assert extract(RULES, newer + older)["caller_name"] == "Nora Blake"
+
+
+def test_a_later_call_with_a_new_surname_beats_the_alias_order() -> None:
+    older = said(caller_name="Nora Whitlock")
+    assert extract(RULES, later_call("patient_name", "Nora Blake") + older)["caller_name"] == "Nora Blake"
+
+
+def test_a_later_call_about_someone_else_keeps_the_callers_own_name() -> None:
+    """A mother who gave her name once, then called for her son: she is still greeted, not him."""
+    older = said(caller_name="Nadia Haddad")
+    assert extract(RULES, later_call("patient_name", "Omar Haddad") + older)["caller_name"] == "Nadia Haddad"
+    assert extract(RULES, later_call("caller_name", "Nadia Osei") + older)["caller_name"] == "Nadia Osei"
+    assert extract(RULES, said(patient_name="Omar Haddad"))["caller_name"] == "Omar Haddad"  # no better field
+
+
+@pytest.mark.parametrize("field", ["Caller Name", "CallerName", "caller-name", "callerName", "CALLER_NAME"])
+def test_a_name_field_is_found_however_the_schema_spells_it(field: str) -> None:
+    memories = said(patient_name="Mateo Kowalczyk", **{field: "Renata Kowalczyk"})
+    assert extract(RULES, memories)["caller_name"] == "Renata Kowalczyk"

@@ -56,6 +56,17 @@ def test_the_greeting_uses_the_current_caller_name_first_name_whatever_the_field
     assert "- caller name: Nora Whitlock" in context.splitlines()
 
 
+def test_a_field_spelt_two_ways_is_one_line_and_the_caller_is_greeted_not_the_patient() -> None:
+    memories = call(1, 30, "Booked Mateo.", **{"Caller Name": "Renata Kowalczyk", "patient_name": "Mateo Kowalczyk"})
+    memories += call(2, 10, "Moved Mateo's visit.", caller_name="Renata Kowalczyk", patient_name="Mateo Kowalczyk")
+    memories += call(3, 5, "Booked a check-up for her son.", patient_name="Omar Kowalczyk")
+    context, greeting, _ = context_for(memories)
+    lines = context.splitlines()
+    assert greeting.startswith("Hello Renata,")
+    assert sum("caller name" in line for line in lines) == 1
+    assert "- caller name: Renata Kowalczyk" in lines
+
+
 def test_first_name() -> None:
     assert first_name("Dana Whitfield") == "Dana"
     assert first_name("Dr. Amara Okafor") == "Dr. Okafor"

@@ -244,6 +244,7 @@ def test_aws_roles_have_exactly_what_they_need(backend: str, mocks: RecordingMoc
             ),
             (("s3:DeleteObjectVersion", "s3:GetObjectVersion"), (bucket + "/events/*",), none),
             _listing(("s3:ListBucket", "s3:ListBucketVersions"), bucket, "events/"),
+            (("s3:PutObject",), (bucket + "/events/erased/*",), none),  # when a caller was erased, nothing more
         }
         assert _exact(policies["am-dev-sweeper-policy"]) == common("sweeper") | own["sweeper"]
         assert not mocks.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")  # no managed "*" policies

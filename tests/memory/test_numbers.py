@@ -21,7 +21,12 @@ from shared.memory.numbers import as_digits, digit_words, spelt_numbers
         ("one hundred and five", ["105"]),
         ("eighteen thousand five hundred", ["18500"]),
         ("nine zero five two", ["9", "0", "5", "2"]),
-        ("twenty twenty-one", ["20", "21"]),
+        ("twenty twenty-one", ["2021"]),  # a year
+        ("a twenty seventeen Honda", ["a", "2017", "honda"]),
+        ("nineteen eighty-four", ["1984"]),
+        ("since twenty oh nine", ["since", "2009"]),
+        ("twenty one", ["21"]),
+        ("twenty, thirty minutes", ["20", "30", "minutes"]),  # a range, not the year 2030
         ("112,000 miles", ["112000", "miles"]),
         ("1,250,000 dollars", ["1250000", "dollars"]),
         ("3,5 and 1,2345", ["3", "5", "and", "1", "2345"]),

@@ -284,6 +284,15 @@ def test_past_values_ignore_a_repeated_value() -> None:
     assert past_values(memories) == {"a": NOW - timedelta(days=10), "b": NOW - timedelta(days=10)}
 
 
+def test_a_value_replaces_one_of_the_same_field_however_the_schema_spells_it() -> None:
+    memories = [
+        field("old", "creditLimit", "5000", days_ago=60),
+        field("new", "Credit Limit", "8000", days_ago=2),
+        field("other", "credit_card", "Visa", days_ago=60),
+    ]
+    assert past_values(memories) == {"old": NOW - timedelta(days=2)}
+
+
 def test_a_summary_stating_a_replaced_value_ranks_below_the_current_value() -> None:
     memories = [
         memory("summary", "Lab results showed an A1C of 8.2 and the doctor raised her metformin.", days_ago=40),
