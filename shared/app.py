@@ -169,8 +169,11 @@ class App:
         operation = provider.operation(_ROUTE_OPERATION[endpoint], payload)
         if operation in (Operation.PRE_CALL, Operation.TOOL):
             self._check_size(request.body, webhooks.max_body_bytes)
-        if operation in _OPERATION_ENDPOINT and not self.profile.enabled(_OPERATION_ENDPOINT[operation]):
+        target = _OPERATION_ENDPOINT.get(operation)
+        if target is not None and not self.profile.enabled(target):
             raise RouteNotFound("this operation is not enabled for this agent type")
+        if target is not None and target != endpoint:  # Vapi: a post-call sent to the pre-call URL still needs the
+            self._verifiers[target].verify(request.body, request.headers)  # post-call's own authentication
         fields = self.profile.fields
         if operation is Operation.PRE_CALL:
             _, pre = pre_call_answer(

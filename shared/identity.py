@@ -68,7 +68,12 @@ def _phone(value: str, default_region: str) -> str:
         parsed = phonenumbers.parse(candidate, None if candidate.startswith("+") else default_region)
     except phonenumbers.NumberParseException as exc:
         raise Unprocessable("caller id is not a valid phone number") from exc
-    if not phonenumbers.is_possible_number(parsed):
+    # Not "possible only locally": "555-0123" is seven digits of any area code, and would pool every caller of them.
+    if phonenumbers.is_possible_number_with_reason(parsed) != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise Unprocessable("caller id is not a valid phone number")
+    zeros = (parsed.number_of_leading_zeros or 1) if parsed.italian_leading_zero else 0  # "02 9374 4000"
+    national = "0" * zeros + str(parsed.national_number)
+    if parsed.country_code == 1 and (national[:1] in "01" or national[3:4] in "01"):  # NANP: area and exchange 2-9
         raise Unprocessable("caller id is not a valid phone number")
     if set(str(parsed.national_number)) <= {"0"}:  # +1 000 000 0000 and the like
         raise _withheld()

@@ -120,6 +120,7 @@ class MemoryService:
         assignment = self.assignment(user_id)
         manager = self._manager(assignment.config)
         when = received_at or self._clock()
+        event = event.received(when)
         memories = memories_from_call(event, user_id, manager, received_at=when)
         recorded: dict[str, Any] = call_outcomes(echo or PlatformEcho())
         if assignment.variants:

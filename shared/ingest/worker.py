@@ -49,6 +49,7 @@ class IngestWorker:
         profile = self._profile
         provider = profile.provider
         event = provider.parse_post_call(payload, profile.fields["post_call"], profile.webhooks.ingest_events)
+        event = event.received(archived.received_at)
         echo = provider.echo(payload) if event.ingest else None
         caller = self._caller(event)
         if caller is not None and forgotten(self._archive, caller[1], event.occurred_at):

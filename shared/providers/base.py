@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -61,6 +61,14 @@ class PostCallEvent:
     fields: dict[str, str] = field(default_factory=dict)
     caller_turns: list[str] = field(default_factory=list)
     outcome: str | None = None
+
+    def received(self, at: datetime) -> PostCallEvent:
+        """The event as received at ``at``: a call cannot have taken place later. A time in the future (a
+        platform's clock, a mistyped test payload) would keep its memories past their retention and make them
+        the newest facts for years."""
+        if self.occurred_at is None or self.occurred_at <= at:
+            return self
+        return replace(self, occurred_at=at)
 
 
 MEMORY_VARIANT = "memory_variant"

@@ -229,6 +229,8 @@ class RetellProvider(Provider):
         nested = _nested(body)
         args = _arguments(body.get("args")) if nested else body
         query = fields.text(args, "query")
+        if query is None and not nested and "args" in body:  # {"name", "args"}: Retell's shape, its call left out
+            raise Unprocessable("missing field: call (a custom function's call object, beside its args)")
         if query is None:
             raise Unprocessable("missing field: query")
         caller = fields.text(body, "caller_id") or (_customer_number(body["call"]) if nested else None)

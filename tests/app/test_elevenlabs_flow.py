@@ -244,3 +244,15 @@ def test_a_replaced_value_comes_back_marked_past_with_the_summary_that_stated_it
     assert all(m["text"].startswith("previously: ") and "until" in m for m in old)
     current = [i for i, m in enumerate(found) if "6 people" in m["text"] or "party size: 6" in m["text"]]
     assert current and all("until" not in found[i] for i in current)
+
+
+def test_a_call_dated_in_the_future_is_dated_when_it_was_received(local_runtime: Any) -> None:
+    """A start time in 2100 would keep the memories past their retention and make them the newest facts."""
+    local = local_runtime()
+    assert post_call(local, elevenlabs_post_call(started=4_102_444_800)).status == 200
+    local.drain()
+    now = local.runtime.clock()
+    memories = local.runtime.service.manager.recent(CALLER)
+    assert memories and all(m.created_at <= now for m in memories)
+    assert all(m.expires_at is not None and (m.expires_at - now).days <= 730 for m in memories)
+    assert pre_call(local)["dynamic_variables"]["returning_caller"] == "yes"

@@ -219,14 +219,15 @@ def test_configurations_that_could_never_verify_are_refused_at_start_up(
 # through the app -------------------------------------------------------------------------------------------------
 
 
-def hmac_runtime(tmp_path: Path) -> tuple[Any, SqliteQueue]:
+def hmac_runtime(tmp_path: Path, *, post_call_only: bool = False) -> tuple[Any, SqliteQueue]:
     config = json.loads((REPO / "config" / "agent_types.json").read_text())
     plan = {
         "scheme": "hmac",
         "secret": "VAPI_SECRET",
         "hmac": {"algorithm": "sha256", "signature_prefix": "", "payload_format": "{timestamp}.{body}"},
     }
-    config["agent_types"]["vapi_receptionist"]["auth"] = {"client_data": plan, "retrieve": plan, "post_call": plan}
+    auth = config["agent_types"]["vapi_receptionist"].setdefault("auth", {})
+    auth.update({"post_call": plan} if post_call_only else {"client_data": plan, "retrieve": plan, "post_call": plan})
     path = tmp_path / "agent_types.json"
     path.write_text(json.dumps(config))
     settings = Settings.from_environ({}, agent_type="vapi_receptionist", data_dir=tmp_path, config_path=path)
@@ -256,6 +257,29 @@ def test_app_with_an_hmac_credential(tmp_path: Path) -> None:
         assert (ack.status, json.loads(ack.body)["status"]) == (200, "queued")
         answer = send("/client-data", vapi_assistant_request(), {})
         assert answer.status == 200 and "assistantOverrides" in json.loads(answer.body)
+    finally:
+        runtime.store.close()
+        queue.close()
+
+
+def test_a_message_sent_to_another_route_needs_the_authentication_of_what_it_is(tmp_path: Path) -> None:
+    """Vapi sends any message to any route: an end-of-call report on the pre-call URL is still a post-call, and
+    the HMAC configured for post-calls is required there too (the bearer secret of the pre-call is not enough)."""
+    import time
+
+    runtime, queue = hmac_runtime(tmp_path, post_call_only=True)
+    try:
+        body = json.dumps(vapi_end_of_call()).encode()
+        bearer_only = {"authorization": f"Bearer {SECRET}"}
+        for path in ("/client-data", "/retrieve"):
+            refused = runtime.app.handle(Request.build("POST", path, bearer_only, body))
+            assert refused.status == 401, path
+        assert list(runtime.archive.entries()) == []
+        both = {**bearer_only, **credential().sign(body, str(int(time.time() * 1000)))}
+        accepted = runtime.app.handle(Request.build("POST", "/client-data", both, body))
+        assert (accepted.status, json.loads(accepted.body)["status"]) == (200, "queued")
+        pre_call = json.dumps(vapi_assistant_request()).encode()
+        assert runtime.app.handle(Request.build("POST", "/client-data", bearer_only, pre_call)).status == 200
     finally:
         runtime.store.close()
         queue.close()

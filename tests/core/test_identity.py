@@ -39,6 +39,21 @@ def test_garbage_is_rejected(raw: str) -> None:
         normalize_caller(raw)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "555-0123",  # seven digits: any area code's 555-0123, so every such caller would be one
+        "+15550123",
+        "02 9374 4000",  # a foreign number without its country code: no US area code starts with 0 or 1
+        "+1 155 555 0123",
+        "+1 555 155 0123",  # nor does an exchange
+    ],
+)
+def test_a_number_that_is_not_one_callers_is_refused(raw: str) -> None:
+    with pytest.raises(Unprocessable):
+        normalize_caller(raw)
+
+
 def test_pseudonymized_ids_are_stable_keyed_and_never_the_number() -> None:
     a = CallerIdentity(pseudonym_key=Secret("key-a"))
     b = CallerIdentity(pseudonym_key=Secret("key-b"))

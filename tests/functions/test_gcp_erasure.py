@@ -46,6 +46,8 @@ def kept(keys: Iterable[str]) -> set[str]:
     keys = list(keys)
     assert len({key for key in keys if key.startswith(ERASED)}) == 1
     return {key for key in keys if not key.startswith(ERASED)}
+
+
 OTHERS = {"summary": "Lee asked where the March invoice went.", "user_turns": ("Where is my invoice?",)}
 
 

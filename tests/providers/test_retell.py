@@ -210,6 +210,12 @@ def test_args_at_root_is_refused_by_default(local_runtime: Any, payload: Any) ->
     assert status == 422 and "args only" in answer["error"]
 
 
+def test_a_custom_function_without_its_call_says_so(local_runtime: Any) -> None:
+    local = local_runtime(AGENT)
+    status, answer = post(local, "/retrieve", {"name": "recall_memory", "args": {"query": "appointment"}})
+    assert status == 422 and answer["error"].startswith("missing field: call")
+
+
 def test_args_at_root_with_a_mapped_caller_field(payload: Any) -> None:
     provider = RetellProvider()
     defaults = RetellProvider.defaults()
