@@ -86,7 +86,7 @@ def describe(config: AgentType, memories: Sequence[Memory], fields: Mapping[str,
     summaries = _distinct([f"- {_day(m)}: {m.text}" for m in memories if m.metadata.get("source") == "summary"])
     if summaries:
         lines += ["Previous calls:", *summaries[:limit]]
-    details = [line for line in _details(memories, limit) if line not in known]
+    details = [line for line in _details(memories, memory.context_fields) if line not in known]
     if details:
         lines += ["Details collected:", *details]
     others = _distinct(

@@ -181,6 +181,11 @@ class MemoryConfig(_Model):
     retention_days: dict[str, Annotated[int, Field(ge=1, le=36_500)]] = Field(default_factory=lambda: {"default": 365})
     search_limit: Annotated[int, Field(ge=1, le=50)] = 3
     context_limit: Annotated[int, Field(ge=0, le=50)] = 5
+    context_fields: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=12,
+        description="Collected fields listed in the pre-call context (each once, current value first; the most "
+        "recently collected first). A field collected long ago (a policy number, an address) is still current.",
+    )
     auto_extract: dict[str, AutoExtractRule] = Field(default_factory=dict)
     store_caller_turns: bool = True
     semantic_search: bool = Field(

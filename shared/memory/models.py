@@ -93,10 +93,13 @@ class ScoredMemory:
     memory: Memory
     score: float
     until: datetime | None = None
+    changed: str | None = None  # for a summary or turn stating replaced values: those values' fields
 
     @property
     def text(self) -> str:
-        """What the agent is told: a past value says so, with the date it stopped being current."""
+        """What the agent is told: a past value says so, with the date it stopped being current (and, for a
+        summary or turn, which of the values it states have changed since)."""
         if self.until is None:
             return self.memory.text
-        return f"previously: {self.memory.text.rstrip(' .')}, until {self.until.date().isoformat()}"
+        past = f"previously: {self.memory.text.rstrip(' .')}, until {self.until.date().isoformat()}"
+        return f"{past} (changed since: {self.changed})" if self.changed else past

@@ -458,12 +458,16 @@ def rank(
             scores = dict.fromkeys((m.id for m in summaries), 1.0)
     past = past_values(candidates) if settings.supersede else {}
     until = dict(past)
+    stated_fields: dict[str, list[str]] = {}
     if past:
         about = _field_asked(query, similarity)
         earlier = asks_earlier(query)
         wanted = query_terms(query)
         calls = collecting_calls(live) if settings.dedupe else None  # the copies ``_deduplicated`` left out
-        until = _below_current(scores, candidates, past, settings.min_score, about, wanted, earlier, calls) | past
+        stating = _below_current(
+            scores, candidates, past, settings.min_score, about, wanted, earlier, calls, stated_fields
+        )
+        until = stating | past
     for memory_id in not_answers:
         scores.pop(memory_id, None)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
@@ -479,7 +483,16 @@ def rank(
     if named is not None:  # "her doctor's name": a memory that names no one ("the doctor bumped it up") is no answer
         kept = [m for m in kept if names_someone(m.text, named)]
     found = kept[:limit]
-    return [ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id)) for m in found]
+    return [
+        ScoredMemory(m, scores.get(m.id, 0.0), until.get(m.id), _changed(stated_fields.get(m.id, ()))) for m in found
+    ]
+
+
+def _changed(names: Sequence[str]) -> str | None:
+    """Which of the values a summary or turn states were replaced ("party size"): said beside it, so the agent knows
+    which part of it is past, and that the rest ("for her mother's birthday") may well still hold. The new value is
+    not repeated there: it is an answer of its own, ranked above."""
+    return ", ".join(field_label(name) for name in dict.fromkeys(names)) or None
 
 
 def _newest_first_in_ties(
@@ -594,6 +607,7 @@ def _below_current(
     wanted: Sequence[str] = (),
     earlier: bool = False,
     calls: Calls | None = None,
+    stated_fields: dict[str, list[str]] | None = None,
 ) -> dict[str, datetime]:
     """A past value scores just under its field's current value (never above it, even if it matched better).
 
@@ -608,7 +622,8 @@ def _below_current(
     reads as current; a value in other words is only ranked under, as it may say more than the value.
 
     ``earlier`` (the question asks for a value as it was): the field the question names comes first with its current
-    value, and the replaced values of the fields asked about right under it, whatever their own score."""
+    value, and the replaced values of the fields asked about right under it, whatever their own score.
+    ``stated_fields``, if given, receives the fields whose replaced values each such memory states."""
     current: dict[str, float] = {}
     for memory in memories:
         name = field_name(memory)
@@ -639,6 +654,8 @@ def _below_current(
         if name and memory.id in past:
             replaced[name] = min(replaced.get(name, past[memory.id]), past[memory.id])
     stated: dict[str, datetime] = {}
+    if stated_fields is not None:
+        stated_fields.update(stating_past)
     for memory_id, names in stating_past.items():
         stated[memory_id] = min(replaced[name] for name in names)
         for name in names:

@@ -242,6 +242,8 @@ def test_a_replaced_value_comes_back_marked_past_with_the_summary_that_stated_it
     old = [m for m in found if "8 people" in m["text"] or m["text"].endswith("party size: 8")]
     assert old, found  # the old value is there to be read, marked as past
     assert all(m["text"].startswith("previously: ") and "until" in m for m in old)
+    summary = [m["text"] for m in old if "8 people" in m["text"]]
+    assert summary and all(t.endswith("(changed since: party size)") for t in summary)  # which of its facts is past
     current = [i for i, m in enumerate(found) if "6 people" in m["text"] or "party size: 6" in m["text"]]
     assert current and all("until" not in found[i] for i in current)
 

@@ -67,6 +67,15 @@ def test_a_field_spelt_two_ways_is_one_line_and_the_caller_is_greeted_not_the_pa
     assert "- caller name: Renata Kowalczyk" in lines
 
 
+def test_a_field_collected_calls_ago_is_still_listed() -> None:
+    """Eight newer fields do not push out a policy number given in the first call (context_fields, 12)."""
+    newer = {f"detail_{n}": f"value {n}" for n in range(8)}
+    memories = call(1, 60, "Opened a claim.", policy_number="PN-4471") + call(2, 5, "Added details.", **newer)
+    context, _, _ = context_for(memories)
+    assert "- policy number: PN-4471" in context.splitlines()
+    assert all(f"- detail {n}: value {n}" in context.splitlines() for n in range(8))
+
+
 def test_first_name() -> None:
     assert first_name("Dana Whitfield") == "Dana"
     assert first_name("Dr. Amara Okafor") == "Dr. Okafor"

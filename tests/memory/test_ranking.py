@@ -315,11 +315,12 @@ def test_a_memory_stating_only_a_replaced_value_is_marked_past_whatever_the_ques
     ]
     found = {s.memory.id: s for s in rank("how much does she give each month", memories, now=NOW, settings=WORDS_ONLY)}
     assert found["turn"].until == NOW - timedelta(days=9)  # the question never names the field
-    assert found[
-        "turn"
-    ].text == "previously: Hello, I would like to give every month, twenty-five dollars, until " + str(
-        (NOW - timedelta(days=9)).date()
-    )
+    assert (
+        found["turn"].text
+        == "previously: Hello, I would like to give every month, twenty-five dollars, until "
+        + str((NOW - timedelta(days=9)).date())
+        + " (changed since: donation amount)"
+    )  # what replaced the value it states
     assert found["raise"].until is None
 
 
