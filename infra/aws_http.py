@@ -27,7 +27,7 @@ def http_api(
     tags: Mapping[str, str],
     parent: pulumi.Resource,
 ) -> pulumi.Output[str]:
-    """An HTTP API with exactly DESIGN.md's routes, all to the ``live`` alias of the HTTP function."""
+    """An HTTP API with exactly the HTTP function's routes (``spec.ROUTES``), all to its ``live`` alias."""
     child = pulumi.ResourceOptions(parent=parent)
     api = aws.apigatewayv2.Api(f"{name}-api", name=names.name("api"), protocol_type="HTTP", tags=dict(tags), opts=child)
     integration = aws.apigatewayv2.Integration(

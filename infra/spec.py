@@ -6,8 +6,11 @@ is one line here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+from shared.app import ROUTES as APP_ROUTES
 
 FunctionRole = Literal["http", "worker", "sweeper"]
 
@@ -29,18 +32,22 @@ WORKER = FunctionSpec(
 SWEEPER = FunctionSpec("sweeper", "functions.aws.entry.sweeper_handler", "sweeper", 300, 256, "retention sweep")
 FUNCTIONS: tuple[FunctionSpec, ...] = (HTTP, WORKER, SWEEPER)
 
-# DESIGN.md's interface; the HTTP API declares exactly these, anything else is a 404 from API Gateway.
-ROUTES: tuple[str, ...] = (
-    "POST /client-data",
-    "POST /retrieve",
-    "POST /post-call",
-    "GET /analytics/users/{user_id}",
-    "GET /analytics/agent",
-    "GET /admin/users/{user_id}/memories",
-    "DELETE /admin/users/{user_id}/memories",
-    "GET /admin/config",
-    "GET /healthz",
-)
+# API Gateway route keys cannot end in "/", and a plain ``{variable}`` never matches an empty segment: the console's
+# page, ``/console/`` (the function serves every route with or without a trailing slash), would reach no route. A
+# greedy ``{variable+}`` also matches the empty rest, so the console's file route is declared greedy.
+GREEDY_PATHS = frozenset({"/console/{asset}"})
+
+
+def api_route_key(method: str, path: str) -> str:
+    """The HTTP API's route key for one of the function's routes (``shared.app.ROUTES``)."""
+    if path in GREEDY_PATHS:
+        path = re.sub(r"\{(\w+)\}$", r"{\1+}", path)
+    return f"{method} {path}"
+
+
+# Every route the HTTP function serves, from its own route table so the two cannot drift; the HTTP API declares
+# exactly these, anything else is a 404 from API Gateway.
+ROUTES: tuple[str, ...] = tuple(api_route_key(route.method, route.path) for route in APP_ROUTES)
 
 # Output name -> path: what an operator pastes into the platform's dashboard.
 DASHBOARD_URLS: dict[str, str] = {
@@ -73,6 +80,7 @@ __all__ = [
     "ARCHIVE_PREFIX",
     "DASHBOARD_URLS",
     "FUNCTIONS",
+    "GREEDY_PATHS",
     "HTTP",
     "PENDING_PREFIX",
     "ROUTES",
@@ -80,4 +88,5 @@ __all__ = [
     "SWEEPER",
     "WORKER",
     "FunctionSpec",
+    "api_route_key",
 ]

@@ -43,13 +43,14 @@ MAX_BATCH = 100  # events in one array envelope
 @dataclass(frozen=True)
 class Route:
     method: str
+    path: str  # the template: a deployed stack's HTTP API declares its routes from it (infra/spec.py)
     pattern: re.Pattern[str]
     handler: str
 
 
 def _route(method: str, path: str, handler: str) -> Route:
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path)
-    return Route(method, re.compile(f"^{regex}/?$"), handler)
+    return Route(method, path, re.compile(f"^{regex}/?$"), handler)
 
 
 ROUTES = (
