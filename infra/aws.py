@@ -60,6 +60,8 @@ class AwsMemoryServiceArgs:
     secret_recovery_window_days: pulumi.Input[int] = 7
     memory_recovery_days: int = 7
     memory_deletion_protection: bool = True
+    # Secrets whose values come from a resource that needs the stack's URL (the ElevenLabs webhook's HMAC key).
+    late_secrets: frozenset[str] = frozenset()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -137,9 +139,19 @@ class AwsMemoryService(pulumi.ComponentResource):
             environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
         if self._table is not None:
             environment["MEMORY_TABLE"] = self._table.name
+        # A Function URL exists only after its function, and a late secret only after the URL: that HTTP function
+        # cannot wait for the secret's value. Until the value is written its runtime fails closed, and a failed
+        # build is not kept (functions.cold_start), so the next request reads the secret again.
+        http_waits = not (args.late_secrets and args.http_endpoint == "url")
         functions: dict[str, aws.lambda_.Function] = {
             fn.role: self._function(
-                fn, environment, secret=secret, secret_value=secret_value, bucket=bucket, queue=queue, layer=layer
+                fn,
+                environment,
+                secret=secret,
+                secret_value=secret_value if fn.role != "http" or http_waits else None,
+                bucket=bucket,
+                queue=queue,
+                layer=layer,
             )
             for fn in spec.FUNCTIONS
         }
@@ -231,13 +243,14 @@ class AwsMemoryService(pulumi.ComponentResource):
         environment: Mapping[str, pulumi.Input[str]],
         *,
         secret: aws.secretsmanager.Secret,
-        secret_value: aws.secretsmanager.SecretVersion,
+        secret_value: aws.secretsmanager.SecretVersion | None,
         bucket: aws.s3.Bucket,
         queue: aws.sqs.Queue,
         layer: aws.lambda_.LayerVersion,
     ) -> aws.lambda_.Function:
         """A function, its log group (named after it, created first), its role and its scoped inline policy; it is
-        updated after the secret's value, so new code never starts before a secret it needs (``CALLER_REF_KEY``)."""
+        updated after the secret's value (when given), so new code never starts before a secret it needs
+        (``CALLER_REF_KEY``)."""
         name, names, args = self._name, self._args.names, self._args
         function_name = names.name(fn.role)
         log_group = aws.cloudwatch.LogGroup(
@@ -280,7 +293,9 @@ class AwsMemoryService(pulumi.ComponentResource):
             environment={"variables": dict(environment)},
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags={**args.tags, "agentic-memory:code-sha256": args.code_sha256},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, policy, secret_value]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[log_group, policy] + ([secret_value] if secret_value is not None else [])
+            ),
         )
 
     def _schedule(self, sweeper: aws.lambda_.Function) -> None:

@@ -80,6 +80,7 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
                 secret_recovery_window_days=config.secret_recovery_window_days,
                 memory_recovery_days=config.memory_recovery_days,
                 memory_deletion_protection=config.memory_deletion_protection,
+                late_secrets=config.generated_secret_names,
                 tags=_labels(config, names),
             ),
         )

@@ -7,7 +7,9 @@ resource and resolves that Output with the resource's ``webhook_secret``: a Pulu
 
 On Cloud Functions the function pins each secret's version, so the function cannot wait for a webhook that
 waits for the function's URL: the wiring there uses Cloud Run's deterministic URL of the HTTP function
-(``https://<service>-<project number>.<region>.run.app``), which is known before the function exists.
+(``https://<service>-<project number>.<region>.run.app``), which is known before the function exists. On AWS an
+HTTP API's URL exists before the functions; a Function URL does not, so there the HTTP function does not wait for
+the secret the webhook's key goes into (``late_secrets`` of ``infra.aws``).
 """
 
 from __future__ import annotations

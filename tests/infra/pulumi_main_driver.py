@@ -3,7 +3,7 @@
 Usage: ``python pulumi_main_driver.py <run.json>`` with ``{"stack", "config", "secret_keys"}`` (a file, so that
 even invented secrets stay off the command line). The repository is NOT on
 sys.path (only infra/, as ``runpy.run_path`` puts it), cwd is infra/: the program must find its own way.
-Prints one JSON line: the stack's exports and the recorded resource types.
+Prints one JSON line: the stack's exports, the recorded resource types and the names in the AWS stack secret.
 """
 
 from __future__ import annotations
@@ -48,6 +48,11 @@ def main(stack: str, config: dict[str, str], secret_keys: list[str]) -> None:
 
     program()
     result["types"] = sorted({resource.typ for resource in mocks.resources})
+    result["secret_names"] = sorted(  # the names in the AWS stack secret, never its values
+        name
+        for resource in mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        for name in json.loads(mocks_module.unwrap(resource.inputs["secretString"]))
+    )
     result["infra_modules"] = sorted(name for name in sys.modules if name == "infra" or name.startswith("infra."))
     print(json.dumps(result))
 

@@ -114,3 +114,41 @@ def test_main_runs_in_a_clean_process_from_infra(tmp_path: Path) -> None:
     assert "aws:lambda/functionUrl:FunctionUrl" in result["types"]
     assert {"infra.program", "infra.aws", "infra.stack_config"} <= set(result["infra_modules"])
     assert not any(value in done.stdout + done.stderr for value in TEST_SECRET_VALUES.values())
+
+
+def run_driver(tmp_path: Path, stack: str, config: dict[str, str], secret_keys: list[str]) -> dict[str, Any]:
+    """``infra/__main__.py`` in a clean process; a dependency cycle never resolves, so it is bounded by a timeout."""
+    run = tmp_path / "run.json"
+    run.write_text(json.dumps({"stack": stack, "config": config, "secret_keys": secret_keys}))
+    try:
+        done = subprocess.run(
+            [sys.executable, str(DRIVER), str(run)], cwd=INFRA, capture_output=True, text=True, timeout=60, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the program never finished: a dependency cycle between its resources")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not any(value in done.stdout + done.stderr for value in TEST_SECRET_VALUES.values())
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("endpoint", ["url", "api"])
+def test_elevenlabs_wiring_finishes_behind_either_endpoint(tmp_path: Path, endpoint: str) -> None:
+    """The webhook needs the endpoint's URL and generates the HMAC key the secret stores: with a Function URL, which
+    needs the HTTP function, the HTTP function must not wait for that secret (it reads it when it runs)."""
+    config, secret_keys = stack_config("aws", tmp_path, httpEndpoint=endpoint, elevenlabsAgentId="agent_abc")
+    del config[f"{PROJECT}:genericApiKey"], config[f"{PROJECT}:mem0ApiKey"]
+    config[f"{PROJECT}:agentType"] = "elevenlabs_sales_agent"
+    secrets = {
+        "elevenlabsApiKey": "leakcheck-elevenlabs-api-key-5e21",
+        "elevenlabsWorkspaceKey": TEST_SECRET_VALUES["ELEVENLABS_WORKSPACE_KEY"],
+    }
+    config.update({f"{PROJECT}:{key}": value for key, value in secrets.items()})
+    secret_keys = [f"{PROJECT}:{key}" for key in ("adminApiKey", *secrets)]
+    result = run_driver(tmp_path, "wired", config, secret_keys)
+    exports = result["exports"]
+    assert exports["elevenlabsWired"] == "memory-elevenlabs-wiring_id"
+    host = ".lambda-url." if endpoint == "url" else ".execute-api."
+    assert host in exports["postCallUrl"] and exports["postCallUrl"].endswith("/post-call")
+    assert {"ELEVENLABS_HMAC_KEY", "ELEVENLABS_WORKSPACE_KEY", "ADMIN_API_KEY"} <= set(result["secret_names"])
+    assert "ELEVENLABS_API_KEY" not in result["secret_names"]
