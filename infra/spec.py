@@ -66,7 +66,7 @@ VISIBILITY_FACTOR = 6  # SQS visibility timeout >= 6x the worker timeout (AWS gu
 SWEEP_EVERY_HOURS = 24
 NONCURRENT_VERSION_DAYS = 7
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-MAX_INSTANCES = 20
+MAX_INSTANCES = 20  # per Cloud Function; warmInstances (its min instances) may not exceed it
 
 # Settings every function reads; the memory libraries must write under /tmp (the only writable path).
 STATIC_ENVIRONMENT: dict[str, str] = {
@@ -82,6 +82,7 @@ __all__ = [
     "FUNCTIONS",
     "GREEDY_PATHS",
     "HTTP",
+    "MAX_INSTANCES",
     "PENDING_PREFIX",
     "ROUTES",
     "STATIC_ENVIRONMENT",

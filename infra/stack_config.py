@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import pulumi
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from infra.spec import MAX_INSTANCES
 from infra.wiring.checks import PLATFORM_KEY_CONFIG, WIRING_KEYS, generated_secrets, wiring_problems
 from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.models import ENDPOINTS, AgentType
@@ -46,7 +47,7 @@ SECRET_CONFIG_KEYS: dict[str, str] = {
     "PSEUDONYMIZATION_KEY": "pseudonymizationKey",
     **PLATFORM_KEY_CONFIG,  # read by the platform wiring (infra/wiring), never deployed
 }
-# Values CloudWatch Logs accepts for retention; Cloud Logging accepts any of them too.
+# Values CloudWatch Logs accepts for retention; Cloud Logging accepts 1 to 3650 days, so all but 3653 on GCP.
 LOG_RETENTION_DAYS = (
     1,
     3,
@@ -71,6 +72,10 @@ LOG_RETENTION_DAYS = (
     3288,
     3653,
 )
+CLOUD_LOGGING_MAX_RETENTION_DAYS = 3650  # a log bucket's longest retention
+GCP_LONGEST_LOG_RETENTION = max(days for days in LOG_RETENTION_DAYS if days <= CLOUD_LOGGING_MAX_RETENTION_DAYS)
+# Secrets Manager's recovery window: 0 (delete at once) or 7 to 30 days; nothing in between.
+SECRET_RECOVERY_WINDOW_DAYS = (0, *range(7, 31))
 PLAIN_KEYS = (
     "cloud",
     "agentType",
@@ -129,7 +134,7 @@ class StackConfig(BaseModel):
         default=None, alias="alertEmail"
     )
     http_endpoint: Literal["api", "url"] = Field(default="api", alias="httpEndpoint")
-    secret_recovery_window_days: Annotated[int, Field(ge=0, le=30)] = Field(default=7, alias="secretRecoveryWindowDays")
+    secret_recovery_window_days: int = Field(default=7, alias="secretRecoveryWindowDays")
     # The memory table's point-in-time recovery window (DynamoDB allows 1-35 days; 0 turns it off): erased callers
     # stay restorable from backups this long. Seven days, like the archive's noncurrent versions and the secret.
     memory_recovery_days: Annotated[int, Field(ge=0, le=35)] = Field(default=7, alias="memoryRecoveryDays")
@@ -155,6 +160,13 @@ class StackConfig(BaseModel):
     def _retention(cls, days: int) -> int:
         if days not in LOG_RETENTION_DAYS:
             raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return days
+
+    @field_validator("secret_recovery_window_days")
+    @classmethod
+    def _recovery_window(cls, days: int) -> int:
+        if days not in SECRET_RECOVERY_WINDOW_DAYS:
+            raise ValueError("must be 0 (delete at once) or 7 to 30 days: AWS Secrets Manager accepts nothing else")
         return days
 
     @field_validator("secrets")
@@ -193,6 +205,7 @@ class StackConfig(BaseModel):
             ]
             raise ConfigError(f"stack {self.stack!r}: cloud gcp needs {' and '.join(missing)}")
         self._check_backend()
+        self._check_gcp_limits()
         agent = known[self.agent_type]
         required = required_secrets(agent, self.memory_backend)
         wiring = {key: getattr(self, name) for name, key in _WIRING_FIELDS.items()}
@@ -222,6 +235,22 @@ class StackConfig(BaseModel):
             raise ConfigError(
                 f"stack {self.stack!r}: memoryRecoveryDays {self.memory_recovery_days}: Firestore's point-in-time "
                 f"recovery keeps exactly {FIRESTORE_RECOVERY_DAYS} days; use {FIRESTORE_RECOVERY_DAYS} or 0 (off)"
+            )
+
+    def _check_gcp_limits(self) -> None:
+        """Values a Cloud Function or a log bucket would refuse only at deploy time, half-way through an update."""
+        if self.cloud != "gcp":
+            return
+        if self.warm_instances > MAX_INSTANCES:
+            raise ConfigError(
+                f"stack {self.stack!r}: warmInstances {self.warm_instances} is more than the {MAX_INSTANCES} instances "
+                f"a function may run (its min instances cannot exceed its max); use at most {MAX_INSTANCES}"
+            )
+        if self.log_retention_days > CLOUD_LOGGING_MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"stack {self.stack!r}: logRetentionDays {self.log_retention_days} is longer than Cloud Logging "
+                f"keeps logs ({CLOUD_LOGGING_MAX_RETENTION_DAYS} days); the longest value on gcp is "
+                f"{GCP_LONGEST_LOG_RETENTION}"
             )
 
     @property
@@ -297,10 +326,13 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
 
 
 __all__ = [
+    "CLOUD_LOGGING_MAX_RETENTION_DAYS",
     "DEFAULT_MEMORY_BACKEND",
+    "GCP_LONGEST_LOG_RETENTION",
     "LOG_RETENTION_DAYS",
     "PLAIN_KEYS",
     "SECRET_CONFIG_KEYS",
+    "SECRET_RECOVERY_WINDOW_DAYS",
     "StackConfig",
     "build_stack_config",
     "read_stack_config",

@@ -9,6 +9,7 @@ import pulumi
 import pytest
 
 from infra.naming import StackNames, stack_slug
+from infra.spec import MAX_INSTANCES
 from infra.stack_config import SECRET_CONFIG_KEYS, build_stack_config, read_stack_config
 from shared.errors import ConfigError
 from tests.infra.conftest import AGENT_TYPES, PROJECT, TEST_SECRET_VALUES, RecordingMocks, stack_values
@@ -94,12 +95,34 @@ def test_cloud_needs_its_provider_config(cloud: str, drop: str, named: str) -> N
         ("httpEndpoint", "alb"),
         ("alertEmail", "not-an-email"),
         ("archiveRetentionDays", "0"),
+        ("secretRecoveryWindowDays", "1"),
+        ("secretRecoveryWindowDays", "6"),
+        ("secretRecoveryWindowDays", "31"),
     ],
 )
 def test_bad_values_are_named_by_their_config_key(key: str, value: str) -> None:
     with pytest.raises(ConfigError) as caught:
         build_stack_config({**stack_values("generic_voice_agent", "aws"), key: value})
     assert f"{PROJECT}:{key}" in str(caught.value)
+
+
+@pytest.mark.parametrize("days", ["0", "7", "30"])
+def test_secrets_managers_recovery_windows_are_accepted(days: str) -> None:
+    config = build_stack_config(stack_values("generic_voice_agent", "aws", secretRecoveryWindowDays=days))
+    assert config.secret_recovery_window_days == int(days)
+
+
+@pytest.mark.parametrize(
+    ("key", "too_much", "most"),
+    [("warmInstances", MAX_INSTANCES + 1, MAX_INSTANCES), ("logRetentionDays", 3653, 3288)],
+)
+def test_gcp_refuses_what_its_functions_or_log_bucket_cannot_take(key: str, too_much: int, most: int) -> None:
+    """Above the function's max instances, min > max; Cloud Logging keeps logs 3650 days at most. AWS takes both."""
+    with pytest.raises(ConfigError) as caught:
+        build_stack_config(stack_values("generic_voice_agent", "gcp", **{key: str(too_much)}))
+    assert f"{key} {too_much}" in str(caught.value) and str(most) in str(caught.value)
+    build_stack_config(stack_values("generic_voice_agent", "gcp", **{key: str(most)}))
+    build_stack_config(stack_values("generic_voice_agent", "aws", **{key: str(too_much)}))
 
 
 def test_secrets_are_never_echoed() -> None:
