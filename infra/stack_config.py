@@ -3,16 +3,20 @@
 ``read_stack_config()`` reads ``Pulumi.<stack>.yaml`` through ``pulumi.Config``; the tenants provisioning
 builds ``StackConfig`` directly. Either way the agent type must exist in ``config/agent_types.json`` and
 every secret its enabled endpoints, its memory backend and the admin routes need must be given, or a
-``ConfigError`` names the missing piece (and the ``pulumi config set --secret`` key that provides it).
+``ConfigError`` names the missing piece (and the ``pulumi config set --secret`` key that provides it); a key of the
+project's namespace that the program does not read is refused too, with the key it resembles.
 Secret values are kept as given (plain strings or Pulumi secret Outputs); the program marks them secret.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pulumi
+import pulumi.runtime.config
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from infra.spec import MAX_INSTANCES
@@ -91,6 +95,37 @@ PLAIN_KEYS = (
     "layerZip",
     *WIRING_KEYS,
 )
+
+# Written by the tenants provisioning into each stack it owns (infra/tenants/stacks.py); no resource reads it.
+TENANT_MARKER = "tenant"
+
+
+def known_keys() -> tuple[str, ...]:
+    """Every key of the project's namespace this program reads (or tolerates: the tenants marker)."""
+    return (*PLAIN_KEYS, *SECRET_CONFIG_KEYS.values(), TENANT_MARKER)
+
+
+def unknown_key_problems(keys: Iterable[str], project: str) -> list[str]:
+    """A key in the project's namespace that nothing reads is a typo: silently ignored, its setting never applies.
+
+    Each problem names the key and, when one is close (difflib, ignoring case), the known key it resembles.
+    """
+    names = set(known_keys())
+    known = {key.lower(): key for key in names}
+    problems = []
+    for full_key in sorted(keys):
+        namespace, _, key = full_key.partition(":")
+        if namespace != project or key in names:
+            continue
+        close = difflib.get_close_matches(key.lower(), list(known), n=1)
+        hint = f"; did you mean {project}:{known[close[0]]}?" if close else ""
+        problems.append(f"stack config {full_key} is not a key of this program{hint}")
+    return problems
+
+
+def _all_config_keys() -> set[str]:
+    """Every config key Pulumi gave this run: set by the language host (or mocks), or in ``PULUMI_CONFIG``."""
+    return set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.config.get_config_env())
 
 
 # Field name -> stack config key of the wiring ids (infra/wiring/checks.py).
@@ -302,6 +337,9 @@ def build_stack_config(values: dict[str, Any], *, project: str = "agentic-memory
 def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
     """The running stack's config from Pulumi; secrets must have been set with ``--secret``."""
     project = pulumi.get_project()
+    problems = unknown_key_problems(_all_config_keys(), project)
+    if problems:
+        raise ConfigError("\n".join(problems) + " (the keys are listed in docs/deploying.md)")
     config = pulumi.Config()
     values: dict[str, Any] = {"stack": pulumi.get_stack()}
     for key in PLAIN_KEYS:
@@ -333,8 +371,11 @@ __all__ = [
     "PLAIN_KEYS",
     "SECRET_CONFIG_KEYS",
     "SECRET_RECOVERY_WINDOW_DAYS",
+    "TENANT_MARKER",
     "StackConfig",
     "build_stack_config",
+    "known_keys",
     "read_stack_config",
     "required_secrets",
+    "unknown_key_problems",
 ]

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.stack_config import PLAIN_KEYS, SECRET_CONFIG_KEYS, StackConfig, build_stack_config
+from infra.stack_config import PLAIN_KEYS, SECRET_CONFIG_KEYS, TENANT_MARKER, StackConfig, build_stack_config
 from infra.tenants.errors import TenantsFileError
 from infra.tenants.models import Tenant, TenantsFile
 from shared.config.loader import DEFAULT_CONFIG_PATH
 from shared.errors import ConfigError
 
 DEFAULT_PROJECT = "agentic-memory"
-TENANT_MARKER = "tenant"
 PROVIDER_KEYS = ("aws:region", "gcp:project", "gcp:region")
 _PLACEHOLDER = "placeholder-for-validation"
 

@@ -72,6 +72,7 @@ def test_main_exports_the_dashboard_urls(
         ({"memoryBackend": "mem0"}, "mem0ApiKey", "mem0ApiKey"),
         ({"memoryBackend": "sqlite"}, None, "sqlite cannot work deployed: .* separate /tmp disks"),
         ({"agentType": "elevenlabs_customer_support"}, None, "elevenlabsWorkspaceKey"),
+        ({"memorybackend": "mem0"}, None, "memorybackend is not a key of this program; did you mean .*memoryBackend"),
     ],
 )
 @pulumi.runtime.test

@@ -3,6 +3,7 @@ resource; the rest of the stack config is validated whole, and errors never echo
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -10,7 +11,14 @@ import pytest
 
 from infra.naming import StackNames, stack_slug
 from infra.spec import MAX_INSTANCES
-from infra.stack_config import SECRET_CONFIG_KEYS, build_stack_config, read_stack_config
+from infra.stack_config import (
+    PLAIN_KEYS,
+    SECRET_CONFIG_KEYS,
+    build_stack_config,
+    known_keys,
+    read_stack_config,
+    unknown_key_problems,
+)
 from shared.errors import ConfigError
 from tests.infra.conftest import AGENT_TYPES, PROJECT, TEST_SECRET_VALUES, RecordingMocks, stack_values
 
@@ -215,3 +223,39 @@ def test_stack_slug_is_safe_short_and_distinct() -> None:
             assert 6 <= len(account_id) <= 30
     with pytest.raises(ValueError, match="longer than"):
         StackNames("dev").name("x" * 70)
+
+
+@pytest.mark.parametrize(
+    ("key", "resembles"),
+    [("memorybackend", "memoryBackend"), ("warmInstance", "warmInstances"), ("adminApiKy", "adminApiKey")],
+)
+def test_a_misspelled_key_is_refused_with_the_key_it_resembles(key: str, resembles: str, use_stack: Any) -> None:
+    config_values, secret_keys = _pulumi_config()
+    config_values[f"{PROJECT}:{key}"] = "leakcheck-misspelled-value-3c"
+    use_stack("dev", config_values, secret_keys)
+    with pytest.raises(ConfigError) as caught:
+        read_stack_config()
+    message = str(caught.value)
+    assert f"{PROJECT}:{key} is not a key" in message and f"did you mean {PROJECT}:{resembles}?" in message
+    assert "leakcheck" not in message
+
+
+def test_an_unknown_key_from_the_environment_is_refused(use_stack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulumi's language host may hand config over in ``PULUMI_CONFIG``; those keys are checked the same way."""
+    config_values, secret_keys = _pulumi_config()
+    use_stack("dev", config_values, secret_keys)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({f"{PROJECT}:zzzqqq": "1"}))
+    with pytest.raises(ConfigError, match=rf"{PROJECT}:zzzqqq is not a key of this program \(the keys"):
+        read_stack_config()
+
+
+def test_other_namespaces_and_the_tenants_marker_are_not_the_programs_business(use_stack: Any) -> None:
+    config_values, secret_keys = _pulumi_config(tenant="support-prod")
+    config_values.update({"gcp:zone": "europe-west1-b", "aws:profile": "ops", "other-project:memorybackend": "x"})
+    use_stack("dev", config_values, secret_keys)
+    assert read_stack_config().cloud == "gcp"
+
+
+def test_every_key_the_program_reads_is_known() -> None:
+    assert unknown_key_problems([f"{PROJECT}:{key}" for key in known_keys()], PROJECT) == []
+    assert set(PLAIN_KEYS) | set(SECRET_CONFIG_KEYS.values()) <= set(known_keys())
