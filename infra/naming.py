@@ -16,6 +16,7 @@ PREFIX = "am"
 SLUG_MAX = 18
 _PLAIN = re.compile(r"^[a-z][a-z0-9-]{0,17}$")
 _NOT_ALLOWED = re.compile(r"[^a-z0-9]+")
+_SCOPE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")  # an AWS account id, a GCP project id
 
 
 def stack_slug(stack: str) -> str:
@@ -49,7 +50,17 @@ class StackNames:
         return value
 
     def global_name(self, role: str, scope: str, *, max_len: int = 63) -> str:
-        """A name that must be unique across all accounts (S3, Cloud Storage): the account or project is added."""
+        """A name that must be unique across all accounts (S3, Cloud Storage): the account or project is added.
+
+        A scope that a bucket name cannot hold as it is, such as a domain-scoped GCP project (``example.com:my-proj``:
+        ``:`` is refused, ``.`` needs a verified domain), becomes ``example-com-my-proj-<hash>``, cut to fit; an
+        account id or a plain project id is kept as it is, so existing buckets keep their names.
+        """
+        if not _SCOPE.match(scope):
+            digest = hashlib.sha256(scope.encode()).hexdigest()[:6]
+            room = max_len - len(f"{self.base}-{role}-") - len(digest) - 1
+            cleaned = _NOT_ALLOWED.sub("-", scope.lower()).strip("-")[: max(room, 0)].strip("-")
+            scope = f"{cleaned}-{digest}" if cleaned else digest
         return self.name(f"{role}-{scope}", max_len=max_len)
 
 
