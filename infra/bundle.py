@@ -1,7 +1,9 @@
 """The handler bundle: one deterministic code zip for both clouds, a Lambda layer, a Cloud Functions requirements file.
 
-The code zip holds ``shared/``, ``functions/`` (without the CLI and the platform wiring), ``config/``, ``main.py`` and
-``requirements.txt`` at the root, so AWS Lambda and Cloud Functions gen2 deploy the very same bytes. It is
+The code zip holds the Python modules of ``shared/`` and ``functions/`` (without the CLI and the platform wiring), the
+data files the runtime reads (``config/agent_types.json``, the console's files, the embedding model), ``main.py`` and
+``requirements.txt`` at the root, so AWS Lambda and Cloud Functions gen2 deploy the very same bytes. It is an
+allowlist, so a stray file of the working tree (a key, a local config, a test) never ships. It is
 deterministic (sorted entries, fixed 1980-01-01 timestamps, fixed modes, stored uncompressed so no zlib
 build can change a byte) and named by its SHA-256, which Pulumi uses as ``source_code_hash`` and in the
 Cloud Storage object name (gen2 redeploys only when that name changes).
@@ -26,16 +28,30 @@ import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 from infra.plugins import Plugin, installed_plugins, plugin_requirements, plugins_digest
+from shared.console import CONTENT_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CODE_DIRS = ("shared", "functions", "config")
+CODE_DIRS = ("shared", "functions", "config")  # walked; only what the allowlist below names ships
 ROOT_FILES = ("main.py",)
 REQUIREMENTS_NAME = "requirements.txt"
+# The allowlist, since a working tree collects stray files (keys, local configs, data, tests) that must never ship:
+# Python modules under these folders, at any depth ...
+PYTHON_DIRS = ("shared", "functions")
+# ... and, folder by folder, the data files the runtime reads there (none of their subfolders).
+DATA_FILES: dict[str, tuple[str, ...]] = {
+    "config": ("agent_types.json",),  # AGENTIC_MEMORY_CONFIG's default (shared.config.loader)
+    "shared/console/static": tuple(f"*{suffix}" for suffix in CONTENT_TYPES),  # all the console serves
+    "shared/memory/model": ("model.json", "vocab.txt", "vectors.bin", "scales.bin", "synonyms.txt.gz"),
+}
 EXCLUDED_PREFIXES = ("functions/cli/", "functions/local", "functions/wiring/")
+# Never in the code zip, even where the allowlist would take it.
+NEVER_PARTS = frozenset({"tests", "test"})
+NEVER_NAMES = ("test_*.py", "*_test.py", "conftest.py", "*.pem", "*.key", "secrets*.json", "*.db", "*.sqlite*")
 EXCLUDED_PARTS = frozenset({"__pycache__", ".DS_Store", "Thumbs.db"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", "~", ".orig", ".rej")
 LAYER_EXCLUDED_PREFIXES = ("python/bin/",)
@@ -86,6 +102,21 @@ def _excluded(name: str) -> bool:
     )
 
 
+def _in_code_zip(name: str) -> bool:
+    """The allowlist: a Python module of ``PYTHON_DIRS`` or a data file the runtime reads (``DATA_FILES``)."""
+    path = PurePosixPath(name)
+    if (
+        _excluded(name)
+        or any(part in NEVER_PARTS or part.startswith(".") for part in path.parts)
+        or any(fnmatchcase(path.name, pattern) for pattern in NEVER_NAMES)
+    ):
+        return False
+    folder = path.parent.as_posix()
+    if folder in DATA_FILES:
+        return any(fnmatchcase(path.name, pattern) for pattern in DATA_FILES[folder])
+    return path.parts[0] in PYTHON_DIRS and path.suffix == ".py"
+
+
 def _walk(root: Path, top: str, *, keep: frozenset[str] = frozenset()) -> Iterator[tuple[str, Path]]:
     """Every regular file under ``root/top`` as (archive name, path); symlinked directories are not followed."""
     base = root / top
@@ -105,7 +136,7 @@ def code_files(repo_root: Path | None = None) -> list[tuple[str, bytes]]:
         if not (root / top).is_dir():
             raise FileNotFoundError(f"bundle: {top}/ is missing under {root}")
         for name, path in _walk(root, top):
-            if not _excluded(name):
+            if _in_code_zip(name):
                 entries[name] = path.read_bytes()
     for name in ROOT_FILES:
         if not (root / name).is_file():

@@ -8,7 +8,7 @@ import shutil
 import sys
 import tomllib
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from packaging.requirements import Requirement
@@ -54,6 +54,47 @@ def test_a_copy_with_touched_mtimes_modes_and_junk_gives_identical_bytes(tmp_pat
     (copy / "functions" / "aws.py~").write_text("junk")
     (copy / "functions" / "cli" / "extra_cmd.py").write_text("# the CLI never ships")
     assert code_zip_bytes(copy) == code_zip_bytes(REPO)
+
+
+STRAY_FILES = (  # what a working tree collects beside the code; none of it may ship
+    "functions/secrets.json",
+    "functions/aws/x.pem",
+    "functions/gcp/deploy.key",
+    "functions/gcp/conftest.py",
+    "shared/tests/test_x.py",
+    "shared/tests/__init__.py",
+    "shared/memory/test_ranking_draft.py",
+    "shared/memory/local.db",
+    "shared/memory/model/notes.md",
+    "shared/console/static/draft.psd",
+    "shared/console/static/old/index.html",
+    "config/agent_types.local.json",
+    "config/agent_types.schema.json.bak",
+    "config/data/store.sqlite3",
+    "config/data/agent_types.json",
+    "functions/.agentic-memory/secrets.json",
+    "shared/notes.txt",
+)
+
+
+def test_stray_files_in_the_tree_never_ship_and_leave_the_hash_alone(tmp_path: Path) -> None:
+    copy = copy_repo(tmp_path / "copy")
+    for name in STRAY_FILES:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_text("leakcheck-stray-file\n")
+    assert code_zip_bytes(copy) == code_zip_bytes(REPO)
+    assert code_sha256(copy) == code_sha256(REPO)
+
+
+def test_every_entry_is_of_an_allowed_kind() -> None:
+    """Python modules of shared/ and functions/, the data files the runtime reads, and the two root files."""
+    names = {name for name, _ in bundle.code_files(REPO)}
+    data = {name for name in names if PurePosixPath(name).parent.as_posix() in bundle.DATA_FILES}
+    assert {"config/agent_types.json", "shared/console/static/index.html", "shared/memory/model/vectors.bin"} <= data
+    assert {path.name for path in MODEL_DIR.iterdir()} <= {PurePosixPath(name).name for name in data}
+    rest = names - data - {"main.py", "requirements.txt"}
+    assert all(name.endswith(".py") and name.split("/")[0] in bundle.PYTHON_DIRS for name in rest)
+    assert not any("/tests/" in name or PurePosixPath(name).name.startswith("test_") for name in names)
 
 
 def test_a_source_change_changes_the_hash(tmp_path: Path) -> None:
