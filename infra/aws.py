@@ -60,6 +60,7 @@ class AwsMemoryServiceArgs:
     secret_recovery_window_days: pulumi.Input[int] = 7
     memory_recovery_days: int = 7
     memory_deletion_protection: bool = True
+    mem0_host: str | None = None  # MEM0_HOST with the mem0 backend; unset: Mem0 Platform
     # Secrets whose values come from a resource that needs the stack's URL (the ElevenLabs webhook's HMAC key).
     late_secrets: frozenset[str] = frozenset()
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -137,6 +138,8 @@ class AwsMemoryService(pulumi.ComponentResource):
         }
         if args.memory_backend == "mem0":
             environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
+            if args.mem0_host:
+                environment["MEM0_HOST"] = args.mem0_host
         if self._table is not None:
             environment["MEMORY_TABLE"] = self._table.name
         # A Function URL exists only after its function, and a late secret only after the URL: that HTTP function

@@ -63,6 +63,7 @@ class GcpMemoryServiceArgs:
     labels: Mapping[str, str] = field(default_factory=dict)
     memory_recovery_days: int = 7  # Firestore point-in-time recovery: 7 (its only window) or 0 (off)
     memory_deletion_protection: bool = True
+    mem0_host: str | None = None  # MEM0_HOST with the mem0 backend; unset: Mem0 Platform
 
 
 class GcpMemoryService(pulumi.ComponentResource):
@@ -161,6 +162,8 @@ class GcpMemoryService(pulumi.ComponentResource):
         }
         if args.memory_backend == "mem0":
             environment["MEM0_PENDING_PREFIX"] = spec.PENDING_PREFIX
+            if args.mem0_host:
+                environment["MEM0_HOST"] = args.mem0_host
         if database is not None:
             environment.update({"FIRESTORE_PROJECT": args.project, "FIRESTORE_DATABASE": database.name})
         secret_env = [

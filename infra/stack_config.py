@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import pulumi
 import pulumi.runtime.config
@@ -93,6 +94,7 @@ PLAIN_KEYS = (
     "memoryRecoveryDays",
     "memoryDeletionProtection",
     "layerZip",
+    "mem0Host",
     *WIRING_KEYS,
 )
 
@@ -175,6 +177,8 @@ class StackConfig(BaseModel):
     memory_recovery_days: Annotated[int, Field(ge=0, le=35)] = Field(default=7, alias="memoryRecoveryDays")
     memory_deletion_protection: bool = Field(default=True, alias="memoryDeletionProtection")
     layer_zip: Path | None = Field(default=None, alias="layerZip")
+    # Another Mem0 endpoint (MEM0_HOST) than Mem0 Platform's own, with memoryBackend mem0.
+    mem0_host: str | None = Field(default=None, alias="mem0Host")
     aws_region: str | None = Field(default=None, alias="aws:region")
     gcp_project: str | None = Field(default=None, alias="gcp:project")
     gcp_region: str | None = Field(default=None, alias="gcp:region")
@@ -203,6 +207,19 @@ class StackConfig(BaseModel):
         if days not in SECRET_RECOVERY_WINDOW_DAYS:
             raise ValueError("must be 0 (delete at once) or 7 to 30 days: AWS Secrets Manager accepts nothing else")
         return days
+
+    @field_validator("mem0_host")
+    @classmethod
+    def _mem0_host(cls, url: str | None) -> str | None:
+        """The Mem0 API key travels to this host: https only, and nothing in the URL that could be a credential."""
+        if url is None:
+            return None
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+            raise ValueError("must be an https URL of a host, without user or password (such as https://api.mem0.ai)")
+        if parts.query or parts.fragment:
+            raise ValueError("must be an https URL without a query or fragment")
+        return url.rstrip("/")
 
     @field_validator("secrets")
     @classmethod
@@ -265,6 +282,10 @@ class StackConfig(BaseModel):
             raise ConfigError(
                 f"stack {self.stack!r}: memoryBackend {backend} runs on {' or '.join(BACKEND_CLOUDS[backend])}, "
                 f"not {self.cloud}; use {default} or mem0"
+            )
+        if self.mem0_host is not None and backend != "mem0":
+            raise ConfigError(
+                f"stack {self.stack!r}: mem0Host is for memoryBackend mem0, not {backend}: remove it or use mem0"
             )
         if backend == "firestore" and self.memory_recovery_days not in (0, FIRESTORE_RECOVERY_DAYS):
             raise ConfigError(
