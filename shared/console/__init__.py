@@ -50,13 +50,14 @@ def assets() -> dict[str, tuple[bytes, str]]:
 
 
 def console_response(path: str, asset: str | None) -> Response:
-    """``/console`` redirects to ``/console/`` (so the pages' relative links work under any path prefix, such as an
-    API stage); ``/console/`` is the page; ``/console/<name>`` one of its files.
+    """``/console`` redirects to ``/console/index.html`` (so the pages' relative links work under any path prefix,
+    such as an API stage, and the page is a named file: an API Gateway route needs no empty path to reach it);
+    ``/console/`` is the page too; ``/console/<name>`` one of its files.
 
     Raises ``RouteNotFound`` for any other name.
     """
     if asset is None and not path.endswith("/"):
-        return Response(status=308, body=b"", headers={**SECURITY_HEADERS, "location": "console/"})
+        return Response(status=308, body=b"", headers={**SECURITY_HEADERS, "location": f"console/{INDEX}"})
     found = assets().get(asset or INDEX)
     if found is None:
         raise RouteNotFound("no such console file")

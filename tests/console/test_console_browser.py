@@ -51,7 +51,7 @@ def test_look_up_preview_search_analytics_and_erase_in_a_browser(serve: Any, bro
     served = serve()
     post_calls(served.url)
     console = Console(browser_context, served.url).open()
-    assert console.page.url == f"{served.url}/console/"
+    assert console.page.url == f"{served.url}/console/index.html"
     console.sign_in()
     console.signed_in()
 

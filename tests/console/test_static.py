@@ -29,7 +29,7 @@ def get(local: Any, path: str, headers: dict[str, str] | None = None) -> Any:
 
 def test_console_redirects_to_its_folder_so_relative_links_work_under_any_prefix(local_runtime: Any) -> None:
     response = get(local_runtime(), "/console")
-    assert response.status == 308 and response.headers["location"] == "console/"
+    assert response.status == 308 and response.headers["location"] == "console/index.html"
 
 
 @pytest.mark.parametrize(
