@@ -19,7 +19,7 @@ from urllib.parse import unquote
 import phonenumbers
 
 from shared.errors import ConfigError, Unprocessable
-from shared.keyed_hash import CALLER_REF_KEY, caller_ref_key, keyed_hash
+from shared.keyed_hash import CALLER_REF_KEY, caller_ref_key, keyed_hash, long_enough
 
 if TYPE_CHECKING:
     from shared.profile import AgentProfile
@@ -155,6 +155,7 @@ class CallerIdentity:
                 raise ConfigError(
                     f"agent type {profile.name!r} pseudonymizes caller ids but secret PSEUDONYMIZATION_KEY is not set"
                 )
+            long_enough("PSEUDONYMIZATION_KEY", key)  # a short key lets anyone holding the store hash every number
         return cls(default_region=identity.default_region, pseudonym_key=key, ref_key=caller_ref_key(secrets))
 
     def caller_id(self, raw: str) -> str:

@@ -47,9 +47,15 @@ def caller_ref_key(secrets: SecretSource) -> Secret:
         raise ConfigError(
             f"secret {CALLER_REF_KEY} is not set: the stack creates it (locally `agentic-memory serve` generates it)"
         )
+    return long_enough(CALLER_REF_KEY, key)
+
+
+def long_enough(name: str, key: Secret) -> Secret:
+    """``key`` if it has ``MIN_KEY_CHARS``; a short key makes keyed hashes of phone numbers guessable. Raises
+    ``ConfigError`` naming the secret, never its value."""
     if len(key.reveal()) < MIN_KEY_CHARS:
-        raise ConfigError(f"secret {CALLER_REF_KEY} must be at least {MIN_KEY_CHARS} characters of random data")
+        raise ConfigError(f"secret {name} must be at least {MIN_KEY_CHARS} characters of random data")
     return key
 
 
-__all__ = ["CALLER_REF_KEY", "caller_ref_key", "keyed_hash"]
+__all__ = ["CALLER_REF_KEY", "MIN_KEY_CHARS", "caller_ref_key", "keyed_hash", "long_enough"]

@@ -34,7 +34,7 @@ TEST_SECRETS = {
     "RETELL_API_KEY": "test-retell-key-0001",
     "GENERIC_API_KEY": "test-generic-key-0001",
     "ADMIN_API_KEY": "test-admin-key-0001",
-    "PSEUDONYMIZATION_KEY": "test-pseudonym-key-0001",
+    "PSEUDONYMIZATION_KEY": "test-pseudonym-key-0001-0123456789abcdef",
     "CALLER_REF_KEY": "test-caller-ref-key-0001-0123456789abcdef",
 }
 

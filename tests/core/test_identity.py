@@ -4,9 +4,21 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.errors import Unprocessable
+from shared.errors import ConfigError, Unprocessable
 from shared.identity import CallerIdentity, mask, normalize_caller
-from shared.secrets import Secret
+from shared.profile import AgentProfile, load_profile, resolve_profile
+from shared.secrets import EnvSecrets, Secret
+from tests.conftest import TEST_SECRETS
+
+KEY_A = "pseudonym-key-a-0123456789abcdef0123456789"
+KEY_B = "pseudonym-key-b-0123456789abcdef0123456789"
+
+
+def pseudonymizing() -> AgentProfile:
+    """The default agent type with ``identity.pseudonymize`` on."""
+    base = load_profile("elevenlabs_customer_support")
+    identity = base.config.identity.model_copy(update={"pseudonymize": True})
+    return resolve_profile(base.name, base.config.model_copy(update={"identity": identity}))
 
 
 @pytest.mark.parametrize(
@@ -55,8 +67,8 @@ def test_a_number_that_is_not_one_callers_is_refused(raw: str) -> None:
 
 
 def test_pseudonymized_ids_are_stable_keyed_and_never_the_number() -> None:
-    a = CallerIdentity(pseudonym_key=Secret("key-a"))
-    b = CallerIdentity(pseudonym_key=Secret("key-b"))
+    a = CallerIdentity(pseudonym_key=Secret(KEY_A))
+    b = CallerIdentity(pseudonym_key=Secret(KEY_B))
     assert a.user_id("+1 555 555 0123") == a.user_id("+15555550123")
     assert a.user_id("+15555550123") != b.user_id("+15555550123")
     assert "5555550123" not in a.user_id("+15555550123")
@@ -136,3 +148,21 @@ def test_identify_keeps_real_callers_and_ids() -> None:
     assert identity.identify("+1 (555) 555-0123") == "+15555550123"
     assert identity.identify("user_123") == "user_123"
     assert identity.identify(None) is None
+
+
+def test_a_short_pseudonymization_key_is_refused_like_a_short_caller_ref_key() -> None:
+    """Any key was accepted: with a short one, whoever holds the store can hash every number and read it back."""
+    short = "pseudo-key-31-chars-0123456789a"
+    assert len(short) == 31
+    with pytest.raises(ConfigError, match="PSEUDONYMIZATION_KEY must be at least 32 characters") as refused:
+        CallerIdentity.from_profile(pseudonymizing(), EnvSecrets({**TEST_SECRETS, "PSEUDONYMIZATION_KEY": short}))
+    assert short not in str(refused.value)
+    enough = CallerIdentity.from_profile(
+        pseudonymizing(), EnvSecrets({**TEST_SECRETS, "PSEUDONYMIZATION_KEY": short + "b"})
+    )
+    assert enough.user_id("+15555550123").startswith("u_")
+
+
+def test_the_test_secrets_are_long_enough_for_every_keyed_hash() -> None:
+    identity = CallerIdentity.from_profile(pseudonymizing(), EnvSecrets(TEST_SECRETS))
+    assert identity.user_id("+15555550123") != "+15555550123"
