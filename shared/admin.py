@@ -201,11 +201,11 @@ class AdminApi:
         clock: Clock = utc_now,
     ) -> None:
         self._gate = gate
-        self._service = service
+        self._service = service.for_operators()  # an operator may name a caller by the stored pseudonym
         self._profile = profile
         self._settings = settings
         self._store = store
-        self._identity = identity
+        self._identity = identity.for_operators()
         self._archive = archive
         self._queue = queue
         self._analytics = analytics
@@ -247,6 +247,7 @@ class AdminApi:
         )
 
     def _user_id(self, raw: str) -> str:
+        """Any spelling of the caller's number (URL-encoded or not), their web id, or the stored user id itself."""
         return self._identity.user_id(unquote(raw))
 
     def list_memories(self, request: Request, raw_user: str) -> Response:

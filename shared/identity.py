@@ -2,8 +2,10 @@
 
 Phone numbers become E.164 before they become a memory user id, so ``+1 (555) 555-0123`` and ``+15555550123``
 are one caller; other ids (web or widget users) are kept as they are, within a safe alphabet. With
-pseudonymization on, the store only ever sees a keyed hash. Outside the store (archive metadata, erase jobs,
-log lines) a caller is named by ``user_ref``, a keyed hash under the stack's ``CALLER_REF_KEY``.
+pseudonymization on, the store only ever sees a keyed hash, a pseudonym (``u_`` and 40 hex digits); operators (the
+admin API, the console, the CLI) may name a caller by it too (``for_operators``), a platform never. Outside the
+store (archive metadata, erase jobs, log lines) a caller is named by ``user_ref``, a keyed hash under the stack's
+``CALLER_REF_KEY``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -48,11 +50,20 @@ _WITHHELD = frozenset(
 _PLACEHOLDER_DIGITS = frozenset({"266696687", "7378742833", "2562533", "8656696", "86282452253"})
 _SIP_SCHEMES = ("sip:", "sips:", "tel:")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
+PSEUDONYM_PREFIX = "u_"
+PSEUDONYM_HEX = 40
+_PSEUDONYM = re.compile(f"{PSEUDONYM_PREFIX}[0-9a-f]{{{PSEUDONYM_HEX}}}")
 
 
 def is_withheld(value: str) -> bool:
     """A word platforms and carriers send instead of a withheld number ("anonymous", "restricted", ...)."""
     return value.strip().lower() in _WITHHELD
+
+
+def is_pseudonym(value: str) -> bool:
+    """Exactly what ``CallerIdentity.user_id`` makes of a caller under pseudonymization: ``u_`` and 40 lowercase hex
+    digits, nothing around them. No phone number is one (``u`` and ``_`` are in none), and none looks like a number."""
+    return _PSEUDONYM.fullmatch(value) is not None
 
 
 def _withheld() -> Unprocessable:
@@ -144,6 +155,7 @@ class CallerIdentity:
     default_region: str = "US"
     pseudonym_key: Secret | None = None
     ref_key: Secret | None = None
+    accepts_pseudonyms: bool = False  # ``for_operators``: a stored pseudonym names its caller as it is
 
     @classmethod
     def from_profile(cls, profile: AgentProfile, secrets: SecretSource) -> CallerIdentity:
@@ -157,6 +169,13 @@ class CallerIdentity:
                 )
             long_enough("PSEUDONYMIZATION_KEY", key)  # a short key lets anyone holding the store hash every number
         return cls(default_region=identity.default_region, pseudonym_key=key, ref_key=caller_ref_key(secrets))
+
+    def for_operators(self) -> CallerIdentity:
+        """This identity as the admin API, the console and the CLI use it: what `memories export` and the console show
+        of a pseudonymized caller (the stored ``u_...`` id) names that caller, instead of being hashed again into an
+        id nobody has (an erasure that erased nothing and said it succeeded). Platform routes never get this: a
+        caller id a web page can set must not reach a stored caller by their pseudonym."""
+        return replace(self, accepts_pseudonyms=True)
 
     def caller_id(self, raw: str) -> str:
         return normalize_caller(raw, default_region=self.default_region)
@@ -172,12 +191,13 @@ class CallerIdentity:
             return None
 
     def user_id(self, raw: str) -> str:
-        """The memory user id for a raw caller id (normalized, then hashed if pseudonymization is on)."""
+        """The memory user id for a raw caller id (normalized, then hashed if pseudonymization is on; for operators, a
+        pseudonym is kept as it is)."""
         caller = self.caller_id(raw)
-        if self.pseudonym_key is None:
+        if self.pseudonym_key is None or (self.accepts_pseudonyms and is_pseudonym(caller)):
             return caller
         digest = hmac.new(self.pseudonym_key.reveal().encode(), caller.encode(), hashlib.sha256).hexdigest()
-        return f"u_{digest[:40]}"
+        return f"{PSEUDONYM_PREFIX}{digest[:PSEUDONYM_HEX]}"
 
     def user_ref(self, user_id: str) -> str:
         """The caller's reference outside the memory store: archive metadata (erasure searches by it), erase jobs,

@@ -50,6 +50,18 @@ class MemoryService:
         self.plan = plan or ExperimentPlan(profile.name, profile.config, None)
         self.processors = processors or Processors(profile.name, {})
 
+    def for_operators(self) -> MemoryService:
+        """The same service, for the console's previews: a caller may be named by the stored pseudonym too
+        (``CallerIdentity.for_operators``)."""
+        return MemoryService(
+            self.profile,
+            self.manager,
+            self.identity.for_operators(),
+            clock=self._clock,
+            plan=self.plan,
+            processors=self.processors,
+        )
+
     def assignment(self, user_id: str | None) -> Assignment:
         """The caller's variants and the settings they run with (the agent type's own without experiments)."""
         return self.plan.for_user(user_id)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from shared.auth.elevenlabs import ElevenLabsSignature
+from shared.config.loader import DEFAULT_CONFIG_PATH
 from shared.http import Request, Response
 from shared.ingest.local import FileArchive, LocalWorker, SqliteQueue
 from shared.runtime import Runtime, build_runtime
@@ -105,8 +106,19 @@ class LocalRuntime:
         self.worker.drain()
 
 
-def make_local_runtime(data_dir: Path, agent_type: str, secrets: dict[str, str] | None = None) -> LocalRuntime:
-    settings = Settings.from_environ({}, agent_type=agent_type, data_dir=data_dir)
+def pseudonymizing_config(directory: Path, agent_type: str = "elevenlabs_customer_support") -> Path:
+    """A copy of the shipped config whose ``agent_type`` stores callers under pseudonyms (``identity.pseudonymize``)."""
+    config = json.loads(DEFAULT_CONFIG_PATH.read_text())
+    config["agent_types"][agent_type]["identity"] = {"pseudonymize": True}
+    path = directory / "pseudonymizing.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def make_local_runtime(
+    data_dir: Path, agent_type: str, secrets: dict[str, str] | None = None, *, config_path: Path | None = None
+) -> LocalRuntime:
+    settings = Settings.from_environ({}, agent_type=agent_type, data_dir=data_dir, config_path=config_path)
     queue = SqliteQueue(data_dir / "queue.db")
     runtime = build_runtime(
         settings,
@@ -122,8 +134,13 @@ def make_local_runtime(data_dir: Path, agent_type: str, secrets: dict[str, str] 
 def local_runtime(tmp_path: Path) -> Iterator[Callable[..., LocalRuntime]]:
     made: list[LocalRuntime] = []
 
-    def make(agent_type: str = "elevenlabs_customer_support", secrets: dict[str, str] | None = None) -> LocalRuntime:
-        made.append(make_local_runtime(tmp_path / f"data-{len(made)}", agent_type, secrets))
+    def make(
+        agent_type: str = "elevenlabs_customer_support",
+        secrets: dict[str, str] | None = None,
+        *,
+        config_path: Path | None = None,
+    ) -> LocalRuntime:
+        made.append(make_local_runtime(tmp_path / f"data-{len(made)}", agent_type, secrets, config_path=config_path))
         return made[-1]
 
     yield make

@@ -78,7 +78,7 @@ def user(
     """One caller's insights: memories by type, date range, topics, engagement, trend."""
     with _analytics(agent_type, config, data_dir) as (local, analytics):
         try:
-            report = analytics.user(local.runtime.service.identity.user_id(caller))
+            report = analytics.user(local.runtime.service.identity.for_operators().user_id(caller))
         except AgenticMemoryError as exc:
             fail(str(exc))
     if as_json:

@@ -53,9 +53,10 @@ def _local(agent_type: str | None, config: Path | None, data_dir: Path | None) -
 
 
 def _user_id(local: LocalService, user: str) -> str:
-    """The memory user id for what was typed (any phone format); a clear error for anything else."""
+    """The memory user id for what was typed (any phone format, or the stored user id as `export` shows it); a clear
+    error for anything else."""
     try:
-        return local.runtime.service.identity.user_id(user)
+        return local.runtime.service.identity.for_operators().user_id(user)
     except AgenticMemoryError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits

@@ -10,7 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from functions.cli import app
-from tests.conftest import CALLER, TEST_SECRETS, elevenlabs_post_call, make_local_runtime, sign_elevenlabs
+from tests.conftest import (
+    CALLER,
+    TEST_SECRETS,
+    elevenlabs_post_call,
+    make_local_runtime,
+    pseudonymizing_config,
+    sign_elevenlabs,
+)
 
 runner = CliRunner()
 
@@ -23,8 +30,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return TEST_SECRETS
 
 
-def remembered_store(data_dir: Path, conversation_id: str = "conv_cli_1") -> Any:
-    local = make_local_runtime(data_dir, "elevenlabs_customer_support")
+def remembered_store(data_dir: Path, conversation_id: str = "conv_cli_1", *, config_path: Path | None = None) -> Any:
+    local = make_local_runtime(data_dir, "elevenlabs_customer_support", config_path=config_path)
     body = json.dumps(elevenlabs_post_call(conversation_id=conversation_id)).encode()
     assert local.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
     return local
@@ -67,6 +74,28 @@ def test_memories_list_search_erase(tmp_path: Path, env: dict[str, str]) -> None
     assert record.key == f"erased/{local.runtime.service.identity.user_ref(CALLER)}" and record.user_ref is None
     replayed = invoke("replay", "--data-dir", str(tmp_path))
     assert "re-enqueued 0 archived events" in replayed.output  # a record of an erasure is no event
+
+
+def test_memories_and_analytics_take_the_stored_user_id_of_a_pseudonymized_caller(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """`memories export` shows a pseudonymized caller as ``u_...``: erasing by it was hashed again, erased nothing and
+    said "erased 0 memories"."""
+    config = pseudonymizing_config(tmp_path)
+    data = tmp_path / "data"
+    local = remembered_store(data, config_path=config)
+    local.drain()
+    exported = invoke("memories", "export", "--data-dir", str(data), "--config", str(config))
+    user_id = json.loads(exported.stdout.splitlines()[0])["user_id"]
+    assert user_id.startswith("u_") and CALLER not in exported.output
+    where = ("--data-dir", str(data), "--config", str(config))
+    assert "5 memories" in invoke("memories", "list", user_id, *where).output
+    assert "Biscuit" in invoke("memories", "search", user_id, "dog", *where).output
+    report = json.loads(invoke("analytics", "user", user_id, "--json", *where).stdout)
+    assert report["total_memories"] == 5
+    erased = invoke("memories", "erase", user_id, "--yes", *where)
+    assert "erased 5 memories, 1 archived events" in erased.output
+    assert local.runtime.store.users() == [] and list(local.runtime.archive.entries()) == []
 
 
 def test_replay_re_enqueues_and_changes_nothing_twice(tmp_path: Path, env: dict[str, str]) -> None:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import ConfigError, Unprocessable
-from shared.identity import CallerIdentity, mask, normalize_caller
+from shared.identity import CallerIdentity, is_pseudonym, mask, normalize_caller
 from shared.profile import AgentProfile, load_profile, resolve_profile
 from shared.secrets import EnvSecrets, Secret
 from tests.conftest import TEST_SECRETS
@@ -166,3 +168,48 @@ def test_a_short_pseudonymization_key_is_refused_like_a_short_caller_ref_key() -
 def test_the_test_secrets_are_long_enough_for_every_keyed_hash() -> None:
     identity = CallerIdentity.from_profile(pseudonymizing(), EnvSecrets(TEST_SECRETS))
     assert identity.user_id("+15555550123") != "+15555550123"
+
+
+def test_an_operator_names_a_pseudonymized_caller_by_the_stored_id_a_platform_cannot() -> None:
+    platform = CallerIdentity(pseudonym_key=Secret(KEY_A))
+    operator = platform.for_operators()
+    stored = platform.user_id("+15555550123")
+    assert is_pseudonym(stored)
+    assert operator.user_id(stored) == operator.user_id(f"  {stored} ") == stored
+    assert operator.user_id("+1 (555) 555-0123") == stored
+    assert platform.user_id(stored) != stored  # a caller id a web page sets never reaches a stored caller
+    assert CallerIdentity().for_operators().user_id(stored) == stored  # without pseudonyms an id is itself anyway
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "U_" + "ab" * 20,
+        "u_" + "AB" * 20,
+        "u_" + "ab" * 20 + "0",
+        "u_" + "ab" * 19 + "a",
+        "u-" + "ab" * 20,
+        "xu_" + "ab" * 20,
+        "u_" + "ab" * 19 + "zz",
+    ],
+)
+def test_only_exactly_the_pseudonym_format_is_kept(typed: str) -> None:
+    operator = CallerIdentity(pseudonym_key=Secret(KEY_A)).for_operators()
+    assert not is_pseudonym(typed)
+    with contextlib.suppress(Unprocessable):  # or refused outright, as any malformed id
+        assert operator.user_id(typed) != typed
+
+
+@given(st.from_regex(r"(\+1|001|1)?[ (]?555[) .-]{0,2}555[ .-]?01\d\d", fullmatch=True))
+def test_a_number_is_never_taken_for_a_pseudonym(number: str) -> None:
+    platform = CallerIdentity(pseudonym_key=Secret(KEY_A))
+    assert not is_pseudonym(number) and not is_pseudonym(platform.caller_id(number))
+    assert platform.for_operators().user_id(number) == platform.user_id(number)
+
+
+@given(st.text(alphabet="0123456789", min_size=40, max_size=40))
+def test_a_pseudonym_is_never_taken_for_a_number(digits: str) -> None:
+    """All 40 hex digits may be decimal ones: it is still an id of its own, never normalized to E.164."""
+    pseudonym = "u_" + digits
+    assert is_pseudonym(pseudonym) and normalize_caller(pseudonym) == pseudonym
+    assert CallerIdentity(pseudonym_key=Secret(KEY_A)).for_operators().user_id(pseudonym) == pseudonym

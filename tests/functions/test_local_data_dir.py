@@ -6,20 +6,11 @@ import json
 from pathlib import Path
 
 from functions.local import build_local
-from shared.config.loader import DEFAULT_CONFIG_PATH
 from shared.keyed_hash import MIN_KEY_CHARS
 from shared.settings import Settings
-from tests.conftest import CALLER
+from tests.conftest import CALLER, pseudonymizing_config
 
 AGENT = "elevenlabs_customer_support"
-
-
-def pseudonymizing_config(tmp_path: Path) -> Path:
-    config = json.loads(DEFAULT_CONFIG_PATH.read_text())
-    config["agent_types"][AGENT]["identity"] = {"pseudonymize": True}
-    path = tmp_path / "agent_types.json"
-    path.write_text(json.dumps(config))
-    return path
 
 
 def test_serve_generates_keys_long_enough_to_start_with(tmp_path: Path) -> None:
