@@ -2,7 +2,7 @@
 
 Ports are files (archive) and SQLite (queue, memories) under the data dir; a worker thread drains the queue.
 Secrets come from the environment; one that is missing is generated once and kept in the data dir (0600), so
-nothing ever runs with authentication off.
+nothing ever runs with authentication off. The data dir is 0700 and every file in it 0600 (``shared.private_files``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from functions.stores import memory_store
 from shared.admin import secret_names
 from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
+from shared.private_files import open_private, private_dir
 from shared.profile import load_profile
 from shared.runtime import Runtime, build_runtime
 from shared.secrets import ChainedSecrets, EnvSecrets, Secret
@@ -51,11 +52,9 @@ class GeneratedSecrets:
         self._write(stored)
 
     def _write(self, stored: dict[str, str]) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
+        private_dir(self._path.parent)  # the data dir: 0700, like everything the service keeps in it
+        with os.fdopen(open_private(self._path), "w") as handle:
             json.dump(stored, handle, indent=2)
-        os.chmod(self._path, 0o600)
 
     def ensure(self, names: list[str]) -> dict[str, str]:
         """Generate what is missing; returns only the secrets generated now or earlier (never env values)."""

@@ -29,6 +29,7 @@ from shared.admin import erase_caller
 from shared.errors import AgenticMemoryError, NotFound
 from shared.identity import mask
 from shared.ingest.erasures import is_event_key
+from shared.private_files import write_private
 
 if TYPE_CHECKING:
     from functions.local import LocalService
@@ -233,8 +234,8 @@ def export(
     text = "".join(f"{line}\n" for line in lines)
     if out is None:
         sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
+    else:  # every memory of every caller: 0600 from creation, as the data dir's files are
+        write_private(out, text.encode("utf-8"))
     errors.print(f"exported {len(lines)} memories of {name}", highlight=False)
 
 

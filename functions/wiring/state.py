@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from shared.private_files import open_private, private_dir
+
 
 def state_path(data_dir: Path, platform: str, target_id: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", target_id)
@@ -27,11 +29,9 @@ def load_state(path: Path) -> dict[str, Any] | None:
 
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    private_dir(path.parent)
+    with os.fdopen(open_private(path), "w", encoding="utf-8") as handle:
         json.dump(state, handle, indent=2, sort_keys=True)
-    os.chmod(path, 0o600)
 
 
 __all__ = ["load_state", "save_state", "state_path"]

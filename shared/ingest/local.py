@@ -16,6 +16,7 @@ from pathlib import Path
 
 from shared.errors import NotFound, StoreUnavailable
 from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
+from shared.private_files import PRIVATE_FILE, create_private, private_dir, write_private
 
 log = logging.getLogger("agentic_memory.local")
 
@@ -26,11 +27,11 @@ def _file_name(key: str) -> str:
 
 
 class FileArchive(Archive):
-    """One JSON metadata file and one body file per event, written create-only (``O_EXCL``)."""
+    """One JSON metadata file and one body file per event, written create-only (``O_EXCL``), 0600 in a 0700 dir."""
 
     def __init__(self, directory: str | Path) -> None:
         self._dir = Path(directory)
-        self._dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self._dir)
 
     def put_if_absent(self, event: ArchivedEvent) -> bool:
         name = _file_name(event.key)
@@ -41,15 +42,13 @@ class FileArchive(Archive):
             "user_ref": event.user_ref,
         }
         try:  # the claim file makes the first writer win, even across processes
-            os.close(os.open(self._dir / f"{name}.claim", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            os.close(os.open(self._dir / f"{name}.claim", os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
         except FileExistsError:
             return False
         try:
-            body_path = self._dir / f"{name}.body"
-            body_path.write_bytes(event.body)
-            os.chmod(body_path, 0o600)
+            write_private(self._dir / f"{name}.body", event.body)
             tmp = self._dir / f"{name}.json.tmp"
-            tmp.write_text(json.dumps(meta))
+            write_private(tmp, json.dumps(meta).encode())
             os.replace(tmp, self._dir / f"{name}.json")
         except OSError as exc:
             (self._dir / f"{name}.claim").unlink(missing_ok=True)
@@ -112,7 +111,7 @@ class SqliteQueue(Queue):
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._path.parent)
         self._clock = clock
         self._local = threading.local()
         self._write_lock = threading.Lock()
@@ -124,6 +123,7 @@ class SqliteQueue(Queue):
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         try:
             if db is None:
+                create_private(self._path)  # SQLite would create it 0644 (less the umask), and its -wal and -shm alike
                 db = self._local.db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a process crash without an fsync

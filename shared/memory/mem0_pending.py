@@ -29,6 +29,7 @@ from shared.ingest.ports import Archive, ArchivedEvent
 from shared.keyed_hash import keyed_hash
 from shared.memory.mem0_codec import memory_from_json, memory_to_json
 from shared.memory.models import Memory
+from shared.private_files import private_dir, write_private
 from shared.secrets import Secret
 
 PREFIX = "mem0-pending-"
@@ -155,7 +156,7 @@ class DirectoryPendingLog(_SerializedLog):
     def __init__(self, directory: Path, *, name_key: Secret) -> None:
         super().__init__(name_key)
         self._directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
 
     def _read(self, name: str) -> bytes | None:
         try:
@@ -169,7 +170,7 @@ class DirectoryPendingLog(_SerializedLog):
             path.unlink(missing_ok=True)
             return
         temporary = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        temporary.write_bytes(data)
+        write_private(temporary, data)
         temporary.replace(path)  # atomic: a reader never sees half a document
 
     def _names(self) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 from shared.errors import NotFound, StoreUnavailable
 from shared.memory.models import Memory, field_label
 from shared.memory.store import MemoryStore
+from shared.private_files import create_private, private_dir
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -117,7 +118,7 @@ _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 class SqliteMemoryStore(MemoryStore):
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._path.parent)
         self._local = threading.local()
         with self._connection() as db:
             db.executescript(_SCHEMA)
@@ -153,6 +154,7 @@ class SqliteMemoryStore(MemoryStore):
         return self._path
 
     def _connect(self) -> sqlite3.Connection:
+        create_private(self._path)  # SQLite would create it 0644 (less the umask), and its -wal and -shm alike
         db = sqlite3.connect(self._path, timeout=10, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -239,6 +241,18 @@ def test_pending_logs_behave_alike(kind: str, tmp_path: Path) -> None:
 def test_no_phone_number_in_pending_names(tmp_path: Path) -> None:
     DirectoryPendingLog(tmp_path, name_key=NAME_KEY).put(CALLER, [PendingMemory(CALL[0], NOW)])
     assert all("5555550123" not in path.name for path in tmp_path.iterdir())
+
+
+def test_the_directory_log_keeps_its_records_private(tmp_path: Path) -> None:
+    """Its records hold callers' words: 0600 in a 0700 dir from creation (they were 0644 in 0755 under umask 022)."""
+    previous = os.umask(0o022)
+    try:
+        DirectoryPendingLog(tmp_path / "mem0-pending", name_key=NAME_KEY).put(CALLER, [PendingMemory(CALL[0], NOW)])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "mem0-pending").stat().st_mode) == 0o700
+    records = list((tmp_path / "mem0-pending").iterdir())
+    assert records and all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in records)
 
 
 def test_erase_fails_loudly_when_the_pending_log_cannot_be_cleared(
