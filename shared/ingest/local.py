@@ -107,7 +107,11 @@ CREATE INDEX IF NOT EXISTS queue_ready ON queue (state, available_at);
 
 
 class SqliteQueue(Queue):
-    """A durable local queue with leases, retries with back-off and a dead-letter state."""
+    """A durable local queue with leases, retries with back-off and a dead-letter state.
+
+    Its keys name calls (``post_call_transcription:<call id>``), so nothing of a row outlives it: ``secure_delete``
+    overwrites deleted rows, and ``remove`` (erasure) empties the WAL.
+    """
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
         self._path = Path(path)
@@ -127,6 +131,7 @@ class SqliteQueue(Queue):
                 db = self._local.db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a process crash without an fsync
+                db.execute("PRAGMA secure_delete=ON")  # a deleted row is overwritten, not left in a free page
                 db.execute("PRAGMA busy_timeout=10000")
             yield db
         except sqlite3.Error as exc:
@@ -192,8 +197,17 @@ class SqliteQueue(Queue):
             self._local.db = None
 
     def remove(self, key: str) -> None:
+        """Erasure's: the row is overwritten and the WAL emptied, so the key is readable in no file afterwards."""
         with self._writing() as db:
             db.execute("DELETE FROM queue WHERE key=?", (key,))
+            self._checkpoint(db)
+
+    def _checkpoint(self, db: sqlite3.Connection) -> None:
+        """Copy the WAL into the database file and truncate it: the WAL still holds the pages as they were before a
+        delete. A connection reading at that moment keeps it from completing (logged); the next one empties it."""
+        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("the local queue's WAL could not be checkpointed now; deleted keys stay in it until the next")
 
 
 class Activity:

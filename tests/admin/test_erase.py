@@ -151,3 +151,16 @@ def test_an_erasure_while_the_worker_writes_leaves_nothing(local_runtime: Any) -
     assert local.runtime.worker.process("post_call_transcription:conv_race") == 0
     assert service.manager.recent(CALLER) == []
     assert readable(local.data_dir, traces(CALLER, PHRASE)) == {}
+
+
+def test_erasure_leaves_no_call_id_of_the_caller_in_any_file(local_runtime: Any) -> None:
+    """The queue kept them: no ``secure_delete``, and the WAL was never checkpointed after its rows were removed, so
+    ``queue.db`` and ``queue.db-wal`` still held the erased caller's call ids."""
+    local = local_runtime()
+    seed(local)
+    mine = [b"conv_a1", b"conv_a2"]
+    assert set(readable(local.data_dir, mine)) >= {"queue.db-wal"}  # the check can see them before erasure
+    response = local.call("DELETE", f"/admin/users/{CALLER}/memories", b"", ADMIN)
+    assert json.loads(response.body)["erased"]["queue_entries"] == 2
+    assert readable(local.data_dir, mine) == {}
+    assert set(readable(local.data_dir, [b"conv_b1"])) >= {"memories.db", "queue.db"}  # the other caller's are kept
