@@ -104,13 +104,15 @@ CREATE TABLE IF NOT EXISTS queue (
 );
 CREATE INDEX IF NOT EXISTS queue_ready ON queue (state, available_at);
 """
+DONE_KEPT_SECONDS = 86_400.0  # a finished event's row (its key names the call) is deleted a day after it finished
+SWEEP_EVERY_SECONDS = 3_600.0
 
 
 class SqliteQueue(Queue):
     """A durable local queue with leases, retries with back-off and a dead-letter state.
 
     Its keys name calls (``post_call_transcription:<call id>``), so nothing of a row outlives it: ``secure_delete``
-    overwrites deleted rows, and ``remove`` (erasure) empties the WAL.
+    overwrites deleted rows, ``remove`` (erasure) empties the WAL, and done rows are deleted a day after they finished.
     """
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
@@ -119,6 +121,7 @@ class SqliteQueue(Queue):
         self._clock = clock
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._next_sweep = 0.0  # the first claim sweeps
         with self._db() as db:
             db.executescript(_QUEUE_SCHEMA)
 
@@ -155,8 +158,11 @@ class SqliteQueue(Queue):
             )
 
     def claim(self, lease_seconds: float = 60.0) -> tuple[str, int] | None:
-        """The next ready key and its attempt number, leased; an expired lease makes it ready again."""
+        """The next ready key and its attempt number, leased; an expired lease makes it ready again. At most hourly,
+        first deletes old done rows (the worker claims every poll, idle or not)."""
         now = self._clock()
+        if now >= self._next_sweep:
+            self.forget_done()
         with self._writing() as db:
             rows = db.execute(
                 "UPDATE queue SET state='processing', attempts=attempts+1, available_at=? WHERE key = ("
@@ -167,8 +173,23 @@ class SqliteQueue(Queue):
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
 
     def ack(self, key: str) -> None:
+        """Done, and when (``available_at``): kept a day for ``replay``'s and erasure's counts, then forgotten."""
         with self._writing() as db:
-            db.execute("UPDATE queue SET state='done', last_error=NULL WHERE key=?", (key,))
+            db.execute(
+                "UPDATE queue SET state='done', available_at=?, last_error=NULL WHERE key=?", (self._clock(), key)
+            )
+
+    def forget_done(self) -> int:
+        """Delete the rows done over ``DONE_KEPT_SECONDS`` ago, so no call id is kept for ever; returns how many."""
+        now = self._clock()
+        self._next_sweep = now + SWEEP_EVERY_SECONDS
+        with self._writing() as db:
+            gone = db.execute(
+                "DELETE FROM queue WHERE state='done' AND available_at <= ?", (now - DONE_KEPT_SECONDS,)
+            ).rowcount
+            if gone:
+                self._checkpoint(db)
+        return int(gone)
 
     def fail(self, key: str, error: str, *, max_attempts: int, backoff_seconds: float = 1.0) -> bool:
         """Record a failure; returns True if the key went to the dead letters."""
