@@ -97,7 +97,7 @@ class LocalService:
 def build_local(settings: Settings, environ: Mapping[str, str] | None = None) -> LocalService:
     environ = os.environ if environ is None else environ
     source, _ = prepare_secrets(settings, environ)
-    queue = SqliteQueue(settings.data_dir / "queue.db")
+    queue = SqliteQueue(settings.data_dir / "queue.db", agent_type=settings.agent_type)
     store = memory_store(settings, source, environ)
     runtime = build_runtime(
         settings, secrets=source, archive=FileArchive(settings.data_dir / "archive"), queue=queue, store=store

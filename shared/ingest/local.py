@@ -115,15 +115,23 @@ class SqliteQueue(Queue):
     overwrites deleted rows, ``remove`` (erasure) empties the WAL, and done rows are deleted a day after they finished.
     """
 
-    def __init__(self, path: str | Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: str | Path, *, agent_type: str | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        """``agent_type``: the agent type whose worker claims from this queue. Two ``serve`` processes of two agent
+        types may share a data dir: each enqueues under its own and claims only its own (and rows from before
+        queues knew theirs), so no event is written by the other's worker, under the other agent type."""
         self._path = Path(path)
         private_dir(self._path.parent)
+        self._agent_type = agent_type
         self._clock = clock
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._next_sweep = 0.0  # the first claim sweeps
         with self._db() as db:
             db.executescript(_QUEUE_SCHEMA)
+            if "agent_type" not in {row[1] for row in db.execute("PRAGMA table_info(queue)")}:
+                db.execute("ALTER TABLE queue ADD COLUMN agent_type TEXT")  # a queue.db from an earlier version
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -151,10 +159,11 @@ class SqliteQueue(Queue):
         now = self._clock()
         with self._writing() as db:
             db.execute(
-                "INSERT INTO queue (key, state, attempts, available_at, enqueued_at) VALUES (?, 'pending', 0, ?, ?) "
+                "INSERT INTO queue (key, state, attempts, available_at, enqueued_at, agent_type) "
+                "VALUES (?, 'pending', 0, ?, ?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET state='pending', attempts=0, available_at=excluded.available_at, "
-                "last_error=NULL WHERE queue.state IN ('done', 'dead')",
-                (key, now, now),
+                "last_error=NULL, agent_type=excluded.agent_type WHERE queue.state IN ('done', 'dead')",
+                (key, now, now, self._agent_type),
             )
 
     def claim(self, lease_seconds: float = 60.0) -> tuple[str, int] | None:
@@ -167,8 +176,9 @@ class SqliteQueue(Queue):
             rows = db.execute(
                 "UPDATE queue SET state='processing', attempts=attempts+1, available_at=? WHERE key = ("
                 "SELECT key FROM queue WHERE state IN ('pending', 'processing') AND available_at <= ? "
+                "AND (? IS NULL OR agent_type IS NULL OR agent_type = ?) "
                 "ORDER BY available_at LIMIT 1) RETURNING key, attempts",
-                (now + lease_seconds, now),
+                (now + lease_seconds, now, self._agent_type, self._agent_type),
             ).fetchall()  # fetch every row: a half-read RETURNING statement keeps its snapshot open
         return (str(rows[0][0]), int(rows[0][1])) if rows else None
 

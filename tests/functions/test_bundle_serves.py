@@ -266,7 +266,7 @@ def test_the_console_in_a_browser_from_the_unzipped_bundle_under_functions_frame
     deliver_pending(framework, framework("worker", "cloudevent"))
 
     console = Console(browser_context, http).open()
-    assert console.page.url == f"{http}/console/"
+    assert console.page.url == f"{http}/console/index.html"
     console.sign_in(SECRET_VALUES["ADMIN_API_KEY"])
     console.signed_in()
     console.look_up("555.555.0123")
@@ -290,7 +290,7 @@ def test_lambda_serves_the_console_from_the_unzipped_bundle(unzipped: Unzipped, 
     ]
     output = run_lambda(unzipped, invocations, lambda_environ(tmp_path / "data", unzipped.task))
     moved, page, script = (item["result"] for item in output["results"])
-    assert moved["statusCode"] == 308 and moved["headers"]["location"] == "console/"
+    assert moved["statusCode"] == 308 and moved["headers"]["location"] == "console/index.html"
     shipped = unzipped.task / "shared" / "console" / "static"
     assert page["statusCode"] == 200 and page["body"] == (shipped / "index.html").read_text()
     assert script["headers"]["content-type"].startswith("text/javascript")

@@ -97,3 +97,34 @@ def test_deleted_rows_are_overwritten_in_both_databases(tmp_path: Path, queue: S
             assert db.execute("PRAGMA secure_delete").fetchone() == (1,)
     finally:
         store.close()
+
+
+def test_two_agent_types_on_one_data_dir_each_claim_their_own(tmp_path: Path) -> None:
+    """Two ``serve`` processes of two agent types on one data dir: neither worker takes the other's event."""
+    support = SqliteQueue(tmp_path / "queue.db", agent_type="elevenlabs_customer_support")
+    sales = SqliteQueue(tmp_path / "queue.db", agent_type="elevenlabs_sales_agent")
+    try:
+        sales.enqueue("post_call_transcription:conv_sales")
+        assert support.claim() is None
+        support.enqueue("post_call_transcription:conv_support")
+        assert support.claim() == ("post_call_transcription:conv_support", 1)
+        assert sales.claim() == ("post_call_transcription:conv_sales", 1)
+    finally:
+        support.close()
+        sales.close()
+
+
+def test_rows_from_before_queues_knew_their_agent_type_are_still_claimed(tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "queue.db") as db:  # an earlier version's queue.db, with one pending event
+        db.executescript(
+            "CREATE TABLE queue (key TEXT PRIMARY KEY, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, "
+            "available_at REAL NOT NULL, enqueued_at REAL NOT NULL, last_error TEXT);"
+            "INSERT INTO queue VALUES ('post_call_transcription:conv_old', 'pending', 0, 0, 0, NULL);"
+        )
+    queue = SqliteQueue(tmp_path / "queue.db", agent_type="elevenlabs_customer_support")
+    try:
+        assert queue.claim() == ("post_call_transcription:conv_old", 1)
+    finally:
+        queue.close()
