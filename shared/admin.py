@@ -129,6 +129,7 @@ def erase_caller(
     ref = identity.user_ref(user_id)
     record_erasure(archive, ref, clock(), agent_type)
     keys = archive.erase_user(*identity.user_refs(user_id))
+    record_erasure(archive, ref, clock(), agent_type, keys)  # a resend of one is known even without a time
     removed = 0
     if keys and isinstance(queue, KeyedQueue):
         queued = {key for state in QUEUE_STATES for key in queue.keys(state)}

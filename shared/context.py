@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
 
 from shared.config.models import AgentType
-from shared.memory.models import Memory, field_key
+from shared.memory.models import Memory, field_key, field_label
+from shared.memory.ranking import past_values
+from shared.memory.subjects import names_subject, subjects
 from shared.providers.base import CallerContext
 
 NEW_CALLER_SUMMARY = "New caller"
@@ -50,8 +53,11 @@ def _distinct(lines: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def _details(memories: Sequence[Memory], limit: int) -> list[str]:
-    """One line per collected field, its current value (latest call) first, past values with their end date."""
+def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str, str]] = ()) -> list[str]:
+    """One line per collected field, its current value (latest call) first, past values with their end date. Two
+    pets or children may each hold a current value of one field: both are listed, each with whom it is about."""
+    past = past_values(memories)
+    about = subjects(memories)
     by_field: dict[str, list[Memory]] = {}
     for memory in memories:  # newest first
         name = memory.metadata.get("field")
@@ -59,17 +65,35 @@ def _details(memories: Sequence[Memory], limit: int) -> list[str]:
             by_field.setdefault(field_key(name), []).append(memory)  # "Caller Name" and "caller_name" are one
     lines = []
     for history in list(by_field.values())[:limit]:
-        current = history[0]
-        line = f"- {current.text}"
-        past, until = [], current
-        for older in history[1:]:
-            if older.metadata.get("value") != until.metadata.get("value") and older.created_at < until.created_at:
-                past.append(f"{older.metadata.get('value')} until {_day(until)}")
-                until = older
-        if past:
-            line += f" (previously: {'; '.join(past)})"
+        current = _distinct_values([m for m in history if m.id not in past]) or history[:1]
+        field_value = (field_key(str(current[0].metadata.get("field"))), str(current[0].metadata.get("value")))
+        if len(current) == 1 and field_value in known:  # "full name: Renata ..." under "caller name: Renata ..."
+            continue
+        line = f"- {current[0].text}"
+        field = str(current[0].metadata.get("field"))
+        if len(current) > 1 and names_subject(field):  # "pet name: Waffles; Pickles"
+            line = f"- {field_label(field)}: {'; '.join(str(m.metadata.get('value')) for m in current)}"
+        elif len(current) > 1 and all(m.conversation_id in about for m in current):  # "species: dog (Waffles)..."
+            values = "; ".join(f"{m.metadata.get('value')} ({about[m.conversation_id].title()})" for m in current)
+            line = f"- {field_label(field)}: {values}"
+        replaced = _distinct_values([m for m in history if m.id in past])
+        if replaced:
+            ends = "; ".join(f"{m.metadata.get('value')} until {_day_of(past[m.id])}" for m in replaced)
+            line += f" (previously: {ends})"
         lines.append(line)
     return lines
+
+
+def _day_of(moment: datetime) -> str:
+    return moment.date().isoformat()
+
+
+def _distinct_values(memories: Sequence[Memory]) -> list[Memory]:
+    """The newest memory of each value, newest first."""
+    seen: dict[str, Memory] = {}
+    for memory in memories:
+        seen.setdefault(str(memory.metadata.get("value")), memory)
+    return list(seen.values())
 
 
 def describe(config: AgentType, memories: Sequence[Memory], fields: Mapping[str, str], call_count: int) -> str:
@@ -86,7 +110,9 @@ def describe(config: AgentType, memories: Sequence[Memory], fields: Mapping[str,
     summaries = _distinct([f"- {_day(m)}: {m.text}" for m in memories if m.metadata.get("source") == "summary"])
     if summaries:
         lines += ["Previous calls:", *summaries[:limit]]
-    details = [line for line in _details(memories, memory.context_fields) if line not in known]
+    aliases = {name: [name, *rule.fields] for name, rule in memory.auto_extract.items()}
+    said = {(field_key(alias), value) for name, value in fields.items() if value for alias in aliases.get(name, [name])}
+    details = [line for line in _details(memories, memory.context_fields, said) if line not in known]
     if details:
         lines += ["Details collected:", *details]
     others = _distinct(

@@ -136,6 +136,8 @@ def normalize_caller(raw: str, *, default_region: str = "US") -> str:
         return _phone(value, default_region)
     if lowered in _WITHHELD:
         raise _withheld()
+    if _PHONE_CHARS.match(value) and any(ch.isdigit() for ch in value):  # "1001", "911": an extension or a short
+        raise Unprocessable("caller id is not a valid phone number")  # code, the same on every PBX: no one caller
     if _OPAQUE_ID.match(value):
         return value
     return _raise_not_caller()

@@ -1,18 +1,21 @@
-"""What an erasure leaves behind: when it happened, under the caller's keyed reference, so that no call from before
-it is ever remembered again.
+"""What an erasure leaves behind: when it happened and which events it erased, under the caller's keyed reference,
+so that no call from before it is ever remembered again.
 
 Erasure removes a caller's archived events, so a platform resending one of their old calls afterwards (a late
 retry, a replay) would otherwise look new and bring the caller back. The worker asks ``forgotten`` before it writes
-and again after (an erasure that ran while it wrote). The record holds the time and nothing else: no number, no
-call id; its key is the caller's ``user_ref``, a keyed hash. It lives in the archive, so the archive's retention
-(or its bucket lifecycle) ends it with the events it outlives.
+and again after (an erasure that ran while it wrote). The record holds the time and hashes of the erased events'
+keys, nothing else: no number, no call id; its key is the caller's ``user_ref``, a keyed hash. It lives in the
+archive, so the archive's retention (or its bucket lifecycle) ends it with the events it outlives.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from shared.errors import NotFound
 from shared.ingest.ports import ERASE_PREFIX, Archive, ArchivedEvent
@@ -31,27 +34,42 @@ def is_event_key(key: str) -> bool:
     return not key.startswith((ERASE_PREFIX, ERASED_PREFIX))
 
 
-def erased_at(archive: Archive, user_ref: str) -> datetime | None:
-    """When the caller was last erased; None if never (or so long ago the record has expired)."""
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _record(archive: Archive, user_ref: str) -> dict[str, Any] | None:
     try:
-        record = archive.get(erasure_key(user_ref))
+        found: dict[str, Any] = json.loads(archive.get(erasure_key(user_ref)).body)
     except NotFound:
         return None
-    return datetime.fromisoformat(json.loads(record.body)["erased_at"])
+    return found
 
 
-def record_erasure(archive: Archive, user_ref: str, at: datetime, agent_type: str) -> None:
-    """Remember that the caller was erased at ``at`` (a later erasure moves the time on, never back)."""
-    previous = erased_at(archive, user_ref)
-    if previous is not None and previous >= at:
+def erased_at(archive: Archive, user_ref: str) -> datetime | None:
+    """When the caller was last erased; None if never (or so long ago the record has expired)."""
+    record = _record(archive, user_ref)
+    return datetime.fromisoformat(record["erased_at"]) if record else None
+
+
+def record_erasure(archive: Archive, user_ref: str, at: datetime, agent_type: str, keys: Collection[str] = ()) -> None:
+    """Remember that the caller was erased at ``at`` (a later erasure moves the time on, never back), and which of
+    their events were erased (as hashes of their keys: a resend of one is known even when it carries no time)."""
+    previous = _record(archive, user_ref) or {}
+    when = max(at, datetime.fromisoformat(previous["erased_at"])) if previous else at
+    erased = sorted(set(previous.get("events", [])) | {_digest(key) for key in keys})
+    if previous and when.isoformat() == previous["erased_at"] and erased == previous.get("events", []):
         return
-    body = json.dumps({"erased_at": at.isoformat()}).encode()
-    archive.replace(ArchivedEvent(erasure_key(user_ref), body, at, agent_type))
+    body = json.dumps({"erased_at": when.isoformat(), "events": erased}).encode()
+    archive.replace(ArchivedEvent(erasure_key(user_ref), body, when, agent_type))
 
 
-def forgotten(archive: Archive, user_ref: str, call_time: datetime | None) -> bool:
-    """Whether a call of this caller at ``call_time`` was erased: it took place at or before their last erasure.
-    A call without a time of its own counts as before it (a caller's erasure is not undone by a payload that
-    leaves its time out)."""
-    at = erased_at(archive, user_ref)
-    return at is not None and (call_time is None or call_time <= at)
+def forgotten(archive: Archive, user_ref: str, key: str, call_time: datetime | None) -> bool:
+    """Whether this event of this caller was erased: one of the events erased (a resend), or a call that took place
+    at or before their last erasure. A call without a time of its own that was never erased is a new call."""
+    record = _record(archive, user_ref)
+    if record is None:
+        return False
+    if _digest(key) in record.get("events", []):
+        return True
+    return call_time is not None and call_time <= datetime.fromisoformat(record["erased_at"])

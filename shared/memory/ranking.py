@@ -62,6 +62,7 @@ from shared.memory.names import (
     without_callers_name,
 )
 from shared.memory.numbers import NUMBER_WORDS, SPELT_DIGITS, digit_words, spelt_numbers
+from shared.memory.subjects import same_subject, subjects
 from shared.memory.terms import (
     MIN_PREFIX,
     NEVER_A_KIND,
@@ -120,19 +121,28 @@ def _value_key(memory: Memory) -> str:
 
 
 def past_values(memories: Sequence[Memory]) -> dict[str, datetime]:
-    """Field memories replaced by a later, different value of the same field -> when the next value came."""
+    """Field memories replaced by a later, different value of the same field -> when the next value came (a call
+    about another pet or child replaces nothing of the first's: ``subjects.same_subject``)."""
     by_field: dict[str, list[Memory]] = {}
     for memory in memories:
         name = field_name(memory)
         if name:
             by_field.setdefault(name, []).append(memory)
     past: dict[str, datetime] = {}
-    for group in by_field.values():
+    about = subjects(memories)
+    for name, group in by_field.items():
         group.sort(key=lambda m: m.created_at)
         for index, memory in enumerate(group):
             key = _value_key(memory)
             later = next(
-                (m for m in group[index + 1 :] if m.created_at > memory.created_at and _value_key(m) != key), None
+                (
+                    m
+                    for m in group[index + 1 :]
+                    if m.created_at > memory.created_at
+                    and _value_key(m) != key
+                    and same_subject(name, memory, m, about)
+                ),
+                None,
             )
             if later is not None:
                 past[memory.id] = later.created_at

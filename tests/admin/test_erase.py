@@ -164,3 +164,25 @@ def test_erasure_leaves_no_call_id_of_the_caller_in_any_file(local_runtime: Any)
     assert json.loads(response.body)["erased"]["queue_entries"] == 2
     assert readable(local.data_dir, mine) == {}
     assert set(readable(local.data_dir, [b"conv_b1"])) >= {"memories.db", "queue.db"}  # the other caller's are kept
+
+
+def test_without_a_time_a_resent_erased_call_is_forgotten_and_a_new_call_remembered(local_runtime: Any) -> None:
+    """A post-call that carries no time of its own: the erasure knows the events it erased by their keys' hashes."""
+
+    def timeless(conversation_id: str) -> dict[str, Any]:
+        event = elevenlabs_post_call(conversation_id=conversation_id, user_turns=(f"My {PHRASE}.",))
+        del event["event_timestamp"], event["data"]["metadata"]["start_time_unix_secs"]
+        return event
+
+    local = local_runtime()
+    post_call(local, timeless("conv_t1"))
+    local.drain()
+    assert local.call("DELETE", f"/admin/users/{CALLER}/memories", b"", ADMIN).status == 200
+    post_call(local, timeless("conv_t1"))  # resent after the erasure
+    local.drain()
+    assert local.runtime.service.manager.recent(CALLER) == []
+    post_call(local, timeless("conv_t2"))  # a new call
+    local.drain()
+    assert {m.conversation_id for m in local.runtime.service.manager.recent(CALLER)} == {"conv_t2"}
+    record = local.runtime.archive.get(f"erased/{local.runtime.service.identity.user_ref(CALLER)}").body
+    assert b"conv_t1" not in record and b"5555550123" not in record  # hashes of the keys, never the keys

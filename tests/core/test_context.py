@@ -76,6 +76,23 @@ def test_a_field_collected_calls_ago_is_still_listed() -> None:
     assert all(f"- detail {n}: value {n}" in context.splitlines() for n in range(8))
 
 
+def test_two_pets_each_keep_their_own_current_values() -> None:
+    memories = call(1, 60, "Booked Pickles's vaccines.", pet_name="Pickles", species="cat", home_address="88 Birch")
+    memories += call(2, 30, "Booked puppy shots for Waffles.", pet_name="Waffles", species="dog", home_address="4 Elm")
+    context, _, _ = context_for(memories)
+    lines = context.splitlines()
+    assert "- species: dog (Waffles); cat (Pickles)" in lines  # neither is past: two pets
+    assert "- pet name: Waffles; Pickles" in lines
+    assert "- home address: 4 Elm (previously: 88 Birch until 2030-01-30)" in lines
+
+
+def test_the_callers_name_is_listed_once_whatever_field_gave_it() -> None:
+    memories = call(1, 5, "Booked a cleaning.", **{"full_name": "Renata Kowalczyk", "CALLER_NAME": "Renata Kowalczyk"})
+    context, greeting, _ = context_for(memories)
+    assert greeting.startswith("Hello Renata,")
+    assert [line for line in context.splitlines() if "Renata" in line] == ["- caller name: Renata Kowalczyk"]
+
+
 def test_first_name() -> None:
     assert first_name("Dana Whitfield") == "Dana"
     assert first_name("Dr. Amara Okafor") == "Dr. Okafor"

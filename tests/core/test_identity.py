@@ -61,6 +61,9 @@ def test_garbage_is_rejected(raw: str) -> None:
         "02 9374 4000",  # a foreign number without its country code: no US area code starts with 0 or 1
         "+1 155 555 0123",
         "+1 555 155 0123",  # nor does an exchange
+        "1001",  # an extension: the same digits on every PBX
+        "911",
+        "0123",
     ],
 )
 def test_a_number_that_is_not_one_callers_is_refused(raw: str) -> None:

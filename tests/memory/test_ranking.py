@@ -293,6 +293,26 @@ def test_a_value_replaces_one_of_the_same_field_however_the_schema_spells_it() -
     assert past_values(memories) == {"old": NOW - timedelta(days=2)}
 
 
+def test_a_call_about_another_pet_replaces_nothing_of_the_first_but_the_household_is_one() -> None:
+    def said(mid: str, name: str, value: str, call: str, days_ago: float) -> Memory:
+        return replace(field(mid, name, value, days_ago=days_ago), conversation_id=call)
+
+    memories = [
+        said("pickles", "pet_name", "Pickles", "c1", 60),
+        said("cat", "species", "cat", "c1", 60),
+        said("old_home", "home_address", "88 Birchwood Court", "c1", 60),
+        said("waffles", "pet_name", "Waffles", "c2", 30),
+        said("dog", "species", "dog", "c2", 30),
+        said("new_home", "home_address", "412 Larkspur Lane", "c2", 30),
+        said("first_cut", "service", "teddy bear cut", "c1", 60),
+        said("new_cut", "service", "puppy cut", "c3", 9),  # a call naming no pet: about the one the value was
+    ]
+    assert past_values(memories) == {
+        "old_home": NOW - timedelta(days=30),  # the household's, whoever the call was about
+        "first_cut": NOW - timedelta(days=9),
+    }
+
+
 def test_a_summary_stating_a_replaced_value_ranks_below_the_current_value() -> None:
     memories = [
         memory("summary", "Lab results showed an A1C of 8.2 and the doctor raised her metformin.", days_ago=40),
@@ -413,7 +433,8 @@ def test_a_summary_saying_a_replaced_name_is_about_someone_not_past(name: str, o
     assert stating_values(memories, past_values(memories)) == ({}, {})
     found = {s.memory.id: s for s in rank(said, memories, now=NOW, settings=WORDS_ONLY)}
     assert found["said"].until is None  # a second dog or a married name leaves what was said as current as it was
-    assert "old" in past_values(memories)  # the field itself is still replaced
+    # a married name replaces the caller's; a second dog replaces no dog (another first name: both are current)
+    assert ("old" in past_values(memories)) == (name == "caller_name")
 
 
 def _program_change() -> list[Memory]:

@@ -1,0 +1,61 @@
+"""Whom a call is about: the pet, patient, child or student a field such as ``pet_name`` names.
+
+A family calls about two dogs, a parent about two children, a daughter about her mother's prescriptions and then
+her own. A later call's ``species: dog`` (about Waffles) does not replace ``species: cat`` (about Pickles): both
+hold. So a value replaces an earlier one of the same field only when the two calls are not about two different
+subjects (``same_subject``). What belongs to the household rather than to one of them (an address, an insurance,
+a phone number, a card, a pickup store) is replaced whoever the call was about. A call that names no subject is
+taken to be about whoever the field's earlier value was about ("his lesson moved to Tuesday").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from shared.memory.models import Memory, field_key
+
+ROLES = frozenset(
+    "patient pet dog cat puppy kitten horse animal child kid son daughter baby student camper dependent".split()
+)
+"""A field ``<role>_name`` names the call's subject (``pet_name``, ``student_name``, ``patientName``)."""
+
+HOUSEHOLD = frozenset(
+    "address insurance insurer phone contact callback email payment card billing account store pharmacy zip".split()
+)
+"""Words of a field that belongs to the caller's household, whoever the call was about."""
+
+
+def names_subject(field: str) -> bool:
+    parts = field_key(field).split("_")
+    return len(parts) >= 2 and parts[-1] == "name" and parts[-2] in ROLES
+
+
+def _household(field: str) -> bool:
+    return not HOUSEHOLD.isdisjoint(field_key(field).split("_"))
+
+
+def subjects(memories: Sequence[Memory]) -> dict[str | None, str]:
+    """Each call (its conversation id) -> the first name of whom it is about, for the calls that name one."""
+    found: dict[str | None, str] = {}
+    for memory in memories:
+        field, value = memory.metadata.get("field"), memory.metadata.get("value")
+        if isinstance(field, str) and isinstance(value, str) and value.split() and names_subject(field):
+            found.setdefault(memory.conversation_id, value.split()[0].lower())
+    return found
+
+
+def _first_name(memory: Memory) -> str:
+    value = memory.metadata.get("value")
+    return value.split()[0].lower() if isinstance(value, str) and value.split() else ""
+
+
+def same_subject(field: str, earlier: Memory, later: Memory, about: Mapping[str | None, str]) -> bool:
+    """Whether ``later``'s value of ``field`` may replace ``earlier``'s: not two calls about two different subjects,
+    unless the field is the household's. A subject's own name is replaced only under the same first name (a
+    surname corrected); another first name is another pet or child, not a new name for the first."""
+    if names_subject(field):
+        return _first_name(earlier) == _first_name(later)
+    if not about or _household(field):
+        return True
+    first, second = about.get(earlier.conversation_id), about.get(later.conversation_id)
+    return first is None or second is None or first == second
