@@ -57,7 +57,6 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
     """One line per collected field, its current value (latest call) first, past values with their end date. Two
     pets or children may each hold a current value of one field: both are listed, each with whom it is about."""
     past = past_values(memories)
-    about = subjects(memories)
     by_field: dict[str, list[Memory]] = {}
     for memory in memories:  # newest first
         name = memory.metadata.get("field")
@@ -71,17 +70,23 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
             continue
         line = f"- {current[0].text}"
         field = str(current[0].metadata.get("field"))
-        if len(current) > 1 and names_subject(field):  # "pet name: Waffles; Pickles"
-            line = f"- {field_label(field)}: {'; '.join(str(m.metadata.get('value')) for m in current)}"
-        elif len(current) > 1 and all(m.conversation_id in about for m in current):  # "species: dog (Waffles)..."
-            values = "; ".join(f"{m.metadata.get('value')} ({about[m.conversation_id].title()})" for m in current)
-            line = f"- {field_label(field)}: {values}"
+        if len(current) > 1:  # two pets' or children's values: "pet name: Waffles; Pickles", "species: dog (Waffles)"
+            line = _per_subject(field, current, subjects(memories)) or line
         replaced = _distinct_values([m for m in history if m.id in past])
         if replaced:
             ends = "; ".join(f"{m.metadata.get('value')} until {_day_of(past[m.id])}" for m in replaced)
             line += f" (previously: {ends})"
         lines.append(line)
     return lines
+
+
+def _per_subject(field: str, current: Sequence[Memory], about: Mapping[str | None, str]) -> str | None:
+    if names_subject(field):
+        return f"- {field_label(field)}: {'; '.join(str(m.metadata.get('value')) for m in current)}"
+    if all(m.conversation_id in about for m in current):
+        values = "; ".join(f"{m.metadata.get('value')} ({about[m.conversation_id].title()})" for m in current)
+        return f"- {field_label(field)}: {values}"
+    return None
 
 
 def _day_of(moment: datetime) -> str:

@@ -11,6 +11,7 @@ taken to be about whoever the field's earlier value was about ("his lesson moved
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from shared.memory.models import Memory, field_key
 
@@ -25,11 +26,13 @@ HOUSEHOLD = frozenset(
 """Words of a field that belongs to the caller's household, whoever the call was about."""
 
 
+@lru_cache(maxsize=4096)
 def names_subject(field: str) -> bool:
     parts = field_key(field).split("_")
     return len(parts) >= 2 and parts[-1] == "name" and parts[-2] in ROLES
 
 
+@lru_cache(maxsize=4096)
 def _household(field: str) -> bool:
     return not HOUSEHOLD.isdisjoint(field_key(field).split("_"))
 
