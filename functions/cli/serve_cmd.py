@@ -12,8 +12,8 @@ from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, 
 from shared.errors import ConfigError
 from shared.keyed_hash import CALLER_REF_KEY
 
-# Generated secrets no one needs to paste into a platform: their values stay in the data dir.
-NOT_PRINTED = frozenset({CALLER_REF_KEY})
+# Generated secrets no one needs to paste into a platform.
+NOTHING_TO_PASTE = frozenset({CALLER_REF_KEY})
 ENDPOINTS = (
     ("POST", "/client-data", "pre-call hook (ElevenLabs initiation, Vapi assistant-request, Retell call_inbound)"),
     ("POST", "/retrieve", "in-call memory search tool"),
@@ -31,9 +31,10 @@ ENDPOINTS = (
 
 
 def request_threads(memory_backend: str) -> int:
-    """The embedded store's requests are CPU-bound: in one process a second thread only adds GIL hand-offs
-    (measured: /client-data 901 req/s with 1 thread, 784 with 2, 693 with 4). A remote store waits on the network."""
-    return 1 if memory_backend == "sqlite" else 8
+    """Never one: with a single thread one idle connection (a browser's preconnect beside the console, a tunnel's
+    pool) held the whole server, pre-call hook included, until it closed. The embedded store's requests are
+    CPU-bound, so more threads only add GIL hand-offs; a remote store waits on the network."""
+    return 4 if memory_backend == "sqlite" else 8
 
 
 def _check_free(host: str, port: int) -> None:
@@ -62,7 +63,7 @@ def serve(
     data_dir: DataDirOption = None,
     threads: Annotated[
         int | None,
-        typer.Option(help="Request threads (default: 1 on the embedded store, 8 when the store is remote)."),
+        typer.Option(help="Request threads (default: 4 on the embedded store, 8 when the store is remote)."),
     ] = None,
 ) -> None:
     """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""
@@ -90,13 +91,17 @@ def serve(
     )
     for method, path, what in ENDPOINTS:
         console.print(f"  {method:6} {base}{path}  [dim]{what}[/dim]", highlight=False)
-    if generated:
-        console.print(f"Generated secrets (kept in {settings.data_dir / 'secrets.json'}, mode 0600):")
-        for name, value in generated.items():
-            if name in NOT_PRINTED:
-                console.print(f"  {name} (generated; nothing to paste anywhere)", highlight=False)
-            else:
-                console.print(f"  {name}={value}", highlight=False)
+    if generated:  # names only: a terminal's output ends up in logs (docker, systemd, CI), secrets must not
+        secrets_file = settings.data_dir / "secrets.json"
+        console.print(f"Generated secrets, kept in {secrets_file} (mode 0600), never printed:")
+        for name in generated:
+            note = "nothing to paste anywhere" if name in NOTHING_TO_PASTE else "read it from the file"
+            console.print(f"  {name} [dim]({note})[/dim]", highlight=False)
+        console.print(
+            f"""  e.g. python3 -c "import json;print(json.load(open('{secrets_file}'))['NAME'])\"""",
+            highlight=False,
+            markup=False,
+        )
     source = Path(__file__).resolve().parent.parent / "local_main.py"
     # explicit: functions-framework would otherwise follow an inherited FUNCTION_SIGNATURE_TYPE (it even sets it)
     app = functions_framework.create_app(target="http", source=str(source), signature_type="http")
@@ -105,6 +110,7 @@ def serve(
         app,
         False,
         threads=threads or request_threads(settings.memory_backend),
+        worker_class="gthread",  # even with --threads 1: an idle connection waits in the poller, not in a thread
         workers=1,
         post_worker_init=lambda worker: LocalServer.current(),
     ).run(host, port)

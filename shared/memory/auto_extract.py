@@ -121,10 +121,16 @@ def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequen
     return None
 
 
+_POSSESSIVE = re.compile(r"['’]s\b")
+
+
 def _from_patterns(rule: AutoExtractRule, memories: Sequence[Memory]) -> str | None:
+    """The first accepted match; one followed by a possessive names someone else ("this is Biscuit's mom")."""
     for memory in memories:
         for pattern in rule.patterns:
             for match in _compiled(pattern).finditer(memory.text):
+                if _POSSESSIVE.match(memory.text, match.end("value")):
+                    continue
                 accepted = _accept(rule, match.group("value") or "")
                 if accepted:
                     return accepted

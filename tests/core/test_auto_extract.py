@@ -64,6 +64,23 @@ def test_clear_introductions_are_found(sentence: str, name: str) -> None:
     assert extract(RULES, said(sentence))["caller_name"] == name
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Hi, this is Biscuit's mom, he has surgery Monday.",
+        "I'm Nora’s father, calling about her appointment.",
+        "This is Dana Whitfield's assistant.",
+    ],
+)
+def test_a_possessive_is_not_the_callers_name(sentence: str) -> None:
+    """ "this is Biscuit's mom" names the dog, not the caller: the greeting must not say "Hello Biscuit"."""
+    assert extract(RULES, said(sentence))["caller_name"] == ""
+
+
+def test_a_possessive_does_not_hide_a_later_introduction() -> None:
+    assert extract(RULES, said("This is Biscuit's mom. My name is Dana."))["caller_name"] == "Dana"
+
+
 def test_structured_field_wins_over_the_transcript() -> None:
     found = extract(RULES, said("my name is Bob", caller_name="Dana Whitfield"))
     assert found["caller_name"] == "Dana Whitfield"

@@ -61,13 +61,15 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         agent_type: str = "elevenlabs_customer_support",
         secrets: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
+        threads: int | None = 4,
     ) -> Served:
         port = free_port()
         data_dir = tmp_path / f"serve-{len(started)}"
         log = tmp_path / f"serve-{len(started)}.log"
         env = {k: v for k, v in os.environ.items() if k not in TEST_SECRETS and k != "AGENT_TYPE"}
         env.update(TEST_SECRETS if secrets is None else secrets)
-        options = ["--port", str(port), "--agent-type", agent_type, "--data-dir", str(data_dir), "--threads", "4"]
+        options = ["--port", str(port), "--agent-type", agent_type, "--data-dir", str(data_dir)]
+        options += [] if threads is None else ["--threads", str(threads)]  # None: serve's own default
         command = [*serve_command(), "serve", *options, *(extra_args or [])]
         with log.open("wb") as out:
             process = subprocess.Popen(

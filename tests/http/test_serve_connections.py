@@ -1,0 +1,43 @@
+"""``serve``'s default threads: connections that send nothing, or half a request, never hold the pre-call hook.
+
+A browser preconnects to the console's host and leaves the socket idle; a tunnel keeps a pool; a client on a bad
+network sends its body slowly. With one request thread, one such connection held every route until it closed.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+
+from tests.conftest import TEST_SECRETS
+from tests.http.conftest import Served
+
+CALLER = "+15555550123"
+
+
+@contextmanager
+def stalled_connections(url: str, idle: int, half_sent: int) -> Iterator[None]:
+    address = urlparse(url)
+    with ExitStack() as stack:
+        for _ in range(idle):
+            stack.enter_context(socket.create_connection((address.hostname, address.port)))
+        for _ in range(half_sent):
+            sock = stack.enter_context(socket.create_connection((address.hostname, address.port)))
+            sock.sendall(b"POST /client-data HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n{")
+        yield
+
+
+def test_idle_and_half_sent_connections_do_not_hold_the_pre_call_hook(serve: Callable[..., Served]) -> None:
+    served = serve(threads=None)
+    workspace = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+    with stalled_connections(served.url, idle=2, half_sent=1), httpx.Client(base_url=served.url, timeout=2.5) as http:
+        # well under gunicorn's 5 s wait for a connection's first bytes: a held server would time out here
+        for _ in range(3):
+            answer: Any = http.post("/client-data", json={"caller_id": CALLER}, headers=workspace)
+            assert answer.status_code == 200 and answer.json()["type"] == "conversation_initiation_client_data"
+            assert http.get("/healthz").status_code == 200
