@@ -121,7 +121,7 @@ def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequen
     return None
 
 
-_POSSESSIVE = re.compile(r"['’]s\b")
+_POSSESSIVE = re.compile("['\u2019]s\\b")  # an apostrophe or a typographic one
 
 
 def _from_patterns(rule: AutoExtractRule, memories: Sequence[Memory]) -> str | None:

@@ -68,7 +68,7 @@ def test_clear_introductions_are_found(sentence: str, name: str) -> None:
     "sentence",
     [
         "Hi, this is Biscuit's mom, he has surgery Monday.",
-        "I'm Nora’s father, calling about her appointment.",
+        "I'm Nora\u2019s father, calling about her appointment.",
         "This is Dana Whitfield's assistant.",
     ],
 )
