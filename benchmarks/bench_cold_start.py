@@ -85,7 +85,7 @@ def environ(data_dir: Path, backend: str) -> dict[str, str]:
         "MEM0_TELEMETRY": "False",
         "ELEVENLABS_WORKSPACE_KEY": "bench-workspace",
         "ELEVENLABS_HMAC_KEY": "bench-hmac",
-        "ADMIN_API_KEY": "bench-admin",
+        "ADMIN_API_KEY": "bench-admin-key-0123456789",
         "MEM0_API_KEY": "bench-mem0",
         "CALLER_REF_KEY": "bench-caller-ref-key-0123456789abcdef",  # the stack draws one (issue 17)
         "PATH": "/usr/bin:/bin",

@@ -33,7 +33,8 @@ data = Path({data!r})
 settings = Settings.from_environ({{"AGENT_TYPE": "elevenlabs_customer_support", "MEMORY_BACKEND": "mem0",
                                    "MEM0_HOST": "http://127.0.0.1:9", "AGENTIC_MEMORY_DATA_DIR": str(data)}})
 secrets = EnvSecrets({{"MEM0_API_KEY": "m0-bench", "ELEVENLABS_WORKSPACE_KEY": "k", "ELEVENLABS_HMAC_KEY": "h",
-                      "ADMIN_API_KEY": "a", "PSEUDONYMIZATION_KEY": "bench-pseudonymization-key-0123456789",
+                      "ADMIN_API_KEY": "bench-admin-key-0123456789",
+                      "PSEUDONYMIZATION_KEY": "bench-pseudonymization-key-0123456789",
                       "CALLER_REF_KEY": "bench-caller-ref-key-0123456789abcdef"}})
 archive, queue = FileArchive(data / "archive"), SqliteQueue(data / "q.db")
 runtime = build_runtime(settings, secrets=secrets, archive=archive, queue=queue)

@@ -43,6 +43,7 @@ ADMIN_HEADER = "x-admin-key"
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
 QUEUE_STATES = ("pending", "processing", "done", "dead")
+MIN_ADMIN_KEY_CHARS = 16  # what the stack and ``serve`` generate is 43
 ERASED_BY_JOB = ("archived_events", "memories")  # what the worker's erase job erases (memories: once more)
 
 
@@ -62,11 +63,18 @@ class AdminGate:
     """Compares SHA-256 digests with ``hmac.compare_digest``, so neither content nor length leaks by timing."""
 
     def __init__(self, admin_key: Secret | None, *, other_secrets: Mapping[str, Secret] | None = None) -> None:
-        """Raises ``ConfigError`` if the admin key equals another secret (a platform's key must never open it)."""
+        """Raises ``ConfigError`` if the admin key is short (nothing throttles guesses: ``1234`` fell in 28 s over
+        HTTP) or equals another secret (a platform's key must never open it)."""
         self._digest = _digest(admin_key.reveal()) if admin_key else None
         for name, secret in (other_secrets or {}).items():
             if self._digest is not None and hmac.compare_digest(_digest(secret.reveal()), self._digest):
                 raise ConfigError(f"ADMIN_API_KEY must differ from {name}: no other key may open the admin API")
+        if admin_key and len(admin_key.reveal()) < MIN_ADMIN_KEY_CHARS:
+            raise ConfigError(
+                f"ADMIN_API_KEY must be at least {MIN_ADMIN_KEY_CHARS} characters of random data "
+                "(it opens every caller's memories; generate one, e.g. python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
 
     def require(self, request: Request) -> None:
         given = request.header(ADMIN_HEADER)

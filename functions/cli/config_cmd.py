@@ -15,6 +15,7 @@ from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.migrate import DEFAULT_NAME
 from shared.config.models import AgentTypesFile
 from shared.errors import ConfigError
+from shared.experiments.plan import check_combinations
 from shared.processors.registry import installed, named, unknown
 from shared.profile import resolve_profile
 
@@ -43,6 +44,8 @@ def validate(
     try:
         agent_types = load_agent_types(file).agent_types
         profiles = [resolve_profile(name, agent_type) for name, agent_type in agent_types.items()]
+        for profile in profiles:
+            check_combinations(profile.name, profile.config)  # as the service does when it starts
     except ConfigError as exc:
         fail(str(exc))
     if any(named(profile.config) for profile in profiles):

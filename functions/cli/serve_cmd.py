@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
 from shared.errors import ConfigError
 from shared.keyed_hash import CALLER_REF_KEY
+
+if TYPE_CHECKING:
+    from werkzeug.exceptions import HTTPException
 
 # Generated secrets no one needs to paste into a platform.
 NOTHING_TO_PASTE = frozenset({CALLER_REF_KEY})
@@ -35,6 +38,10 @@ def request_threads(memory_backend: str) -> int:
     pool) held the whole server, pre-call hook included, until it closed. The embedded store's requests are
     CPU-bound, so more threads only add GIL hand-offs; a remote store waits on the network."""
     return 4 if memory_backend == "sqlite" else 8
+
+
+def _json_error(exc: HTTPException) -> tuple[dict[str, str], int, dict[str, str]]:
+    return {"error": (exc.name or "error").lower()}, exc.code or 500, {"cache-control": "no-store"}
 
 
 def _check_free(host: str, port: int) -> None:
@@ -68,6 +75,7 @@ def serve(
 ) -> None:
     """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""
     import functions_framework
+    import werkzeug.exceptions
     from functions_framework._http import create_server
 
     from functions.local import LocalServer, build_local, needed_secrets, prepare_secrets
@@ -106,6 +114,8 @@ def serve(
     # explicit: functions-framework would otherwise follow an inherited FUNCTION_SIGNATURE_TYPE (it even sets it)
     app = functions_framework.create_app(target="http", source=str(source), signature_type="http")
     app.config["MAX_CONTENT_LENGTH"] = None
+    # a path Flask's own router refuses (%0d%0a) is answered in JSON, as every other error
+    app.register_error_handler(werkzeug.exceptions.HTTPException, _json_error)
     create_server(
         app,
         False,

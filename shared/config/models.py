@@ -345,6 +345,11 @@ class ProcessorsConfig(_Model):
     pre_call_budget_ms: Annotated[int, Field(ge=1, le=5000)] = Field(
         default=150, description="Time all pre-call processors together may take before the answer goes without them."
     )
+    post_call_timeout_s: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=60,
+        description="Time one post-call processor may take on an event before the event fails (retried, then "
+        "dead-lettered) rather than hold the worker.",
+    )
 
 
 class AgentType(_Model):
@@ -382,7 +387,7 @@ class AgentType(_Model):
             try:
                 AgentType.model_validate(merge(base, patch))
             except ValueError as exc:
-                raise ValueError(f"{where}: {_first_error(exc)}") from None
+                raise ValueError(f"{where}: {first_error(exc)}") from None
         return self
 
     def with_overrides(self, patches: list[dict[str, Any]]) -> AgentType:
@@ -395,7 +400,7 @@ class AgentType(_Model):
         return AgentType.model_validate(merged)
 
 
-def _first_error(exc: ValueError) -> str:
+def first_error(exc: ValueError) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         error = errors(include_input=False, include_url=False)[0]

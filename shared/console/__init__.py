@@ -59,7 +59,7 @@ def console_response(path: str, asset: str | None) -> Response:
     if asset is None and not path.endswith("/"):
         return Response(status=308, body=b"", headers={**SECURITY_HEADERS, "location": f"console/{INDEX}"})
     found = assets().get(asset or INDEX)
-    if found is None:
+    if found is None or (asset and path.endswith("/")):  # "index.html/": its relative links would all miss
         raise RouteNotFound("no such console file")
     body, content_type = found
     return Response(status=200, body=body, headers={**SECURITY_HEADERS, "content-type": content_type})

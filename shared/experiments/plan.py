@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.config.models import AgentType
+from shared.config.models import AgentType, first_error
 from shared.errors import ConfigError
 from shared.experiments.assignment import bucket, pick_variant, rollout_on
 from shared.secrets import Secret
@@ -57,10 +57,8 @@ class ExperimentPlan:
             return
         if not key:
             raise ConfigError(f"agent type {agent_type!r} runs experiments but secret CALLER_REF_KEY is not set")
-        choices = [list(e.variants) for e in config.experiments.values()] + [[ON, OFF] for _ in config.rollouts]
-        if len(choices) and _product_size(choices) <= PRECHECK_LIMIT:
-            for combination in itertools.product(*choices):
-                self._settings(tuple(combination))
+        for combination in _prechecked(config):
+            self._settings(combination)
 
     @property
     def active(self) -> bool:
@@ -81,23 +79,43 @@ class ExperimentPlan:
 
     def _settings(self, combination: tuple[str, ...]) -> AgentType:
         cached = self._cache.get(combination)
-        if cached is not None:
-            return cached
-        patches: list[dict[str, Any]] = []
-        experiments = list(self._config.experiments.values())
-        for experiment, variant in zip(experiments, combination, strict=False):
-            patches.append(experiment.variants[variant].overrides)
-        for rollout, state in zip(self._config.rollouts.values(), combination[len(experiments) :], strict=True):
-            if state == ON:
-                patches.append(rollout.overrides)
-        try:
-            settings = self._config.with_overrides([p for p in patches if p])
-        except ValueError as exc:
-            raise ConfigError(
-                f"agent type {self._agent_type!r}: variants {', '.join(combination)} together are not valid: {exc}"
-            ) from None
-        self._cache[combination] = settings
-        return settings
+        if cached is None:
+            cached = self._cache[combination] = combined(self._agent_type, self._config, combination)
+        return cached
+
+
+def combined(agent_type: str, config: AgentType, combination: tuple[str, ...]) -> AgentType:
+    """The agent type with one combination's overrides laid over it (experiments' variants, then rollouts'
+    ``on``/``off``). Raises ``ConfigError`` naming the variants when they are not valid together."""
+    patches: list[dict[str, Any]] = []
+    experiments = list(config.experiments.values())
+    for experiment, variant in zip(experiments, combination, strict=False):
+        patches.append(experiment.variants[variant].overrides)
+    for rollout, state in zip(config.rollouts.values(), combination[len(experiments) :], strict=True):
+        if state == ON:
+            patches.append(rollout.overrides)
+    try:
+        return config.with_overrides([p for p in patches if p])
+    except ValueError as exc:
+        names = [*config.experiments, *config.rollouts]
+        chosen = ", ".join(f"{name}: {variant}" for name, variant in zip(names, combination, strict=True))
+        raise ConfigError(
+            f"agent type {agent_type!r}: variants together are not valid ({chosen}): {first_error(exc)}"
+        ) from None
+
+
+def check_combinations(agent_type: str, config: AgentType) -> None:
+    """What the service checks when it starts, without the key: each variant may be valid alone and two together
+    not. Raises ``ConfigError``."""
+    for combination in _prechecked(config):
+        combined(agent_type, config, combination)
+
+
+def _prechecked(config: AgentType) -> list[tuple[str, ...]]:
+    choices = [list(e.variants) for e in config.experiments.values()] + [[ON, OFF] for _ in config.rollouts]
+    if not choices or _product_size(choices) > PRECHECK_LIMIT:
+        return []
+    return [tuple(combination) for combination in itertools.product(*choices)]
 
 
 def _product_size(choices: list[list[str]]) -> int:

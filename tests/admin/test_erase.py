@@ -186,3 +186,18 @@ def test_without_a_time_a_resent_erased_call_is_forgotten_and_a_new_call_remembe
     assert {m.conversation_id for m in local.runtime.service.manager.recent(CALLER)} == {"conv_t2"}
     record = local.runtime.archive.get(f"erased/{local.runtime.service.identity.user_ref(CALLER)}").body
     assert b"conv_t1" not in record and b"5555550123" not in record  # hashes of the keys, never the keys
+
+
+def test_an_erasure_sent_with_a_body_is_refused_and_erases_nothing(local_runtime: Any) -> None:
+    """The admin routes take no body: garbage or 30 MB sent with a DELETE is a mistake, not an erasure."""
+    local = local_runtime()
+    seed(local)
+    path = f"/admin/users/{CALLER}/memories"
+    garbage = local.call("DELETE", path, b"{bad json", ADMIN)
+    assert garbage.status == 400 and "takes no request body" in json.loads(garbage.body)["error"]
+    huge = local.call("DELETE", path, b"x" * (30 * 1024 * 1024), ADMIN)
+    assert huge.status == 413
+    assert local.call("GET", "/admin/config", b"x" * (2 * 1024 * 1024), ADMIN).status == 413
+    assert len(local.runtime.service.manager.recent(CALLER)) > 0  # nothing erased
+    assert local.call("DELETE", path, b"", ADMIN).status in (200, 202)
+    assert local.runtime.service.manager.recent(CALLER) == []

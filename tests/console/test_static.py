@@ -55,7 +55,8 @@ def test_each_file_is_served_with_a_strict_policy(local_runtime: Any, path: str,
 
 
 @pytest.mark.parametrize(
-    "name", ["nope.js", "..", "%2e%2e%2fapp.py", "..%2F..%2Fconfig%2Fagent_types.json", "__init__.py"]
+    "name",
+    ["nope.js", "..", "%2e%2e%2fapp.py", "..%2F..%2Fconfig%2Fagent_types.json", "__init__.py", "index.html/"],
 )
 def test_nothing_but_the_consoles_own_files(local_runtime: Any, name: str) -> None:
     response = get(local_runtime(), f"/console/{name}")

@@ -180,6 +180,34 @@ def test_a_bad_override_is_a_config_error_naming_the_variant_and_field(
     assert "agent type 'elevenlabs_customer_support'" in str(error.value)
 
 
+def test_variants_valid_alone_but_not_together_are_refused_by_config_validate_as_at_start(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from functions.cli import app
+
+    document = json.loads(write_config(tmp_path).read_text())
+    generic = document["agent_types"]["generic_voice_agent"]
+    generic["experiments"] = {
+        "fewer_types": {"variants": {"x": {"weight": 1}, "y": {"weight": 1, "overrides": FEWER_TYPES}}},
+        "favourites": {"variants": {"x": {"weight": 1}, "y": {"weight": 1, "overrides": FAVOURITES}}},
+    }
+    path = tmp_path / "combined.json"
+    path.write_text(json.dumps({"version": 1, "agent_types": {"generic_voice_agent": generic}}))
+    load_agent_types(path)  # each variant alone is valid
+    result = CliRunner().invoke(app, ["config", "validate", str(path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1
+    message = "variants together are not valid (fewer_types: y, favourites: y)"
+    assert message in result.output and "'preference' is not in types" in result.output
+    assert "errors.pydantic.dev" not in result.output  # said plainly, not pydantic's dump
+    with pytest.raises(ConfigError) as error:
+        local_runtime(path, tmp_path / "data", agent_type="generic_voice_agent")
+    assert message in str(error.value) and "errors.pydantic.dev" not in str(error.value)
+
+
+FEWER_TYPES = {"memory": {"types": ["factual", "semantic"]}}
+FAVOURITES = {"memory": {"field_types": {"favourite_colour": "preference"}}}
+
+
 def test_overrides_reach_settings_added_later_without_code(tmp_path: Path) -> None:
     """The patch is generic: any overridable section of the models, here processors and analytics-free response."""
     spec = {

@@ -41,3 +41,11 @@ def test_idle_and_half_sent_connections_do_not_hold_the_pre_call_hook(serve: Cal
             answer: Any = http.post("/client-data", json={"caller_id": CALLER}, headers=workspace)
             assert answer.status_code == 200 and answer.json()["type"] == "conversation_initiation_client_data"
             assert http.get("/healthz").status_code == 200
+
+
+def test_a_path_the_router_refuses_still_gets_a_json_error(serve: Callable[..., Served]) -> None:
+    served = serve()
+    with served.client() as http:
+        answer = http.get("/console/x%0d%0ay")
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"error": "not found"}

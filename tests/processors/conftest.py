@@ -15,7 +15,7 @@ MODULE = """
 import time
 from dataclasses import replace
 
-STATE = {"fail_post_call": True, "slow_seconds": 2.0, "post_calls": 0}
+STATE = {"fail_post_call": True, "slow_seconds": 2.0, "post_calls": 0, "hang_seconds": 30.0}
 
 
 class Note:
@@ -24,6 +24,8 @@ class Note:
 
 
 class Slow:
+    variables = ("slow",)
+
     def pre_call(self, call):
         time.sleep(STATE["slow_seconds"])
         return replace(call.context, fields={**call.context.fields, "slow": "yes"})
@@ -51,6 +53,28 @@ class Tagger:
         return kept + [call.new_memory("note", "factual", "Tagged by the sample processor", kind="note")]
 
 
+class Meddler:
+    # writes into the context it was given, then fails; or keeps writing after the budget
+
+    def pre_call(self, call):
+        call.context.fields["meddled"] = "yes"
+        if STATE["slow_seconds"] > 0.5:
+            time.sleep(STATE["slow_seconds"])
+            call.context.fields["late"] = "yes"
+        raise RuntimeError("after writing")
+
+
+class Garbage:
+    def pre_call(self, call):
+        return replace(call.context, fields={**call.context.fields, "count": 3, "object": object()})
+
+
+class Hung:
+    def post_call(self, call):
+        time.sleep(STATE["hang_seconds"])
+        return call.memories
+
+
 class Stranger:
     def post_call(self, call):
         return [replace(m, user_id="+15555550199") for m in call.memories]
@@ -63,6 +87,9 @@ failing = sample_processors:Failing
 flaky = sample_processors:Flaky
 tagger = sample_processors:Tagger
 stranger = sample_processors:Stranger
+meddler = sample_processors:Meddler
+garbage = sample_processors:Garbage
+hung = sample_processors:Hung
 """
 
 
@@ -84,5 +111,5 @@ def plugin_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 @pytest.fixture
 def sample(plugin_dir: Path) -> ModuleType:
     module = importlib.import_module("sample_processors")
-    module.STATE.update({"fail_post_call": True, "slow_seconds": 2.0, "post_calls": 0})
+    module.STATE.update({"fail_post_call": True, "slow_seconds": 2.0, "post_calls": 0, "hang_seconds": 30.0})
     return module

@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "processors"
 AGENT = "elevenlabs_customer_support"
 CARD = "4242 4242 4242 4242"
-PROCESSORS = {"post_call": ["redact_card_numbers", "appointments"], "pre_call": ["appointments"]}
+PROCESSORS = {"post_call": ["appointments", "redact_card_numbers"], "pre_call": ["appointments"]}
 SUMMARY = f"Dana paid the invoice with card {CARD} and rescheduled her cleaning to Thursday the 29th at 2:30 PM."
 TURNS = (f"My card number is {CARD}.", "Can we move the cleaning to Thursday the 29th at 2:30 PM?")
 

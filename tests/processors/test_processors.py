@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from functions.cli import app
 from shared.errors import ConfigError
+from shared.processors.runner import MAX_LATE
 from tests.conftest import TEST_SECRETS, elevenlabs_post_call, load_payload, sign_elevenlabs
 from tests.experiments.helpers import local_runtime, write_config
 
@@ -53,7 +54,7 @@ def test_a_slow_pre_call_processor_is_skipped_and_the_call_answered_in_time(
     with caplog.at_level(logging.WARNING, logger="agentic_memory.processors"):
         variables, elapsed = pre_call(local)
     assert elapsed < sample.STATE["slow_seconds"] / 4  # the answer did not wait for the slow processor
-    assert variables["note"] == "0 memories seen" and "slow" not in variables
+    assert variables["note"] == "0 memories seen" and variables["slow"] == ""  # declared: sent, empty
     assert "pre-call processor slow skipped: slower than the budget" in caplog.text
 
 
@@ -74,7 +75,57 @@ def test_every_pre_call_processor_slow_still_answers_in_time(sample: ModuleType,
     local = local_runtime(write_config(tmp_path, processors=processors), tmp_path / "data")
     for _ in range(3):
         variables, elapsed = pre_call(local)
-        assert elapsed < sample.STATE["slow_seconds"] / 2 and "slow" not in variables
+        assert elapsed < sample.STATE["slow_seconds"] / 2 and variables["slow"] == ""
+
+
+def test_a_skipped_pre_call_processor_changes_nothing_in_the_answer(sample: ModuleType, tmp_path: Path) -> None:
+    """It worked on a copy: what it wrote before failing, or after its budget ran out, is not sent."""
+    sample.STATE["slow_seconds"] = 0.0
+    local = local_runtime(write_config(tmp_path, processors={"pre_call": ["meddler", "note"]}), tmp_path / "data")
+    variables, _ = pre_call(local)
+    assert "meddled" not in variables and variables["note"] == "0 memories seen"
+    sample.STATE["slow_seconds"] = 0.6
+    processors = {"pre_call": ["meddler", "note"], "pre_call_budget_ms": 50}
+    local = local_runtime(write_config(tmp_path, processors=processors), tmp_path / "data2")
+    answers = [pre_call(local)[0] for _ in range(3)]
+    time.sleep(0.8)  # the late ones finish writing while later answers go out
+    answers += [pre_call(local)[0] for _ in range(2)]
+    assert not [a for a in answers if "meddled" in a or "late" in a]
+
+
+def test_a_pre_call_processor_returning_variables_that_are_not_text_is_skipped(
+    sample: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    local = local_runtime(write_config(tmp_path, processors={"pre_call": ["garbage", "note"]}), tmp_path / "data")
+    with caplog.at_level(logging.WARNING, logger="agentic_memory.processors"):
+        variables, _ = pre_call(local)  # asserts 200
+    assert "count" not in variables and "object" not in variables and variables["note"] == "0 memories seen"
+    assert "pre-call processor garbage skipped: it returned a variable that is not text" in caplog.text
+
+
+def test_one_hung_pre_call_processor_does_not_turn_off_the_others(sample: ModuleType, tmp_path: Path) -> None:
+    sample.STATE["slow_seconds"] = 5.0
+    processors = {"pre_call": ["slow", "note"], "pre_call_budget_ms": 30}
+    local = local_runtime(write_config(tmp_path, processors=processors), tmp_path / "data")
+    answers = [pre_call(local)[0] for _ in range(MAX_LATE + 3)]
+    assert all(variables["slow"] == "" for variables in answers)
+    # until its late threads reach the limit, the hung one spends the budget; then it alone is skipped at once
+    assert all(variables.get("note") == "0 memories seen" for variables in answers[MAX_LATE:])
+
+
+def test_a_hung_post_call_processor_fails_its_event_instead_of_holding_the_worker(
+    sample: ModuleType, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(tmp_path, processors={"post_call": ["hung"], "post_call_timeout_s": 1})
+    local = local_runtime(config, tmp_path / "data")
+    key = post_call(local)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            local.drain()
+    assert time.monotonic() - started < sample.STATE["hang_seconds"] / 3  # three timeouts of 1 s, not 30 s each
+    assert local.queue.keys("dead") == [key] and memories(local) == []
+    assert "post-call processor hung failed (TimeoutError)" in caplog.text
 
 
 def test_a_failing_post_call_processor_is_retried_dead_lettered_and_replayable(
@@ -138,7 +189,7 @@ def test_an_unknown_processor_is_named_by_config_validate_and_refused_at_start(
     assert (
         "unknown processor 'redact_everything'" in result.output and "agent type 'vapi_receptionist'" in result.output
     )
-    assert "installed: failing, flaky, note, slow, stranger, tagger" in result.output
+    assert "installed: failing, flaky, garbage, hung, meddler, note, slow, stranger, tagger" in result.output
     with pytest.raises(ConfigError, match="unknown processor 'redact_everything'"):
         local_runtime(config, tmp_path / "data")
     fine = write_config(tmp_path, processors={"post_call": ["tagger"], "pre_call": ["note"]})

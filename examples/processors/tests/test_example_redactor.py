@@ -21,6 +21,15 @@ from shared.providers.base import PostCallEvent
         ("my account number is 12345678 thanks", "my account number is [account number redacted] thanks"),
         ("Account # 9876-5432-10", "Account # [account number redacted]"),
         ("IBAN: GB82 WEST 1234 5698 7654 32", "IBAN: [account number redacted]"),
+        # however a transcript or an extraction model separates the groups
+        ("4242.4242.4242.4242", "[card ending 4242]"),
+        ("4242  4242  4242  4242", "[card ending 4242]"),
+        ("4242 - 4242 - 4242 - 4242", "[card ending 4242]"),
+        ("4242\u00a04242\u00a04242\u00a04242", "[card ending 4242]"),
+        ("4242\t4242\t4242\t4242", "[card ending 4242]"),
+        ("number 4242 4242 4242 4242-thanks", "number [card ending 4242]-thanks"),
+        ("ref-4242424242424242", "ref-[card ending 4242]"),
+        ("Friday at 3pm, card 5555 5555 5555 4444", "Friday at 3pm, card [card ending 4444]"),
     ],
 )
 def test_numbers_are_redacted(said: str, stored: str) -> None:

@@ -44,6 +44,8 @@ def find_appointment(text: str) -> str | None:
 
 
 class AppointmentExtractor:
+    variables = (VARIABLE,)  # sent empty when this processor is skipped: a prompt may name it
+
     def post_call(self, call: PostCall) -> list[Memory]:
         memories = list(call.memories)
         when = next(

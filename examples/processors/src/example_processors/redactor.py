@@ -1,7 +1,8 @@
 """``redact_card_numbers``: card and account numbers never reach the memory store.
 
-A run of 13 to 19 digits (spaces or dashes between groups allowed) that passes the Luhn check is a payment card
-number and becomes ``[card ending NNNN]`` (the last four digits are what a receipt shows). Digits said as an
+A run of 13 to 19 digits that passes the Luhn check is a payment card number, however its groups are separated
+(spaces, tabs, non-breaking spaces, dashes, dots, slashes, underscores, a few at a time), and becomes
+``[card ending NNNN]`` (the last four digits are what a receipt shows). Digits said as an
 account, IBAN or routing number become ``[account number redacted]``. Text and string metadata of every memory
 are redacted; a memory left with nothing else to say is dropped.
 """
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from shared.memory.models import Memory
     from shared.processors import PostCall
 
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+_CARD = re.compile(r"(?<!\d)(?:\d[\s./_-]{0,3}){12,18}\d(?!\d)")  # \s: spaces, tabs, non-breaking spaces
 _ACCOUNT = re.compile(
     r"(?i)\b(?P<label>(?:bank\s+)?account(?:\s+(?:number|no\.?|#))?|acct\.?(?:\s*(?:number|no\.?|#))?|iban|"
     r"routing(?:\s+number)?)(?P<sep>\s*(?:is|:|#)?\s*)"
