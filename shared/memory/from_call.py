@@ -55,7 +55,9 @@ def memories_from_call(
             text=text[:MAX_TEXT],
             created_at=when,
             conversation_id=event.conversation_id,
-            metadata={**common, **metadata},
+            # bounded like the text: a 450 KB collected value copied whole broke DynamoDB's 400 KB item (and
+            # Firestore's 1 MiB document), and the whole call was dead-lettered
+            metadata={key: value[:MAX_TEXT] for key, value in {**common, **metadata}.items()},
         )
 
     memories = []

@@ -205,3 +205,24 @@ def test_search_marks_a_replaced_field_value_as_past(store: MemoryStore) -> None
     )
     found = store.search(CALLER, AGENT, "credit limit", now=NOW, limit=3)
     assert [(s.memory.id, s.until is not None) for s in found] == [("new", False), ("old", True)]
+
+
+def test_a_call_with_a_huge_collected_value_is_stored_whole_call_included(store: MemoryStore) -> None:
+    """A 450 KB value (an extraction model pasting the transcript into a field) was copied whole into the memory's
+    metadata: DynamoDB's 400 KB item and Firestore's 1 MiB document refused the call, which was dead-lettered."""
+    from shared.config.loader import load_agent_type
+    from shared.memory.from_call import MAX_TEXT, memories_from_call
+    from shared.memory.manager import MemoryManager
+    from shared.providers.base import PostCallEvent
+
+    manager = MemoryManager(store, AGENT, load_agent_type("elevenlabs_customer_support").memory, clock=lambda: NOW)
+    huge = "the caller said " + "a great deal " * 35_000  # 455 KB
+    event = PostCallEvent(
+        "k-huge", "post_call_transcription", True, caller=CALLER, conversation_id="conv-huge",
+        summary="Dana called about her order.", fields={"caller_name": "Dana", "call_notes": huge},
+    )  # fmt: skip
+    made = memories_from_call(event, CALLER, manager, received_at=NOW - timedelta(hours=1))
+    assert manager.add(made) == len(made) == 3
+    stored = {m.metadata.get("field") or m.metadata.get("source"): m for m in store.get_all(CALLER, AGENT, now=NOW)}
+    assert set(stored) == {"summary", "caller_name", "call_notes"}
+    assert len(stored["call_notes"].text) <= MAX_TEXT and len(stored["call_notes"].metadata["value"]) <= MAX_TEXT
