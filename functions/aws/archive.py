@@ -136,6 +136,11 @@ class S3Archive(Archive):
         self._delete_versions([pair for key in erased for pair in versions.of(key)])
         return [key[len(self._prefix) :] for key in erased]
 
+    def keys_under(self, prefix: str) -> list[str]:
+        versions = self._versions(self._key(prefix))
+        live = (key for key, version in versions.latest.items() if (key, version) not in versions.markers)
+        return sorted(key[len(self._prefix) :] for key in live)
+
     def _versions(self, prefix: str) -> _Versions:
         found = _Versions()
         try:

@@ -132,6 +132,9 @@ class GcsArchive(Archive):
                 self._delete(name, generation)
         return [name[len(self._prefix) :] for name in sorted(marked)]
 
+    def keys_under(self, prefix: str) -> list[str]:
+        return sorted({blob.name[len(self._prefix) :] for blob in self._versions(self._prefix + prefix)})
+
     def _versions(self, prefix: str) -> list[Any]:
         try:
             return list(self._client.list_blobs(self._bucket_name, prefix=prefix, versions=True, timeout=self._timeout))

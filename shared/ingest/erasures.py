@@ -64,12 +64,28 @@ def record_erasure(archive: Archive, user_ref: str, at: datetime, agent_type: st
     archive.replace(ArchivedEvent(erasure_key(user_ref), body, when, agent_type))
 
 
-def forgotten(archive: Archive, user_ref: str, key: str, call_time: datetime | None) -> bool:
+def forgotten(
+    archive: Archive, user_ref: str, key: str, call_time: datetime | None, received_at: datetime | None = None
+) -> bool:
     """Whether this event of this caller was erased: one of the events erased (a resend), or a call that took place
-    at or before their last erasure. A call without a time of its own that was never erased is a new call."""
+    at or before their last erasure. A call without a time of its own that was never erased is a new call.
+
+    Deployed, an erasure is a job the worker runs later (``request_erasure``) and queues keep no order: a call
+    queued before the erasure can be processed before its job. So a call at or before a pending erase job's
+    request (its own time, else when it arrived) is forgotten too, as if the job had run."""
     record = _record(archive, user_ref)
-    if record is None:
+    if record is not None:
+        if _digest(key) in record.get("events", []):
+            return True
+        if call_time is not None and call_time <= datetime.fromisoformat(record["erased_at"]):
+            return True
+    moment = call_time or received_at
+    if moment is None or not archive.lifecycle_managed:  # erasure is synchronous where the archive is not
         return False
-    if _digest(key) in record.get("events", []):
-        return True
-    return call_time is not None and call_time <= datetime.fromisoformat(record["erased_at"])
+    for job in archive.keys_under(f"{ERASE_PREFIX}{user_ref}/"):
+        try:
+            if moment <= archive.get(job).received_at:
+                return True
+        except NotFound:  # the job finished meanwhile: its record, read above, now says it
+            return forgotten(archive, user_ref, key, call_time)
+    return False

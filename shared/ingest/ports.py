@@ -72,6 +72,10 @@ class Archive(ABC):
         self.purge(event.key)
         self.put_if_absent(event)
 
+    def keys_under(self, prefix: str) -> list[str]:
+        """The keys starting with ``prefix`` (an erase job's ``erase/<user_ref>/``). Backends list them by prefix."""
+        return sorted(entry.key for entry in self.entries() if entry.key.startswith(prefix))
+
     def erase_user(self, *user_refs: str) -> list[str]:
         """Purge every archived event marked by any of the caller's refs (the keyed one, and older unkeyed ones);
         returns their keys. Backends may find them more cheaply."""

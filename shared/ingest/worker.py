@@ -52,12 +52,12 @@ class IngestWorker:
         event = event.received(archived.received_at)
         echo = provider.echo(payload) if event.ingest else None
         caller = self._caller(event)
-        if caller is not None and forgotten(self._archive, caller[1], key, event.occurred_at):
+        if caller is not None and forgotten(self._archive, caller[1], key, event.occurred_at, archived.received_at):
             self._archive.purge(key)  # a late retry of an erased caller's call: neither remembered nor kept
             log.info("post-call event of a caller erased since the call; skipping")
             return 0
         added = self._service.remember(event, received_at=archived.received_at, echo=echo)
-        if caller is not None and forgotten(self._archive, caller[1], key, event.occurred_at):
+        if caller is not None and forgotten(self._archive, caller[1], key, event.occurred_at, archived.received_at):
             user_id, ref = caller  # erased while this event was being written: what it wrote goes too
             self._service.manager.store.erase_user(user_id)
             self._archive.purge(key)

@@ -121,6 +121,16 @@ def test_erase_user_purges_that_callers_events_only(archive: Archive) -> None:
     assert [entry.key for entry in archive.entries()] == ["d:4"]
 
 
+def test_keys_under_a_prefix_are_the_live_ones_only(archive: Archive) -> None:
+    """How the worker finds a caller's pending erase jobs (``erase/<ref>/``) before it remembers their call."""
+    for key in ("erase/ref-1/job-a", "erase/ref-1/job-b", "erase/ref-2/job-c", "post_call_transcription:x"):
+        archive.put_if_absent(event(key))
+    assert archive.keys_under("erase/ref-1/") == ["erase/ref-1/job-a", "erase/ref-1/job-b"]
+    archive.purge("erase/ref-1/job-a")  # a finished job
+    assert archive.keys_under("erase/ref-1/") == ["erase/ref-1/job-b"]
+    assert archive.keys_under("erase/ref-9/") == []
+
+
 def test_cloud_archives_are_lifecycle_managed_local_files_are_not(archive: Archive) -> None:
     assert archive.lifecycle_managed is (not isinstance(archive, FileArchive))
 
