@@ -87,7 +87,7 @@ class MemoryService:
         assignment = self.assignment(user_id)
         config = assignment.config
         try:
-            memories = self.manager.recent(user_id)
+            memories = self.manager.before_call(user_id)
         except StoreUnavailable:
             log.warning("memory store unavailable before a call from %s; answering as a new caller", self._ref(user_id))
             fields = {name: "" for name in config.memory.auto_extract}

@@ -20,6 +20,7 @@ from shared.memory.ranking import RankSettings, rank
 from shared.memory.store import RANK_WINDOW, MemoryStore
 
 CONTEXT_WINDOW = 500  # newest memories read before a call; enough for every figure the greeting uses
+HISTORY_LIMIT = 5000  # beyond the window, a caller's older summaries and collected fields (one or a few a call)
 
 
 class MemoryManager:
@@ -103,6 +104,20 @@ class MemoryManager:
         return self.store.get_all(
             user_id, self.agent_type, now=self._clock(), types=types, limit=limit or CONTEXT_WINDOW
         )
+
+    def before_call(self, user_id: str) -> list[Memory]:
+        """What the pre-call answer is made from, newest first: the newest ``CONTEXT_WINDOW`` memories and, for a
+        caller who has more, every older one that is not a transcript turn (summaries and collected fields). A
+        name or a policy number given in the first of 76 calls stays in the greeting and the context."""
+        window = self.recent(user_id)
+        if len(window) < CONTEXT_WINDOW:
+            return window
+        kinds = [kind for kind in self.config.types if kind != self.config.transcript_type]
+        if not kinds:
+            return window
+        seen = {memory.id for memory in window}
+        older = self.store.get_all(user_id, self.agent_type, now=self._clock(), types=kinds, limit=HISTORY_LIMIT)
+        return window + [memory for memory in older if memory.id not in seen]
 
     def search(self, user_id: str, query: str, *, limit: int | None = None) -> list[ScoredMemory]:
         wanted = min(limit or self.config.search_limit, self.config.search_limit)
