@@ -49,7 +49,7 @@ _WITHHELD = frozenset(
 # spelled on a keypad), as digits
 _PLACEHOLDER_DIGITS = frozenset({"266696687", "7378742833", "2562533", "8656696", "86282452253"})
 _SIP_SCHEMES = ("sip:", "sips:", "tel:")
-_OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]{0,127}$")
 PSEUDONYM_PREFIX = "u_"
 PSEUDONYM_HEX = 40
 _PSEUDONYM = re.compile(f"{PSEUDONYM_PREFIX}[0-9a-f]{{{PSEUDONYM_HEX}}}")
@@ -141,6 +141,12 @@ def normalize_caller(raw: str, *, default_region: str = "US") -> str:
     if _OPAQUE_ID.match(value):
         return value
     return _raise_not_caller()
+
+
+def reads_as_number(value: str) -> bool:
+    """Whether ``normalize_caller`` would read the value as a phone number or a SIP/tel address."""
+    lowered = value.strip().lower()
+    return lowered.startswith(_SIP_SCHEMES) or "<" in lowered or bool(_PHONE_CHARS.match(lowered))
 
 
 def mask(user_id: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
 from shared.errors import Unprocessable
 from shared.fields import FieldMapper
+from shared.identity import reads_as_number
 from shared.memory.models import ScoredMemory
 from shared.providers.payload import require_object
 
@@ -178,6 +179,28 @@ class ProviderDefaults:
     response_format: str
 
 
+WEB_PREFIX = "web:"
+
+
+def client_chosen(raw: str | None) -> str | None:
+    """A caller id the client chose (a web page's ``user_id``), kept apart from every phone caller: one that would
+    read as a number or a SIP address becomes ``web:<id>``, so a visitor who types a victim's number neither reads
+    nor writes the victim's memories. Any other id is kept as it is (a web user's memories stay where they were)."""
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip()
+    if not reads_as_number(value):
+        return value
+    if sum(ch.isdigit() for ch in value) < 7 and ":" not in value:  # "0", "1001": no one caller, as a platform's
+        return None
+    return WEB_PREFIX + "".join(ch for ch in value if ch.isalnum() or ch in "+@._-")
+
+
+def caller_of(body: Any, fields: FieldMapper) -> str | None:
+    """The platform's own caller id (``caller_id``), else one the client chose (``client_user_id``), namespaced."""
+    return fields.text(body, "caller_id") or client_chosen(fields.text(body, "client_user_id"))
+
+
 class Provider(ABC):
     """One voice platform. Instances are stateless; one is built per agent type at start-up."""
 
@@ -200,7 +223,7 @@ class Provider(ABC):
         """By default the mapped fields of a JSON object: ``caller_id``, ``call_id``, ``agent_id``."""
         body = require_object(payload)
         return PreCallRequest(
-            caller=fields.text(body, "caller_id"),
+            caller=caller_of(body, fields),
             call_id=fields.text(body, "call_id"),
             agent_id=fields.text(body, "agent_id"),
         )
@@ -215,7 +238,7 @@ class Provider(ABC):
         if query is None:
             raise Unprocessable("missing field: query")
         return ToolRequest(
-            caller=fields.text(body, "caller_id"),
+            caller=caller_of(body, fields),
             calls=[ToolCall(query=query)],
             conversation_id=fields.text(body, "conversation_id"),
         )

@@ -18,6 +18,7 @@ from shared.providers.base import (
     PostCallEvent,
     Provider,
     ProviderDefaults,
+    caller_of,
 )
 from shared.providers.payload import as_dict, as_list, as_text, require_object, scalar_text, timestamp
 
@@ -64,12 +65,15 @@ class ElevenLabsProvider(Provider):
             },
             webhooks=WebhooksConfig(ingest_events=[TRANSCRIPTION]),
             field_mappings={
+                # user_id and non-system dynamic variables are what the client passed: client_user_id, namespaced
                 "client_data": {
-                    "caller_id": ["caller_id", "system__caller_id", "user_id"],
+                    "caller_id": ["caller_id", "system__caller_id"],
+                    "client_user_id": ["user_id"],
                     "call_id": ["call_sid", "call_id"],
                     "agent_id": ["agent_id"],
                 },
                 "retrieve": {
+                    # the original system's tool sent user_id with the default {{system__caller_id}}: the platform's
                     "caller_id": ["user_id", "caller_id", "system__caller_id"],
                     "query": ["query"],
                     "conversation_id": ["conversation_id", "system__conversation_id"],
@@ -78,6 +82,8 @@ class ElevenLabsProvider(Provider):
                     "caller_id": [
                         "data.metadata.phone_call.external_number",
                         "data.conversation_initiation_client_data.dynamic_variables.system__caller_id",
+                    ],
+                    "client_user_id": [
                         "data.user_id",
                         "data.conversation_initiation_client_data.user_id",
                         "data.conversation_initiation_client_data.dynamic_variables.user_id",
@@ -129,7 +135,7 @@ class ElevenLabsProvider(Provider):
             idempotency_key=key,
             event_type=event_type,
             ingest=True,
-            caller=fields.text(body, "caller_id"),
+            caller=caller_of(body, fields),
             conversation_id=conversation_id,
             occurred_at=timestamp(fields.get(body, "started_at")),
             summary=fields.text(body, "summary"),
