@@ -10,11 +10,12 @@ than a wrong value: a name must be one to three capitalised words, none of them 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
 from shared.config.models import AutoExtractRule
+from shared.memory.from_call import says_nothing
 from shared.memory.models import Memory, field_key, field_label
 
 _NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
@@ -29,8 +30,24 @@ _COMMON_WORDS = (
     "why will with would yes yet you your billing issue issues account customer user caller agent support "
     "sales service calling phone number today tomorrow yesterday morning afternoon evening monday tuesday "
     "wednesday thursday friday saturday sunday premium plan help problem question order payment "
+    # what else follows "I'm" or "this is" in real calls: a state, a people, a faith, a season, a company
+    "okay ok alright fine great glad happy sad sorry busy ready late early maybe yeah yep nope hi hey right "
+    "actually just speaking available retired single married divorced pregnant sick deaf blind disabled "
+    "american canadian british english irish scottish welsh french german spanish italian mexican indian "
+    "chinese japanese korean australian jewish catholic christian muslim hindu buddhist christmas easter "
+    "thanksgiving halloween hanukkah ramadan diwali bank visa mastercard amex paypal netflix amazon apple "
+    "google microsoft verizon comcast xfinity spectrum walmart costco chase medicare medicaid unknown none "
+    "spam scam likely private anonymous restricted withheld wireless "
 )
 _NOT_NAMES = frozenset(_COMMON_WORDS.split())  # words that are never a name, whatever their case
+# What an extraction model or a carrier's caller-ID name says instead of a name ("None", "Unknown caller", "The
+# caller did not provide a name", "Spam Likely"): never a greeting.
+_PLACEHOLDER_WORDS = frozenset(
+    "none null nil unknown unnamed anonymous caller customer client user name not no provided given the a an "
+    "private restricted withheld blocked unavailable spam scam likely potential fraud risk telemarketer "
+    "wireless toll free number phone mobile cell did didn't give gave say said mentioned person guest visitor "
+    "valued n/a na".split()
+)
 
 
 @lru_cache(maxsize=256)
@@ -45,6 +62,13 @@ def plausible_name(value: str) -> bool:
         and all(_NAME_WORD.match(word) for word in words)
         and not any(word.lower() in _NOT_NAMES for word in words)
     )
+
+
+def stands_for_no_name(value: str) -> bool:
+    """Whether a name field's value is a placeholder rather than a name: every word a placeholder's, "not said"
+    (``says_nothing``), or a sentence (more than five words)."""
+    words = [word.strip(".,;:!?\"'()").lower() for word in value.split()]
+    return not words or len(words) > 5 or all(word in _PLACEHOLDER_WORDS for word in words) or says_nothing(value)
 
 
 def _clean(value: str) -> str | None:
@@ -69,7 +93,9 @@ def _same_person(name: str, other: str) -> bool:
     return name.split()[:1] == other.split()[:1]
 
 
-def _from_fields(names: Sequence[str], memories: Sequence[Memory]) -> str | None:
+def _from_fields(
+    names: Sequence[str], memories: Sequence[Memory], refused: Callable[[str], bool] | None = None
+) -> str | None:
     """The value of the first field in the configured alias order, from the latest call that gave it: a call's
     ``caller_name`` beats its ``patient_name``, whatever order the fields were stored in, and a later call's
     ``patient_name`` (the caller's son, "Omar Haddad") does not replace the caller's own "Nadia Haddad". A later
@@ -81,7 +107,7 @@ def _from_fields(names: Sequence[str], memories: Sequence[Memory]) -> str | None
         value = memory.metadata.get("value")
         if not isinstance(field, str) or field_key(field) not in keys or not isinstance(value, str):
             continue
-        if value.strip():
+        if value.strip() and not (refused and refused(value)):
             call = (memory.created_at, memory.conversation_id or str(memory.metadata.get("event", "")))
             rank = keys.index(field_key(field))
             if call not in by_call or rank < by_call[call][0]:
@@ -142,7 +168,7 @@ def extract(rules: Mapping[str, AutoExtractRule], memories: Sequence[Memory]) ->
     found: dict[str, str] = {}
     for name, rule in rules.items():
         names = list(dict.fromkeys([name, *rule.fields]))
-        value = _from_fields(names, memories)
+        value = _from_fields(names, memories, stands_for_no_name if rule.kind == "name" else None)
         accepted = _clean(value) if value else None  # the platform's own extraction is trusted
         if accepted is None and rule.kind == "keyword":
             accepted = _from_keywords(rule, names, memories)

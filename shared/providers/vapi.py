@@ -28,7 +28,7 @@ from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
 from shared.errors import BadRequest, Unprocessable
 from shared.fields import FieldMapper
 from shared.identity import is_withheld
-from shared.memory.auto_extract import plausible_name
+from shared.memory.auto_extract import plausible_name, stands_for_no_name
 from shared.providers.base import (
     CallerContext,
     Operation,
@@ -176,7 +176,7 @@ def _customer_name(message: dict[str, Any]) -> str | None:
     """``customer.name``: set through the API, or a SIP caller's display name; kept only if it reads as a name."""
     call_customer = as_dict(as_dict(message.get("call")).get("customer"))
     name = as_text(call_customer.get("name")) or as_text(as_dict(message.get("customer")).get("name"))
-    if name is None or not plausible_name(" ".join(name.split())) or is_withheld(name):
+    if name is None or not plausible_name(" ".join(name.split())) or stands_for_no_name(name) or is_withheld(name):
         return None
     return " ".join(name.split())
 

@@ -145,3 +145,36 @@ def test_a_later_call_about_someone_else_keeps_the_callers_own_name() -> None:
 def test_a_name_field_is_found_however_the_schema_spells_it(field: str) -> None:
     memories = said(patient_name="Mateo Kowalczyk", **{field: "Renata Kowalczyk"})
     assert extract(RULES, memories)["caller_name"] == "Renata Kowalczyk"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "I'm Jewish, so no pork please.",
+        "Hi, this is Bank of America calling about your card.",
+        "I'm Okay, thanks.",
+        "I'm Deaf, please speak clearly.",
+        "It's Christmas next week.",
+        "I'm Sorry, I missed your call.",
+        "I'm Canadian.",
+        "This is Netflix.",
+    ],
+)
+def test_a_state_a_people_or_a_company_after_im_is_not_a_name(sentence: str) -> None:
+    assert extract(RULES, said(sentence))["caller_name"] == ""
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["None", "none", "The caller did not provide a name", "Unknown caller", "Caller", "Customer", "Spam Likely",
+     "Unknown Name", "N/A", "Not provided"],
+)  # fmt: skip
+def test_a_placeholder_in_the_name_field_is_no_name_and_never_replaces_a_real_one(value: str) -> None:
+    assert extract(RULES, said(caller_name=value))["caller_name"] == ""
+    older = said(caller_name="Priya Raman")
+    assert extract(RULES, later_call("caller_name", value) + older)["caller_name"] == "Priya Raman"
+
+
+def test_real_names_in_the_name_field_stay_whatever_their_case_or_accents() -> None:
+    for name in ("José Álvarez", "dana whitfield", "Zoë", "Will Smith", "Mary-Kate O'Neil"):
+        assert extract(RULES, said(caller_name=name))["caller_name"] == name

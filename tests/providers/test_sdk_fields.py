@@ -67,7 +67,9 @@ def test_vapi_name_from_customer_name_alone(local_runtime: Any) -> None:
     assert vapi_name(local_runtime("vapi_receptionist"), event) == ROBIN
 
 
-@pytest.mark.parametrize("display", ["Anonymous", "WIRELESS CALLER", "+15555550123", "unknown"])
+@pytest.mark.parametrize(
+    "display", ["Anonymous", "WIRELESS CALLER", "+15555550123", "unknown", "Spam Likely", "Scam Likely", "Unknown Name"]
+)
 def test_vapi_customer_name_that_is_no_name_is_not_kept(local_runtime: Any, display: str) -> None:
     event = vapi_end_of_call(name=None, user_turns=QUIET_TURNS)
     event["message"]["call"]["customer"]["name"] = display
