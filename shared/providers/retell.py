@@ -60,6 +60,8 @@ ARGS_AT_ROOT = (
     "from Retell's call, or map field_mappings.retrieve.caller_id"
 )
 _NESTED_KEYS = frozenset({"name", "args", "call"})
+# disconnection reasons of a call in which nobody we remember spoke: a voicemail greeting, a call never answered
+NO_CONVERSATION = frozenset({"voicemail_reached", "dial_no_answer", "dial_busy", "dial_failed"})
 # variables this service sends or Retell's flows keep: never remembered as facts about the caller
 _NOT_FACTS = frozenset(
     {
@@ -257,6 +259,9 @@ class RetellProvider(Provider):
         if call_id is None:
             raise Unprocessable("missing field: call.call_id")
         call = as_dict(body.get("call"))
+        voicemail = as_dict(call.get("call_analysis")).get("in_voicemail") is True
+        if voicemail or as_text(call.get("disconnection_reason")) in NO_CONVERSATION:
+            return PostCallEvent(idempotency_key=key, event_type=event, ingest=False)  # nobody we remember spoke
         return PostCallEvent(
             idempotency_key=key,
             event_type=event,

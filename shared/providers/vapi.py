@@ -81,6 +81,8 @@ _CALLER = [
     "message.call.customer.sipUri",
     "message.customer.sipUri",
 ]
+# ended reasons of a call in which nobody we remember spoke: a voicemail greeting, a call never answered
+NO_CONVERSATION = frozenset({"voicemail", "customer-did-not-answer", "customer-busy"})
 _NAME_KEY = "name"
 _CALLER_ROLES = {"user", "customer"}
 _TRANSCRIPT_PREFIXES = ("user:", "customer:")
@@ -316,6 +318,8 @@ class VapiProvider(Provider):
             return PostCallEvent(idempotency_key=key, event_type=event_type, ingest=False)
         if call_id is None:
             raise Unprocessable("missing field: message.call.id")
+        if as_text(message.get("endedReason")) in NO_CONVERSATION:  # a voicemail greeting is not the caller's words
+            return PostCallEvent(idempotency_key=key, event_type=event_type, ingest=False)
         analysis = as_dict(message.get("analysis"))
         extracted = _structured_outputs(as_dict(message.get("artifact")).get("structuredOutputs"))
         extracted.update(_structured_data_multi(analysis.get("structuredDataMulti")))

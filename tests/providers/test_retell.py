@@ -287,3 +287,22 @@ def test_every_route_needs_the_signature(local_runtime: Any, path: str) -> None:
         response = local.call("POST", path, body, headers)
         assert response.status == 401 and "error" in json.loads(response.body)
     assert list(local.runtime.archive.entries()) == []
+
+
+@pytest.mark.parametrize(
+    ("analysis", "reason"),
+    [({"in_voicemail": True}, "user_hangup"), ({}, "voicemail_reached"), ({}, "dial_no_answer")],
+)
+def test_a_call_that_reached_voicemail_or_nobody_is_not_remembered(
+    local_runtime: Any, analysis: dict[str, Any], reason: str
+) -> None:
+    local = local_runtime(AGENT)
+    event = retell_call_analyzed(name="Tom Baker", user_turns=("Hi, you've reached Tom Baker, leave a message.",))
+    event["call"]["call_analysis"].update(analysis)
+    event["call"]["disconnection_reason"] = reason
+    status, answer = post(local, "/post-call", event)
+    assert (status, answer["status"]) == (200, "ignored")
+    local.drain()
+    status, answer = post(local, "/client-data", retell_call_inbound())
+    variables = answer["call_inbound"]["dynamic_variables"]
+    assert (variables["returning_caller"], variables["caller_name"]) == ("no", "")

@@ -383,3 +383,18 @@ def test_an_extractions_not_mentioned_never_replaces_what_an_earlier_call_said(l
     _, answer = post(local, "/retrieve", vapi_tool_calls("allergies"))
     texts = [m["text"] for m in json.loads(answer["results"][0]["result"])["memories"]]
     assert texts[0] == "allergies: penicillin"
+
+
+@pytest.mark.parametrize("reason", ["voicemail", "customer-did-not-answer", "customer-busy"])
+def test_a_call_that_reached_voicemail_or_nobody_is_not_remembered(local_runtime: Any, reason: str) -> None:
+    """A voicemail greeting ("Hi, you've reached Tom...") is not the caller's words: the person who then calls in
+    is a new caller, not "welcome back"."""
+    local = local_runtime(AGENT)
+    event = vapi_end_of_call(name="Tom Baker", user_turns=("Hi, you've reached Tom Baker, leave a message.",))
+    event["message"]["endedReason"] = reason
+    status, answer = post(local, "/post-call", event)
+    assert (status, answer["status"]) == (200, "ignored")
+    local.drain()
+    status, answer = post(local, "/client-data", vapi_assistant_request())
+    variables = answer["assistantOverrides"]["variableValues"]
+    assert (variables["returning_caller"], variables["caller_name"]) == ("no", "")
