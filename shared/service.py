@@ -113,7 +113,8 @@ class MemoryService:
                 matches = manager.search(user_id, call.query) if call.query.strip() else []
             except StoreUnavailable:
                 log.warning("memory store unavailable during a tool call for %s", self._ref(user_id))
-                matches = []
+                answers.append(ToolAnswer(call=call, matches=[], unavailable=True))
+                continue
             answers.append(ToolAnswer(call=call, matches=matches))
         return answers
 

@@ -11,7 +11,6 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
-from shared.errors import Unprocessable
 from shared.fields import FieldMapper
 from shared.identity import reads_as_number
 from shared.memory.models import ScoredMemory
@@ -139,6 +138,13 @@ NO_MEMORIES_UNKNOWN_CALLER = (
 )
 # the caller is known, only nothing matched: the agent must not conclude it knows nothing about them
 NO_MATCHING_MEMORIES = "Nothing remembered about this caller matches that question."
+# the model called the tool without a question: guidance, on every platform (an error makes Retell retry twice)
+NO_QUERY = "No search query was given; ask the caller what to look up."
+# the store did not answer: never "nothing matches", which the agent would take for a fact about the caller
+MEMORY_UNAVAILABLE = (
+    "Memory cannot be searched right now. Carry on without it, and do not tell the caller that nothing is "
+    "remembered about them."
+)
 
 
 @dataclass(frozen=True)
@@ -146,10 +152,15 @@ class ToolAnswer:
     call: ToolCall
     matches: list[ScoredMemory]
     caller_known: bool = True
+    unavailable: bool = False  # the store did not answer
 
     def as_text(self) -> str:
         if not self.caller_known:
             return NO_MEMORIES_UNKNOWN_CALLER
+        if not self.call.query.strip():
+            return NO_QUERY
+        if self.unavailable:
+            return MEMORY_UNAVAILABLE
         if not self.matches:
             return NO_MATCHING_MEMORIES
         return "\n".join(f"- {m.text}" for m in self.matches)
@@ -234,12 +245,9 @@ class Provider(ABC):
     def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
         """By default one search per request: a required ``query`` and the mapped (platform-bound) caller."""
         body = require_object(payload)
-        query = fields.text(body, "query")
-        if query is None:
-            raise Unprocessable("missing field: query")
         return ToolRequest(
             caller=caller_of(body, fields),
-            calls=[ToolCall(query=query)],
+            calls=[ToolCall(query=fields.text(body, "query") or "")],  # none: answered with guidance (NO_QUERY)
             conversation_id=fields.text(body, "conversation_id"),
         )
 

@@ -233,14 +233,12 @@ class RetellProvider(Provider):
         query = fields.text(args, "query")
         if query is None and not nested and "args" in body:  # {"name", "args"}: Retell's shape, its call left out
             raise Unprocessable("missing field: call (a custom function's call object, beside its args)")
-        if query is None:
-            raise Unprocessable("missing field: query")
         caller = fields.text(body, "caller_id") or (_customer_number(body["call"]) if nested else None)
         if caller is None and not nested and not fields.maps("caller_id"):
             raise Unprocessable(ARGS_AT_ROOT)  # a misconfiguration, not an unknown caller
         return ToolRequest(
             caller=caller,
-            calls=[ToolCall(query=query, name=as_text(body.get("name")) if nested else None)],
+            calls=[ToolCall(query=query or "", name=as_text(body.get("name")) if nested else None)],  # "": NO_QUERY
             conversation_id=fields.text(body, "conversation_id") if nested else None,
         )
 

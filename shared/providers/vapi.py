@@ -60,7 +60,6 @@ OPERATIONS = {
 }
 MAX_TOOL_CALLS = 16
 MAX_FIELDS = 64
-NO_QUERY = "No search query was given; ask the caller what to look up."
 NOT_HANDLED = "The memory service does not handle this request; carry on without it."
 # The answers Vapi's SDK (ServerMessageResponse*) defines for messages this service is not the server of, each
 # chosen so the call goes on as if nothing had answered: no transfer, no handoff, no documents, the contact dialled
@@ -214,10 +213,8 @@ def _outcome(value: Any) -> str | None:
 
 
 def _result(answer: ToolAnswer) -> str:
-    if not answer.caller_known:
+    if not answer.caller_known or not answer.call.query.strip() or answer.unavailable:
         return answer.as_text()
-    if not answer.call.query.strip():
-        return NO_QUERY
     return json.dumps(answer.as_json(), separators=(",", ":"), ensure_ascii=False)
 
 
