@@ -2,7 +2,10 @@
 
 The layout is ``functions.aws.store_items``. What DynamoDB does not do for us, done here:
 - adds are idempotent and all-or-nothing per call: conditional puts in transactions of at most 100 actions; a
-  memory already stored is reported by the cancellation and left as it is;
+  memory already stored is reported by the cancellation and left as it is; a transaction cancelled because a
+  concurrent one held an item (``TransactionConflict``, which botocore does not retry) goes again after a jittered
+  backoff. Nothing shared by several callers is in a transaction: the day markers analytics lists are conditional
+  puts of their own, before the transaction, at most once per day, agent type and expiry in a process;
 - reads page (1 MB, and ``Limit`` counts items read before the filter) and drop expired items themselves, since
   TTL deletes them up to two days late;
 - erasure is a key-only Query of the caller's partition (every agent type), then deletes in batches of 25,
@@ -12,6 +15,7 @@ Every failure is one ``StoreUnavailable`` naming the operation, never the caller
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,8 +37,10 @@ from functions.aws.store_items import (
     from_item,
     is_live,
     key_of,
+    marker_condition,
     stamp,
     to_item,
+    ttl_of,
 )
 from shared.errors import NotFound, StoreUnavailable
 from shared.memory.models import Memory
@@ -44,41 +50,76 @@ TRANSACTION_LIMIT = 100  # TransactWriteItems' actions per request
 BATCH_LIMIT = 25  # BatchWriteItem's requests per call
 BATCH_ATTEMPTS = 8  # UnprocessedItems retries before giving up (exponential backoff from BACKOFF_SECONDS)
 BACKOFF_SECONDS = 0.05
+TRANSACTION_ATTEMPTS = 5  # a transaction cancelled by a conflict (or throttling) goes again, with jittered backoff
 READ_THREADS = 8
 _CONDITION_FAILED = "ConditionalCheckFailed"
+# Cancellation reasons that say "try again": another transaction held the item, or the request was throttled.
+_TRANSIENT = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 Item = dict[str, dict[str, Any]]
 
 
 class DynamoDBMemoryStore(MemoryStore):
-    """``client`` is a low-level boto3 DynamoDB client (or a ``LazyClient`` of one); ``sleep`` paces retries."""
+    """``client`` is a low-level boto3 DynamoDB client (or a ``LazyClient`` of one); ``sleep`` paces retries,
+    ``jitter`` (a fraction in [0, 1)) spreads them."""
 
-    def __init__(self, table: str, *, client: Any, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        table: str,
+        *,
+        client: Any,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
         self._table = table
         self._db = client
         self._sleep = sleep
+        self._jitter = jitter
+        self._marked: dict[tuple[str, str], int | None] = {}  # (agent, day) -> the marker's ttl known stored
 
     # writes ---------------------------------------------------------------------------------------------------
 
     def add(self, memories: Sequence[Memory]) -> int:
         unique = list({memory.id: memory for memory in memories}.values())
-        added = 0
-        chunk: list[Memory] = []
-        for memory in unique:
-            days = {stamp(m.created_at)[:10] for m in [*chunk, memory]}
-            if len(chunk) + 1 + len(days) > TRANSACTION_LIMIT:
-                added += self._add_chunk(chunk)
-                chunk = []
-            chunk.append(memory)
-        if chunk:
-            added += self._add_chunk(chunk)
-        return added
+        self._mark_days(unique)
+        return sum(
+            self._add_chunk(unique[start : start + TRANSACTION_LIMIT])
+            for start in range(0, len(unique), TRANSACTION_LIMIT)
+        )
+
+    def _mark_days(self, memories: Sequence[Memory]) -> None:
+        """The day markers of these memories, before their transactions (a marker of a day whose memories then
+        failed to go in only costs analytics an empty query). Each marker is one item every call of that day
+        shares, so it is a put of its own, never in a transaction: concurrent puts of one item do not conflict.
+        Its ``ttl`` is the latest of its memories' (none if one never expires), raised but never lowered by the
+        put's condition; a process puts each (day, ttl) once."""
+        wanted: dict[tuple[str, str], int | None] = {}
+        for memory in memories:
+            key, ttl = (memory.agent_type, stamp(memory.created_at)[:10]), ttl_of(memory)
+            if key not in wanted or _outlives(ttl, wanted[key]):
+                wanted[key] = ttl
+        for (agent_type, day), ttl in sorted(wanted.items()):
+            if (agent_type, day) in self._marked and not _outlives(ttl, self._marked[(agent_type, day)]):
+                continue
+            condition, names, values = marker_condition(ttl)
+            try:
+                self._db.put_item(
+                    TableName=self._table,
+                    Item=day_marker(agent_type, day, ttl),
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    **({"ExpressionAttributeValues": values} if values else {}),
+                )
+            except Exception as exc:
+                if error_code(exc) != _CONDITION_FAILED + "Exception":  # stored already, with a ttl as late
+                    raise StoreUnavailable("memory store write failed") from exc
+            self._marked[(agent_type, day)] = ttl
 
     def _add_chunk(self, memories: list[Memory]) -> int:
-        """One transaction: a conditional put per memory and an (idempotent) day marker per day. When some
-        memories exist already, the cancellation says which; the rest go again without them."""
-        pending = list(memories)
+        """One transaction: a conditional put per memory. When some memories exist already, the cancellation says
+        which; the rest go again without them. A conflict with a concurrent transaction (the same event delivered
+        twice at once) or throttling goes again after a jittered, growing pause."""
+        pending, attempt = list(memories), 0
         while pending:
-            markers = sorted({(m.agent_type, stamp(m.created_at)[:10]) for m in pending})
             actions = [
                 {
                     "Put": {
@@ -88,22 +129,27 @@ class DynamoDBMemoryStore(MemoryStore):
                     }
                 }
                 for m in pending
-            ] + [{"Put": {"TableName": self._table, "Item": day_marker(*marker)}} for marker in markers]
+            ]
             try:
                 self._db.transact_write_items(TransactItems=actions)
                 return len(pending)
             except Exception as exc:
                 reasons = _cancellation_codes(exc)
-                if not reasons or _CONDITION_FAILED not in reasons[: len(pending)]:
+                if _CONDITION_FAILED in reasons:
+                    kept = [m for m, code in zip(pending, reasons, strict=False) if code != _CONDITION_FAILED]
+                    if len(kept) == len(pending):
+                        raise StoreUnavailable("memory store write failed") from exc
+                    pending = kept
+                    continue
+                attempt += 1
+                if not _TRANSIENT & set(reasons) or attempt >= TRANSACTION_ATTEMPTS:
                     raise StoreUnavailable("memory store write failed") from exc
-                kept = [m for m, code in zip(pending, reasons, strict=False) if code != _CONDITION_FAILED]
-                if len(kept) == len(pending):
-                    raise StoreUnavailable("memory store write failed") from exc
-                pending = kept
+                self._sleep(BACKOFF_SECONDS * 2 ** (attempt - 1) * (0.5 + self._jitter() / 2))
         return 0
 
     def delete(self, memory_id: str) -> None:
         keys = self._query_all(
+            self._db,
             IndexName=BY_ID,
             KeyConditionExpression="mid = :id",
             ExpressionAttributeValues={":id": {"S": memory_id}},
@@ -114,6 +160,7 @@ class DynamoDBMemoryStore(MemoryStore):
 
     def erase_user(self, user_id: str) -> int:
         keys = self._query_all(
+            self._db,
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": caller_key(user_id)}},
             ProjectionExpression="pk, sk",
@@ -127,6 +174,7 @@ class DynamoDBMemoryStore(MemoryStore):
         keys: list[Item] = []
         for shard in range(EXPIRY_SHARDS):
             keys += self._query_all(
+                self._db,
                 IndexName=BY_EXPIRY,
                 KeyConditionExpression="xpk = :shard AND xsk < :bound",
                 ExpressionAttributeValues={":shard": {"S": f"X#{shard}"}, ":bound": {"S": expiry_bound(now)}},
@@ -184,7 +232,7 @@ class DynamoDBMemoryStore(MemoryStore):
         if types is not None:
             query["ExpressionAttributeNames"] = {"#type": "type"}
         found: list[Memory] = []
-        for item in self._pages(query, limit=limit):
+        for item in self._pages(self._db, query, limit=limit):
             if is_live(item, now):
                 found.append(from_item(item))
                 if limit is not None and len(found) >= limit:
@@ -222,7 +270,9 @@ class DynamoDBMemoryStore(MemoryStore):
         days = [
             item["sk"]["S"]
             for item in self._query_all(
-                KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": days_key(agent_type)}}
+                self._db,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": days_key(agent_type)}},
             )
         ]
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
@@ -231,28 +281,35 @@ class DynamoDBMemoryStore(MemoryStore):
 
     def _day(self, agent_type: str, day: str) -> list[Item]:
         return self._query_all(
+            self._db,
             IndexName=BY_DAY,
             KeyConditionExpression="dpk = :day",
             ExpressionAttributeValues={":day": {"S": f"A#{agent_type}#{day}"}},
         )
 
-    def _query_all(self, **query: Any) -> list[Item]:
-        return list(self._pages(query))
+    def _query_all(self, db: Any, **query: Any) -> list[Item]:
+        return list(self._pages(db, query))
 
-    def _pages(self, query: Mapping[str, Any], *, limit: int | None = None) -> Iterator[Item]:
-        """Every item the query reads, page after page (``LastEvaluatedKey``); ``limit`` only sizes the pages."""
+    def _pages(self, db: Any, query: Mapping[str, Any], *, limit: int | None = None) -> Iterator[Item]:
+        """Every item the query reads with ``db``, page after page (``LastEvaluatedKey``); ``limit`` only sizes the
+        pages."""
         request: dict[str, Any] = {"TableName": self._table, **query}
         if limit is not None:
             request["Limit"] = max(limit, 25)
         while True:
             try:
-                page = self._db.query(**request)
+                page = db.query(**request)
             except Exception as exc:
                 raise StoreUnavailable(f"memory store read failed ({error_code(exc) or type(exc).__name__})") from exc
             yield from page.get("Items", [])
             if not page.get("LastEvaluatedKey"):
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _outlives(ttl: int | None, known: int | None) -> bool:
+    """Whether a marker with ``ttl`` would last longer than one with ``known`` (``None``: forever)."""
+    return known is not None and (ttl is None or ttl > known)
 
 
 def _key(item: Item) -> Item:

@@ -13,10 +13,12 @@ by_day      ``dpk`` = ``A#<agent>#<created day>``   ``dsk`` = ``<created>#<id>``
 ==========  ======================================  ====================================  ============
 
 ``by_day`` serves analytics (an agent type's memories, day by day); the days that have memories are listed by
-small marker items (``pk`` = ``D#<agent>``, ``sk`` = the day) that hold no personal data. Every ``Memory`` field
-is stored under its own name, typed by the dataclass (a field added to ``Memory`` is stored without a change
-here): text as S, bytes as B, datetimes as fixed-width UTC ISO strings (so they sort), anything else as JSON.
-``ttl`` (epoch seconds) lets DynamoDB delete an item some time after ``expires_at``; reads never rely on it.
+small marker items (``pk`` = ``D#<agent>``, ``sk`` = the day) that hold no personal data; a marker's ``ttl`` is the
+latest of its day's memories' (none while one of them never expires), so TTL deletes it once they have all expired.
+Every ``Memory`` field is stored under its own name, typed by the dataclass (a field added to ``Memory`` is stored
+without a change here): text as S, bytes as B, datetimes as fixed-width UTC ISO strings (so they sort), anything
+else as JSON. ``ttl`` (epoch seconds) lets DynamoDB delete an item some time after ``expires_at``; reads never rely
+on it.
 """
 
 from __future__ import annotations
@@ -133,13 +135,31 @@ def to_item(memory: Memory) -> dict[str, dict[str, Any]]:
     if memory.expires_at is not None:
         item["xpk"] = {"S": expiry_shard(memory.id)}
         item["xsk"] = {"S": f"{stamp(memory.expires_at)}#{memory.id}"}
-        item[TTL_ATTRIBUTE] = {"N": str(math.ceil(memory.expires_at.timestamp()))}
+        item[TTL_ATTRIBUTE] = {"N": str(ttl_of(memory))}
     return item
 
 
-def day_marker(agent_type: str, day: str) -> dict[str, dict[str, str]]:
-    """The item that says ``agent_type`` has memories created on ``day`` (no caller, no content)."""
-    return {"pk": {"S": days_key(agent_type)}, "sk": {"S": day}}
+def ttl_of(memory: Memory) -> int | None:
+    """The epoch second after which DynamoDB may delete the memory's item (``None``: never)."""
+    return None if memory.expires_at is None else math.ceil(memory.expires_at.timestamp())
+
+
+def day_marker(agent_type: str, day: str, ttl: int | None = None) -> dict[str, dict[str, str]]:
+    """The item that says ``agent_type`` has memories created on ``day`` (no caller, no content), kept until
+    ``ttl`` (``None``: for ever)."""
+    item = {"pk": {"S": days_key(agent_type)}, "sk": {"S": day}}
+    if ttl is not None:
+        item[TTL_ATTRIBUTE] = {"N": str(ttl)}
+    return item
+
+
+def marker_condition(ttl: int | None) -> tuple[str, dict[str, str], dict[str, dict[str, str]]]:
+    """The condition (expression, names, values) of a marker's put: it lands only where it makes the marker last
+    longer (absent, or expiring before ``ttl``), so concurrent puts of one day never shorten it."""
+    names = {"#ttl": TTL_ATTRIBUTE}
+    if ttl is None:
+        return "attribute_not_exists(pk) OR attribute_exists(#ttl)", names, {}
+    return "attribute_not_exists(pk) OR #ttl < :ttl", names, {":ttl": {"N": str(ttl)}}
 
 
 def from_item(item: dict[str, dict[str, Any]]) -> Memory:
@@ -163,6 +183,8 @@ __all__ = [
     "from_item",
     "is_live",
     "key_of",
+    "marker_condition",
     "stamp",
     "to_item",
+    "ttl_of",
 ]

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from functions.aws.store import BATCH_ATTEMPTS, BATCH_LIMIT, TRANSACTION_LIMIT, DynamoDBMemoryStore
+from functions.aws.store import (
+    BATCH_ATTEMPTS,
+    BATCH_LIMIT,
+    TRANSACTION_ATTEMPTS,
+    TRANSACTION_LIMIT,
+    DynamoDBMemoryStore,
+)
 from functions.aws.store_items import from_item, stamp, to_item
 from shared.errors import NotFound, StoreUnavailable
 from shared.memory.models import Memory
@@ -23,20 +29,38 @@ CALLER = "+15555550123"
 OTHER = "+15555550199"
 
 
+def conflict(actions: list[dict[str, Any]], held: int) -> Exception:
+    """What botocore raises when a concurrent transaction holds the item of action ``held`` (moto never does)."""
+    from botocore.exceptions import ClientError
+
+    reasons: list[dict[str, str]] = [{"Code": "None"} for _ in actions]
+    reasons[held] = {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+    error = {
+        "Code": "TransactionCanceledException",
+        "Message": "Transaction cancelled, please refer cancellation reasons",
+    }
+    return ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")  # type: ignore[arg-type]
+
+
 class Recording:
     """A boto3 DynamoDB client that records each request; ``unprocess`` leaves the tail of the next batch writes
-    unprocessed (sent back in ``UnprocessedItems``, as DynamoDB does under throttling)."""
+    unprocessed (sent back in ``UnprocessedItems``, as DynamoDB does under throttling); ``conflicts`` cancels that
+    many coming transactions as DynamoDB does when a concurrent transaction holds one of their items."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.unprocess: list[int] = []  # per coming batch_write_item: how many requests DynamoDB processes
+        self.conflicts = 0
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)
 
         def call(**kwargs: Any) -> Any:
             self.calls.append((name, kwargs))
+            if name == "transact_write_items" and self.conflicts:
+                self.conflicts -= 1
+                raise conflict(kwargs["TransactItems"], held=len(kwargs["TransactItems"]) // 2)
             if name == "batch_write_item" and self.unprocess:
                 processed = self.unprocess.pop(0)
                 ((table, requests),) = kwargs["RequestItems"].items()
@@ -92,13 +116,77 @@ def test_adds_go_in_transactions_of_at_most_100_and_stay_idempotent(store: Dynam
     batch = [memory(f"m{i:03}", age_hours=i / 5) for i in range(130)]  # over two days: two day markers
     assert store.add(batch) == 130
     sizes = [len(call["TransactItems"]) for call in db.of("transact_write_items")]
-    assert sizes == [TRANSACTION_LIMIT, 33]  # 98 memories + 2 day markers, then 32 of one day + its marker
+    assert sizes == [TRANSACTION_LIMIT, 30]  # memories only: the day markers are puts of their own
     puts = [action["Put"] for call in db.of("transact_write_items") for action in call["TransactItems"]]
-    assert all(p["ConditionExpression"] == "attribute_not_exists(pk)" for p in puts if p["Item"]["pk"]["S"][0] == "C")
+    assert all(p["ConditionExpression"] == "attribute_not_exists(pk)" and p["Item"]["pk"]["S"][0] == "C" for p in puts)
+    assert [put["Item"]["sk"]["S"] for put in db.of("put_item")] == ["2030-01-14", "2030-01-15"]
     assert store.add(batch) == 0  # redelivered: nothing new, nothing overwritten
     half = [memory(f"m{i:03}", age_hours=i / 5) for i in range(120, 140)]
     assert store.add(half) == 10  # the cancellation names the ten already stored; the rest are written
     assert len(store.get_all(CALLER, "support", now=NOW)) == 140
+
+
+def test_concurrent_calls_share_no_item_in_their_transactions(store: DynamoDBMemoryStore, db: Recording) -> None:
+    """Two callers' calls of the same day, as two workers write them at once: no item is in both transactions (a
+    shared one is what DynamoDB cancels with TransactionConflict), and analytics still lists that day."""
+    store.add([memory("a1"), memory("a2")])
+    store.add([memory("b1", user=OTHER), memory("b2", user=OTHER)])
+    first, second = (
+        {(a["Put"]["Item"]["pk"]["S"], a["Put"]["Item"]["sk"]["S"]) for a in call["TransactItems"]}
+        for call in db.of("transact_write_items")
+    )
+    assert first and second and not first & second
+    assert sorted(m.id for m in store.scan("support", now=NOW)) == ["a1", "a2", "b1", "b2"]
+
+
+def test_a_transaction_conflict_is_retried_with_jittered_backoff(
+    store: DynamoDBMemoryStore, db: Recording, slept: list[float]
+) -> None:
+    db.conflicts = 2
+    assert store.add([memory(f"m{i}") for i in range(3)]) == 3
+    assert len(db.of("transact_write_items")) == 3
+    assert len(slept) == 2 and 0.025 <= slept[0] <= 0.05 and 0.05 <= slept[1] <= 0.1  # growing, jittered
+    assert len(store.get_all(CALLER, "support", now=NOW)) == 3
+
+
+def test_a_conflict_that_persists_is_store_unavailable_after_a_few_tries(
+    store: DynamoDBMemoryStore, db: Recording, slept: list[float]
+) -> None:
+    db.conflicts = TRANSACTION_ATTEMPTS
+    with pytest.raises(StoreUnavailable) as caught:
+        store.add([memory("m1")])
+    assert len(db.of("transact_write_items")) == TRANSACTION_ATTEMPTS and len(slept) == TRANSACTION_ATTEMPTS - 1
+    assert CALLER not in str(caught.value)
+    assert store.add([memory("m1")]) == 1  # the event's next delivery
+
+
+def test_a_day_marker_lasts_as_long_as_its_latest_memory_and_is_put_once(db: Recording) -> None:
+    """Its ttl is the latest expiry of the day's memories: raised by a longer-lived memory, never lowered (not even
+    by another process), dropped while one never expires; a process puts each (day, ttl) once."""
+    store, other_process = (DynamoDBMemoryStore("memories", client=db) for _ in range(2))
+
+    def marker_ttl() -> str | None:
+        items = db.client.query(
+            TableName="memories",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "D#support"}},
+        )["Items"]
+        assert [item["sk"]["S"] for item in items] == ["2030-01-15"]
+        return items[0].get("ttl", {}).get("N")
+
+    in_days = {days: str(int((NOW + timedelta(days=days)).timestamp())) for days in (30, 90)}
+    store.add([memory("m1"), memory("m2")])
+    assert marker_ttl() == in_days[30]
+    store.add([memory("m3")])
+    assert len(db.of("put_item")) == 1  # already known in this process
+    store.add([memory("m4", expires_in=90)])
+    assert marker_ttl() == in_days[90]
+    other_process.add([memory("m5")])  # a shorter ttl does not shorten it
+    assert marker_ttl() == in_days[90]
+    store.add([dataclasses.replace(memory("m6"), expires_at=None)])
+    assert marker_ttl() is None
+    other_process.add([memory("m7", expires_in=120)])
+    assert marker_ttl() is None
 
 
 def test_expired_items_are_filtered_on_every_page_and_limit_counts_live_ones(
