@@ -38,6 +38,10 @@ def _boto3_session() -> Any:
     return BotocoreSession()
 
 
+WRITE_TIMEOUT_SECONDS = 10.0  # a DynamoDB write (a transaction carries up to 4 MB), a sweep's or an erasure's page
+WRITE_CONNECT_SECONDS = 3.0
+
+
 def _tight_client(session: Any, service: str, seconds: float) -> Any:
     """A client for the pre-call path: botocore's 60 s timeouts would hold a caller for a minute."""
     from botocore.config import Config
@@ -46,26 +50,44 @@ def _tight_client(session: Any, service: str, seconds: float) -> Any:
     return session.client(service, config=config)
 
 
+def _write_client(session: Any, service: str, seconds: float) -> Any:
+    """A client for the worker's writes, the sweep and erasures: more time than a pre-call read, still bounded well
+    within the worker's timeout."""
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=min(WRITE_CONNECT_SECONDS, seconds),
+        read_timeout=seconds,
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+    return session.client(service, config=config)
+
+
 def memory_store(
     environ: Mapping[str, str],
     *,
     read_timeout: float = 1.5,
+    write_timeout: float = WRITE_TIMEOUT_SECONDS,
     session: Any = None,
     session_factory: Callable[[], Any] = _boto3_session,
 ) -> MemoryStore:
-    """The DynamoDB store (``MEMORY_BACKEND=dynamodb``) on the stack's ``MEMORY_TABLE``; its client has the pre-call
-    path's tight timeouts (``read_timeout``) and is built on first use."""
+    """The DynamoDB store (``MEMORY_BACKEND=dynamodb``) on the stack's ``MEMORY_TABLE``, with two clients built on
+    first use: the pre-call path's reads get tight timeouts (``read_timeout``), writes, sweeps, erasures and analytics
+    ``write_timeout``."""
     from functions.aws.store import DynamoDBMemoryStore
 
     table = environ.get("MEMORY_TABLE")
     if not table:
         raise ConfigError("MEMORY_BACKEND=dynamodb needs MEMORY_TABLE (the stack's table name)")
-    chosen = session
+    shared = LazyClient(lambda: session or session_factory())  # one session for both clients, made on first use
 
-    def client() -> Any:
-        return _tight_client(chosen or session_factory(), "dynamodb", read_timeout)
+    def reader() -> Any:
+        return _tight_client(shared, "dynamodb", read_timeout)
 
-    return DynamoDBMemoryStore(table, client=LazyClient(client))
+    def writer() -> Any:
+        return _write_client(shared, "dynamodb", write_timeout)
+
+    return DynamoDBMemoryStore(table, client=LazyClient(reader), write_client=LazyClient(writer))
 
 
 def cloud_ports(

@@ -10,7 +10,9 @@ The layout is ``functions.aws.store_items``. What DynamoDB does not do for us, d
   TTL deletes them up to two days late;
 - erasure is a key-only Query of the caller's partition (every agent type), then deletes in batches of 25,
   retrying ``UnprocessedItems``.
-Every failure is one ``StoreUnavailable`` naming the operation, never the caller or the content.
+Reads on the pre-call path use ``client`` (tight timeouts); writes, sweeps, erasures and analytics use
+``write_client`` (longer ones: a transaction may carry 4 MB). Every failure is one ``StoreUnavailable`` naming the
+operation, never the caller or the content.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ Item = dict[str, dict[str, Any]]
 
 
 class DynamoDBMemoryStore(MemoryStore):
-    """``client`` is a low-level boto3 DynamoDB client (or a ``LazyClient`` of one); ``sleep`` paces retries,
+    """``client`` is a low-level boto3 DynamoDB client (or a ``LazyClient`` of one) for the pre-call path's reads;
+    ``write_client`` (default: the same) serves writes, sweeps, erasures and analytics. ``sleep`` paces retries,
     ``jitter`` (a fraction in [0, 1)) spreads them."""
 
     def __init__(
@@ -67,11 +70,13 @@ class DynamoDBMemoryStore(MemoryStore):
         table: str,
         *,
         client: Any,
+        write_client: Any = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._table = table
         self._db = client
+        self._writer = client if write_client is None else write_client
         self._sleep = sleep
         self._jitter = jitter
         self._marked: dict[tuple[str, str], int | None] = {}  # (agent, day) -> the marker's ttl known stored
@@ -102,7 +107,7 @@ class DynamoDBMemoryStore(MemoryStore):
                 continue
             condition, names, values = marker_condition(ttl)
             try:
-                self._db.put_item(
+                self._writer.put_item(
                     TableName=self._table,
                     Item=day_marker(agent_type, day, ttl),
                     ConditionExpression=condition,
@@ -131,7 +136,7 @@ class DynamoDBMemoryStore(MemoryStore):
                 for m in pending
             ]
             try:
-                self._db.transact_write_items(TransactItems=actions)
+                self._writer.transact_write_items(TransactItems=actions)
                 return len(pending)
             except Exception as exc:
                 reasons = _cancellation_codes(exc)
@@ -149,7 +154,7 @@ class DynamoDBMemoryStore(MemoryStore):
 
     def delete(self, memory_id: str) -> None:
         keys = self._query_all(
-            self._db,
+            self._writer,
             IndexName=BY_ID,
             KeyConditionExpression="mid = :id",
             ExpressionAttributeValues={":id": {"S": memory_id}},
@@ -160,7 +165,7 @@ class DynamoDBMemoryStore(MemoryStore):
 
     def erase_user(self, user_id: str) -> int:
         keys = self._query_all(
-            self._db,
+            self._writer,
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": caller_key(user_id)}},
             ProjectionExpression="pk, sk",
@@ -174,7 +179,7 @@ class DynamoDBMemoryStore(MemoryStore):
         keys: list[Item] = []
         for shard in range(EXPIRY_SHARDS):
             keys += self._query_all(
-                self._db,
+                self._writer,
                 IndexName=BY_EXPIRY,
                 KeyConditionExpression="xpk = :shard AND xsk < :bound",
                 ExpressionAttributeValues={":shard": {"S": f"X#{shard}"}, ":bound": {"S": expiry_bound(now)}},
@@ -190,7 +195,7 @@ class DynamoDBMemoryStore(MemoryStore):
             ]
             for attempt in range(BATCH_ATTEMPTS):
                 try:
-                    answer = self._db.batch_write_item(RequestItems={self._table: requests})
+                    answer = self._writer.batch_write_item(RequestItems={self._table: requests})
                 except Exception as exc:
                     raise StoreUnavailable("memory store delete failed") from exc
                 requests = (answer.get("UnprocessedItems") or {}).get(self._table) or []
@@ -270,7 +275,7 @@ class DynamoDBMemoryStore(MemoryStore):
         days = [
             item["sk"]["S"]
             for item in self._query_all(
-                self._db,
+                self._writer,
                 KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": days_key(agent_type)}},
             )
@@ -281,7 +286,7 @@ class DynamoDBMemoryStore(MemoryStore):
 
     def _day(self, agent_type: str, day: str) -> list[Item]:
         return self._query_all(
-            self._db,
+            self._writer,
             IndexName=BY_DAY,
             KeyConditionExpression="dpk = :day",
             ExpressionAttributeValues={":day": {"S": f"A#{agent_type}#{day}"}},

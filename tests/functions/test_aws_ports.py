@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from functions.aws.archive import S3Archive
-from functions.aws.ports import cloud_ports, ports_from_environ
+from functions.aws.ports import cloud_ports, memory_store, ports_from_environ
 from functions.aws.queue import SqsQueue
 from functions.aws.secrets import SecretsManagerSecrets
 from functions.lazy import LazyClient
@@ -18,6 +18,7 @@ from functions.messages import decode_message
 from shared.errors import ConfigError, StoreUnavailable
 from shared.ingest.local import FileArchive, SqliteQueue
 from shared.ingest.ports import ArchivedEvent
+from shared.memory.models import Memory
 from shared.secrets import EnvSecrets
 
 
@@ -155,3 +156,21 @@ def test_the_mem0_pending_log_is_the_buckets_own_prefix_only_with_mem0(
 def test_local_ports_keep_the_pending_log_in_the_data_dir(data_dir: Path) -> None:
     ports = cloud_ports({}, data_dir, memory_backend="mem0")
     assert isinstance(ports.archive, FileArchive) and ports.pending_archive is None
+
+
+def test_the_memory_stores_writes_get_their_own_client_and_the_pre_call_keeps_its_tight_one(aws_session: Any) -> None:
+    """A transaction of up to 4 MB, a sweep or an erasure gets write timeouts; the pre-call's read stays tight."""
+    from tests.functions.dynamodb import create_memory_table
+
+    table = create_memory_table(aws_session.client("dynamodb"))
+    session = RecordingSession(aws_session)
+    store = memory_store({"MEMORY_TABLE": table}, read_timeout=0.7, session_factory=lambda: session)
+    assert session.configs == []  # nothing built before first use
+    now = datetime.now(UTC)
+    store.add([Memory("m1", "+15555550123", "support", "factual", "A note", now, now + timedelta(days=1))])
+    store.erase_user("+15555550199")
+    [(service, config)] = session.configs
+    assert service == "dynamodb" and config.read_timeout == 10 and config.connect_timeout == 3  # the defaults
+    assert [m.id for m in store.get_all("+15555550123", "support", now=now)] == ["m1"]
+    [_, (service, config)] = session.configs
+    assert service == "dynamodb" and (config.connect_timeout, config.read_timeout) == (0.7, 0.7)

@@ -189,6 +189,23 @@ def test_a_day_marker_lasts_as_long_as_its_latest_memory_and_is_put_once(db: Rec
     assert marker_ttl() is None
 
 
+def test_writes_sweeps_erasures_and_analytics_use_the_write_client(db: Recording) -> None:
+    """The pre-call's reads (and the tool's vector updates) keep the tight client; everything else has its own."""
+    writer = Recording(db.client)
+    store = DynamoDBMemoryStore("memories", client=db, write_client=writer)
+    store.add([memory("m1"), memory("m2", expires_in=-1), memory("m3")])
+    store.delete("m3")
+    list(store.scan("support", now=NOW))
+    store.delete_expired(NOW)
+    store.erase_user(OTHER)
+    assert db.calls == []
+    assert {name for name, _ in writer.calls} == {"put_item", "transact_write_items", "query", "batch_write_item"}
+    writer.calls.clear()
+    (found,) = store.get_all(CALLER, "support", now=NOW)
+    store.set_vectors([dataclasses.replace(found, vector=b"\x00" * 8)])
+    assert {name for name, _ in db.calls} == {"query", "update_item"} and writer.calls == []
+
+
 def test_expired_items_are_filtered_on_every_page_and_limit_counts_live_ones(
     store: DynamoDBMemoryStore, db: Recording
 ) -> None:
