@@ -14,7 +14,10 @@ enforce indexes, the real service does):
 - ``erase_user``: ``recursive_delete`` of the caller's document (every agent type, whatever lies beneath).
 - ``delete``, ``delete_expired``, ``users``, ``scan``: collection-group queries on ``id``, ``expires_at`` and
   ``agent_type`` (single-field collection-group indexes). The other fields are exempt from indexing: nothing
-  queries them, and a vector or a long text would only cost index storage.
+  queries them, and a vector or a long text would only cost index storage. The sweep, analytics and reindex
+  (``delete_expired``, ``scan``, ``users``) read the whole group in pages of ``GROUP_PAGE``, each resumed after the
+  last document of the one before and bounded by ``scan_timeout`` on its own, so they finish at any size; the
+  pre-call's ``timeout`` bounds only the per-caller reads.
 
 Errors of the client library become ``StoreUnavailable``; the library is imported only when the client is built.
 """
@@ -40,6 +43,8 @@ BATCH_LIMIT = 500  # writes per commit
 PAGE = 200  # documents per query page while skipping expired ones
 DEFAULT_TIMEOUT_SECONDS = 1.5  # the pre-call's budget for one read
 WRITE_TIMEOUT_SECONDS = 10.0
+SCAN_TIMEOUT_SECONDS = 10.0  # one page of the sweep's, analytics' or reindex's collection-group read
+GROUP_PAGE = 500  # documents per page of those reads (and the sweep deletes a page per commit)
 ALREADY_EXISTS = 409
 NOT_FOUND = 404
 
@@ -123,7 +128,8 @@ def store_from_environ(environ: Mapping[str, str], *, read_timeout: float = DEFA
 
 class FirestoreMemoryStore(MemoryStore):
     """``client``: a ``google.cloud.firestore.Client`` on the stack's database (built on first use when given a
-    factory). ``timeout`` bounds each read (the pre-call path), ``write_timeout`` each write."""
+    factory). ``timeout`` bounds each read of one caller (the pre-call path), ``write_timeout`` each write and
+    ``scan_timeout`` each page of a read across callers (the sweep, analytics, reindex)."""
 
     def __init__(
         self,
@@ -134,6 +140,7 @@ class FirestoreMemoryStore(MemoryStore):
         client_factory: Callable[[], Any] | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         write_timeout: float = WRITE_TIMEOUT_SECONDS,
+        scan_timeout: float = SCAN_TIMEOUT_SECONDS,
     ) -> None:
         self._client = (
             client
@@ -142,8 +149,10 @@ class FirestoreMemoryStore(MemoryStore):
         )
         self._timeout = timeout
         self._write_timeout = write_timeout
+        self._scan_timeout = scan_timeout
         self._read_retry: Any = None
         self._write_retry: Any = None
+        self._scan_retry: Any = None
 
     def _reads(self) -> dict[str, Any]:
         if self._read_retry is None:
@@ -154,6 +163,11 @@ class FirestoreMemoryStore(MemoryStore):
         if self._write_retry is None:
             self._write_retry = _retry(self._write_timeout)
         return {"retry": self._write_retry, "timeout": self._write_timeout}
+
+    def _scans(self) -> dict[str, Any]:
+        if self._scan_retry is None:
+            self._scan_retry = _retry(self._scan_timeout)
+        return {"retry": self._scan_retry, "timeout": self._scan_timeout}
 
     # paths and queries ----------------------------------------------------------------------------------------------
 
@@ -182,11 +196,30 @@ class FirestoreMemoryStore(MemoryStore):
             "created_at", direction=Query.DESCENDING
         )
 
-    def _stream(self, query: Any) -> Iterator[Any]:
+    def _stream(self, query: Any, options: Mapping[str, Any] | None = None) -> Iterator[Any]:
         try:
-            yield from query.stream(**self._reads())
+            yield from query.stream(**(self._reads() if options is None else options))
         except Exception as exc:
             raise StoreUnavailable("the Firestore memory store failed") from exc
+
+    def _group_pages(self, query: Any) -> Iterator[list[Any]]:
+        """A collection-group query's documents, a page (``GROUP_PAGE``) per query, each page resumed after the last
+        document of the one before (its order-by values and name) under a deadline of its own: no single query has
+        to stream the whole group within one deadline."""
+        after = None
+        while True:
+            page = query if after is None else query.start_after(after)
+            snapshots = list(self._stream(page.limit(GROUP_PAGE), self._scans()))
+            if snapshots:
+                yield snapshots
+            if len(snapshots) < GROUP_PAGE:
+                return
+            after = snapshots[-1]
+
+    def _by_agent(self, agent_type: str) -> Any:
+        from google.cloud.firestore_v1.field_path import FieldPath
+
+        return self._group_where("agent_type", "==", agent_type).order_by(FieldPath.document_id())
 
     # the port -------------------------------------------------------------------------------------------------------
 
@@ -286,11 +319,9 @@ class FirestoreMemoryStore(MemoryStore):
             raise StoreUnavailable("the Firestore memory store failed") from exc
 
     def delete_expired(self, now: datetime) -> int:
-        """The sweep: what the TTL policy has not deleted yet (it lags up to 24 hours)."""
-        from google.cloud.firestore_v1.field_path import FieldPath
-
-        expired = self._group_where(EXPIRY_FIELD, "<=", now).select([FieldPath.document_id()])
-        return self._delete_all(snapshot.reference for snapshot in self._stream(expired))
+        """The sweep: what the TTL policy has not deleted yet (it lags up to 24 hours), a page at a time."""
+        expired = self._group_where(EXPIRY_FIELD, "<=", now).order_by(EXPIRY_FIELD).select([EXPIRY_FIELD])
+        return sum(self._delete_all(s.reference for s in page) for page in self._group_pages(expired))
 
     def _delete_all(self, references: Iterator[Any]) -> int:
         deleted, batch = 0, self._db().batch()
@@ -313,19 +344,19 @@ class FirestoreMemoryStore(MemoryStore):
 
     def users(self, agent_type: str, *, now: datetime) -> list[str]:
         live: dict[str, None] = {}
-        for snapshot in self._stream(
-            self._group_where("agent_type", "==", agent_type).select(["user_id", "expires_at"])
-        ):
-            expires = snapshot.get(EXPIRY_FIELD)
-            if expires is None or _plain(expires) > now:
-                live[str(snapshot.get("user_id"))] = None
+        for page in self._group_pages(self._by_agent(agent_type).select(["user_id", EXPIRY_FIELD])):
+            for snapshot in page:
+                expires = snapshot.get(EXPIRY_FIELD)
+                if expires is None or _plain(expires) > now:
+                    live[str(snapshot.get("user_id"))] = None
         return list(live)
 
     def scan(self, agent_type: str, *, now: datetime) -> Iterator[Memory]:
-        for snapshot in self._stream(self._group_where("agent_type", "==", agent_type)):
-            memory = from_document(snapshot.to_dict())
-            if not memory.is_expired(now):
-                yield memory
+        for page in self._group_pages(self._by_agent(agent_type)):
+            for snapshot in page:
+                memory = from_document(snapshot.to_dict())
+                if not memory.is_expired(now):
+                    yield memory
 
     def page(self, user_id: str, agent_type: str, *, now: datetime, limit: int, offset: int = 0) -> list[Memory]:
         if limit <= 0:

@@ -27,6 +27,7 @@ NOW = datetime(2030, 1, 15, 12, 0, tzinfo=UTC)
 CALLER = "+15555550123"
 OTHER = "+15555550199"
 AGENT = "support"
+TIGHT_SECONDS = 0.1  # a pre-call deadline too short to stream the seeded group in one query
 
 
 def memory(
@@ -164,3 +165,41 @@ def test_a_client_that_cannot_be_built_is_store_unavailable() -> None:
     with pytest.raises(StoreUnavailable):
         store.get_all(CALLER, AGENT, now=NOW)
     store.close()
+
+
+def test_the_sweep_analytics_and_reindex_finish_at_any_size_under_the_tight_pre_call_deadline(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads across callers page through the group, each page under its own deadline, where one query streaming
+    the whole group misses the pre-call's (measured: 1.5 s fails at ~6,000 memories on the emulator; here a
+    shorter deadline fails at fewer). The per-caller read keeps the tight deadline."""
+    from google.cloud.firestore_v1.services.firestore.client import FirestoreClient
+
+    seeded = firestore_store(request)
+    store = FirestoreMemoryStore(client=seeded._db(), timeout=TIGHT_SECONDS)
+    count = 1200
+    callers = [f"+1555555{i:04d}" for i in range(count // 2)]
+    store.add(
+        [
+            memory(f"x{i:05d}", user=callers[i % len(callers)], expires_in_days=-1, text="lorem " * 80)
+            for i in range(count)
+        ]
+    )
+    store.add([memory(f"l{i:05d}", user=callers[i % len(callers)], text="lorem " * 80) for i in range(count)])
+    deadlines: list[float] = []
+    original = FirestoreClient.run_query
+
+    def run_query(self: object, *args: object, **kwargs: object) -> object:
+        deadlines.append(float(kwargs["timeout"]))  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FirestoreClient, "run_query", run_query)
+    assert len(list(store.scan(AGENT, now=NOW))) == count
+    assert sorted(store.users(AGENT, now=NOW)) == sorted(callers)
+    assert store.delete_expired(NOW) == count
+    assert store.delete_expired(NOW) == 0
+    assert len(deadlines) >= 3 * (count * 2 // store_module.GROUP_PAGE) and min(deadlines) > TIGHT_SECONDS
+    deadlines.clear()
+    assert len(store.get_all(callers[0], AGENT, now=NOW)) == 2
+    assert deadlines == [TIGHT_SECONDS]
+    seeded.close()
