@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from urllib.parse import unquote
 
 from shared.admin_caller import memory_json, pre_call_preview, search_preview
@@ -27,7 +27,7 @@ from shared.errors import BadRequest, ConfigError, Unauthorized
 from shared.http import Request, Response
 from shared.identity import CallerIdentity, mask
 from shared.ingest.erasures import record_erasure
-from shared.ingest.ports import Archive, ArchivedEvent, Queue, erase_job_key
+from shared.ingest.ports import Archive, ArchivedEvent, KeyedQueue, Queue, erase_job_key
 from shared.keyed_hash import CALLER_REF_KEY
 from shared.memory.ranking import past_values
 from shared.memory.store import MemoryStore
@@ -84,16 +84,6 @@ class AdminGate:
 
 def _digest(value: str) -> bytes:
     return hashlib.sha256(value.encode("utf-8", "replace")).digest()
-
-
-@runtime_checkable
-class KeyedQueue(Protocol):
-    """A queue whose entries can be listed and removed by key (the local SQLite queue). Cloud queues cannot:
-    their messages for an erased caller find no archived event and are skipped by the worker."""
-
-    def keys(self, state: str) -> list[str]: ...
-
-    def remove(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def build_runtime(
     plan = experiment_plan(profile, secrets)
     service = MemoryService(profile, manager, identity, clock=clock, plan=plan, processors=processors)
     intake = PostCallIntake(profile, archive, queue, identity, clock=clock)
-    worker = IngestWorker(profile, archive, service)
+    worker = IngestWorker(profile, archive, service, queue)
     analytics = Analytics(
         store, profile.name, profile.config.analytics, clock=clock, declared=declared_variants(profile.config)
     )

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 # Reserved for erase jobs. An event key starts with its event type, so only an event type beginning with this
 # prefix could take it; ``IngestWorker`` refuses such a configuration at start-up.
@@ -108,6 +109,16 @@ class EraseJob:
 
     key: str
     user_ref: str
+
+
+@runtime_checkable
+class KeyedQueue(Protocol):
+    """A queue whose entries can be listed and removed by key (the local SQLite queue). Cloud queues cannot:
+    their messages for an erased caller find no archived event and are skipped by the worker."""
+
+    def keys(self, state: str) -> list[str]: ...
+
+    def remove(self, key: str) -> None: ...
 
 
 def erase_job_key(user_ref: str, request_id: str) -> str:

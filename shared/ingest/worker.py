@@ -12,7 +12,7 @@ import logging
 
 from shared.errors import ConfigError, NotFound
 from shared.ingest.erasures import ERASED_PREFIX, forgotten, record_erasure
-from shared.ingest.ports import ERASE_PREFIX, Archive, EraseJob, parse_erase_job
+from shared.ingest.ports import ERASE_PREFIX, Archive, EraseJob, KeyedQueue, Queue, parse_erase_job
 from shared.profile import AgentProfile
 from shared.providers.base import PostCallEvent
 from shared.service import MemoryService
@@ -21,7 +21,9 @@ log = logging.getLogger("agentic_memory.worker")
 
 
 class IngestWorker:
-    def __init__(self, profile: AgentProfile, archive: Archive, service: MemoryService) -> None:
+    def __init__(
+        self, profile: AgentProfile, archive: Archive, service: MemoryService, queue: Queue | None = None
+    ) -> None:
         """Raises ``ConfigError`` for an ingested event type that could take the erase jobs' reserved key prefix."""
         reserved = (ERASE_PREFIX, ERASED_PREFIX)
         clashing = [name for name in profile.webhooks.ingest_events if name.startswith(reserved)]
@@ -33,6 +35,7 @@ class IngestWorker:
         self._profile = profile
         self._archive = archive
         self._service = service
+        self._queue = queue
 
     def process(self, key: str) -> int:
         """Returns how many memories were new; 0 for an event erased since it was queued, and for an erase job."""
@@ -53,14 +56,14 @@ class IngestWorker:
         echo = provider.echo(payload) if event.ingest else None
         caller = self._caller(event)
         if caller is not None and forgotten(self._archive, caller[1], key, event.occurred_at, archived.received_at):
-            self._archive.purge(key)  # a late retry of an erased caller's call: neither remembered nor kept
+            self._forget(key)  # a late retry of an erased caller's call: neither remembered nor kept
             log.info("post-call event of a caller erased since the call; skipping")
             return 0
         added = self._service.remember(event, received_at=archived.received_at, echo=echo)
         if caller is not None and forgotten(self._archive, caller[1], key, event.occurred_at, archived.received_at):
             user_id, ref = caller  # erased while this event was being written: what it wrote goes too
             self._service.manager.store.erase_user(user_id)
-            self._archive.purge(key)
+            self._forget(key)
             log.info("caller %s was erased while their post-call event was written; erased again", ref)
             return 0
         return added
@@ -73,6 +76,13 @@ class IngestWorker:
             return None
         user_id = identity.user_id(caller_id)
         return user_id, identity.user_ref(user_id)
+
+    def _forget(self, key: str) -> None:
+        """An erased caller's event goes from the archive and, where the queue keeps rows by key (locally), from
+        the queue too: a row left "done" would keep the call id for a day after the erasure."""
+        self._archive.purge(key)
+        if isinstance(self._queue, KeyedQueue):
+            self._queue.remove(key)
 
     def erase(self, job: EraseJob) -> None:
         """Every version of the caller's archived events, then their memories again (what an event processed in

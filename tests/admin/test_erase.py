@@ -166,6 +166,17 @@ def test_erasure_leaves_no_call_id_of_the_caller_in_any_file(local_runtime: Any)
     assert set(readable(local.data_dir, [b"conv_b1"])) >= {"memories.db", "queue.db"}  # the other caller's are kept
 
 
+def test_a_call_resent_after_the_erasure_leaves_no_call_id_in_any_file(local_runtime: Any) -> None:
+    """A late retry of an erased call is forgotten by the worker: its queue row goes with it, not kept "done" a day."""
+    local = local_runtime()
+    seed(local)
+    local.call("DELETE", f"/admin/users/{CALLER}/memories", b"", ADMIN)
+    post_call(local, elevenlabs_post_call(conversation_id="conv_a1", user_turns=(f"My {PHRASE}.", "Billing help.")))
+    local.drain()
+    assert local.runtime.service.manager.recent(CALLER) == []
+    assert readable(local.data_dir, [b"conv_a1"]) == {}
+
+
 def test_without_a_time_a_resent_erased_call_is_forgotten_and_a_new_call_remembered(local_runtime: Any) -> None:
     """A post-call that carries no time of its own: the erasure knows the events it erased by their keys' hashes."""
 
