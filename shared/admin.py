@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from shared.admin_caller import memory_json, pre_call_preview, search_preview
 from shared.analytics import Analytics
 from shared.clock import Clock, utc_now
-from shared.errors import BadRequest, ConfigError, Unauthorized
+from shared.errors import BadRequest, Unauthorized
 from shared.http import Request, Response
 from shared.identity import CallerIdentity, mask
 from shared.ingest.erasures import record_erasure
@@ -63,23 +63,32 @@ class AdminGate:
     """Compares SHA-256 digests with ``hmac.compare_digest``, so neither content nor length leaks by timing."""
 
     def __init__(self, admin_key: Secret | None, *, other_secrets: Mapping[str, Secret] | None = None) -> None:
-        """Raises ``ConfigError`` if the admin key is short (nothing throttles guesses: ``1234`` fell in 28 s over
-        HTTP) or equals another secret (a platform's key must never open it)."""
-        self._digest = _digest(admin_key.reveal()) if admin_key else None
-        for name, secret in (other_secrets or {}).items():
-            if self._digest is not None and hmac.compare_digest(_digest(secret.reveal()), self._digest):
-                raise ConfigError(f"ADMIN_API_KEY must differ from {name}: no other key may open the admin API")
-        if admin_key and len(admin_key.reveal()) < MIN_ADMIN_KEY_CHARS:
-            raise ConfigError(
-                f"ADMIN_API_KEY must be at least {MIN_ADMIN_KEY_CHARS} characters of random data "
-                "(it opens every caller's memories; generate one, e.g. python3 -c 'import secrets; "
-                "print(secrets.token_urlsafe(32))')"
-            )
+        """A key that equals another secret or is short leaves the admin API shut (``problem`` says why): the
+        deployment's calls go on being answered, and nobody opens the API with a guess or a platform's key."""
+        self.problem = admin_key_problem(admin_key, other_secrets or {})
+        self._digest = _digest(admin_key.reveal()) if admin_key and self.problem is None else None
 
     def require(self, request: Request) -> None:
         given = request.header(ADMIN_HEADER)
         if self._digest is None or not given or not hmac.compare_digest(_digest(given), self._digest):
             raise Unauthorized("admin key required (X-Admin-Key)")
+
+
+def admin_key_problem(admin_key: Secret | None, other_secrets: Mapping[str, Secret]) -> str | None:
+    """Why this admin key must not open the admin API (never showing it), or None: equal to another secret (a
+    platform's key would open it), or short (nothing throttles guesses: ``1234`` fell in 28 s over HTTP)."""
+    if not admin_key:
+        return None
+    digest = _digest(admin_key.reveal())
+    for name, secret in other_secrets.items():
+        if hmac.compare_digest(_digest(secret.reveal()), digest):
+            return f"ADMIN_API_KEY must differ from {name}: no other key may open the admin API"
+    if len(admin_key.reveal()) < MIN_ADMIN_KEY_CHARS:
+        return (
+            f"ADMIN_API_KEY must be at least {MIN_ADMIN_KEY_CHARS} characters of random data (it opens every caller's "
+            "memories; generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return None
 
 
 def _digest(value: str) -> bytes:
@@ -211,6 +220,11 @@ class AdminApi:
         self._secret_status = dict(secret_status)
         self._clock = clock
 
+    @property
+    def shut_because(self) -> str | None:
+        """Why the admin API stays shut whatever key is sent (a misconfigured ``ADMIN_API_KEY``), or None."""
+        return self._gate.problem
+
     @classmethod
     def build(
         cls,
@@ -226,10 +240,12 @@ class AdminApi:
         service: MemoryService,
         clock: Clock = utc_now,
     ) -> AdminApi:
-        """Raises ``ConfigError`` if ``ADMIN_API_KEY`` equals another secret of this deployment."""
+        """An admin key that equals another secret or is short keeps the admin API shut, said at every start."""
         found = {name: secrets.get(name) for name in secret_names(profile, settings)}
         others = {name: secret for name, secret in found.items() if secret and name != "ADMIN_API_KEY"}
         gate = AdminGate(found.get("ADMIN_API_KEY"), other_secrets=others)
+        if gate.problem:
+            log.error("the admin API stays shut: %s", gate.problem)
         status = {name: secret is not None for name, secret in found.items()}
         return cls(
             gate=gate,

@@ -88,9 +88,13 @@ def serve(
     _check_free(host, port)
     try:
         _, generated = prepare_secrets(settings, os.environ)
-        build_local(settings).close()  # fail now with a clear message, not on the first request
+        built = build_local(settings)  # fail now with a clear message, not on the first request
+        shut = built.runtime.app.admin.shut_because  # deployed, calls go on; here, the person can fix it now
+        built.close()
     except ConfigError as exc:
         fail(str(exc))
+    if shut:
+        fail(shut)
     LocalServer.configure(settings)  # the service itself is built inside the serving process
     base = f"http://{host}:{port}"
     console.print(
