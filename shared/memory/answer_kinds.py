@@ -109,6 +109,7 @@ _COLOUR = frozenset(
     nude plum coral mint sage olive mauve blush""".split()
 )
 _ASKS_ADDRESS = frozenset("address live lives living reside resides residence".split())
+_LIVE = frozenset("live lives living".split())  # an address only with "where": "where does she live"
 _DWELLING = frozenset("property house home apartment condo flat place building moving move moved".split())
 _ASKS_PLACE = frozenset("venue location".split())
 _PLACES = frozenset("place places spot site".split())  # a place when asked "which" or "what" of
@@ -190,7 +191,10 @@ def asked(question: str) -> frozenset[str]:
     kinds = set()
     living = found - {"living"} if _follows(pairs, "a", "living") else found  # "for a living" asks for a job
     email = _asks_email(pairs)
-    if (living & _ASKS_ADDRESS or ("where" in found and found & _DWELLING)) and "who" not in found and not email:
+    lives = living & _ASKS_ADDRESS
+    if "where" not in found:  # "animals living in the home", "live music": no address asked
+        lives -= _LIVE
+    if (lives or ("where" in found and found & _DWELLING)) and "who" not in found and not email:
         kinds.add(ADDRESS)  # "who else will live there" asks for a person
     settling = "how" in found and "much" not in found and bool(found & _SETTLES)  # "how is she settling the bill"
     if (found & _ASKS_MONEY) - (_SETTLES if settling else frozenset()) or _follows(pairs, "how", "much"):

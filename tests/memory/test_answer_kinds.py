@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from shared.memory.answer_kinds import (
@@ -219,3 +221,36 @@ def test_what_kinds_of_value_a_memory_states(text: str, kinds: set[str]) -> None
 )
 def test_the_kinds_without_which_a_memory_is_no_answer(question: str, kinds: set[str]) -> None:
     assert required(question) == kinds
+
+
+def test_where_she_lives_is_her_address_not_her_life_insurance(tmp_path: Path) -> None:
+    """The README's example on a caller of few memories: a static model puts "where does she live" nearer "term
+    life insurance" (0.75) than "address: 12 Elm Street" (0.56); the address is the kind of value asked for."""
+    from datetime import UTC, datetime, timedelta
+
+    from shared.config.loader import load_agent_type
+    from shared.memory.manager import MemoryManager
+    from shared.memory.models import Memory
+    from shared.memory.sqlite import SqliteMemoryStore
+
+    now = datetime.now(UTC)
+    caller = "+15555550141"
+    store = SqliteMemoryStore(tmp_path / "memories.db")
+    manager = MemoryManager(store, "generic_voice_agent", load_agent_type("generic_voice_agent").memory)
+
+    def said(mid: str, text: str, days: int, **meta: str) -> Memory:
+        return Memory(mid, caller, "generic_voice_agent", "factual", text, now - timedelta(days=days), None, None, meta)
+
+    store.add(
+        [
+            said("s1", "Maya called about her home policy.", 60, source="summary"),
+            said("n", "caller name: Maya Lind", 60, field="caller_name", value="Maya Lind"),
+            said("a", "address: 12 Elm Street, Springfield", 60, field="address", value="12 Elm Street, Springfield"),
+            said("t1", "I also have term life insurance with you.", 60, source="caller_turn"),
+            said("s2", "Maya asked about adding cover for her cat.", 30, source="summary"),
+            said("t2", "My cat Pixel is seven.", 30, source="caller_turn"),
+        ]
+    )
+    found = manager.search(caller, "where does she live")
+    assert found and found[0].text == "address: 12 Elm Street, Springfield"
+    assert asked("animals living in the home") == frozenset() and asked("live music") == frozenset()
