@@ -23,7 +23,10 @@ from shared.secrets import Secret
 
 app = typer.Typer(help="Wire a voice platform's agent to a memory service (URLs, secret headers, tool, webhooks).")
 
-UrlOption = Annotated[str, typer.Option("--url", help="The memory service's base URL (https://..., no path).")]
+UrlOption = Annotated[
+    str,
+    typer.Option("--url", help="The memory service's base URL: https://host[:port], no path (http:// for localhost)."),
+]
 KeyFileOption = Annotated[
     Path | None, typer.Option("--api-key-file", help="File holding the platform's API key (else env or a prompt).")
 ]
@@ -103,10 +106,12 @@ def _run(
 
 
 def _endpoints(url: str) -> Any:
+    """The checked base URL, before any prompt or platform call: a path or query would wire broken webhooks."""
     from functions.wiring import Endpoints
+    from functions.wiring.model import base_url
 
     try:
-        return Endpoints(url)
+        return Endpoints(base_url(url))
     except ValueError as exc:
         fail(f"--url: {exc}")
 
@@ -160,9 +165,9 @@ def elevenlabs(
     from functions.wiring import elevenlabs as module
     from functions.wiring.elevenlabs import ElevenLabsTarget
 
+    endpoints = _endpoints(url)
     directory, agent = _data_dir(data_dir, config, agent_type)
     key = api_key("elevenlabs", api_key_file)
-    endpoints = _endpoints(url)
     target = ElevenLabsTarget(
         agent_id=agent_id,
         workspace_key=_service_secret("ELEVENLABS_WORKSPACE_KEY", directory) if not undo else Secret("-"),
@@ -199,9 +204,9 @@ def vapi(
     from functions.wiring import vapi as module
     from functions.wiring.vapi import VapiTarget
 
+    endpoints = _endpoints(url)
     directory = local_settings(None, config, data_dir).data_dir
     key = api_key("vapi", api_key_file)
-    endpoints = _endpoints(url)
     secret = _service_secret("VAPI_SECRET", directory) if not undo else Secret("-")
     target = VapiTarget(phone_number_id=phone_number_id, secret=secret, assistant_id=assistant_id)
     _run(
@@ -233,9 +238,9 @@ def retell(
     from functions.wiring import retell as module
     from functions.wiring.retell import RetellTarget
 
+    endpoints = _endpoints(url)
     directory = local_settings(None, config, data_dir).data_dir
     key = api_key("retell", api_key_file)
-    endpoints = _endpoints(url)
     target = RetellTarget(agent_id=agent_id, phone_number=phone_number)
     _run(
         "retell",

@@ -8,8 +8,10 @@ patch)`` is what those keys held before, kept in the wiring's state so an undo c
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from shared.secrets import Secret
 
@@ -44,6 +46,45 @@ class Endpoints:
     @property
     def post_call(self) -> str:
         return self.base_url + POST_CALL
+
+
+LOCAL_HOSTS = frozenset({"localhost"})
+
+
+def _is_local(host: str) -> bool:
+    if host in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def base_url(url: str) -> str:
+    """``url`` checked as a service base URL, ``scheme://host[:port]`` only (a trailing ``/`` is dropped).
+
+    The webhook paths are appended to it, so a path, query, fragment or credentials would wire broken URLs;
+    ``http`` is for a local test (localhost) only. Raises ``ValueError`` naming what is wrong.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise ValueError("not a URL: expected https://host[:port]") from None
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError("expected https://host[:port] (http:// only for localhost)")
+    if parts.scheme == "http" and not _is_local(host):
+        raise ValueError("http:// is only for localhost: the platform needs https://host[:port]")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("credentials in the URL are not accepted: expected https://host[:port]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or url.strip().endswith(("?", "#")):
+        raise ValueError(
+            "the URL must be the service's base, https://host[:port], without a path, query or fragment "
+            "(connect adds /client-data, /retrieve and /post-call)"
+        )
+    netloc = host if ":" not in host else f"[{host}]"
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
 
 
 @dataclass
@@ -118,6 +159,7 @@ __all__ = [
     "TOOL_NAME",
     "Endpoints",
     "Wired",
+    "base_url",
     "changes",
     "describe",
     "fingerprint",

@@ -112,3 +112,43 @@ def test_connect_vapi_with_the_service_secret_from_the_data_dir(tmp_path: Path) 
         assert undone.exit_code == 0, undone.output
         assert fake.numbers[PHONE_NUMBER_ID]["assistantId"] == sample_number()["assistantId"]
         assert "server" not in fake.numbers[PHONE_NUMBER_ID] and fake.tools == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://memory.example.com/post-call?x=1",
+        "https://memory.example.com/post-call",
+        "https://memory.example.com?x=1",
+        "https://memory.example.com/#top",
+        "https://user:pw@memory.example.com",
+        "http://memory.example.com",
+        "ftp://memory.example.com",
+        "https://memory.example.com:99999",
+        "memory.example.com",
+    ],
+)
+def test_a_url_other_than_scheme_host_port_is_refused_before_any_call(
+    fake: FakeElevenLabs, tmp_path: Path, url: str
+) -> None:
+    args = ["connect", "elevenlabs", "--url", url, "--agent-id", AGENT_ID, "--api-url", fake.url]
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path)], env={"ELEVENLABS_API_KEY": API_KEY})
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("error: --url:") and "host[:port]" in result.output
+    assert fake.calls == [] and not (tmp_path / "connect").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("https://Memory.example.com/", "https://memory.example.com"),
+        ("https://memory.example.com:8443", "https://memory.example.com:8443"),
+        ("http://localhost:8080", "http://localhost:8080"),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+        ("http://[::1]:8080", "http://[::1]:8080"),
+    ],
+)
+def test_a_base_url_is_accepted(url: str, base: str) -> None:
+    from functions.wiring.model import base_url
+
+    assert base_url(url) == base
