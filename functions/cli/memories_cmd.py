@@ -20,10 +20,12 @@ from functions.cli.options import (
     AgentTypeOption,
     ConfigOption,
     DataDirOption,
+    check_output,
     console,
     errors,
     fail,
     local_settings,
+    write_failed,
 )
 from shared.admin import erase_caller
 from shared.errors import AgenticMemoryError, NotFound
@@ -34,6 +36,7 @@ from shared.private_files import write_private
 if TYPE_CHECKING:
     from functions.local import LocalService
     from shared.memory.store import MemoryStore
+    from shared.settings import Settings
 
 BackendOption = Annotated[
     str | None,
@@ -197,8 +200,8 @@ def reindex(
 
 def _store(
     backend: str | None, agent_type: str | None, config: Path | None, data_dir: Path | None
-) -> tuple[str, MemoryStore]:
-    """The agent type and only its memory store (no queue, archive or generated secrets): what export and import
+) -> tuple[Settings, MemoryStore]:
+    """The settings and only the memory store (no queue, archive or generated secrets): what export and import
     touch."""
     from functions.stores import memory_store
     from shared.secrets import EnvSecrets
@@ -206,7 +209,7 @@ def _store(
     environ = {**os.environ, **({"MEMORY_BACKEND": backend} if backend else {})}
     try:
         settings = local_settings(agent_type, config, data_dir, environ=environ)
-        return settings.agent_type, memory_store(settings, EnvSecrets(environ), environ)
+        return settings, memory_store(settings, EnvSecrets(environ), environ)
     except AgenticMemoryError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits
@@ -224,7 +227,10 @@ def export(
     from shared.clock import utc_now
     from shared.memory.transfer import export_lines
 
-    name, store = _store(backend, agent_type, config, data_dir)
+    if out is not None:
+        check_output(out, "--out")
+    settings, store = _store(backend, agent_type, config, data_dir)
+    name = settings.agent_type
     try:
         lines = list(export_lines(store, name, now=utc_now()))
     except AgenticMemoryError as exc:
@@ -235,7 +241,10 @@ def export(
     if out is None:
         sys.stdout.write(text)
     else:  # every memory of every caller: 0600 from creation, as the data dir's files are
-        write_private(out, text.encode("utf-8"))
+        try:
+            write_private(out, text.encode("utf-8"))
+        except OSError as exc:
+            write_failed(out, exc, "--out")
     errors.print(f"exported {len(lines)} memories of {name}", highlight=False)
 
 
@@ -247,16 +256,26 @@ def import_(
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Add the file's memories to the store; ones it holds already (same id) are left as they are. Idempotent."""
+    """Add the file's memories to the store; ones it holds already (same id) are left as they are. Idempotent.
+
+    Each record keeps its own agent type; one that the config does not have, or a memory type its agent type does
+    not have, stops the import (no agent type could read it)."""
     from shared.clock import utc_now
+    from shared.config.loader import load_agent_types
     from shared.memory.transfer import import_lines
 
-    _, store = _store(backend, agent_type, config, data_dir)
+    if str(source) != "-" and source.is_dir():
+        fail(f"{source} is a directory: give the JSON Lines file")
+    settings, store = _store(backend, agent_type, config, data_dir)
     try:
+        config_file = load_agent_types(settings.config_path).agent_types
+        types = {name: agent.memory.types for name, agent in config_file.items()}
         with sys.stdin if str(source) == "-" else source.open(encoding="utf-8") as lines:
-            report = import_lines(store, lines, now=utc_now())
+            report = import_lines(store, lines, now=utc_now(), types=types)
     except FileNotFoundError:
         fail(f"no file {source}")
+    except OSError as exc:
+        fail(f"{source}: cannot be read ({exc.strerror or type(exc).__name__})")
     except (ValueError, AgenticMemoryError) as exc:
         fail(f"{source}: {exc}")
     finally:

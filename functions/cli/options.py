@@ -48,6 +48,19 @@ def local_settings(
         raise  # unreachable
 
 
+def check_output(path: Path, option: str = "--out") -> None:
+    """Stop, before any work, when ``path`` cannot become a file: it is a directory, or its directory is missing."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        fail(f"{option} {path}: no directory {path.parent}")
+
+
+def write_failed(path: Path, exc: OSError, option: str = "--out") -> None:
+    """A write that failed all the same (permissions, a full disk): one line, no traceback."""
+    fail(f"{option} {path}: cannot be written ({exc.strerror or type(exc).__name__})")
+
+
 def fail(message: str, code: int = 1) -> None:
     from rich.markup import escape  # a message is text, not markup: "[infra]" or a field's "[0]" must show
 

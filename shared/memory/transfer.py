@@ -13,7 +13,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -72,21 +72,42 @@ def from_record(record: Any) -> Memory:
     values: dict[str, Any] = {}
     for name, value in record.items():
         kind = _KINDS[name]
-        try:
-            if value is None:
-                pass
-            elif kind is datetime:
-                value = datetime.fromisoformat(value)
-                if value.tzinfo is None:
-                    raise ValueError("no time zone")
-            elif kind is bytes:
+        if value is None:
+            pass
+        elif kind is datetime:
+            value = _datetime(name, value)
+        elif kind is bytes:
+            try:
                 value = base64.b64decode(value, validate=True)
-            elif isinstance(kind, type) and not isinstance(value, kind):
-                raise ValueError(f"not a {kind.__name__}")
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"field {name}: {exc}") from None
+            except (TypeError, ValueError):  # binascii's message can quote the value
+                raise ValueError(f"field {name}: not base64") from None
+        elif isinstance(kind, type) and not isinstance(value, kind):
+            raise ValueError(f"field {name}: not a {kind.__name__}")
         values[name] = value
     return Memory(**values)
+
+
+def _datetime(name: str, value: Any) -> datetime:
+    """An ISO 8601 time with its zone; the error names the field only (``fromisoformat`` quotes the value)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"field {name}: not an ISO 8601 date and time") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"field {name}: no time zone")
+    return parsed
+
+
+def _check_types(memory: Memory, types: Mapping[str, Collection[str]]) -> None:
+    """A memory no agent type of the config could read is refused; the message names the config's names only
+    (the record's own value may be anything, a caller's words included)."""
+    known = types.get(memory.agent_type)
+    if known is None:
+        raise ValueError(f"field agent_type: not an agent type of the config (known: {', '.join(sorted(types))})")
+    if memory.type not in known:
+        raise ValueError(
+            f"field type: not a memory type of agent type {memory.agent_type!r} (its types: {', '.join(known)})"
+        )
 
 
 def export_lines(store: MemoryStore, agent_type: str, *, now: datetime) -> Iterator[str]:
@@ -96,8 +117,18 @@ def export_lines(store: MemoryStore, agent_type: str, *, now: datetime) -> Itera
         yield json.dumps(to_record(memory), ensure_ascii=False, sort_keys=True)
 
 
-def import_lines(store: MemoryStore, lines: Iterable[str], *, now: datetime) -> ImportReport:
-    """Raises ``ValueError`` naming the line of the first bad record, before anything of a later batch is added."""
+def import_lines(
+    store: MemoryStore,
+    lines: Iterable[str],
+    *,
+    now: datetime,
+    types: Mapping[str, Collection[str]] | None = None,
+) -> ImportReport:
+    """Raises ``ValueError`` naming the line of the first bad record, before anything of a later batch is added.
+
+    ``types`` (agent type -> its memory types, from the target's config): a record of another agent type or memory
+    type is a bad record, as no agent type could ever read it.
+    """
     report = ImportReport()
     batch: list[Memory] = []
     for number, line in enumerate(lines, start=1):
@@ -105,6 +136,8 @@ def import_lines(store: MemoryStore, lines: Iterable[str], *, now: datetime) -> 
             continue
         try:
             memory = from_record(json.loads(line))
+            if types is not None:
+                _check_types(memory, types)
         except ValueError as exc:  # json.JSONDecodeError is a ValueError; its message quotes no content
             message = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ValueError(f"line {number}: {message}") from None

@@ -46,10 +46,12 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def seeded(data_dir: Path) -> list[Memory]:
-    """A local trial's store: the sample memories, made current (the CLI reads with the real clock)."""
+    """A local trial's store: the sample memories, made current (the CLI reads with the real clock), of the memory
+    types the agent type has (an import refuses others)."""
     today = datetime.now(UTC)
     rows = [
-        replace(m, agent_type=AGENT, created_at=today - (NOW - m.created_at),
+        replace(m, agent_type=AGENT, type="preference" if m.type == "lead" else m.type,
+                created_at=today - (NOW - m.created_at),
                 expires_at=None if m.expires_at is None else today + timedelta(days=30))
         for m in memories()
         if m.agent_type != "sales"
@@ -112,3 +114,59 @@ def test_a_bad_file_is_a_clear_error(table: str, tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no file" in missing.output
     no_table = runner.invoke(app, ["memories", "export", "--backend", "dynamodb"], env={"MEMORY_TABLE": ""})
     assert no_table.exit_code == 1 and "MEMORY_TABLE" in no_table.output
+
+
+def _record(**changes: object) -> str:
+    record = {
+        "id": "m_imp", "user_id": "+15555550177", "agent_type": AGENT, "type": "factual", "text": "hi",
+        "created_at": "2026-12-01T00:00:00+00:00", "expires_at": "2099-01-01T00:00:00+00:00",
+    }  # fmt: skip
+    return json.dumps({**record, **changes}) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"created_at": "+15555550177 card 4111111111111111"}, "line 1: field created_at: not an ISO 8601"),
+        ({"expires_at": "+15555550177 card 4111111111111111"}, "line 1: field expires_at: not an ISO 8601"),
+        ({"vector": "+15555550177 card 4111111111111111"}, "line 1: field vector: not base64"),
+    ],
+)
+def test_a_bad_value_is_named_never_echoed(tmp_path: Path, changes: dict[str, str], message: str) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(_record(**changes))
+    result = runner.invoke(app, ["memories", "import", str(bad), "--backend", "sqlite", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "4111111111111111" not in result.output and "0177" not in result.output.replace(str(tmp_path), "")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"agent_type": "no_such_type"}, "line 2: field agent_type: not an agent type of the config (known: "),
+        ({"type": "my secret diagnosis"}, f"line 2: field type: not a memory type of agent type '{AGENT}'"),
+        ({"agent_type": "elevenlabs_sales_agent", "type": "issue"}, "line 2: field type: not a memory type"),
+    ],
+)
+def test_a_memory_no_agent_type_could_read_is_refused(tmp_path: Path, changes: dict[str, str], message: str) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(_record(id="m_ok") + _record(**changes))
+    result = runner.invoke(
+        app, ["memories", "import", str(source), "--backend", "sqlite", "--data-dir", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "no_such_type" not in result.output and "diagnosis" not in result.output
+
+
+def test_import_and_export_paths_that_cannot_work_are_clear_errors(tmp_path: Path) -> None:
+    data = ["--backend", "sqlite", "--data-dir", str(tmp_path / "d")]
+    cases = [
+        (["memories", "import", str(tmp_path), *data], "is a directory"),
+        (["memories", "export", "-o", str(tmp_path / "nodir" / "x.jsonl"), *data], "no directory"),
+        (["memories", "export", "-o", str(tmp_path), *data], "is a directory"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and result.output.startswith("error:") and message in result.output, args
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "d").exists()  # refused before the store was opened
