@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from functions.cli.options import console, errors, fail
+from functions.cli.options import check_output, console, errors, fail, write_failed
 from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.migrate import DEFAULT_NAME
 from shared.config.models import AgentTypesFile
@@ -86,7 +86,11 @@ def schema(
     if str(out) == "-":
         typer.echo(schema_text(), nl=False)
         return
-    out.write_text(schema_text())
+    check_output(out)
+    try:
+        out.write_text(schema_text())
+    except OSError as exc:
+        write_failed(out, exc)
     console.print(f"wrote {out}")
 
 
@@ -107,10 +111,12 @@ def migrate(
 
     from shared.config.migrate import migrate_environment, read_env_file
 
+    target = None if out == "-" else Path(out)
+    if target is not None:
+        check_output(target)
     try:
         environ = read_env_file(env_file) if env_file else dict(os.environ)
         migration = migrate_environment(environ, name=name)
-        target = None if out == "-" else Path(out)
         existing = load_agent_types(target) if target is not None and target.exists() else None
         document = migration.document(existing, replace=replace)
     except ConfigError as exc:
@@ -121,8 +127,12 @@ def migrate(
         typer.echo(text, nl=False)
     else:
         tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(target)
+        try:
+            tmp.write_text(text)
+            tmp.replace(target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            write_failed(target, exc)
         errors.print(f"wrote agent type {name!r} to {target}")
     errors.print(f"secrets to set on the stack (names only): {', '.join(migration.secrets)}")
     for setting, value in migration.settings.items():

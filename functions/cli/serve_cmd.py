@@ -64,13 +64,13 @@ def _check_free(host: str, port: int) -> None:
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     threads: Annotated[
         int | None,
-        typer.Option(help="Request threads (default: 4 on the embedded store, 8 when the store is remote)."),
+        typer.Option(help="Request threads (default: 4 on the embedded store, 8 when the store is remote).", min=1),
     ] = None,
 ) -> None:
     """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""

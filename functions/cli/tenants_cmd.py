@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from functions.cli.options import console, fail
+from functions.cli.options import check_output, console, fail, write_failed
 
 if TYPE_CHECKING:
     from infra.tenants.models import TenantsFile
@@ -345,5 +345,9 @@ def schema(
     from infra.tenants.models import SCHEMA_PATH, tenants_schema_text
 
     path = out or SCHEMA_PATH
-    path.write_text(tenants_schema_text(), encoding="utf-8")
+    check_output(path)
+    try:
+        path.write_text(tenants_schema_text(), encoding="utf-8")
+    except OSError as exc:
+        write_failed(path, exc)
     console.print(f"wrote {path}")

@@ -154,3 +154,31 @@ def test_reindex_gives_old_memories_their_vectors(tmp_path: Path, env: dict[str,
     assert all(is_current(m.vector) for m in store.get_all(CALLER, "elevenlabs_customer_support", now=now))
     again = invoke("reindex", "--agent-type", "elevenlabs_customer_support", "--data-dir", str(data_dir))
     assert "0 memories got a vector" in again.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["config", "schema", "--out", "{tmp}/nodir/x.json"],
+        ["config", "schema", "--out", "{tmp}"],
+        ["tenants", "schema", "--out", "{tmp}/nodir/x.json"],
+        ["config", "migrate", "--env-file", "{tmp}/old.env", "--out", "{tmp}/nodir/x.json"],
+    ],
+)
+def test_an_out_path_that_cannot_be_written_is_an_error_not_a_traceback(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "old.env").write_text("MEM0_SEARCH_LIMIT=3\n")
+    result = runner.invoke(app, [arg.format(tmp=tmp_path) for arg in args])
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert result.output.startswith("error: --out ") and "directory" in result.output
+    assert not (tmp_path / "nodir").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--port", "99999"), ("--port", "0"), ("--threads", "-3"), ("--threads", "0")]
+)
+def test_serve_refuses_an_impossible_port_or_thread_count_before_printing_anything(
+    tmp_path: Path, env: dict[str, str], option: str, value: str
+) -> None:
+    result = runner.invoke(app, ["serve", option, value, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and option in result.output and "serving" not in result.output
+    assert "/healthz" not in result.output and not (tmp_path / "secrets.json").exists()
