@@ -27,6 +27,22 @@ app = typer.Typer(
 )
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the same JSON the admin API answers.")]
+MAX_BARS = 62  # a terminal's screenful: a longer period shows runs of days, one bar each
+
+
+def day_runs(series: list[tuple[str, int]], max_bars: int = MAX_BARS) -> tuple[int, list[tuple[str, int]]]:
+    """Days summed into runs of equal length counted back from the last day, so the last bar always holds today;
+    a run is labelled by its first and last day (``2026-12-06..12-07``). Returns the run length and the bars."""
+    size = max(1, -(-len(series) // max_bars))
+    if size == 1:
+        return 1, list(series)
+    bars = []
+    for end in range(len(series), 0, -size):
+        run = series[max(0, end - size) : end]
+        first, last = run[0][0], run[-1][0]
+        label = first if first == last else f"{first}..{last[5:]}"
+        bars.append((label, sum(n for _, n in run)))
+    return size, bars[::-1]
 
 
 @contextmanager
@@ -204,8 +220,9 @@ def agent(
         active.add_row(str(row["caller"]), str(row["calls"]), str(row["memories"]))
     console.print(active)
     console.print(_topics(report["common_topics"], "Common topics in the period"))
-    console.print("[bold]Calls per day[/bold]")
-    for line in text_bars(series):
+    size, bars = day_runs(series)
+    console.print("[bold]Calls per day[/bold]" if size == 1 else f"[bold]Calls per {size} days[/bold]")
+    for line in text_bars(bars, max_points=len(bars) or 1):
         console.print(line, highlight=False, markup=False)
     if png is not None:
         console.print(f"wrote {png}")

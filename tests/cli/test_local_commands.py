@@ -182,3 +182,32 @@ def test_serve_refuses_an_impossible_port_or_thread_count_before_printing_anythi
     result = runner.invoke(app, ["serve", option, value, "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and option in result.output and "serving" not in result.output
     assert "/healthz" not in result.output and not (tmp_path / "secrets.json").exists()
+
+
+def test_the_text_chart_of_a_long_period_shows_today_in_its_last_bar(tmp_path: Path, env: dict[str, str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    record = {
+        "agent_type": "elevenlabs_customer_support", "id": "m_chart1", "user_id": CALLER, "text": "today's call",
+        "type": "factual", "created_at": now.isoformat(), "expires_at": (now + timedelta(days=30)).isoformat(),
+        "conversation_id": "chart1", "metadata": {},
+    }  # fmt: skip
+    (tmp_path / "m.jsonl").write_text(json.dumps(record) + "\n")
+    assert invoke("memories", "import", str(tmp_path / "m.jsonl"), "--data-dir", str(tmp_path)).exit_code == 0
+    out = invoke("analytics", "agent", "--days", "90", "--data-dir", str(tmp_path)).stdout
+    chart = out[out.index("Calls per 2 days") :].splitlines()[1:]
+    today, yesterday = now.date().isoformat(), (now.date() - timedelta(days=1)).isoformat()
+    assert len(chart) == 45 and chart[-1].startswith(f"{yesterday}..{today[5:]} │") and chart[-1].endswith(" 1")
+    assert sum(int(line.rsplit(" ", 1)[1]) for line in chart) == 1
+
+
+def test_day_runs_count_back_from_the_last_day() -> None:
+    from functions.cli.analytics_cmd import day_runs
+
+    series = [(f"2026-12-0{day}", day) for day in range(1, 8)]
+    assert day_runs(series, max_bars=7) == (1, series)
+    assert day_runs(series, max_bars=3) == (
+        3,
+        [("2026-12-01", 1), ("2026-12-02..12-04", 2 + 3 + 4), ("2026-12-05..12-07", 5 + 6 + 7)],
+    )
