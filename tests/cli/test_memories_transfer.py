@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -170,3 +171,18 @@ def test_import_and_export_paths_that_cannot_work_are_clear_errors(tmp_path: Pat
         assert result.exit_code == 1 and result.output.startswith("error:") and message in result.output, args
         assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "d").exists()  # refused before the store was opened
+
+
+@pytest.mark.parametrize(
+    ("backend", "library", "extra"), [("dynamodb", "boto3", "aws"), ("firestore", "google.cloud.firestore", "gcp")]
+)
+def test_a_cloud_store_without_its_extra_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backend: str, library: str, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, library, None)  # as on a service-only install: the import fails
+    env = {"MEMORY_TABLE": "am-prod-memories", "FIRESTORE_DATABASE": "am-x-memories", "AWS_DEFAULT_REGION": REGION}
+    for args in (["export"], ["import", str(tmp_path / "in.jsonl")]):
+        (tmp_path / "in.jsonl").write_text("")
+        result = runner.invoke(app, ["memories", *args, "--backend", backend], env=env)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"pip install -e '.[{extra}]'" in result.output and f"{library} is not installed" in result.output
