@@ -324,16 +324,27 @@ def validate(
         bool, typer.Option("--secrets/--no-secrets", help="Also resolve every secret reference (values stay hidden).")
     ] = True,
 ) -> None:
-    """Check the tenants file as up would, without Pulumi: fields, ids, agent types, required secrets."""
+    """Check the tenants file as up would, without Pulumi: fields, ids, agent types, required secrets; every problem
+    found is listed in one run."""
+    from infra.tenants.checks import check_tenants
     from infra.tenants.secrets import SecretResolver
+    from shared.config.loader import DEFAULT_CONFIG_PATH
     from shared.errors import ConfigError
 
-    _, stacks = _plan(file, only, work_dir, agent_types, validate=True)
-    if check_secrets:
-        try:
-            SecretResolver(base_dir=file.resolve().parent).resolve_all([stack.tenant for stack in stacks])
-        except ConfigError as exc:
-            _die(exc)
+    resolver = SecretResolver(base_dir=file.resolve().parent) if check_secrets else None
+    try:
+        stacks, problems = check_tenants(
+            file,
+            only=only or (),
+            work_dir=work_dir,
+            agent_types_path=agent_types or DEFAULT_CONFIG_PATH,
+            resolver=resolver,
+        )
+    except ConfigError as exc:
+        _die(exc)
+        raise  # unreachable
+    if problems:
+        fail("\n".join(problems))
     console.print(f"{file}: {len(stacks)} tenant(s) valid: {', '.join(stack.name for stack in stacks)}")
 
 

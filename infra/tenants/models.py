@@ -99,12 +99,9 @@ class TenantsFile(_Model):
 
     @model_validator(mode="after")
     def _unique(self) -> TenantsFile:
-        seen: dict[str, str] = {}
-        for tenant in self.tenants:
-            folded = tenant.id.lower()
-            if folded in seen:
-                raise ValueError(f"duplicate tenant id {tenant.id!r} (also {seen[folded]!r}); each id is one stack")
-            seen[folded] = tenant.id
+        duplicates = _duplicates([tenant.id for tenant in self.tenants])
+        if duplicates:
+            raise ValueError("; ".join(duplicates))
         return self
 
     def select(self, only: Sequence[str] = ()) -> list[Tenant]:
@@ -134,34 +131,89 @@ def _where(data: Any, loc: tuple[int | str, ...]) -> str:
     return f"field {'.'.join(str(part) for part in loc)}" if loc else "(top level)"
 
 
+def _duplicates(ids: Sequence[str]) -> list[str]:
+    """One line per id seen before, ignoring case (stack config files live side by side)."""
+    seen: dict[str, str] = {}
+    lines = []
+    for tenant_id in ids:
+        folded = tenant_id.lower()
+        if folded in seen:
+            lines.append(f"duplicate tenant id {tenant_id!r} (also {seen[folded]!r}); each id is one stack")
+        else:
+            seen[folded] = tenant_id
+    return lines
+
+
+def _items(data: Any) -> list[Any]:
+    items = data.get("tenants") if isinstance(data, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _raw_id(item: Any) -> str | None:
+    """A tenant's id when it is a valid one (anything else may be a pasted value: never shown)."""
+    tenant_id = item.get("id") if isinstance(item, dict) else None
+    return tenant_id if isinstance(tenant_id, str) and re.match(TENANT_ID, tenant_id) else None
+
+
+def _valid_alone(data: Any) -> list[Tenant]:
+    """The tenants of a file that failed validation which are valid on their own (to check them further)."""
+    valid = []
+    for item in _items(data):
+        try:
+            valid.append(Tenant.model_validate(item))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _unknown_agent_types(data: Any, known: Sequence[str], source: str) -> list[str]:
+    lines = []
+    for index, item in enumerate(_items(data)):
+        agent_type = item.get("agent_type") if isinstance(item, dict) else None
+        if isinstance(agent_type, str) and agent_type and agent_type not in known:
+            tenant_id = _raw_id(item)
+            label = f"tenant {tenant_id!r}" if tenant_id else f"tenants[{index}]"
+            lines.append(f"{source}: {label}: unknown agent type {agent_type!r}; known: {', '.join(sorted(known))}")
+    return lines
+
+
+def survey_tenants(
+    data: Any, *, source: str = "tenants file", agent_types_path: Path = DEFAULT_CONFIG_PATH
+) -> tuple[TenantsFile | None, list[Tenant], list[str]]:
+    """Every mistake of the parsed YAML at once (fields, duplicate ids, unknown agent types): the file (``None`` if
+    invalid), the tenants valid on their own with a known agent type (for further checks), and the problems."""
+    problems: list[str] = []
+    parsed: TenantsFile | None = None
+    try:
+        parsed = TenantsFile.model_validate(data)
+        tenants = list(parsed.tenants)
+    except ValidationError as exc:
+        errors = exc.errors(include_input=False, include_url=False)
+        problems += [f"{source}: {_where(data, tuple(error['loc']))}: {error['msg']}" for error in errors]
+        tenants = _valid_alone(data)
+        if all(error["loc"] for error in errors):  # a field failed, so the duplicate check (after them) never ran
+            ids = [tenant_id for tenant_id in map(_raw_id, _items(data)) if tenant_id]
+            problems += [f"{source}: {line}" for line in _duplicates(ids)]
+    try:
+        known = sorted(load_agent_types(agent_types_path).agent_types)
+    except ConfigError as exc:
+        return parsed, [], [*problems, str(exc)]
+    problems += _unknown_agent_types(data, known, source)
+    return parsed, [tenant for tenant in tenants if tenant.agent_type in known], problems
+
+
 def parse_tenants(
     data: Any, *, source: str = "tenants file", agent_types_path: Path = DEFAULT_CONFIG_PATH
 ) -> TenantsFile:
     """Validate parsed YAML; every mistake (fields, duplicates, unknown agent types) in one ``TenantsFileError``."""
-    try:
-        parsed = TenantsFile.model_validate(data)
-    except ValidationError as exc:
-        lines = [
-            f"{source}: {_where(data, tuple(error['loc']))}: {error['msg']}"
-            for error in exc.errors(include_input=False, include_url=False)
-        ]
-        raise TenantsFileError("\n".join(lines)) from exc
-    try:
-        known = load_agent_types(agent_types_path).agent_types
-    except ConfigError as exc:
-        raise TenantsFileError(str(exc)) from exc
-    unknown = [
-        f"{source}: tenant {tenant.id!r}: unknown agent type {tenant.agent_type!r}; known: {', '.join(sorted(known))}"
-        for tenant in parsed.tenants
-        if tenant.agent_type not in known
-    ]
-    if unknown:
-        raise TenantsFileError("\n".join(unknown))
+    parsed, _, problems = survey_tenants(data, source=source, agent_types_path=agent_types_path)
+    if problems or parsed is None:
+        raise TenantsFileError("\n".join(problems))
     return parsed
 
 
-def load_tenants(path: Path, *, agent_types_path: Path = DEFAULT_CONFIG_PATH) -> TenantsFile:
-    """Read and validate a tenants file (YAML; JSON is YAML too)."""
+def read_tenants(path: Path) -> Any:
+    """The tenants file's YAML (JSON is YAML too), not yet validated."""
     import yaml
 
     try:
@@ -169,12 +221,16 @@ def load_tenants(path: Path, *, agent_types_path: Path = DEFAULT_CONFIG_PATH) ->
     except OSError as exc:
         raise TenantsFileError(f"{path}: cannot read the tenants file ({exc.strerror})") from exc
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise TenantsFileError(f"{path}: not valid YAML{where}") from exc
-    return parse_tenants(data, source=str(path), agent_types_path=agent_types_path)
+
+
+def load_tenants(path: Path, *, agent_types_path: Path = DEFAULT_CONFIG_PATH) -> TenantsFile:
+    """Read and validate a tenants file (YAML; JSON is YAML too)."""
+    return parse_tenants(read_tenants(path), source=str(path), agent_types_path=agent_types_path)
 
 
 def tenants_schema() -> dict[str, Any]:
@@ -197,6 +253,8 @@ __all__ = [
     "TenantsFile",
     "load_tenants",
     "parse_tenants",
+    "read_tenants",
+    "survey_tenants",
     "tenants_schema",
     "tenants_schema_text",
 ]

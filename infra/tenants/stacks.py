@@ -106,6 +106,14 @@ def plan_stacks(
 ) -> list[TenantStack]:
     """Each tenant as a stack, checked as the program will check it (required secrets, config values) first."""
     stacks = [tenant_stack(tenant, defaults=tenants_file.defaults.config, project=project) for tenant in tenants]
+    problems = stack_problems(stacks, agent_types_path=agent_types_path)
+    if problems:
+        raise TenantsFileError("\n".join(problems))
+    return stacks
+
+
+def stack_problems(stacks: list[TenantStack], *, agent_types_path: Path = DEFAULT_CONFIG_PATH) -> list[str]:
+    """What the program would refuse in each stack's config (required secrets, config values), every stack."""
     problems = []
     for stack in stacks:
         placeholders = {name: _PLACEHOLDER for name in stack.secret_keys.values()}
@@ -113,9 +121,15 @@ def plan_stacks(
             stack.stack_config(placeholders, agent_types_path=agent_types_path)
         except ConfigError as exc:
             problems.append(f"tenant {stack.name!r}: {exc}")
-    if problems:
-        raise TenantsFileError("\n".join(problems))
-    return stacks
+    return problems
 
 
-__all__ = ["DEFAULT_PROJECT", "TENANT_MARKER", "TenantStack", "plan_stacks", "project_name", "tenant_stack"]
+__all__ = [
+    "DEFAULT_PROJECT",
+    "TENANT_MARKER",
+    "TenantStack",
+    "plan_stacks",
+    "project_name",
+    "stack_problems",
+    "tenant_stack",
+]

@@ -166,3 +166,57 @@ def test_without_the_infra_extra_the_commands_say_what_to_install(
     assert result.exit_code == 1, output  # type: ignore[attr-defined]
     assert "need the infra extra" in output and "pip install -e '.[infra]'" in output
     assert "Traceback" not in output
+
+
+EVERY_KIND_OF_MISTAKE = """\
+version: 1
+tenants:
+  - id: acme-support
+    agent_type: elevenlabs_customer_support
+    cloud: aws
+    region: us-east-1
+    secrets:
+      ELEVENLABS_WORKSPACE_KEY: env:ACME_UNSET_WORKSPACE_KEY
+      ELEVENLABS_HMAC_KEY: env:ACME_HMAC_KEY
+      ADMIN_API_KEY: env:ACME_ADMIN_KEY
+  - id: ACME-support
+    agent_type: no_such_type
+    cloud: azure
+    region: us-east-1
+  - id: beta
+    agent_type: generic_voice_agent
+    cloud: aws
+    region: us-east-1
+  - id: gamma
+    agent_type: vapi_receptionist
+    cloud: aws
+    region: us-east-1
+    config: {warmInstancez: 1}
+"""
+
+
+def validate(plan: Plan, env: dict[str, str] | None = None) -> tuple[int, str]:
+    options = ["--file", str(plan.path), "--work-dir", str(plan.work_dir)]
+    result = CliRunner().invoke(app, ["tenants", "validate", *options], env={**SECRET_ENV, **(env or {})})
+    return result.exit_code, result.output
+
+
+def test_validate_lists_every_kind_of_problem_in_one_run(plan: Plan) -> None:
+    """Fields, duplicate ids, unknown agent types, missing secrets and unresolved references took one run each."""
+    plan.path.write_text(EVERY_KIND_OF_MISTAKE)
+    code, output = validate(plan)
+    assert code == 1, output
+    assert output.startswith("error: ") and "Traceback" not in output
+    assert "(id 'ACME-support'): field cloud" in output  # a field
+    assert "(id 'gamma'): field config.warmInstancez" in output  # another tenant's field
+    assert "duplicate tenant id 'ACME-support'" in output
+    assert "tenant 'ACME-support': unknown agent type 'no_such_type'" in output
+    assert "tenant 'beta': stack 'beta': agent type 'generic_voice_agent' needs the secret(s)" in output
+    assert "tenant 'acme-support': secret ELEVENLABS_WORKSPACE_KEY: environment variable ACME_UNSET" in output
+    assert not any(value in output for value in ALL_SECRET_VALUES)
+
+
+def test_validate_of_a_valid_file_with_a_bad_reference_names_only_that(plan: Plan) -> None:
+    code, output = validate(plan, {"INITECH_ADMIN_KEY": ""})
+    assert code == 1 and output.count("\n") == 1, output
+    assert "tenant 'initech-desk': secret ADMIN_API_KEY: environment variable INITECH_ADMIN_KEY" in output

@@ -1,0 +1,68 @@
+"""``tenants validate``: every problem of a tenants file that can be found without Pulumi, in one run.
+
+The file's fields, duplicate ids and agent types (``survey_tenants``), then, for every tenant valid on its own,
+what the program would refuse in its stack config and which secret references do not resolve. Only a file that
+cannot be read, or a Pulumi project without a name, stops the checks early (nothing further can be known).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from infra.tenants.errors import SecretReferenceError, TenantsFileError
+from infra.tenants.models import Defaults, Tenant, read_tenants, survey_tenants
+from infra.tenants.secrets import SecretResolver
+from infra.tenants.stacks import TenantStack, project_name, stack_problems, tenant_stack
+
+
+def _defaults(data: Any) -> Mapping[str, str | int]:
+    """The file's defaults when they are valid on their own (else their error is listed already)."""
+    try:
+        return Defaults.model_validate((data.get("defaults") if isinstance(data, dict) else None) or {}).config
+    except ValidationError:
+        return {}
+
+
+def _selected(tenants: list[Tenant], only: Sequence[str]) -> list[Tenant]:
+    return [tenant for tenant in tenants if not only or tenant.id in only]
+
+
+def check_tenants(
+    path: Path,
+    *,
+    only: Sequence[str] = (),
+    work_dir: Path,
+    agent_types_path: Path,
+    resolver: SecretResolver | None,
+) -> tuple[list[TenantStack], list[str]]:
+    """The selected tenants' stacks and every problem found (an empty list: valid). ``resolver=None`` leaves the
+    secret references unresolved. Raises ``TenantsFileError`` only when the file cannot be read at all."""
+    data = read_tenants(path)
+    parsed, valid, problems = survey_tenants(data, source=str(path), agent_types_path=agent_types_path)
+    if parsed is not None:
+        try:
+            tenants = [tenant for tenant in parsed.select(only) if tenant in valid]
+        except TenantsFileError as exc:
+            return [], [*problems, str(exc)]
+        defaults: Mapping[str, str | int] = parsed.defaults.config
+    else:
+        tenants, defaults = _selected(valid, only), _defaults(data)
+    try:
+        project = project_name(work_dir)
+    except TenantsFileError as exc:
+        return [], [*problems, str(exc)]
+    stacks = [tenant_stack(tenant, defaults=defaults, project=project) for tenant in tenants]
+    problems += stack_problems(stacks, agent_types_path=agent_types_path)
+    if resolver is not None:
+        try:
+            resolver.resolve_all(tenants)
+        except SecretReferenceError as exc:
+            problems += str(exc).splitlines()
+    return stacks, problems
+
+
+__all__ = ["check_tenants"]
