@@ -96,7 +96,7 @@ def search(
     user: Annotated[str, typer.Argument(help="Caller id or user id.")],
     query: Annotated[str, typer.Argument(help="What to look for.")],
     limit: Annotated[
-        int | None, typer.Option(help="At most this many (capped by the agent type's search_limit).")
+        int | None, typer.Option(help="At most this many (capped by the agent type's search_limit).", min=1)
     ] = None,
     agent_type: AgentTypeOption = None,
     config: ConfigOption = None,

@@ -211,3 +211,9 @@ def test_day_runs_count_back_from_the_last_day() -> None:
         3,
         [("2026-12-01", 1), ("2026-12-02..12-04", 2 + 3 + 4), ("2026-12-05..12-07", 5 + 6 + 7)],
     )
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_memories_search_refuses_a_limit_below_one(tmp_path: Path, env: dict[str, str], limit: str) -> None:
+    result = runner.invoke(app, ["memories", "search", CALLER, "dog", "--limit", limit, "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "--limit" in result.output and "matches" not in result.output
