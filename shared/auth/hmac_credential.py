@@ -3,7 +3,8 @@
 Vapi documents the plan's fields but not the timestamp's unit or a replay window, so the timestamp is read as
 unix seconds, unix milliseconds or ISO 8601 and must lie within the endpoint's window (past and future bounded
 separately). The message is built from the exact received bytes. Placeholders this verifier cannot see
-(``{method}``, ``{url}``, ``{svix-id}``) are refused at start-up rather than silently never matching.
+(``{method}``, ``{url}``, ``{svix-id}``) are refused by the config model (``config validate`` and start-up)
+rather than silently never matching.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from shared.secrets import Secret
 
 _ALGORITHMS = {"sha256": hashlib.sha256, "sha512": hashlib.sha512, "sha1": hashlib.sha1}
-_UNSUPPORTED = re.compile(r"\{(method|url|svix-id)\}")
 _MILLISECONDS = 10**11  # a unix time above this is in milliseconds (seconds reach it in the year 5138)
 
 
@@ -50,11 +49,6 @@ class HmacCredential:
             self._key = base64.b64decode(raw, validate=True) if options.secret_is_base64 else raw.encode()
         except (binascii.Error, ValueError):
             raise ConfigError("the HMAC secret is configured as base64 but is not valid base64") from None
-        unsupported = _UNSUPPORTED.search(options.payload_format)
-        if unsupported:
-            raise ConfigError(f"HMAC payload_format placeholder {unsupported.group(0)} is not supported")
-        if "{timestamp}" in options.payload_format and not options.timestamp_header:
-            raise ConfigError("HMAC payload_format uses {timestamp} but no timestamp_header is configured")
         self._options = options
         self._digest = _ALGORITHMS[options.algorithm]
         self._max_age = max_age_seconds

@@ -44,6 +44,16 @@ class HmacOptions(_Model):
     encoding: Literal["hex", "base64"] = "hex"
     secret_is_base64: bool = False
 
+    @model_validator(mode="after")
+    def _could_verify(self) -> HmacOptions:
+        """Refused here, so ``config validate`` says it, not only the service when it starts."""
+        unsupported = re.search(r"\{(method|url|svix-id)\}", self.payload_format)
+        if unsupported:
+            raise ValueError(f"payload_format placeholder {unsupported.group(0)} is not supported")
+        if "{timestamp}" in self.payload_format and not self.timestamp_header:
+            raise ValueError("payload_format uses {timestamp} but no timestamp_header is configured")
+        return self
+
 
 class EndpointAuth(_Model):
     """How one endpoint authenticates: a scheme, its header and the secret's name (never its value)."""

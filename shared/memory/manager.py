@@ -20,6 +20,7 @@ from shared.memory.ranking import RankSettings, rank
 from shared.memory.store import RANK_WINDOW, MemoryStore
 
 CONTEXT_WINDOW = 500  # newest memories read before a call; enough for every figure the greeting uses
+MAX_QUERY_CHARS = 1000  # a question, as an agent's model words it, is a sentence or two
 HISTORY_LIMIT = 5000  # beyond the window, a caller's older summaries and collected fields (one or a few a call)
 
 
@@ -120,6 +121,7 @@ class MemoryManager:
         return window + [memory for memory in older if memory.id not in seen]
 
     def search(self, user_id: str, query: str, *, limit: int | None = None) -> list[ScoredMemory]:
+        query = query[:MAX_QUERY_CHARS]  # a 0.8 MB "question" held a local server for 7 s; none is this long
         wanted = min(limit or self.config.search_limit, self.config.search_limit)
         now = self._clock()
         if not self.embeds:

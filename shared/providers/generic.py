@@ -79,24 +79,29 @@ class GenericProvider(Provider):
         if event_type not in ingest_events:
             return PostCallEvent(idempotency_key=key, event_type=event_type, ingest=False)
         caller = fields.text(body, "caller_id")  # None (an anonymous user): archived, remembered under no id
+        given_turns, given_fields, started = (fields.get(body, name) for name in ("transcript", "fields", "started_at"))
+        # our own format: a value of the wrong shape is the sender's mistake, said now, not a call half-remembered
+        if given_turns is not None and not isinstance(given_turns, list):
+            raise Unprocessable("field transcript must be a list of turns")
+        if given_fields is not None and not isinstance(given_fields, dict):
+            raise Unprocessable("field fields must be an object of name: value")
+        occurred_at = timestamp(started)
+        if started is not None and occurred_at is None:
+            raise Unprocessable("field timestamp must be an ISO 8601 time or unix seconds")
         turns = []
-        for turn in as_list(fields.get(body, "transcript")):
+        for turn in as_list(given_turns):
             item = as_dict(turn)
             text = as_text(item.get("message")) or as_text(item.get("content")) or as_text(item.get("text"))
             if str(item.get("role", "")).lower() in _CALLER_ROLES and text:
                 turns.append(text)
-        extracted = {
-            str(name): text
-            for name, value in as_dict(fields.get(body, "fields")).items()
-            if (text := scalar_text(value))
-        }
+        extracted = {str(name): text for name, value in as_dict(given_fields).items() if (text := scalar_text(value))}
         return PostCallEvent(
             idempotency_key=key,
             event_type=event_type,
             ingest=True,
             caller=caller,
             conversation_id=conversation_id,
-            occurred_at=timestamp(fields.get(body, "started_at")),
+            occurred_at=occurred_at,
             summary=fields.text(body, "summary"),
             fields=extracted,
             caller_turns=turns,

@@ -200,11 +200,35 @@ def test_prefix_is_optional_on_receipt_and_hex_case_insensitive() -> None:
 
 
 @pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"payload_format": "{method} {url} {body}"}, "not supported"),
+        ({"payload_format": "{svix-id}.{timestamp}.{body}"}, "not supported"),
+        ({"timestamp_header": None}, "timestamp_header"),
+    ],
+)
+def test_configurations_that_could_never_verify_are_refused_by_the_config_itself(
+    options: dict[str, Any], match: str, tmp_path: Path
+) -> None:
+    """So ``config validate`` says it before a deployment refuses to start."""
+    from typer.testing import CliRunner
+
+    from functions.cli import app
+
+    with pytest.raises(ValueError, match=match):
+        HmacOptions(**options)
+    config = json.loads((REPO / "config" / "agent_types.json").read_text())
+    plan = {"scheme": "hmac", "secret": "VAPI_SECRET", "hmac": {**options}}
+    config["agent_types"]["vapi_receptionist"]["auth"] = {"post_call": plan}
+    path = tmp_path / "agent_types.json"
+    path.write_text(json.dumps(config))
+    result = CliRunner().invoke(app, ["config", "validate", str(path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 1 and match in result.output
+
+
+@pytest.mark.parametrize(
     ("options", "secret", "match"),
     [
-        ({"payload_format": "{method} {url} {body}"}, SECRET, "not supported"),
-        ({"payload_format": "{svix-id}.{timestamp}.{body}"}, SECRET, "not supported"),
-        ({"timestamp_header": None}, SECRET, "timestamp_header"),
         ({"secret_is_base64": True}, "not base64!", "base64"),
         ({}, "", "empty"),
     ],

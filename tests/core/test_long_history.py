@@ -40,3 +40,24 @@ def test_the_first_calls_name_and_policy_stay_after_many_calls(local_runtime: An
     variables = json.loads(answer.body)["dynamic_variables"]
     assert variables["caller_name"] == "Priya Patel" and variables["call_count"] == str(CALLS)
     assert "PN-778812" in variables["memory_context"]
+
+
+def test_a_huge_question_is_searched_by_its_beginning_only(local_runtime: Any, monkeypatch: Any) -> None:
+    """A tool call's "query" of 0.8 MB (under the body limit) held the server for seconds: only its beginning,
+    longer than any real question, is ranked."""
+    from shared.memory import manager as manager_module
+    from shared.memory.manager import MAX_QUERY_CHARS
+
+    local = local_runtime()
+    seed(local)
+    ranked: list[str] = []
+    real_rank = manager_module.rank
+
+    def spy(query: str, *args: Any, **kwargs: Any) -> Any:
+        ranked.append(query)
+        return real_rank(query, *args, **kwargs)
+
+    monkeypatch.setattr(manager_module, "rank", spy)
+    huge = "what was the order placed on day 3 " + "and also something else entirely " * 25_000
+    assert local.runtime.service.manager.search(CALLER, huge)
+    assert ranked and len(ranked[0]) <= MAX_QUERY_CHARS and ranked[0].startswith("what was the order placed")
