@@ -49,6 +49,8 @@ _WITHHELD = frozenset(
 # spelled on a keypad), as digits
 _PLACEHOLDER_DIGITS = frozenset({"266696687", "7378742833", "2562533", "8656696", "86282452253"})
 _SIP_SCHEMES = ("sip:", "sips:", "tel:")
+# A number with an extension after it: the line's own number is the caller, as in a ``tel:...;ext=42`` URI.
+_EXTENSION = re.compile(r"(?i)(?P<number>[+\d\s().\-/]{7,}?)\s*(?:;\s*ext\s*=|,+|(?:ext\.?|extension|x))\s*\d{1,6}")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]{0,127}$")
 PSEUDONYM_PREFIX = "u_"
 PSEUDONYM_HEX = 40
@@ -129,6 +131,9 @@ def normalize_caller(raw: str, *, default_region: str = "US") -> str:
     such a caller cannot be identified, and must never share one memory with every other withheld caller.
     """
     value = raw.strip()
+    extension = _EXTENSION.fullmatch(value)  # "+15555550123;ext=42", "... ext. 42", "...x42": the line, as tel: URIs
+    if extension:
+        value = extension.group("number").strip()
     lowered = value.lower()
     if lowered.startswith(_SIP_SCHEMES) or ("<" in value and any(f"<{s}" in lowered for s in _SIP_SCHEMES)):
         return _uri(value, default_region)
@@ -144,9 +149,12 @@ def normalize_caller(raw: str, *, default_region: str = "US") -> str:
 
 
 def reads_as_number(value: str) -> bool:
-    """Whether ``normalize_caller`` would read the value as a phone number or a SIP/tel address."""
-    lowered = value.strip().lower()
-    return lowered.startswith(_SIP_SCHEMES) or "<" in lowered or bool(_PHONE_CHARS.match(lowered))
+    """Whether ``normalize_caller`` would not keep the value as an id of its own: it reads it as a phone number or a
+    SIP/tel address (in any spelling, with an extension), or refuses it."""
+    try:
+        return normalize_caller(value) != value.strip()
+    except Unprocessable:
+        return True
 
 
 def mask(user_id: str) -> str:

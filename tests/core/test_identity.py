@@ -216,3 +216,20 @@ def test_a_pseudonym_is_never_taken_for_a_number(digits: str) -> None:
     pseudonym = "u_" + digits
     assert is_pseudonym(pseudonym) and normalize_caller(pseudonym) == pseudonym
     assert CallerIdentity(pseudonym_key=Secret(KEY_A)).for_operators().user_id(pseudonym) == pseudonym
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["+15555550123;ext=42", "+1 555 555 0123 ext. 42", "+15555550123x42", "+15555550123,42",
+     "555-555-0123 extension 7", "tel:+15555550123;ext=43", "sip:+15555550123;ext=42@pbx.example.com"],
+)  # fmt: skip
+def test_a_number_with_an_extension_is_its_line_in_every_spelling(spelling: str) -> None:
+    """The URI forms were the line and the plain forms no caller at all: one caller, whichever the platform sends."""
+    assert normalize_caller(spelling) == "+15555550123"
+
+
+def test_a_client_chosen_id_with_an_extension_is_still_kept_apart() -> None:
+    from shared.providers.base import client_chosen
+
+    assert client_chosen("+15555550123;ext=42") == "web:+15555550123ext42"
+    assert normalize_caller("web:+15555550123ext42") == "web:+15555550123ext42"
