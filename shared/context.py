@@ -57,11 +57,15 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
     """One line per collected field, its current value (latest call) first, past values with their end date. Two
     pets or children may each hold a current value of one field: both are listed, each with whom it is about."""
     past = past_values(memories)
+    collected = [
+        m for m in memories if m.metadata.get("source") == "extraction" and isinstance(m.metadata.get("field"), str)
+    ]
+    # newest call first; within one call (one time) by field name, not as the store happened to break the tie
+    # (SQLite by insertion, DynamoDB and Firestore by memory id): the same answer from every store
+    collected.sort(key=lambda m: (-m.created_at.timestamp(), field_key(str(m.metadata["field"])), m.id))
     by_field: dict[str, list[Memory]] = {}
-    for memory in memories:  # newest first
-        name = memory.metadata.get("field")
-        if memory.metadata.get("source") == "extraction" and isinstance(name, str):
-            by_field.setdefault(field_key(name), []).append(memory)  # "Caller Name" and "caller_name" are one
+    for memory in collected:
+        by_field.setdefault(field_key(str(memory.metadata["field"])), []).append(memory)  # "Caller Name" is one
     lines = []
     for history in list(by_field.values())[:limit]:
         current = _distinct_values([m for m in history if m.id not in past]) or history[:1]

@@ -97,3 +97,15 @@ def test_first_name() -> None:
     assert first_name("Dana Whitfield") == "Dana"
     assert first_name("Dr. Amara Okafor") == "Dr. Okafor"
     assert first_name("") == ""
+
+
+def test_one_calls_fields_are_listed_the_same_whatever_order_the_store_returned_them() -> None:
+    """Memories of one call share its time: SQLite broke the tie by insertion, DynamoDB and Firestore by memory id,
+    so the context listed (and, past ``context_fields``, kept) other fields on each store."""
+    fields = {f"field_{letter}": f"value {letter}" for letter in "abcdefghijklmno"}  # 15, over the 12 shown
+    memories = call(1, 3, "Dana called.", **fields)
+    one, _, _ = context_for(memories)
+    other, _, _ = context_for(list(reversed(memories)))
+    assert one == other
+    listed = [line.split(":")[0] for line in one.splitlines() if line.startswith("- field")]
+    assert listed == sorted(listed) and len(listed) == CONFIG.memory.context_fields
