@@ -88,9 +88,9 @@ class LocalService:
     queue: SqliteQueue
     worker: LocalWorker
     activity: Activity
-    # On the embedded store a request is CPU-bound: one handled at a time. Threads running them side by side hand
-    # the GIL over at every SQLite step (measured: /client-data 693 req/s with 4 such threads, 901 with 1); the
-    # other threads only wait for their connection's bytes, so an idle connection never holds the server.
+    # On the embedded store a request is CPU-bound: one handled at a time, however many threads ``--threads`` asks
+    # for. Threads running them side by side hand the GIL over at every SQLite step (measured: /client-data 693
+    # req/s with 4 such threads, 901 with 1); the others only read their connection's bytes meanwhile.
     one_at_a_time: AbstractContextManager[object] = field(default_factory=nullcontext)
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,9 +43,12 @@ class FieldMapper:
         return default
 
     def text(self, payload: Any, name: str) -> str | None:
-        """The field as a stripped string, or None if absent or not a scalar."""
+        """The field as a stripped string, or None if absent, not a scalar, or a number JSON cannot hold (``1e999``
+        reads as infinity: it is no caller "inf")."""
         value = self.get(payload, name)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
             return None
         text = str(value).strip()
         return text or None

@@ -13,7 +13,7 @@ from typing import Any
 from functions.aws.ports import cloud_ports
 from functions.cold_start import ColdStart, runtime_from_ports
 from functions.messages import decode_message
-from shared.http import Request
+from shared.http import Request, Response
 from shared.runtime import Runtime
 
 log = logging.getLogger("agentic_memory.functions.aws")
@@ -40,7 +40,11 @@ def request_from_event(event: Mapping[str, Any]) -> Request:
 
 
 def serve_http(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any]:
-    response = runtime.app.handle(request_from_event(event))
+    try:
+        request = request_from_event(event)
+    except ValueError:  # a body marked base64 that is not: the sender's mistake, answered, never a Lambda error
+        request = None
+    response = runtime.app.handle(request) if request else Response.error(400, "body is not valid base64")
     try:
         body, encoded = response.body.decode("utf-8"), False
     except UnicodeDecodeError:

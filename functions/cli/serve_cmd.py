@@ -34,10 +34,16 @@ ENDPOINTS = (
 
 
 def request_threads(memory_backend: str) -> int:
-    """Never one: with a single thread one idle connection (a browser's preconnect beside the console, a tunnel's
-    pool) held the whole server, pre-call hook included, until it closed. The embedded store's requests are
-    CPU-bound, so more threads only add GIL hand-offs; a remote store waits on the network."""
-    return 4 if memory_backend == "sqlite" else 8
+    """The embedded store's requests are CPU-bound: in one process a second thread only adds GIL hand-offs
+    (measured: /client-data 901 req/s with 1 thread, 784 with 2, 693 with 4). A remote store waits on the network."""
+    return 1 if memory_backend == "sqlite" else 8
+
+
+# gunicorn's gthread worker waits this long in a request thread for a new connection's first bytes before handing
+# it to its poller (5 s by default): with one thread, an idle connection (a browser's preconnect beside the
+# console, a tunnel's pool) held every route, the pre-call hook included, for that long (with the sync worker
+# before, until it closed). The constant is module-level in gunicorn; an older gunicorn without it ignores this.
+FIRST_BYTES_WAIT_SECONDS = 0.05
 
 
 def _json_error(exc: HTTPException) -> tuple[dict[str, str], int, dict[str, str]]:
@@ -70,11 +76,12 @@ def serve(
     data_dir: DataDirOption = None,
     threads: Annotated[
         int | None,
-        typer.Option(help="Request threads (default: 4 on the embedded store, 8 when the store is remote).", min=1),
+        typer.Option(help="Request threads (default: 1 on the embedded store, 8 when the store is remote).", min=1),
     ] = None,
 ) -> None:
     """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""
     import functions_framework
+    import gunicorn.workers.gthread
     import werkzeug.exceptions
     from functions_framework._http import create_server
 
@@ -120,11 +127,13 @@ def serve(
     app.config["MAX_CONTENT_LENGTH"] = None
     # a path Flask's own router refuses (%0d%0a) is answered in JSON, as every other error
     app.register_error_handler(werkzeug.exceptions.HTTPException, _json_error)
+    gunicorn.workers.gthread.DEFAULT_WORKER_DATA_TIMEOUT = FIRST_BYTES_WAIT_SECONDS
     create_server(
         app,
         False,
         threads=threads or request_threads(settings.memory_backend),
         worker_class="gthread",  # even with --threads 1: an idle connection waits in the poller, not in a thread
+        keepalive=0,  # one request a connection, as the sync worker served them: the benchmarks stay comparable
         workers=1,
         post_worker_init=lambda worker: LocalServer.current(),
     ).run(host, port)

@@ -66,3 +66,13 @@ def test_a_placeholder_for_not_said_is_no_value() -> None:
         assert says_nothing(placeholder), placeholder
     for value in ("none", "No", "penicillin", "Not sure", "not interested", "no preference", "0", "false", "Nate"):
         assert not says_nothing(value), value
+
+
+def test_a_number_json_cannot_hold_is_no_value() -> None:
+    """``{"caller_id": 1e999}`` parses as infinity: it is no caller, never the caller "inf"."""
+    import json
+
+    mapper = FieldMapper({"caller": ["caller_id"]})
+    assert mapper.text(json.loads('{"caller_id": 1e999}'), "caller") is None
+    assert mapper.text(json.loads('{"caller_id": -1e999}'), "caller") is None
+    assert mapper.text({"caller_id": 15555550123}, "caller") == "15555550123"

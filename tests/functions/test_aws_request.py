@@ -65,3 +65,17 @@ def test_response_that_is_not_utf8_goes_back_base64() -> None:
     result = aws.serve_http(Runtime(), load_event("function_url.json"))  # type: ignore[arg-type]
     assert result["isBase64Encoded"] is True
     assert base64.b64decode(result["body"]) == b"\xff\x00"
+
+
+def test_a_body_marked_base64_that_is_not_is_a_400_not_a_lambda_error() -> None:
+    from functions.aws import entry as aws
+
+    class Runtime:
+        class app:
+            @staticmethod
+            def handle(request: object) -> object:
+                raise AssertionError("nothing reaches the app")
+
+    event = {**load_event("function_url.json"), "body": "not base64 at all!", "isBase64Encoded": True}
+    result = aws.serve_http(Runtime(), event)  # type: ignore[arg-type]
+    assert result["statusCode"] == 400 and "base64" in result["body"]
