@@ -44,6 +44,8 @@ def request_threads(memory_backend: str) -> int:
 # console, a tunnel's pool) held every route, the pre-call hook included, for that long (with the sync worker
 # before, until it closed). The constant is module-level in gunicorn; an older gunicorn without it ignores this.
 FIRST_BYTES_WAIT_SECONDS = 0.05
+# gunicorn's default; never 0, which also closes a connection whose first bytes came after that wait at once
+KEEPALIVE_SECONDS = 2
 
 
 def _json_error(exc: HTTPException) -> tuple[dict[str, str], int, dict[str, str]]:
@@ -133,7 +135,7 @@ def serve(
         False,
         threads=threads or request_threads(settings.memory_backend),
         worker_class="gthread",  # even with --threads 1: an idle connection waits in the poller, not in a thread
-        keepalive=0,  # one request a connection, as the sync worker served them: the benchmarks stay comparable
+        keepalive=KEEPALIVE_SECONDS,  # also how long a connection handed to the poller may take to send
         workers=1,
         post_worker_init=lambda worker: LocalServer.current(),
     ).run(host, port)

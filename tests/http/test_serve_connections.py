@@ -49,3 +49,17 @@ def test_a_path_the_router_refuses_still_gets_a_json_error(serve: Callable[..., 
         answer = http.get("/console/x%0d%0ay")
     assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
     assert answer.json() == {"error": "not found"}
+
+
+def test_a_request_sent_a_moment_after_connecting_is_answered(serve: Callable[..., Served]) -> None:
+    """A connection handed to the poller waits for its bytes there: with keep-alive off, gunicorn closed it at once
+    (a loaded client that sends 100 ms after connecting got no answer)."""
+    import time
+
+    served = serve(threads=None)
+    address = urlparse(served.url)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as sock:
+        time.sleep(0.3)  # well past the 50 ms a request thread waits for the first bytes
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200")
