@@ -114,7 +114,7 @@ def serve(
         console.print(f"  {method:6} {base}{path}  [dim]{what}[/dim]", highlight=False)
     if generated:  # names only: a terminal's output ends up in logs (docker, systemd, CI), secrets must not
         secrets_file = settings.data_dir / "secrets.json"
-        console.print(f"Generated secrets, kept in {secrets_file} (mode 0600), never printed:")
+        console.print(f"Secrets generated for this data dir, kept in {secrets_file} (mode 0600), never printed:")
         for name in generated:
             note = "nothing to paste anywhere" if name in NOTHING_TO_PASTE else "read it from the file"
             console.print(f"  {name} [dim]({note})[/dim]", highlight=False)
