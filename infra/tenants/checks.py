@@ -1,7 +1,8 @@
 """``tenants validate``: every problem of a tenants file that can be found without Pulumi, in one run.
 
 The file's fields, duplicate ids and agent types (``survey_tenants``), then, for every tenant valid on its own,
-what the program would refuse in its stack config and which secret references do not resolve. Only a file that
+what the program would refuse in its stack config, which secret references do not resolve, and an admin key the
+functions would keep shut (equal to another secret of the tenant, or short). Only a file that
 cannot be read, or a Pulumi project without a name, stops the checks early (nothing further can be known).
 """
 
@@ -17,6 +18,8 @@ from infra.tenants.errors import SecretReferenceError, TenantsFileError
 from infra.tenants.models import Defaults, Tenant, read_tenants, survey_tenants
 from infra.tenants.secrets import SecretResolver
 from infra.tenants.stacks import TenantStack, project_name, stack_problems, tenant_stack
+from shared.admin import admin_key_problem
+from shared.secrets import Secret
 
 
 def _defaults(data: Any) -> Mapping[str, str | int]:
@@ -59,10 +62,23 @@ def check_tenants(
     problems += stack_problems(stacks, agent_types_path=agent_types_path)
     if resolver is not None:
         try:
-            resolver.resolve_all(tenants)
+            resolved = resolver.resolve_all(tenants)
         except SecretReferenceError as exc:
             problems += str(exc).splitlines()
+        else:
+            problems += _admin_key_problems(resolved)
     return stacks, problems
+
+
+def _admin_key_problems(resolved: Mapping[str, Mapping[str, Secret]]) -> list[str]:
+    """What the deployed function would log at every start, keeping the tenant's admin API shut (never a value)."""
+    found = []
+    for tenant_id, secrets in resolved.items():
+        others = {name: secret for name, secret in secrets.items() if name != "ADMIN_API_KEY"}
+        problem = admin_key_problem(secrets.get("ADMIN_API_KEY"), others)
+        if problem:
+            found.append(f"tenant {tenant_id!r}: {problem}")
+    return found
 
 
 __all__ = ["check_tenants"]
