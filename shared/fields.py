@@ -35,6 +35,10 @@ class FieldMapper:
         """Whether the field has any path configured."""
         return bool(self._paths.get(name))
 
+    def present(self, payload: Any, name: str) -> bool:
+        """Whether any of the field's paths holds a value, even an empty one (``"query": ""``, not no ``query``)."""
+        return any(lookup(payload, path) is not None for path in self._paths.get(name, ()))
+
     def get(self, payload: Any, name: str, default: Any = None) -> Any:
         for path in self._paths.get(name, ()):
             value = lookup(payload, path)

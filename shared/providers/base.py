@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from shared.config.models import AgentType, EndpointAuth, WebhooksConfig
+from shared.errors import Unprocessable
 from shared.fields import FieldMapper
 from shared.identity import reads_as_number
 from shared.memory.models import ScoredMemory
@@ -245,9 +246,12 @@ class Provider(ABC):
     def parse_tool(self, payload: Any, fields: FieldMapper) -> ToolRequest:
         """By default one search per request: a required ``query`` and the mapped (platform-bound) caller."""
         body = require_object(payload)
+        query = fields.text(body, "query")
+        if query is None and not fields.present(body, "query"):
+            raise Unprocessable("missing field: query")  # a tool set up without it; an empty one gets NO_QUERY
         return ToolRequest(
             caller=caller_of(body, fields),
-            calls=[ToolCall(query=fields.text(body, "query") or "")],  # none: answered with guidance (NO_QUERY)
+            calls=[ToolCall(query=query or "")],
             conversation_id=fields.text(body, "conversation_id"),
         )
 

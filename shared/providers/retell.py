@@ -233,6 +233,8 @@ class RetellProvider(Provider):
         query = fields.text(args, "query")
         if query is None and not nested and "args" in body:  # {"name", "args"}: Retell's shape, its call left out
             raise Unprocessable("missing field: call (a custom function's call object, beside its args)")
+        if query is None and not fields.present(args, "query"):
+            raise Unprocessable("missing field: query")  # a function set up without it; an empty one gets NO_QUERY
         caller = fields.text(body, "caller_id") or (_customer_number(body["call"]) if nested else None)
         if caller is None and not nested and not fields.maps("caller_id"):
             raise Unprocessable(ARGS_AT_ROOT)  # a misconfiguration, not an unknown caller

@@ -164,7 +164,7 @@ def test_errors_are_json_with_the_right_status(local_runtime: Any) -> None:
     cases = [
         ("POST", "/client-data", b"{not json", WORKSPACE, 400),
         ("POST", "/client-data", b"[1, 2]", WORKSPACE, 400),
-        ("POST", "/retrieve", b'"just a string"', WORKSPACE, 400),
+        ("POST", "/retrieve", json.dumps({"user_id": CALLER}).encode(), WORKSPACE, 422),
         ("POST", "/client-data", b"{" + b" " * (1024 * 1024) + b"}", WORKSPACE, 413),
         ("GET", "/nowhere", b"", {}, 404),
         ("GET", "/client-data", b"", WORKSPACE, 405),
@@ -175,8 +175,10 @@ def test_errors_are_json_with_the_right_status(local_runtime: Any) -> None:
         error = json.loads(response.body)["error"]
         assert isinstance(error, str) and error
         assert "Traceback" not in error
-    # a tool call without a question is the model's slip, not a broken request: guidance, as on every platform
-    unasked = local.call("POST", "/retrieve", {"user_id": CALLER}, WORKSPACE)
+    missing = json.loads(local.call("POST", "/retrieve", {"user_id": CALLER}, WORKSPACE).body)["error"]
+    assert "query" in missing  # a tool set up without it: said plainly
+    # an empty question is the model's slip, not a broken request: guidance, as on every platform
+    unasked = local.call("POST", "/retrieve", {"query": " ", "user_id": CALLER}, WORKSPACE)
     assert unasked.status == 200 and json.loads(unasked.body)["result"] == NO_QUERY
 
 

@@ -264,6 +264,7 @@ def test_operation_routing() -> None:
         ("/client-data", b"{}", 422),
         ("/client-data", b'{"event": "call_inbound"}', 422),
         ("/retrieve", b"{}", 422),
+        ("/retrieve", b'{"name": "f", "args": {}, "call": {"from_number": "+15555550123"}}', 422),
         ("/post-call", b"{}", 422),
         ("/post-call", b'{"event": "call_analyzed"}', 422),
         ("/post-call", b'{"event": "call_analyzed", "call": {"call_id": null}}', 422),
@@ -307,10 +308,10 @@ def test_a_call_that_reached_voicemail_or_nobody_is_not_remembered(
     assert (variables["returning_caller"], variables["caller_name"]) == ("no", "")
 
 
-def test_a_function_call_without_a_question_gets_guidance_not_an_error(local_runtime: Any) -> None:
+def test_a_function_call_with_an_empty_question_gets_guidance_not_an_error(local_runtime: Any) -> None:
     """An error makes Retell retry the function twice; the model needs to be told to ask instead."""
     from shared.providers.base import NO_QUERY
 
-    body = {"name": "recall_memory", "args": {}, "call": {"call_id": "c1", "from_number": "+15555550123"}}
+    body = {"name": "recall_memory", "args": {"query": ""}, "call": {"call_id": "c1", "from_number": "+15555550123"}}
     status, answer = post(local_runtime(AGENT), "/retrieve", body)
     assert status == 200 and NO_QUERY in json.dumps(answer)
