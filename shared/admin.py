@@ -63,8 +63,8 @@ class AdminGate:
     """Compares SHA-256 digests with ``hmac.compare_digest``, so neither content nor length leaks by timing."""
 
     def __init__(self, admin_key: Secret | None, *, other_secrets: Mapping[str, Secret] | None = None) -> None:
-        """A key that equals another secret or is short leaves the admin API shut (``problem`` says why): the
-        deployment's calls go on being answered, and nobody opens the API with a guess or a platform's key."""
+        """A key that equals another secret leaves the admin API shut (``problem`` says why): the deployment's calls
+        go on being answered, and nobody opens the API with a platform's key."""
         self.problem = admin_key_problem(admin_key, other_secrets or {})
         self._digest = _digest(admin_key.reveal()) if admin_key and self.problem is None else None
 
@@ -76,17 +76,24 @@ class AdminGate:
 
 def admin_key_problem(admin_key: Secret | None, other_secrets: Mapping[str, Secret]) -> str | None:
     """Why this admin key must not open the admin API (never showing it), or None: equal to another secret (a
-    platform's key would open it), or short (nothing throttles guesses: ``1234`` fell in 28 s over HTTP)."""
+    platform's key would open it)."""
     if not admin_key:
         return None
     digest = _digest(admin_key.reveal())
     for name, secret in other_secrets.items():
         if hmac.compare_digest(_digest(secret.reveal()), digest):
             return f"ADMIN_API_KEY must differ from {name}: no other key may open the admin API"
-    if len(admin_key.reveal()) < MIN_ADMIN_KEY_CHARS:
+    return None
+
+
+def admin_key_weakness(admin_key: Secret | None) -> str | None:
+    """A short admin key still opens the API (refusing it broke deployments that worked), but is said at every
+    start: nothing throttles guesses over HTTP (``1234`` fell in 28 s)."""
+    if admin_key and len(admin_key.reveal()) < MIN_ADMIN_KEY_CHARS:
         return (
-            f"ADMIN_API_KEY must be at least {MIN_ADMIN_KEY_CHARS} characters of random data (it opens every caller's "
-            "memories; generate one: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            f"ADMIN_API_KEY is shorter than {MIN_ADMIN_KEY_CHARS} characters: it opens every caller's memories and "
+            "nothing throttles guesses; use one of random data (python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')"
         )
     return None
 
@@ -240,12 +247,15 @@ class AdminApi:
         service: MemoryService,
         clock: Clock = utc_now,
     ) -> AdminApi:
-        """An admin key that equals another secret or is short keeps the admin API shut, said at every start."""
+        """An admin key that equals another secret keeps the admin API shut, a short one is warned of: at every
+        start."""
         found = {name: secrets.get(name) for name in secret_names(profile, settings)}
         others = {name: secret for name, secret in found.items() if secret and name != "ADMIN_API_KEY"}
         gate = AdminGate(found.get("ADMIN_API_KEY"), other_secrets=others)
         if gate.problem:
             log.error("the admin API stays shut: %s", gate.problem)
+        elif weakness := admin_key_weakness(found.get("ADMIN_API_KEY")):
+            log.warning("%s", weakness)
         status = {name: secret is not None for name, secret in found.items()}
         return cls(
             gate=gate,

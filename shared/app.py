@@ -38,6 +38,7 @@ log = logging.getLogger("agentic_memory.http")
 
 Handler = Callable[[Request, dict[str, str]], Response]
 MAX_BATCH = 100  # events in one array envelope
+NO_BODY = frozenset({b"", b"{}", b"null"})  # what a client library sends for "no body" on a GET or a DELETE
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class App:
             if route.method != request.method:
                 allowed = True
                 continue
-            if route.method != "POST" and request.body.strip():
+            if route.method != "POST" and request.body.strip() not in NO_BODY:
                 # an erasure sent with 30 MB or with garbage ran as if it were clean: refuse, change nothing
                 self._check_size(request.body, self.profile.webhooks.max_body_bytes)
                 raise BadRequest(f"{route.method} {route.path} takes no request body")

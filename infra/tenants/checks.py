@@ -2,7 +2,7 @@
 
 The file's fields, duplicate ids and agent types (``survey_tenants``), then, for every tenant valid on its own,
 what the program would refuse in its stack config, which secret references do not resolve, and an admin key the
-functions would keep shut (equal to another secret of the tenant, or short). Only a file that
+functions would keep shut (equal to another secret of the tenant). Only a file that
 cannot be read, or a Pulumi project without a name, stops the checks early (nothing further can be known).
 """
 
