@@ -68,10 +68,12 @@ def extracted_fields(value: Any, name: str) -> dict[str, str]:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """Unix seconds or milliseconds, or an ISO 8601 string; None if it is neither."""
+    """Unix seconds or milliseconds (a number, or digits in a string), or an ISO 8601 string; None if it is neither."""
     try:
         if isinstance(value, bool):
             return None
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
         if isinstance(value, (int, float)):
             seconds = value / 1000 if value > 10**11 else value
             return datetime.fromtimestamp(seconds, UTC)

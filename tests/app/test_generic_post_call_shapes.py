@@ -40,3 +40,12 @@ def test_the_documented_shapes_are_accepted(local_runtime: Any) -> None:
         "transcript": [{"role": "user", "message": "It's about my order."}],
     }
     assert local.call("POST", "/post-call", json.dumps(call).encode(), KEY).status == 200
+
+
+@pytest.mark.parametrize(
+    "moment", ["2026-11-01T10:00:00Z", "2026-11-01 10:00:00", 1761991200, "1761991200", "1761991200000"]
+)
+def test_a_time_in_any_usual_spelling_is_accepted(local_runtime: Any, moment: Any) -> None:
+    local = local_runtime("generic_voice_agent")
+    body = json.dumps({**CALL, "timestamp": moment}).encode()
+    assert local.call("POST", "/post-call", body, KEY).status == 200
