@@ -25,7 +25,10 @@ app = typer.Typer(help="Wire a voice platform's agent to a memory service (URLs,
 
 UrlOption = Annotated[
     str,
-    typer.Option("--url", help="The memory service's base URL: https://host[:port], no path (http:// for localhost)."),
+    typer.Option(
+        "--url",
+        help="The memory service's base URL: https://host[:port][/stage], no webhook path (http:// for localhost).",
+    ),
 ]
 KeyFileOption = Annotated[
     Path | None, typer.Option("--api-key-file", help="File holding the platform's API key (else env or a prompt).")

@@ -61,10 +61,11 @@ def _is_local(host: str) -> bool:
 
 
 def base_url(url: str) -> str:
-    """``url`` checked as a service base URL, ``scheme://host[:port]`` only (a trailing ``/`` is dropped).
+    """``url`` checked as a service base URL, ``scheme://host[:port][/prefix]`` (a trailing ``/`` is dropped).
 
-    The webhook paths are appended to it, so a path, query, fragment or credentials would wire broken URLs;
-    ``http`` is for a local test (localhost) only. Raises ``ValueError`` naming what is wrong.
+    The webhook paths are appended to it, so a query, fragment or credentials, or one of the webhook paths itself,
+    would wire broken URLs; a prefix (an API stage, ``/prod``) is kept. ``http`` is for a local test (localhost)
+    only. Raises ``ValueError`` naming what is wrong.
     """
     try:
         parts = urlsplit(url.strip())
@@ -78,13 +79,15 @@ def base_url(url: str) -> str:
         raise ValueError("http:// is only for localhost: the platform needs https://host[:port]")
     if parts.username is not None or parts.password is not None:
         raise ValueError("credentials in the URL are not accepted: expected https://host[:port]")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or url.strip().endswith(("?", "#")):
+    prefix = parts.path.rstrip("/")
+    webhook = prefix.rsplit("/", 1)[-1] in ("client-data", "retrieve", "post-call")
+    if webhook or parts.query or parts.fragment or url.strip().endswith(("?", "#")):
         raise ValueError(
-            "the URL must be the service's base, https://host[:port], without a path, query or fragment "
-            "(connect adds /client-data, /retrieve and /post-call)"
+            "the URL must be the service's base, https://host[:port] (and a stage prefix, if any), without a "
+            "webhook path, query or fragment (connect adds /client-data, /retrieve and /post-call)"
         )
     netloc = host if ":" not in host else f"[{host}]"
-    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "") + prefix
 
 
 @dataclass

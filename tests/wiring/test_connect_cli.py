@@ -146,6 +146,10 @@ def test_a_url_other_than_scheme_host_port_is_refused_before_any_call(
         ("http://localhost:8080", "http://localhost:8080"),
         ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
         ("http://[::1]:8080", "http://[::1]:8080"),
+        (
+            "https://abc123.execute-api.us-east-1.amazonaws.com/prod/",
+            "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+        ),
     ],
 )
 def test_a_base_url_is_accepted(url: str, base: str) -> None:
