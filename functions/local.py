@@ -23,7 +23,7 @@ from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
 from shared.private_files import open_private, private_dir
 from shared.profile import load_profile
 from shared.runtime import Runtime, build_runtime
-from shared.secrets import ChainedSecrets, EnvSecrets, Secret
+from shared.secrets import ChainedSecrets, EnvSecrets, Secret, configured
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,8 +44,7 @@ class GeneratedSecrets:
             return {}
 
     def get(self, name: str) -> Secret | None:
-        value = self._load().get(name)
-        return Secret(value) if value else None
+        return configured(self._load().get(name))
 
     def store(self, name: str, value: str) -> None:
         """Keep a secret made elsewhere (``connect``: the HMAC key ElevenLabs generates)."""
@@ -62,7 +61,8 @@ class GeneratedSecrets:
         """Generate what is missing; returns only the secrets generated now or earlier (never env values)."""
         stored = self._load()
         for name in names:
-            stored.setdefault(name, random_secrets.token_urlsafe(32))
+            if not configured(stored.get(name)):  # missing, or blank (which would authenticate nothing)
+                stored[name] = random_secrets.token_urlsafe(32)
         self._write(stored)
         return {name: stored[name] for name in names}
 

@@ -373,7 +373,7 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
             values[f"{namespace}:{key}"] = value
     secrets: dict[str, Any] = {}
     for name, key in SECRET_CONFIG_KEYS.items():
-        if config.get(key) is None:
+        if not (config.get(key) or "").strip():  # unset, empty or blank: missing (the functions would not start)
             continue
         if not pulumi.runtime.is_config_secret(f"{project}:{key}"):
             raise ConfigError(f"stack config {project}:{key} must be a secret: pulumi config set --secret {key} ...")

@@ -42,12 +42,21 @@ class Secret:
         return hash(self._value)
 
     def __bool__(self) -> bool:
-        return bool(self._value)
+        """Only whitespace is no secret: a garbled value (``" "``, a lone newline) must not authenticate anything, nor
+        key a hash anyone could recompute."""
+        return bool(self._value.strip())
+
+
+def configured(value: str | None) -> Secret | None:
+    """The secret for a configured value; None for a missing, empty or whitespace-only one (not configured)."""
+    secret = Secret(value or "")
+    return secret if secret else None
 
 
 class SecretSource(Protocol):
     def get(self, name: str) -> Secret | None:
-        """The secret, or None when it is not configured (an empty value counts as not configured)."""
+        """The secret, or None when it is not configured (an empty or whitespace-only value counts as not
+        configured)."""
 
 
 class EnvSecrets:
@@ -57,8 +66,7 @@ class EnvSecrets:
         self._environ = os.environ if environ is None else environ
 
     def get(self, name: str) -> Secret | None:
-        value = self._environ.get(name, "")
-        return Secret(value) if value else None
+        return configured(self._environ.get(name))
 
 
 class ChainedSecrets:

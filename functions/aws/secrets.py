@@ -8,7 +8,7 @@ from typing import Any
 
 from functions.aws.errors import error_code as _error_code
 from shared.errors import ConfigError
-from shared.secrets import Secret
+from shared.secrets import Secret, configured
 
 
 class SecretsManagerSecrets:
@@ -41,8 +41,7 @@ class SecretsManagerSecrets:
         return {str(name): value for name, value in values.items() if isinstance(value, str)}
 
     def get(self, name: str) -> Secret | None:
-        value = self._load().get(name, "")
-        return Secret(value) if value else None
+        return configured(self._load().get(name))
 
 
 __all__ = ["SecretsManagerSecrets"]

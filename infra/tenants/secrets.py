@@ -34,7 +34,7 @@ class SecretResolver:
         kind, _, target = reference.partition(":")
         if kind == "env":
             value = self._environ.get(target, "")
-            if not value:
+            if not value.strip():
                 raise SecretReferenceError(f"environment variable {target} is not set or empty")
             return Secret(value)
         if kind == "file":
@@ -46,7 +46,7 @@ class SecretResolver:
                 raise SecretReferenceError(f"file {path} cannot be read ({exc.strerror})") from exc
             except UnicodeDecodeError as exc:
                 raise SecretReferenceError(f"file {path} is not UTF-8 text") from exc
-            if not value:
+            if not value.strip():
                 raise SecretReferenceError(f"file {path} is empty")
             return Secret(value)
         raise SecretReferenceError("a reference is 'env:VARIABLE' or 'file:PATH'")

@@ -181,6 +181,8 @@ def test_reads_the_stack_config_from_pulumi(use_stack: Any) -> pulumi.Output[Non
         ({"mem0ApiKey": None, "memoryBackend": "mem0"}, "mem0ApiKey"),
         ({"memoryBackend": "sqlite"}, "sqlite cannot work deployed"),
         ({"adminApiKey": None}, "ADMIN_API_KEY"),
+        ({"adminApiKey": ""}, "ADMIN_API_KEY"),  # set, but empty or blank: missing, the functions would not start
+        ({"genericApiKey": "   "}, "GENERIC_API_KEY"),
     ],
 )
 @pulumi.runtime.test

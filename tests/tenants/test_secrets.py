@@ -65,6 +65,16 @@ def test_every_failure_is_reported_at_once_without_values(tmp_path: Path) -> Non
     assert "RETELL_API_KEY" not in message and "value-that-must-not-leak" not in message
 
 
+def test_a_blank_value_is_as_missing_as_an_empty_one(tmp_path: Path) -> None:
+    """A secret of spaces, or a file of a few blank lines, would deploy a key anyone can guess: refused."""
+    (tmp_path / "blank").write_text("  \n\n")
+    resolver = SecretResolver(environ={"SPACES": "   ", "TAB": "\t"}, base_dir=tmp_path)
+    cases = (("env:SPACES", "not set or empty"), ("env:TAB", "not set or empty"), ("file:blank", "empty"))
+    for reference, said in cases:
+        with pytest.raises(SecretReferenceError, match=said):
+            resolver.resolve_one(reference)
+
+
 def test_binary_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(SecretReferenceError, match="not UTF-8"):
