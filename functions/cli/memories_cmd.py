@@ -34,7 +34,10 @@ from shared.ingest.erasures import is_event_key
 from shared.private_files import write_private
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from functions.local import LocalService
+    from shared.ingest.erasures import ErasedCallers
     from shared.memory.store import MemoryStore
     from shared.settings import Settings
 
@@ -248,6 +251,42 @@ def export(
     errors.print(f"exported {len(lines)} memories of {name}", highlight=False)
 
 
+def _erased_callers(settings: Settings, environ: Mapping[str, str]) -> ErasedCallers | None:
+    """The erasures the target deployment recorded, so an import never brings an erased caller back: in the stack's
+    bucket when the environment names it (``ARCHIVE_BUCKET`` with the queue and ``SECRET_ARN``, as the functions
+    have them), else in the data dir's archive; read under the deployment's ``CALLER_REF_KEY``. None when there is
+    no archive to ask."""
+    import importlib
+
+    from functions.local import GeneratedSecrets
+    from functions.stores import CLOUD_STORE_PORTS
+    from shared.identity import CallerIdentity
+    from shared.ingest.erasures import ERASED_PREFIX, ErasedCallers
+    from shared.ingest.local import FileArchive
+    from shared.ingest.ports import ERASE_PREFIX, Archive
+    from shared.keyed_hash import caller_ref_key
+    from shared.secrets import ChainedSecrets, EnvSecrets, SecretSource
+
+    local: SecretSource = GeneratedSecrets(settings.data_dir / "secrets.json")
+    archive: Archive
+    ports = CLOUD_STORE_PORTS.get(settings.memory_backend)
+    if ports and environ.get("ARCHIVE_BUCKET"):
+        secrets, archive, _ = importlib.import_module(ports).ports_from_environ(environ, settings.data_dir)
+        sources = ChainedSecrets(secrets, EnvSecrets(environ), local)
+    elif (settings.data_dir / "archive").is_dir():
+        archive = FileArchive(settings.data_dir / "archive")
+        sources = ChainedSecrets(EnvSecrets(environ), local)
+    else:
+        return None
+    try:
+        key = caller_ref_key(sources)
+    except AgenticMemoryError as exc:
+        if archive.keys_under(ERASED_PREFIX) or archive.keys_under(ERASE_PREFIX):
+            fail(f"the archive records erasures, and they cannot be checked: {exc}")
+        return None
+    return ErasedCallers(archive, CallerIdentity(ref_key=key).user_ref)
+
+
 @app.command("import")
 def import_(
     source: Annotated[Path, typer.Argument(help="A JSON Lines file written by `memories export` ('-': stdin).")],
@@ -267,11 +306,13 @@ def import_(
     if str(source) != "-" and source.is_dir():
         fail(f"{source} is a directory: give the JSON Lines file")
     settings, store = _store(backend, agent_type, config, data_dir)
+    environ = {**os.environ, **({"MEMORY_BACKEND": backend} if backend else {})}
     try:
         config_file = load_agent_types(settings.config_path).agent_types
         types = {name: agent.memory.types for name, agent in config_file.items()}
+        erased = _erased_callers(settings, environ)
         with sys.stdin if str(source) == "-" else source.open(encoding="utf-8") as lines:
-            report = import_lines(store, lines, now=utc_now(), types=types)
+            report = import_lines(store, lines, now=utc_now(), types=types, erased=erased)
     except FileNotFoundError:
         fail(f"no file {source}")
     except OSError as exc:
@@ -283,4 +324,5 @@ def import_(
     console.print(
         f"imported {report.added} memories; {report.already_present} were there already, "
         f"{report.expired} past their expiry were skipped"
+        + (f", and {report.erased} of callers erased since" if report.erased else "")
     )

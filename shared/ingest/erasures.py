@@ -10,15 +10,20 @@ archive, so the archive's retention (or its bucket lifecycle) ends it with the e
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import NotFound
 from shared.ingest.ports import ERASE_PREFIX, Archive, ArchivedEvent
+
+if TYPE_CHECKING:
+    from shared.memory.models import Memory
 
 log = logging.getLogger("agentic_memory.erasures")
 
@@ -89,3 +94,49 @@ def forgotten(
         except NotFound:  # the job finished meanwhile: its record, read above, now says it
             return forgotten(archive, user_ref, key, call_time)
     return False
+
+
+@dataclass(frozen=True)
+class CallerErasure:
+    """What the archive says of one caller's erasure: the latest moment it covers (the record's, or a pending erase
+    job's request) and the hashes of the events it erased."""
+
+    at: datetime | None
+    events: frozenset[str]
+
+    def covers(self, key: str, call_time: datetime) -> bool:
+        return _digest(key) in self.events or (self.at is not None and call_time <= self.at)
+
+
+def caller_erasure(archive: Archive, user_ref: str) -> CallerErasure | None:
+    """The caller's erasure as ``forgotten`` reads it (the record, and deployed the pending erase jobs), or None."""
+    moments: list[datetime] = []
+    if archive.lifecycle_managed:
+        for job in archive.keys_under(f"{ERASE_PREFIX}{user_ref}/"):
+            with contextlib.suppress(NotFound):  # finished meanwhile: the record read below holds its time
+                moments.append(archive.get(job).received_at)
+    record = _record(archive, user_ref) or {}
+    if record:
+        moments.append(datetime.fromisoformat(record["erased_at"]))
+    events = frozenset(record.get("events", []))
+    if not moments and not events:
+        return None
+    return CallerErasure(max(moments) if moments else None, events)
+
+
+class ErasedCallers:
+    """Whether a stored memory comes from a call its caller has been erased of since (an export read back by
+    ``memories import``, a backup restored): such a memory must not bring the caller back, as a late post-call
+    would not. Reads each caller's record once."""
+
+    def __init__(self, archive: Archive, user_ref: Callable[[str], str]) -> None:
+        self._archive = archive
+        self._user_ref = user_ref
+        self._erasures: dict[str, CallerErasure | None] = {}
+
+    def __call__(self, memory: Memory) -> bool:
+        if memory.user_id not in self._erasures:
+            self._erasures[memory.user_id] = caller_erasure(self._archive, self._user_ref(memory.user_id))
+        erasure = self._erasures[memory.user_id]
+        event = memory.metadata.get("event")
+        return erasure is not None and erasure.covers(event if isinstance(event, str) else "", memory.created_at)

@@ -3,7 +3,8 @@
 A record holds each field under its own name, typed by the dataclass, so a field added to ``Memory`` travels
 without a change here: datetimes as ISO 8601 UTC, bytes as base64, ``None`` as null, the rest as JSON. Import is
 idempotent: a memory whose id the store holds already is left as it is, and one already past its ``expires_at``
-is skipped (no store would ever return it).
+is skipped (no store would ever return it), and so is one of a call its caller has been erased of since the export
+(``erased``): a file written before an erasure never brings the caller back.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,7 @@ class ImportReport:
     added: int = 0
     already_present: int = 0
     expired: int = 0
+    erased: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -123,11 +125,13 @@ def import_lines(
     *,
     now: datetime,
     types: Mapping[str, Collection[str]] | None = None,
+    erased: Callable[[Memory], bool] | None = None,
 ) -> ImportReport:
     """Raises ``ValueError`` naming the line of the first bad record, before anything of a later batch is added.
 
     ``types`` (agent type -> its memory types, from the target's config): a record of another agent type or memory
-    type is a bad record, as no agent type could ever read it.
+    type is a bad record, as no agent type could ever read it. ``erased`` (``shared.ingest.erasures.ErasedCallers``)
+    says which memories come from calls their callers have been erased of since: those are skipped.
     """
     report = ImportReport()
     batch: list[Memory] = []
@@ -143,6 +147,9 @@ def import_lines(
             raise ValueError(f"line {number}: {message}") from None
         if memory.is_expired(now):
             report = dataclasses.replace(report, expired=report.expired + 1)
+            continue
+        if erased is not None and erased(memory):
+            report = dataclasses.replace(report, erased=report.erased + 1)
             continue
         batch.append(memory)
         if len(batch) >= IMPORT_BATCH:

@@ -72,7 +72,7 @@ def test_expired_records_are_skipped(tmp_path: Path) -> None:
     store = SqliteMemoryStore(tmp_path / "m.db")
     old = dataclasses.replace(memories()[0], id="old", expires_at=NOW - timedelta(seconds=1))
     report = import_lines(store, [json.dumps(to_record(old)), json.dumps(to_record(memories()[1]))], now=NOW)
-    assert report.as_dict() == {"added": 1, "already_present": 0, "expired": 1}
+    assert report.as_dict() == {"added": 1, "already_present": 0, "expired": 1, "erased": 0}
     store.close()
 
 
