@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from functions.standalone import Ports
+from shared.library_logs import quiet_libraries
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 
@@ -15,6 +16,7 @@ CloudPorts = Callable[..., Ports]  # a cloud's ``cloud_ports(environ, data_dir, 
 
 def runtime_from_ports(environ: Mapping[str, str], cloud_ports: CloudPorts, **port_options: Any) -> Runtime:
     """What every cloud entry builds: settings from the environment, that cloud's ports, then the core."""
+    quiet_libraries()  # before the cloud clients are made and the stack's secret is read
     settings = Settings.from_environ(environ)
     ports = cloud_ports(
         environ,

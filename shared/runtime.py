@@ -19,6 +19,7 @@ from shared.ingest.intake import PostCallIntake
 from shared.ingest.ports import Archive, Queue
 from shared.ingest.worker import IngestWorker
 from shared.keyed_hash import caller_ref_key
+from shared.library_logs import quiet_libraries
 from shared.memory.backends import build_store
 from shared.memory.manager import MemoryManager
 from shared.memory.store import MemoryStore
@@ -70,6 +71,7 @@ def build_runtime(
     clock: Clock = utc_now,
 ) -> Runtime:
     """Raises ``ConfigError`` for an unknown agent type or a secret an enabled endpoint needs."""
+    quiet_libraries()  # before the first secret is read: botocore would log its value at DEBUG
     profile = load_profile(settings.agent_type, settings.config_path)
     verifiers = {
         endpoint: build_verifier(profile.auth[endpoint], secrets, endpoint=endpoint)
