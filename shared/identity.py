@@ -51,6 +51,7 @@ _PLACEHOLDER_DIGITS = frozenset({"266696687", "7378742833", "2562533", "8656696"
 _SIP_SCHEMES = ("sip:", "sips:", "tel:")
 # A number with an extension after it: the line's own number is the caller, as in a ``tel:...;ext=42`` URI.
 _EXTENSION = re.compile(r"(?i)(?P<number>[+\d\s().\-/]{7,}?)\s*(?:;\s*ext\s*=|,+|(?:ext\.?|extension|x))\s*\d{1,6}")
+_PHONE_CONTEXT = re.compile(r"(?i);\s*phone-context\s*=\s*(?P<context>[^;?>]+)")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]{0,127}$")
 PSEUDONYM_PREFIX = "u_"
 PSEUDONYM_HEX = 40
@@ -103,12 +104,14 @@ def _uri(value: str, default_region: str) -> str:
     inner = value[value.index("<") + 1 : value.rindex(">")] if "<" in value and ">" in value else value
     scheme, _, rest = inner.strip().partition(":")
     if scheme.lower() == "tel":
-        number = unquote(rest.split(";", 1)[0]).strip()
+        local, _, params = rest.partition(";")
+        number = _in_context(unquote(local).strip(), params)
         return _phone(number, default_region) if _looks_like_phone(number) else _raise_not_caller()
     userinfo, at, hostport = rest.rpartition("@")
     if not at or not userinfo:
         raise Unprocessable("caller id is a SIP URI without a user")
-    user = unquote(userinfo.split(";", 1)[0].split(":", 1)[0]).strip()
+    local, _, params = userinfo.partition(";")
+    user = _in_context(unquote(local.split(":", 1)[0]).strip(), params)
     host = re.split(r"[;?>]", hostport, maxsplit=1)[0].strip().lower()
     host = host[: host.find("]") + 1] if host.startswith("[") else host.split(":", 1)[0]  # IPv6 keeps its colons
     if user.lower() in _WITHHELD or host == "anonymous.invalid":  # RFC 3323's anonymous URI
@@ -117,6 +120,18 @@ def _uri(value: str, default_region: str) -> str:
         return _phone(user, default_region)
     opaque = f"sip:{user}@{host}"
     return opaque if host and _OPAQUE_ID.match(opaque) and ".." not in opaque else _raise_not_caller()
+
+
+def _in_context(number: str, params: str) -> str:
+    """RFC 3966: a local number with a global ``phone-context`` (``tel:2079460958;phone-context=+44``) is that
+    prefix's number (``+442079460958``), not a number of the default region, which would be another caller's."""
+    found = _PHONE_CONTEXT.search(";" + params)
+    if found is None or number.startswith("+") or not _PHONE_CHARS.match(number):
+        return number
+    context = unquote(found["context"]).strip()
+    if not context.startswith("+"):  # a domain name: the number is local to it, read in the default region
+        return number
+    return "+" + "".join(ch for ch in context + number if ch.isdigit())
 
 
 def _raise_not_caller() -> str:

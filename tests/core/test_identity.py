@@ -233,3 +233,22 @@ def test_a_client_chosen_id_with_an_extension_is_still_kept_apart() -> None:
 
     assert client_chosen("+15555550123;ext=42") == "web:+15555550123ext42"
     assert normalize_caller("web:+15555550123ext42") == "web:+15555550123ext42"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("tel:2079460958;phone-context=+44", "+442079460958"),  # London, not Maine's +1 207
+        ("tel:7946-0958;phone-context=+44-20", "+442079460958"),
+        ("sip:2079460958;phone-context=+44@trunk.example.com;user=phone", "+442079460958"),
+        ("tel:555-0123;phone-context=+1-555", "+15555550123"),
+        ("tel:5555550123;ext=42;phone-context=%2B1", "+15555550123"),
+        ("tel:+15555550123;phone-context=+44", "+15555550123"),  # a global number ignores the context
+        ("sip:alice;phone-context=+1@pbx.example.com", "sip:alice@pbx.example.com"),
+    ],
+)
+def test_a_local_number_is_read_in_its_phone_context(raw: str, expected: str) -> None:
+    """RFC 3966: a local number's global ``phone-context`` is its prefix. Read in the default region instead, a UK
+    caller's local number became a US caller's (two callers, one memory)."""
+    assert normalize_caller(raw) == expected
+    assert normalize_caller("+12079460958") != normalize_caller("tel:2079460958;phone-context=+44")
