@@ -78,8 +78,10 @@ _OPERATION_ENDPOINT = {operation: endpoint for endpoint, operation in _ROUTE_OPE
 
 
 def _loggable(path: str) -> str:
-    """Paths carry caller ids (``/admin/users/+1555.../memories``): never log them."""
-    return re.sub(r"/users/[^/]+", "/users/{user_id}", path)[:200]
+    """Paths carry caller ids (``/admin/users/+1555.../memories``), and so may a mistyped one (``/admin/user/+1555...``,
+    ``/client-data/+1555...``): never log them. No route's own segment holds a digit, ``@``, ``:`` or ``%``."""
+    path = re.sub(r"/users/[^/]+", "/users/{user_id}", path)
+    return re.sub(r"[^/]*[\d@:%][^/]*", "{id}", path)[:200]
 
 
 def _no_constant(name: str) -> Any:
