@@ -1,8 +1,9 @@
 """``tenants validate``: every problem of a tenants file that can be found without Pulumi, in one run.
 
 The file's fields, duplicate ids and agent types (``survey_tenants``), then, for every tenant valid on its own,
-what the program would refuse in its stack config, which secret references do not resolve, and an admin key the
-functions would keep shut (equal to another secret of the tenant). Only a file that
+what the program would refuse in its stack config, which secret references do not resolve, an admin key the
+functions would keep shut (equal to another secret of the tenant), a pseudonymization key they would refuse (too
+short), and a key that must be a tenant's own but is another tenant's too. Only a file that
 cannot be read, or a Pulumi project without a name, stops the checks early (nothing further can be known).
 """
 
@@ -19,7 +20,13 @@ from infra.tenants.models import Defaults, Tenant, read_tenants, survey_tenants
 from infra.tenants.secrets import SecretResolver
 from infra.tenants.stacks import TenantStack, project_name, stack_problems, tenant_stack
 from shared.admin import admin_key_problem
+from shared.errors import ConfigError
+from shared.keyed_hash import long_enough
 from shared.secrets import Secret
+
+# Keys no two tenants may share: one tenant's admin key would open another's callers, and one pseudonymization key
+# would give a caller the same stored id in both tenants' stores (linkable across clients).
+OWN_KEYS = ("ADMIN_API_KEY", "PSEUDONYMIZATION_KEY")
 
 
 def _defaults(data: Any) -> Mapping[str, str | int]:
@@ -66,7 +73,7 @@ def check_tenants(
         except SecretReferenceError as exc:
             problems += str(exc).splitlines()
         else:
-            problems += _admin_key_problems(resolved)
+            problems += _admin_key_problems(resolved) + _own_key_problems(resolved)
     return stacks, problems
 
 
@@ -81,4 +88,26 @@ def _admin_key_problems(resolved: Mapping[str, Mapping[str, Secret]]) -> list[st
     return found
 
 
-__all__ = ["check_tenants"]
+def _own_key_problems(resolved: Mapping[str, Mapping[str, Secret]]) -> list[str]:
+    """A pseudonymization key the functions would refuse to start with, and a key two tenants share (never a
+    value)."""
+    found = []
+    for tenant_id, secrets in resolved.items():
+        key = secrets.get("PSEUDONYMIZATION_KEY")
+        if key:
+            try:
+                long_enough("PSEUDONYMIZATION_KEY", key)
+            except ConfigError as exc:
+                found.append(f"tenant {tenant_id!r}: {exc}")
+    for name in OWN_KEYS:
+        holders: dict[Secret, list[str]] = {}
+        for tenant_id, secrets in resolved.items():
+            if secret := secrets.get(name):
+                holders.setdefault(secret, []).append(tenant_id)
+        for tenants in holders.values():
+            if len(tenants) > 1:
+                found.append(f"tenants {', '.join(map(repr, tenants))} share one {name}: each needs its own")
+    return found
+
+
+__all__ = ["OWN_KEYS", "check_tenants"]

@@ -233,3 +233,15 @@ def test_validate_names_an_admin_key_the_functions_would_keep_shut(plan: Plan) -
     assert result.exit_code == 1
     assert "tenant 'acme-support': ADMIN_API_KEY must differ from ELEVENLABS_WORKSPACE_KEY" in result.output
     assert same not in result.output
+
+
+def test_validate_names_a_key_two_tenants_share(plan: Plan) -> None:
+    """One tenant's admin key would open another's callers: each tenant needs its own (said, never shown)."""
+    result = CliRunner().invoke(
+        app,
+        ["tenants", "validate", "--file", str(plan.path), "--work-dir", str(plan.work_dir)],
+        env={**SECRET_ENV, "INITECH_ADMIN_KEY": SECRET_ENV["ACME_ADMIN_KEY"]},
+    )
+    assert result.exit_code == 1, result.output
+    assert "tenants 'acme-support', 'initech-desk' share one ADMIN_API_KEY: each needs its own" in result.output
+    assert not any(value in result.output for value in ALL_SECRET_VALUES)

@@ -79,3 +79,22 @@ def test_binary_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(SecretReferenceError, match="not UTF-8"):
         SecretResolver(environ={}, base_dir=tmp_path).resolve_one("file:bin")
+
+
+def test_a_pseudonymization_key_is_each_tenants_own_and_long_enough() -> None:
+    """The functions refuse a short key at start-up, and one key in two tenants gives a caller the same stored id in
+    both: both are said before anything is deployed."""
+    from infra.tenants.checks import _own_key_problems
+    from shared.secrets import Secret
+
+    shared, short = Secret("p" * 40), Secret("short")
+    problems = _own_key_problems(
+        {
+            "acme": {"PSEUDONYMIZATION_KEY": shared},
+            "globex": {"PSEUDONYMIZATION_KEY": shared},
+            "initech": {"PSEUDONYMIZATION_KEY": short},
+        }
+    )
+    assert "tenant 'initech': secret PSEUDONYMIZATION_KEY must be at least 32 characters of random data" in problems
+    assert "tenants 'acme', 'globex' share one PSEUDONYMIZATION_KEY: each needs its own" in problems
+    assert not any("p" * 40 in problem or "short'" in problem for problem in problems)
