@@ -227,7 +227,7 @@ class StackConfig(BaseModel):
         for name, value in secrets.items():
             if name not in SECRET_CONFIG_KEYS:
                 raise ValueError(f"unknown secret {name!r}; known: {', '.join(SECRET_CONFIG_KEYS)}")
-            if not isinstance(value, pulumi.Output) and not (isinstance(value, str) and value):
+            if not isinstance(value, pulumi.Output) and not (isinstance(value, str) and value.strip()):
                 raise ValueError(f"secret {name} must be a non-empty string or a Pulumi Output")
         return secrets
 
@@ -373,10 +373,15 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
             values[f"{namespace}:{key}"] = value
     secrets: dict[str, Any] = {}
     for name, key in SECRET_CONFIG_KEYS.items():
-        if not (config.get(key) or "").strip():  # unset, empty or blank: missing (the functions would not start)
+        raw = config.get(key)
+        if raw is None:
             continue
         if not pulumi.runtime.is_config_secret(f"{project}:{key}"):
             raise ConfigError(f"stack config {project}:{key} must be a secret: pulumi config set --secret {key} ...")
+        if not raw.strip():  # e.g. CI piped an unset variable: deployed, every function would refuse to start
+            raise ConfigError(
+                f"stack config {project}:{key} is empty: set it (pulumi config set --secret {key}) or remove it"
+            )
         secrets[name] = config.require_secret(key)
     values["secrets"] = secrets
     if agent_types_path is not None:

@@ -181,8 +181,8 @@ def test_reads_the_stack_config_from_pulumi(use_stack: Any) -> pulumi.Output[Non
         ({"mem0ApiKey": None, "memoryBackend": "mem0"}, "mem0ApiKey"),
         ({"memoryBackend": "sqlite"}, "sqlite cannot work deployed"),
         ({"adminApiKey": None}, "ADMIN_API_KEY"),
-        ({"adminApiKey": ""}, "ADMIN_API_KEY"),  # set, but empty or blank: missing, the functions would not start
-        ({"genericApiKey": "   "}, "GENERIC_API_KEY"),
+        ({"adminApiKey": ""}, "adminApiKey is empty"),  # set, but empty or blank: the functions would not start
+        ({"genericApiKey": "   "}, "genericApiKey is empty"),
     ],
 )
 @pulumi.runtime.test
@@ -261,3 +261,24 @@ def test_other_namespaces_and_the_tenants_marker_are_not_the_programs_business(u
 def test_every_key_the_program_reads_is_known() -> None:
     assert unknown_key_problems([f"{PROJECT}:{key}" for key in known_keys()], PROJECT) == []
     assert set(PLAIN_KEYS) | set(SECRET_CONFIG_KEYS.values()) <= set(known_keys())
+
+
+@pytest.mark.parametrize("empty", ["", "  ", "\n"])
+@pytest.mark.parametrize("key", ["adminApiKey", "genericApiKey"])
+@pulumi.runtime.test
+def test_an_empty_secret_is_refused_by_its_key(key: str, empty: str, use_stack: Any) -> pulumi.Output[None]:
+    """`printf %s "$UNSET" | pulumi config set --secret ...` stores an empty secret: deployed, no function could
+    start (authentication fails closed), so the program refuses it before declaring anything."""
+    config_values, secret_keys = _pulumi_config(**{key: empty})
+    mocks: RecordingMocks = use_stack("dev", config_values, secret_keys)
+    with pytest.raises(ConfigError, match=f"{PROJECT}:{key} is empty"):
+        read_stack_config()
+    return pulumi.Output.from_input(len(mocks.resources)).apply(lambda count: _assert_equal(count, 0))
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_secret_value_is_refused_when_built_directly(empty: str) -> None:
+    values = stack_values("generic_voice_agent", "aws")
+    values["secrets"] = {**TEST_SECRET_VALUES, "GENERIC_API_KEY": empty}
+    with pytest.raises(ConfigError, match="GENERIC_API_KEY must be a non-empty string"):
+        build_stack_config(values)
