@@ -35,6 +35,10 @@ from infra.spec import FunctionSpec
 TYPE_TOKEN = "agentic-memory:aws:MemoryService"
 # The layer's wheels are built for this Python and platform (infra.bundle): the functions must match them.
 RUNTIME = f"python{LAMBDA_PYTHON}"
+# A function reads the stack secret once per instance (functions.aws.secrets): this variable carries the id of the
+# secret version it was deployed with, so a new secret value (a rotated platform key) changes every waiting function's
+# configuration and Lambda replaces its warm instances, provisioned ones included, instead of leaving them on the old.
+SECRET_VERSION_ENV = "SECRET_VERSION"
 ARCHITECTURE = "arm64" if LAMBDA_PLATFORM.endswith("aarch64") else "x86_64"
 
 
@@ -253,9 +257,12 @@ class AwsMemoryService(pulumi.ComponentResource):
     ) -> aws.lambda_.Function:
         """A function, its log group (named after it, created first), its role and its scoped inline policy; it is
         updated after the secret's value (when given), so new code never starts before a secret it needs
-        (``CALLER_REF_KEY``)."""
+        (``CALLER_REF_KEY``), and a new value restarts it (``SECRET_VERSION_ENV``)."""
         name, names, args = self._name, self._args.names, self._args
         function_name = names.name(fn.role)
+        variables = dict(environment)
+        if secret_value is not None:
+            variables[SECRET_VERSION_ENV] = secret_value.version_id
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-{fn.role}-logs",
             name=f"/aws/lambda/{function_name}",
@@ -293,7 +300,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             timeout=fn.timeout_seconds,
             memory_size=fn.memory_mb,
             publish=fn.role == "http",
-            environment={"variables": dict(environment)},
+            environment={"variables": variables},
             logging_config={"log_format": "Text", "log_group": log_group.name},
             tags={**args.tags, "agentic-memory:code-sha256": args.code_sha256},
             opts=pulumi.ResourceOptions(
@@ -321,4 +328,4 @@ class AwsMemoryService(pulumi.ComponentResource):
         )
 
 
-__all__ = ["AwsMemoryService", "AwsMemoryServiceArgs", "source_code_hash"]
+__all__ = ["SECRET_VERSION_ENV", "AwsMemoryService", "AwsMemoryServiceArgs", "source_code_hash"]

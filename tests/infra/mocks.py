@@ -9,6 +9,7 @@ importable until ``infra/__main__.py`` makes it so.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,8 @@ def _aws_state(typ: str, inputs: dict[str, Any], name: str) -> dict[str, Any]:
     if typ == "aws:secretsmanager/secret:Secret":
         secret_arn = arn.format("secretsmanager", f"secret:{inputs['name']}-AbCdEf")
         return {"arn": secret_arn, "id": secret_arn}
+    if typ == "aws:secretsmanager/secretVersion:SecretVersion":  # a new id for every new value, as Secrets Manager
+        return {"versionId": "version-" + hashlib.sha256(repr(inputs.get("secretString")).encode()).hexdigest()[:12]}
     if typ == "aws:sqs/queue:Queue":
         url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{inputs['name']}"
         return {"arn": arn.format("sqs", inputs["name"]), "url": url, "id": url}

@@ -419,3 +419,38 @@ def test_gcp_storage_grants_are_exactly_these(backend: str, mocks: RecordingMock
         assert all(v.get("MEM0_PENDING_PREFIX") == ("mem0-pending/" if backend == "mem0" else None) for v in env)
 
     return after_all(outputs).apply(check)
+
+
+def _lambda_secret_versions(mocks: RecordingMocks, hmac_key: str, bundle: Bundle) -> pulumi.Output[dict[str, Any]]:
+    secrets = {**TEST_SECRET_VALUES, "ELEVENLABS_HMAC_KEY": hmac_key}
+    config = build_stack_config(stack_values("elevenlabs_customer_support", "aws", secrets=secrets, warmInstances=2))
+    outputs = run_program(config, bundle)
+
+    def read(_: dict[str, Any]) -> dict[str, Any]:
+        (version,) = mocks.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        functions = {
+            fn.inputs["name"]: fn.inputs["environment"]["variables"].get("SECRET_VERSION")
+            for fn in mocks.of_type("aws:lambda/function:Function")
+        }
+        mocks.resources.clear()
+        return {"version": version.state["versionId"], "functions": functions}
+
+    return after_all(outputs).apply(read)
+
+
+@pulumi.runtime.test
+def test_a_new_secret_value_restarts_every_aws_function(mocks: RecordingMocks, bundle: Bundle) -> Any:
+    """A function keeps the secret it read at its cold start: rotating a platform key with `pulumi up` must change
+    every function's configuration, or warm (and provisioned) instances keep refusing the platform's new signature."""
+    before = _lambda_secret_versions(mocks, "leakcheck-elevenlabs-hmac-old-1", bundle)
+
+    def rotate(first: dict[str, Any]) -> pulumi.Output[None]:
+        def check(second: dict[str, Any]) -> None:
+            for run in (first, second):
+                assert set(run["functions"]) == {"am-dev-http", "am-dev-worker", "am-dev-sweeper"}
+                assert set(run["functions"].values()) == {run["version"]}
+            assert first["version"] != second["version"]
+
+        return _lambda_secret_versions(mocks, "leakcheck-elevenlabs-hmac-new-2", bundle).apply(check)
+
+    return before.apply(rotate)
