@@ -89,7 +89,13 @@ class AwsMemoryService(pulumi.ComponentResource):
         names, tags = args.names, dict(args.tags)
 
         bucket = archive_bucket(
-            name, names, retention_days=args.archive_retention_days, mem0=self._mem0, tags=tags, parent=self
+            name,
+            names,
+            retention_days=args.archive_retention_days,
+            mem0=self._mem0,
+            tags=tags,
+            parent=self,
+            force_destroy=not args.memory_deletion_protection,
         )
         secret = aws.secretsmanager.Secret(
             f"{name}-secret",

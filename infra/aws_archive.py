@@ -21,13 +21,19 @@ def archive_bucket(
     mem0: bool,
     tags: Mapping[str, str],
     parent: pulumi.Resource,
+    force_destroy: bool = False,
 ) -> aws.s3.Bucket:
-    """The bucket (named after the account, as bucket names are global) and every setting that keeps it private."""
+    """The bucket (named after the account, as bucket names are global) and every setting that keeps it private.
+
+    ``force_destroy`` (``memoryDeletionProtection: false``) lets ``pulumi destroy`` delete it with the archived calls
+    and every version of them; otherwise S3 refuses to delete a bucket that holds any, and the destroy stops there.
+    """
     child = pulumi.ResourceOptions(parent=parent)
     account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
     bucket = aws.s3.Bucket(
         f"{name}-archive",
         bucket=account.account_id.apply(lambda account_id: names.global_name("archive", account_id)),
+        force_destroy=force_destroy,
         tags=dict(tags),
         opts=child,
     )

@@ -289,7 +289,9 @@ class GcpMemoryService(pulumi.ComponentResource):
             # generations included: erasure must be final when it returns, so the archive keeps none.
             soft_delete_policy={"retention_duration_seconds": 0} if versioned else None,
             lifecycle_rules=lifecycle,
-            force_destroy=not versioned,  # the source bucket only holds derived zips
+            # The source bucket only holds derived zips; the archive goes with its calls only without deletion
+            # protection (memoryDeletionProtection: false), as the memory database does; else the destroy stops here.
+            force_destroy=not versioned or not args.memory_deletion_protection,
             labels=dict(args.labels),
             opts=self._child,
         )

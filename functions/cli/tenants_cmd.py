@@ -279,7 +279,8 @@ def destroy(
     remove: Annotated[bool, typer.Option("--remove", help="Also delete the stacks and their config files.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete every resource of each tenant's stack (the memories in the cloud go with them)."""
+    """Delete every resource of each tenant's stack: its memory store and archive only with memoryDeletionProtection
+    false (applied by up first); memories in Mem0 Platform (memoryBackend mem0) are not deleted."""
     from infra.tenants.results import Operation
 
     if not yes:

@@ -297,3 +297,24 @@ def test_code_archive_hash_is_the_same_on_aws_and_gcp(use_stack: Any, bundle: Bu
     deploy("aws")
     deploy("gcp")
     assert set(seen) == {"aws", "gcp"}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+@pytest.mark.parametrize(("protection", "destroyable"), [(None, False), ("true", False), ("false", True)])
+@pulumi.runtime.test
+def test_the_archive_goes_with_a_destroy_only_without_deletion_protection(
+    cloud: str, protection: str | None, destroyable: bool, mocks: RecordingMocks, bundle: Bundle
+) -> pulumi.Output[None]:
+    """A destroy stops at a bucket that still holds objects (S3 and Cloud Storage refuse to delete it), and the
+    archive always holds a stack's calls: with ``memoryDeletionProtection: false`` (the documented step before
+    ``pulumi destroy``) the archive goes with its calls, like the memory store; by default it stays protected."""
+    extra = {} if protection is None else {"memoryDeletionProtection": protection}
+    outputs = run_program(build_stack_config(stack_values("generic_voice_agent", cloud, **extra)), bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        typ = "aws:s3/bucket:Bucket" if cloud == "aws" else "gcp:storage/bucket:Bucket"
+        buckets = {bucket.name: bool(bucket.inputs.get("forceDestroy")) for bucket in mocks.of_type(typ)}
+        assert buckets.pop("memory-archive") is destroyable
+        assert all(buckets.values())  # GCP's source bucket holds only derived code zips
+
+    return after_all(outputs).apply(check)
