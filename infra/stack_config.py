@@ -259,6 +259,7 @@ class StackConfig(BaseModel):
         self._check_backend()
         self._check_gcp_limits()
         agent = known[self.agent_type]
+        self._check_processors(agent)
         required = required_secrets(agent, self.memory_backend)
         wiring = {key: getattr(self, name) for name, key in _WIRING_FIELDS.items()}
         problems = wiring_problems(wiring, self.secrets, agent.provider)
@@ -307,6 +308,20 @@ class StackConfig(BaseModel):
                 f"stack {self.stack!r}: logRetentionDays {self.log_retention_days} is longer than Cloud Logging "
                 f"keeps logs ({CLOUD_LOGGING_MAX_RETENTION_DAYS} days); the longest value on gcp is "
                 f"{GCP_LONGEST_LOG_RETENTION}"
+            )
+
+    def _check_processors(self, agent: AgentType) -> None:
+        """Processor plugins travel in the Lambda layer (``infra.plugins``); Cloud Functions' build installs only the
+        bundle's own ``requirements.txt``, which carries none, so every function of such a stack would refuse to
+        start (the runtime cannot find the processor) and each call's memories would be lost."""
+        from shared.processors.registry import named
+
+        plugins = sorted(named(agent))
+        if self.cloud == "gcp" and plugins:
+            raise ConfigError(
+                f"stack {self.stack!r}: agent type {self.agent_type!r} enables the processor plugin(s) "
+                f"{', '.join(plugins)}, which reach AWS Lambda only (in its layer): on gcp no function could start. "
+                "Deploy this agent type on aws, or take the processors out of its config"
             )
 
     @property

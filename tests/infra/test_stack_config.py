@@ -282,3 +282,23 @@ def test_an_empty_secret_value_is_refused_when_built_directly(empty: str) -> Non
     values["secrets"] = {**TEST_SECRET_VALUES, "GENERIC_API_KEY": empty}
     with pytest.raises(ConfigError, match="GENERIC_API_KEY must be a non-empty string"):
         build_stack_config(values)
+
+
+@pytest.mark.parametrize("where", ["agent type", "rollout"])
+def test_a_gcp_stack_whose_agent_type_names_a_processor_is_refused(where: str, tmp_path: Any) -> None:
+    """Processor plugins reach Lambda in its layer; Cloud Functions' generated requirements.txt carries none, so the
+    functions of such a GCP stack could not start: refused with the plugin's name, while AWS takes it."""
+    from shared.config.loader import DEFAULT_CONFIG_PATH
+
+    data = json.loads(DEFAULT_CONFIG_PATH.read_text())
+    agent = data["agent_types"]["generic_voice_agent"]
+    if where == "agent type":
+        agent.setdefault("processors", {})["post_call"] = ["redact_card_numbers"]
+    else:
+        agent["rollouts"] = {"redaction": {"percent": 10, "overrides": {"processors": {"post_call": ["redact_cards"]}}}}
+    path = tmp_path / "agent_types.json"
+    path.write_text(json.dumps(data))
+    plugin = "redact_card_numbers" if where == "agent type" else "redact_cards"
+    with pytest.raises(ConfigError, match=f"processor plugin\\(s\\) {plugin}.*on gcp no function could start"):
+        build_stack_config(stack_values("generic_voice_agent", "gcp", agent_types_path=path))
+    assert build_stack_config(stack_values("generic_voice_agent", "aws", agent_types_path=path)).cloud == "aws"
