@@ -40,12 +40,31 @@ def stack_bundle(config: StackConfig, build_dir: Path = DEFAULT_BUILD_DIR) -> Bu
     return bundle
 
 
+def check_plugins(config: StackConfig) -> None:
+    """On AWS the processor plugins travel in the layer this program builds from what is installed where it runs
+    (``infra.plugins``): a plugin the agent type names but not installed here would be missing from the layer, and no
+    function could start. A prebuilt ``layerZip`` is trusted to carry its plugins."""
+    if config.cloud != "aws" or config.layer_zip is not None:
+        return
+    from shared.processors.registry import installed, unknown
+
+    missing = unknown(config.agent, installed())
+    if missing:
+        raise ConfigError(
+            f"stack {config.stack!r}: agent type {config.agent_type!r} names the processor plugin(s) "
+            f"{', '.join(missing)}, not installed where this program runs, so the Lambda layer would not carry them "
+            "and no function could start: install the plugin into this environment (pip install ...), or set "
+            "layerZip to a layer that has it"
+        )
+
+
 def _labels(config: StackConfig, names: StackNames) -> dict[str, str]:
     return {"app": "agentic-memory", "stack": names.slug, "agent-type": config.agent_type.replace("_", "-")}
 
 
 def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, pulumi.Output[Any]]:
     """Declare the stack's memory service; returns the outputs to export (URLs for the platform's dashboard)."""
+    check_plugins(config)
     bundle = bundle or stack_bundle(config)
     names = StackNames(config.stack)
     secrets = {name: pulumi.Output.secret(value) for name, value in config.deployed_secrets.items()}
@@ -125,4 +144,4 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
     return outputs
 
 
-__all__ = ["COMPONENT_NAME", "DEFAULT_BUILD_DIR", "REPO_ROOT", "run_program", "stack_bundle"]
+__all__ = ["COMPONENT_NAME", "DEFAULT_BUILD_DIR", "REPO_ROOT", "check_plugins", "run_program", "stack_bundle"]

@@ -17,6 +17,7 @@ from infra.gcp_firestore import field_overrides
 from infra.program import run_program
 from infra.spec import DASHBOARD_URLS, FUNCTIONS, ROUTES
 from infra.stack_config import StackConfig, build_stack_config
+from shared.errors import ConfigError
 from tests.infra.conftest import AGENT_TYPES, RecordingMocks, after_all, stack_values
 
 AWS_ALWAYS = {
@@ -318,3 +319,40 @@ def test_the_archive_goes_with_a_destroy_only_without_deletion_protection(
         assert all(buckets.values())  # GCP's source bucket holds only derived code zips
 
     return after_all(outputs).apply(check)
+
+
+def _naming_a_missing_plugin(tmp_path: Any) -> Any:
+    from shared.config.loader import DEFAULT_CONFIG_PATH
+
+    data = json.loads(DEFAULT_CONFIG_PATH.read_text())
+    data["agent_types"]["generic_voice_agent"].setdefault("processors", {})["post_call"] = ["not_installed_redactor"]
+    path = tmp_path / "agent_types.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_an_aws_stack_naming_a_plugin_not_installed_here_is_refused(
+    mocks: RecordingMocks, bundle: Bundle, tmp_path: Any
+) -> None:
+    """The Lambda layer carries the plugins installed where the program runs: one the agent type names but that is
+    not installed would leave every function unable to start, so nothing is declared."""
+    path = _naming_a_missing_plugin(tmp_path)
+    config = build_stack_config(stack_values("generic_voice_agent", "aws", agent_types_path=path))
+    with pytest.raises(ConfigError, match="not_installed_redactor, not installed where this program runs"):
+        run_program(config, bundle)
+    assert mocks.resources == []
+
+
+@pulumi.runtime.test
+def test_a_prebuilt_layer_is_trusted_to_carry_its_plugins(
+    mocks: RecordingMocks, bundle: Bundle, tmp_path: Any
+) -> pulumi.Output[None]:
+    layer = tmp_path / "prebuilt-layer.zip"
+    layer.write_bytes(bundle.layer_zip.read_bytes() if bundle.layer_zip else b"")
+    values = stack_values("generic_voice_agent", "aws", agent_types_path=_naming_a_missing_plugin(tmp_path))
+    outputs = run_program(build_stack_config({**values, "layerZip": layer}), bundle)
+    return after_all(outputs).apply(lambda _: _assert_lambdas(mocks))
+
+
+def _assert_lambdas(mocks: RecordingMocks) -> None:
+    assert len(mocks.of_type("aws:lambda/function:Function")) == 3
