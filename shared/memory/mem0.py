@@ -147,11 +147,14 @@ class Mem0MemoryStore(MemoryStore):
             if not items:
                 break
             erased |= {codec.memory_id_of(item) or f"mem0:{item.get('id')}" for item in items}
-            self._http.call("DELETE", wire.MEMORIES, params={"user_id": user_id}, timeout=self._write_timeout)
+            with contextlib.suppress(NotFound):  # nothing left to delete: the next listing tells
+                self._http.call(
+                    "DELETE", wire.MEMORIES, params={"user_id": user_id}, timeout=self._write_timeout, missing_ok=True
+                )
         else:
             raise StoreUnavailable("mem0 still lists memories of the caller after repeated deletes")
         with contextlib.suppress(NotFound):  # no entity left: nothing more to erase
-            self._http.call("DELETE", wire.entity_path("user", user_id), timeout=self._write_timeout)
+            self._http.call("DELETE", wire.entity_path("user", user_id), timeout=self._write_timeout, missing_ok=True)
         try:
             self._pending.erase(user_id)
         except Exception as exc:
@@ -290,7 +293,7 @@ class Mem0MemoryStore(MemoryStore):
         counts: dict[str, int] = {}
         params: dict[str, str] | None = None
         for _ in range(SCAN_PAGES):
-            data = self._http.call("GET", wire.ENTITIES, params=params, timeout=self._write_timeout)
+            data = self._http.call("GET", wire.ENTITIES, params=params, timeout=self._write_timeout, missing_ok=True)
             counts.update(codec.entity_users(data))
             params = codec.next_page(data)
             if params is None:
@@ -327,7 +330,7 @@ class Mem0MemoryStore(MemoryStore):
 
     def _delete_one(self, mem0_id: str) -> None:
         with contextlib.suppress(NotFound):  # deleted meanwhile: the goal is reached
-            self._http.call("DELETE", wire.memory_path(mem0_id), timeout=self._write_timeout)
+            self._http.call("DELETE", wire.memory_path(mem0_id), timeout=self._write_timeout, missing_ok=True)
 
     def _fresh(self, entry: PendingMemory) -> bool:
         return entry.posted_at + self._pending_ttl > self._clock()

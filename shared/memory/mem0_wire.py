@@ -5,7 +5,10 @@ and its constructor makes a blocking ``GET /v1/ping/`` with a 300 s default time
 path. ``tests/memory/test_mem0_contract.py`` proves the requests below equal the real client's.
 
 Every failure (timeout, connection error, non-2xx, a body that is not JSON) becomes ``StoreUnavailable``
-except a 404, which is ``NotFound``; messages never carry the key, a body or a caller id.
+except a 404 on a call that names one thing (``missing_ok``: a memory, an entity, the entity listing), which is
+``NotFound``. A 404 anywhere else (a listing, a search, an add: a wrong ``MEM0_HOST`` or a proxy in the way) is
+an outage like any other, so the pre-call still answers "new caller". Messages never carry the key, a body or a
+caller id.
 """
 
 from __future__ import annotations
@@ -80,8 +83,10 @@ class Mem0Http:
         timeout: float | Deadline,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        missing_ok: bool = False,
     ) -> Any:
-        """One request; returns the decoded JSON body (None for an empty one)."""
+        """One request; returns the decoded JSON body (None for an empty one). ``missing_ok``: a 404 means the
+        thing asked for is not there (``NotFound``), not that Mem0 is unusable."""
         seconds = timeout.remaining() if isinstance(timeout, Deadline) else timeout
         try:
             response = self._client.request(
@@ -95,7 +100,7 @@ class Mem0Http:
             raise StoreUnavailable("mem0 did not answer in time") from exc
         except httpx.HTTPError as exc:
             raise StoreUnavailable("mem0 could not be reached") from exc
-        if response.status_code == 404:
+        if response.status_code == 404 and missing_ok:
             raise NotFound("mem0 has no such memory or entity")
         if response.status_code >= 400:
             raise StoreUnavailable(f"mem0 answered HTTP {response.status_code}")

@@ -56,7 +56,7 @@ def test_stalled_server_costs_a_read_its_timeout(store: Mem0MemoryStore, server:
 
 
 @pytest.mark.parametrize("read", READS.values(), ids=READS.keys())
-@pytest.mark.parametrize("status", [500, 502, 429, 401])
+@pytest.mark.parametrize("status", [500, 502, 429, 401, 404])  # 404: a wrong MEM0_HOST, a proxy in the way
 def test_error_status_is_unavailable_at_once(store: Mem0MemoryStore, server: FakeMem0Server, read, status: int) -> None:  # type: ignore[no-untyped-def]
     server.fail_with = status
     started = time.perf_counter()
@@ -126,3 +126,22 @@ def test_write_that_fails_half_way_is_not_duplicated_by_the_retry(
     server.answer = original  # type: ignore[method-assign]
     assert store.add(batch) == 1  # ev:0 landed in the failed attempt; only ev:1 is new
     assert sorted(m["metadata"]["memory_id"] for m in server.memories()) == ["ev:0", "ev:1"]
+
+
+def test_a_404_from_an_erasure_delete_is_checked_by_listing_again(
+    store: Mem0MemoryStore, server: FakeMem0Server
+) -> None:
+    """Mem0 (or a proxy) answering 404 to ``DELETE /v1/memories/`` is not a crash: the next listing decides."""
+    store.add([memory("ev:0")])
+    original = server.answer
+    deletes: list[str] = []
+
+    def delete_all_is_404_once(method, path, query, body):  # type: ignore[no-untyped-def]
+        if method == "DELETE" and path == "/v1/memories/" and not deletes:
+            deletes.append(path)
+            return 404, {"detail": "Not found."}
+        return original(method, path, query, body)
+
+    server.answer = delete_all_is_404_once  # type: ignore[method-assign]
+    assert store.erase_user(CALLER) == 1
+    assert deletes and server.memories() == []
