@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from functions.local import LocalService
     from shared.ingest.erasures import ErasedCallers
+    from shared.ingest.ports import Archive
     from shared.memory.store import MemoryStore
     from shared.settings import Settings
 
@@ -158,15 +159,19 @@ def replay(
     """Re-enqueue archived post-call events; a replay changes nothing for events already remembered."""
     local = _local(agent_type, config, data_dir)
     archive = local.runtime.archive
+    name = local.runtime.profile.name
     if key:
         keys = list(key)
         for k in keys:
             try:
-                archive.get(k)
+                archived = archive.get(k)
             except NotFound:
                 fail(f"no archived event with key {k!r}")
-    elif dead:
-        keys = local.queue.keys("dead")
+                raise  # unreachable: fail() exits
+            if archived.agent_type != name:  # its provider, fields and memory types are another agent type's
+                fail(f"archived event {k!r} belongs to agent type {archived.agent_type!r}: replay it with --agent-type")
+    elif dead:  # a shared queue.db holds other agent types' dead letters too: each is replayed by its own
+        keys = [k for k in local.queue.keys("dead") if _archived_agent_type(archive, k) in (name, None)]
     else:
         keys = [
             entry.key
@@ -181,6 +186,14 @@ def replay(
         replayed = set(keys)  # the queue holds every event ever taken: count only these
         counts = {state: len(replayed.intersection(local.queue.keys(state))) for state in ("done", "dead", "pending")}
         console.print(f"processed: {counts['done']} done, {counts['dead']} dead, {counts['pending']} pending")
+
+
+def _archived_agent_type(archive: Archive, key: str) -> str | None:
+    """The agent type an event was archived under; None when it is archived no more (erased: the worker skips it)."""
+    try:
+        return archive.get(key).agent_type
+    except NotFound:
+        return None
 
 
 def reindex(

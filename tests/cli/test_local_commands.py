@@ -217,3 +217,25 @@ def test_day_runs_count_back_from_the_last_day() -> None:
 def test_memories_search_refuses_a_limit_below_one(tmp_path: Path, env: dict[str, str], limit: str) -> None:
     result = runner.invoke(app, ["memories", "search", CALLER, "dog", "--limit", limit, "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "--limit" in result.output and "matches" not in result.output
+
+
+def test_replay_leaves_another_agent_types_events_to_it(tmp_path: Path, env: dict[str, str]) -> None:
+    """Two agent types share a data dir (docs/configuration.md): `replay --dead` of one re-tagged the other's dead
+    letter as its own and wrote a sales call into the support agent's memories; `--key` did the same."""
+    sales = make_local_runtime(tmp_path, "elevenlabs_sales_agent")
+    body = json.dumps(elevenlabs_post_call(conversation_id="conv_sales_dead")).encode()
+    assert sales.call("POST", "/post-call", body, {"ElevenLabs-Signature": sign_elevenlabs(body)}).status == 200
+    key, _ = sales.queue.claim()
+    assert sales.queue.fail(key, "StoreUnavailable", max_attempts=1)  # dead-lettered
+    support = ["--agent-type", "elevenlabs_customer_support", "--data-dir", str(tmp_path)]
+
+    dead = invoke("replay", "--dead", *support)
+    assert dead.exit_code == 0 and "re-enqueued 0" in dead.output
+    by_key = runner.invoke(app, ["replay", "--key", key, *support])
+    assert by_key.exit_code == 1 and "elevenlabs_sales_agent" in by_key.output
+    listed = invoke("memories", "list", CALLER, *support)
+    assert "0 memories" in listed.output
+
+    own = invoke("replay", "--dead", "--agent-type", "elevenlabs_sales_agent", "--data-dir", str(tmp_path))
+    assert "re-enqueued 1" in own.output and "processed: 1 done" in own.output
+    assert sales.runtime.service.manager.recent(CALLER) != []
