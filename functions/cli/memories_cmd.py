@@ -217,17 +217,28 @@ def reindex(
 def _store(
     backend: str | None, agent_type: str | None, config: Path | None, data_dir: Path | None
 ) -> tuple[Settings, MemoryStore]:
-    """The settings and only the memory store (no queue, archive or generated secrets): what export and import
-    touch."""
+    """The settings and only the memory store (no queue or archive): what export and import touch.
+
+    Secrets come from the environment, then the data dir's ``secrets.json`` as ``serve`` keeps them. The mem0 store
+    names its pending log's records under ``CALLER_REF_KEY``: one that neither has is generated there, as ``serve``
+    does, so the documented ``MEM0_API_KEY=... agentic-memory memories export --backend mem0`` works as written."""
+    from functions.local import GeneratedSecrets
     from functions.stores import memory_store
-    from shared.secrets import EnvSecrets
+    from shared.keyed_hash import CALLER_REF_KEY
+    from shared.secrets import ChainedSecrets, EnvSecrets
 
     environ = {**os.environ, **({"MEMORY_BACKEND": backend} if backend else {})}
     try:
         settings = local_settings(agent_type, config, data_dir, environ=environ)
-        return settings, memory_store(settings, EnvSecrets(environ), environ)
+        env, kept = EnvSecrets(environ), GeneratedSecrets(settings.data_dir / "secrets.json")
+        if settings.memory_backend == "mem0" and not env.get(CALLER_REF_KEY) and not kept.get(CALLER_REF_KEY):
+            kept.ensure([CALLER_REF_KEY])
+        return settings, memory_store(settings, ChainedSecrets(env, kept), environ)
     except AgenticMemoryError as exc:
         fail(str(exc))
+        raise  # unreachable: fail() exits
+    except OSError as exc:
+        fail(f"--data-dir {settings.data_dir}: cannot be used ({exc.strerror or type(exc).__name__})")
         raise  # unreachable: fail() exits
 
 

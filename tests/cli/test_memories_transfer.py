@@ -186,3 +186,30 @@ def test_a_cloud_store_without_its_extra_names_the_extra(
         result = runner.invoke(app, ["memories", *args, "--backend", backend], env=env)
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
         assert f"pip install -e '.[{extra}]'" in result.output and f"{library} is not installed" in result.output
+
+
+def test_mem0_export_and_import_run_as_documented_without_a_caller_ref_key_in_the_environment(tmp_path: Path) -> None:
+    """docs/operations.md: `MEM0_API_KEY=... agentic-memory memories export --backend mem0 -o memories.jsonl` failed
+    with "secret CALLER_REF_KEY is not set", even on the data dir whose secrets.json `serve` had written it to."""
+    today = datetime.now(UTC)
+    line = {
+        "id": "m_doc_1", "user_id": CALLER, "agent_type": AGENT, "type": "factual", "text": "Prefers afternoons",
+        "created_at": today.isoformat(), "expires_at": (today + timedelta(days=30)).isoformat(),
+        "conversation_id": "conv_doc", "metadata": {},
+    }  # fmt: skip
+    (tmp_path / "in.jsonl").write_text(json.dumps(line) + "\n")
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "secrets.json").write_text(json.dumps({"CALLER_REF_KEY": "k" * 43}))
+    with FakeMem0Server() as server:
+        env = {"MEM0_API_KEY": API_KEY, "MEM0_HOST": server.url, "CALLER_REF_KEY": None, "MEMORY_BACKEND": None}
+        fresh = ["--backend", "mem0", "--data-dir", str(tmp_path / "fresh")]
+        imported = runner.invoke(app, ["memories", "import", str(tmp_path / "in.jsonl"), *fresh], env=env)
+        assert imported.exit_code == 0, imported.output
+        out = tmp_path / "memories.jsonl"
+        exported = runner.invoke(app, ["memories", "export", *fresh, "-o", str(out)], env=env)
+        assert exported.exit_code == 0, exported.output
+        assert [json.loads(row)["id"] for row in out.read_text().splitlines()] == ["m_doc_1"]
+        again = runner.invoke(app, ["memories", "export", "--backend", "mem0", "--data-dir", str(served)], env=env)
+        assert again.exit_code == 0, again.output
+    assert json.loads((served / "secrets.json").read_text()) == {"CALLER_REF_KEY": "k" * 43}  # serve's key, kept
