@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from functions.stores import memory_store
 from shared.admin import secret_names
+from shared.errors import ConfigError
 from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
 from shared.private_files import open_private, private_dir
 from shared.profile import load_profile
@@ -100,14 +101,20 @@ class LocalService:
         self.queue.close()
 
 
+def unusable_data_dir(data_dir: Path, exc: OSError) -> str:
+    return f"data dir {data_dir} cannot be used: {exc.strerror or type(exc).__name__}"
+
+
 def build_local(settings: Settings, environ: Mapping[str, str] | None = None) -> LocalService:
     environ = os.environ if environ is None else environ
-    source, _ = prepare_secrets(settings, environ)
-    queue = SqliteQueue(settings.data_dir / "queue.db", agent_type=settings.agent_type)
+    try:  # a data dir that cannot be created or written: one line naming it, not a traceback
+        source, _ = prepare_secrets(settings, environ)
+        queue = SqliteQueue(settings.data_dir / "queue.db", agent_type=settings.agent_type)
+        archive = FileArchive(settings.data_dir / "archive")
+    except OSError as exc:
+        raise ConfigError(unusable_data_dir(settings.data_dir, exc)) from exc
     store = memory_store(settings, source, environ)
-    runtime = build_runtime(
-        settings, secrets=source, archive=FileArchive(settings.data_dir / "archive"), queue=queue, store=store
-    )
+    runtime = build_runtime(settings, secrets=source, archive=archive, queue=queue, store=store)
     activity = Activity()
     worker = LocalWorker(queue, runtime.worker.process, max_attempts=settings.worker_max_attempts, activity=activity)
     serial = threading.Lock() if settings.memory_backend == "sqlite" else nullcontext()

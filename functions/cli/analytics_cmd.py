@@ -61,6 +61,8 @@ def _analytics(
         declared = declared_variants(profile.config)
         config = profile.config.analytics
         yield local, Analytics(local.runtime.store, profile.name, config, clock=local.runtime.clock, declared=declared)
+    except AgenticMemoryError as exc:  # the store unavailable (Mem0, DynamoDB, Firestore): one line, no traceback
+        fail(str(exc))
     finally:
         local.close()
 

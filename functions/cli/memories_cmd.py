@@ -81,7 +81,12 @@ def list_memories(
     """A caller's live memories, newest first."""
     local = _local(agent_type, config, data_dir)
     user_id = _user_id(local, user)
-    memories = local.runtime.service.manager.recent(user_id, types=[memory_type] if memory_type else None)
+    try:
+        memories = local.runtime.service.manager.recent(user_id, types=[memory_type] if memory_type else None)
+    except AgenticMemoryError as exc:  # the store unavailable: one line, no traceback
+        local.close()
+        fail(str(exc))
+        raise  # unreachable: fail() exits
     table = Table(title=f"{len(memories)} memories of {mask(user_id)} ({local.runtime.profile.name})")
     for column in ("created", "type", "text", "expires"):
         table.add_column(column)
@@ -109,7 +114,12 @@ def search(
     """Search a caller's memories the way the in-call tool does."""
     local = _local(agent_type, config, data_dir)
     user_id = _user_id(local, user)
-    matches = local.runtime.service.manager.search(user_id, query, limit=limit)
+    try:
+        matches = local.runtime.service.manager.search(user_id, query, limit=limit)
+    except AgenticMemoryError as exc:
+        local.close()
+        fail(str(exc))
+        raise  # unreachable: fail() exits
     table = Table(title=f"{len(matches)} matches for {mask(user_id)}")
     for column in ("score", "type", "text"):
         table.add_column(column)
@@ -132,14 +142,19 @@ def erase(
     if not yes:
         typer.confirm(f"Erase every memory of {mask(user_id)}?", abort=True)
     runtime = local.runtime
-    erased = erase_caller(
-        user_id,
-        store=runtime.store,
-        archive=runtime.archive,
-        queue=runtime.queue,
-        identity=runtime.service.identity,
-        agent_type=runtime.profile.name,
-    )
+    try:
+        erased = erase_caller(
+            user_id,
+            store=runtime.store,
+            archive=runtime.archive,
+            queue=runtime.queue,
+            identity=runtime.service.identity,
+            agent_type=runtime.profile.name,
+        )
+    except AgenticMemoryError as exc:  # each step is idempotent: running it again finishes the rest
+        local.close()
+        fail(f"the erasure of {mask(user_id)} did not finish ({exc}); run it again")
+        raise  # unreachable: fail() exits
     console.print(
         f"erased {erased.memories} memories, {erased.archived_events} archived events and "
         f"{erased.queue_entries} queue entries of {mask(user_id)}"
@@ -222,7 +237,7 @@ def _store(
     Secrets come from the environment, then the data dir's ``secrets.json`` as ``serve`` keeps them. The mem0 store
     names its pending log's records under ``CALLER_REF_KEY``: one that neither has is generated there, as ``serve``
     does, so the documented ``MEM0_API_KEY=... agentic-memory memories export --backend mem0`` works as written."""
-    from functions.local import GeneratedSecrets
+    from functions.local import GeneratedSecrets, unusable_data_dir
     from functions.stores import memory_store
     from shared.keyed_hash import CALLER_REF_KEY
     from shared.secrets import ChainedSecrets, EnvSecrets
@@ -238,7 +253,7 @@ def _store(
         fail(str(exc))
         raise  # unreachable: fail() exits
     except OSError as exc:
-        fail(f"--data-dir {settings.data_dir}: cannot be used ({exc.strerror or type(exc).__name__})")
+        fail(unusable_data_dir(settings.data_dir, exc))
         raise  # unreachable: fail() exits
 
 

@@ -87,7 +87,7 @@ def serve(
     import werkzeug.exceptions
     from functions_framework._http import create_server
 
-    from functions.local import LocalServer, build_local, needed_secrets, prepare_secrets
+    from functions.local import LocalServer, build_local, needed_secrets, prepare_secrets, unusable_data_dir
 
     settings = local_settings(agent_type, config, data_dir)
     try:
@@ -102,6 +102,8 @@ def serve(
         built.close()
     except ConfigError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(unusable_data_dir(settings.data_dir, exc))
     if shut:
         fail(shut)
     LocalServer.configure(settings)  # the service itself is built inside the serving process
