@@ -267,6 +267,7 @@ def export(
 ) -> None:
     """Every live memory of the agent type as JSON Lines: every field, expiry and type included."""
     from shared.clock import utc_now
+    from shared.config.loader import load_agent_type
     from shared.memory.transfer import export_lines
 
     if out is not None:
@@ -274,6 +275,7 @@ def export(
     settings, store = _store(backend, agent_type, config, data_dir)
     name = settings.agent_type
     try:
+        load_agent_type(name, settings.config_path)  # an unknown one (or no config at all) exported "0 memories"
         lines = list(export_lines(store, name, now=utc_now()))
     except AgenticMemoryError as exc:
         fail(str(exc))

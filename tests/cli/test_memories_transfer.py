@@ -213,3 +213,19 @@ def test_mem0_export_and_import_run_as_documented_without_a_caller_ref_key_in_th
         again = runner.invoke(app, ["memories", "export", "--backend", "mem0", "--data-dir", str(served)], env=env)
         assert again.exit_code == 0, again.output
     assert json.loads((served / "secrets.json").read_text()) == {"CALLER_REF_KEY": "k" * 43}  # serve's key, kept
+
+
+def test_export_of_an_agent_type_the_config_does_not_have_is_an_error(tmp_path: Path) -> None:
+    """It exported "0 memories of nope" and exited 0 (and ignored a --config that does not exist): an operator
+    moving stores would have taken an empty file for an empty store."""
+    seeded(tmp_path)
+    unknown = runner.invoke(
+        app, ["memories", "export", "--backend", "sqlite", "--agent-type", "nope", "--data-dir", str(tmp_path)]
+    )
+    assert unknown.exit_code == 1 and "unknown agent type 'nope'" in unknown.output
+    no_config = runner.invoke(
+        app, ["memories", "export", "--backend", "sqlite", "--config", str(tmp_path / "missing.json"),
+              "--data-dir", str(tmp_path), "-o", str(tmp_path / "out.jsonl")],
+    )  # fmt: skip
+    assert no_config.exit_code == 1 and "missing.json" in no_config.output
+    assert not (tmp_path / "out.jsonl").exists()
