@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,9 +39,13 @@ class Settings:
         for name, number in (("mem0_read_timeout", "MEM0_READ_TIMEOUT"), ("mem0_write_timeout", "MEM0_WRITE_TIMEOUT")):
             if env.get(number):
                 try:
-                    values[name] = float(env[number])
+                    seconds = float(env[number])
                 except ValueError as exc:
                     raise ConfigError(f"{number} must be a number of seconds") from exc
+                # 0 or less answered every call "new caller"; nan and inf crashed every pre-call with a 500
+                if not math.isfinite(seconds) or seconds <= 0:
+                    raise ConfigError(f"{number} must be a number of seconds above 0")
+                values[name] = seconds
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
