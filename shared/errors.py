@@ -34,7 +34,16 @@ class NotFound(StoreError):
 
 
 class StoreUnavailable(StoreError):
-    """The backend could not be reached or answered with an error."""
+    """The backend could not be reached or answered with an error. Its message is fixed text (never a key, a body
+    or a caller id), so logs may carry it: "mem0 answered HTTP 401" tells a revoked key from an outage."""
+
+
+def failure(exc: BaseException) -> str:
+    """What a log line may say of a failure: the type, and the message of a store outage (fixed text); never the
+    message of anything else, which may quote the data it failed on."""
+    if isinstance(exc, StoreUnavailable) and str(exc):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
 
 
 class HttpError(AgenticMemoryError):

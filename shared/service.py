@@ -88,8 +88,12 @@ class MemoryService:
         config = assignment.config
         try:
             memories = self.manager.before_call(user_id)
-        except StoreUnavailable:
-            log.warning("memory store unavailable before a call from %s; answering as a new caller", self._ref(user_id))
+        except StoreUnavailable as exc:
+            log.warning(
+                "memory store unavailable before a call from %s (%s); answering as a new caller",
+                self._ref(user_id),
+                exc,
+            )
             fields = {name: "" for name in config.memory.auto_extract}
             context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
@@ -111,8 +115,8 @@ class MemoryService:
         for call in request.calls:
             try:
                 matches = manager.search(user_id, call.query) if call.query.strip() else []
-            except StoreUnavailable:
-                log.warning("memory store unavailable during a tool call for %s", self._ref(user_id))
+            except StoreUnavailable as exc:
+                log.warning("memory store unavailable during a tool call for %s (%s)", self._ref(user_id), exc)
                 answers.append(ToolAnswer(call=call, matches=[], unavailable=True))
                 continue
             answers.append(ToolAnswer(call=call, matches=matches))

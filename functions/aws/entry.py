@@ -13,6 +13,7 @@ from typing import Any
 from functions.aws.ports import cloud_ports
 from functions.cold_start import ColdStart, runtime_from_ports
 from functions.messages import decode_message
+from shared.errors import failure
 from shared.http import Request, Response
 from shared.runtime import Runtime
 
@@ -59,7 +60,7 @@ def serve_batch(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, list[di
         try:
             runtime.worker.process(decode_message(record["body"]))
         except Exception as exc:  # retried by SQS, then dead-lettered; log the type only, never the event
-            log.warning("queue message failed (%s); it will be retried", type(exc).__name__)
+            log.warning("queue message failed (%s); it will be retried", failure(exc))
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 

@@ -16,6 +16,7 @@ from functions.cold_start import ColdStart, runtime_from_ports
 from functions.gcp.ports import cloud_ports
 from functions.http_edge import to_flask, to_request
 from functions.messages import decode_message
+from shared.errors import failure
 from shared.http import Response
 from shared.runtime import Runtime
 
@@ -47,7 +48,7 @@ def serve_event(runtime: Runtime, event: CloudEvent) -> None:
     try:
         runtime.worker.process(decode_message(base64.b64decode(message.get("data") or "")))
     except Exception as exc:
-        log.warning("queue message failed (%s); Pub/Sub will redeliver it", type(exc).__name__)
+        log.warning("queue message failed (%s); Pub/Sub will redeliver it", failure(exc))
         raise EventFailed(f"post-call event failed ({type(exc).__name__}); Pub/Sub will redeliver it") from None
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
 
-from shared.errors import NotFound, StoreUnavailable
+from shared.errors import NotFound, StoreUnavailable, failure
 from shared.ingest.ports import Archive, ArchivedEvent, ArchiveEntry, Queue
 from shared.private_files import PRIVATE_FILE, create_private, private_dir, write_private
 
@@ -318,13 +318,11 @@ class LocalWorker:
         try:
             self._process(key)
         except Exception as exc:  # any failure is retried, then dead-lettered; never kills the loop
-            dead = self._queue.fail(
-                key, type(exc).__name__, max_attempts=self._max_attempts, backoff_seconds=self._backoff
-            )
+            dead = self._queue.fail(key, failure(exc), max_attempts=self._max_attempts, backoff_seconds=self._backoff)
             log.warning(
                 "post-call event failed (attempt %d, %s)%s",
                 attempt,
-                type(exc).__name__,
+                failure(exc),
                 "; dead-lettered" if dead else "",
             )
         else:

@@ -172,3 +172,21 @@ def test_caller_calling_back_while_mem0_processes_the_add_is_recognised(
     draining.join(timeout=10)
     assert deployed.queue.counts() == {"done": 1}
     assert deployed.pre_call()[2]["returning_caller"] == "yes"
+
+
+def test_a_revoked_key_is_told_from_an_outage_in_the_logs(
+    server: FakeMem0Server, deploy: Callable[..., Deployed], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rotated or revoked MEM0_API_KEY made every call a "new caller" and every post-call a dead letter, logged
+    as a bare "StoreUnavailable": nothing told the operator that Mem0 refused the key."""
+    deployed = deploy(max_attempts=1)
+    server.fail_with = 401
+    caplog.set_level("WARNING")
+    response, _, variables = deployed.pre_call()
+    assert response.status == 200 and variables["returning_caller"] == "no"
+    assert deployed.post_call().status == 200
+    deployed.worker.drain()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "before a call" in logged and "mem0 answered HTTP 401" in logged
+    assert "post-call event failed (attempt 1, StoreUnavailable: mem0 answered HTTP 401); dead-lettered" in logged
+    assert API_KEY not in logged and "+1555" not in logged
