@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.errors import Unprocessable
+from shared.identity import is_pseudonym, normalize_caller
 from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 
@@ -100,6 +102,17 @@ def _datetime(name: str, value: Any) -> datetime:
     return parsed
 
 
+def _check_user_id(memory: Memory) -> None:
+    """Only a user id the service itself could have stored: an E.164 number, an id, or a pseudonym. "", "*" or a
+    number as typed ("+1 (555) 555-0199") was imported under an id no call, tool or erasure ever looks up."""
+    try:
+        stored_form = is_pseudonym(memory.user_id) or normalize_caller(memory.user_id) == memory.user_id
+    except Unprocessable:
+        stored_form = False
+    if not stored_form:
+        raise ValueError("field user_id: not a user id as the service stores it (E.164, an id, or a u_... pseudonym)")
+
+
 def _check_types(memory: Memory, types: Mapping[str, Collection[str]]) -> None:
     """A memory no agent type of the config could read is refused; the message names the config's names only
     (the record's own value may be anything, a caller's words included)."""
@@ -140,6 +153,7 @@ def import_lines(
             continue
         try:
             memory = from_record(json.loads(line))
+            _check_user_id(memory)
             if types is not None:
                 _check_types(memory, types)
         except ValueError as exc:  # json.JSONDecodeError is a ValueError; its message quotes no content

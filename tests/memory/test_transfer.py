@@ -96,3 +96,23 @@ def test_a_bad_line_is_named_without_its_content(line: str, message: str, tmp_pa
         import_lines(store, [good, line], now=NOW)
     assert str(caught.value).startswith(message) and "secret words" not in str(caught.value)
     store.close()
+
+
+@pytest.mark.parametrize("user_id", ["", " ", "*", "+1 (555) 555-0199", "555-555-0199", " +15555550199", "911"])
+def test_a_user_id_no_lookup_could_reach_is_a_bad_line(user_id: str, tmp_path: Path) -> None:
+    """It was imported as it stood: "*" and "" as callers, "+1 (555) 555-0199" under an id that no pre-call, tool
+    call, listing or erasure ever asks for (every one normalizes to +15555550199 first)."""
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    bad = dataclasses.replace(memories()[0], id="bad", user_id=user_id)
+    with pytest.raises(ValueError, match=r"^line 2: field user_id: not a user id as the service stores it"):
+        import_lines(store, [json.dumps(to_record(memories()[1])), json.dumps(to_record(bad))], now=NOW)
+    assert store.get_all(user_id, AGENT, now=NOW) == []
+    store.close()
+
+
+@pytest.mark.parametrize("user_id", ["+442079460958", "u_" + "0a" * 20, "sip:alice@example.com", "client:web-42"])
+def test_every_user_id_the_service_stores_imports(user_id: str, tmp_path: Path) -> None:
+    store = SqliteMemoryStore(tmp_path / "m.db")
+    good = dataclasses.replace(memories()[0], user_id=user_id)
+    assert import_lines(store, [json.dumps(to_record(good))], now=NOW).added == 1
+    store.close()
