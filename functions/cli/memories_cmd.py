@@ -304,7 +304,7 @@ def _erased_callers(settings: Settings, environ: Mapping[str, str]) -> ErasedCal
     from shared.identity import CallerIdentity
     from shared.ingest.erasures import ERASED_PREFIX, ErasedCallers
     from shared.ingest.local import FileArchive
-    from shared.ingest.ports import ERASE_PREFIX, Archive
+    from shared.ingest.ports import ERASE_PREFIX
     from shared.keyed_hash import caller_ref_key
     from shared.secrets import ChainedSecrets, EnvSecrets, SecretSource
 
