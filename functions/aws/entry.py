@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 import logging
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from functions.aws.ports import cloud_ports
@@ -18,6 +19,8 @@ from shared.http import Request, Response
 from shared.runtime import Runtime
 
 log = logging.getLogger("agentic_memory.functions.aws")
+
+BATCH_MARGIN_SECONDS = 2.0  # besides the longest message so far: the answer to SQS and the log flush
 
 
 def build(environ: Mapping[str, str] = os.environ, **port_options: Any) -> Runtime:
@@ -53,16 +56,38 @@ def serve_http(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any]:
     return {"statusCode": response.status, "headers": dict(response.headers), "body": body, "isBase64Encoded": encoded}
 
 
-def serve_batch(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
-    """Partial batch response: only failed messages return to the queue (and, after maxReceiveCount, the DLQ)."""
+def serve_batch(
+    runtime: Runtime, event: Mapping[str, Any], time_left_ms: Callable[[], int] | None = None
+) -> dict[str, list[dict[str, str]]]:
+    """Partial batch response: only failed messages return to the queue (and, after maxReceiveCount, the DLQ).
+
+    A batch that outruns the function's timeout returns every message, the finished ones too, and ends in a Lambda
+    error: so a message is not started when less time is left than the longest one of this batch took (a slow
+    Mem0 makes one event take tens of seconds); it goes back to the queue for the next invocation."""
     failures = []
+    longest, left = 0.0, 0
     for record in event.get("Records") or []:
+        if no_time_for_another(time_left_ms, longest):
+            failures.append({"itemIdentifier": record["messageId"]})
+            left += 1
+            continue
+        started = time.monotonic()
         try:
             runtime.worker.process(decode_message(record["body"]))
         except Exception as exc:  # retried by SQS, then dead-lettered; log the type only, never the event
             log.warning("queue message failed (%s); it will be retried", failure(exc))
             failures.append({"itemIdentifier": record["messageId"]})
+        longest = max(longest, time.monotonic() - started)
+    if left:
+        log.info("%d queue messages left for the next invocation: too little time left for them", left)
     return {"batchItemFailures": failures}
+
+
+def no_time_for_another(time_left_ms: Callable[[], int] | None, longest_seconds: float) -> bool:
+    """Whether too little of the invocation is left to start one more message."""
+    if time_left_ms is None:
+        return False
+    return time_left_ms() / 1000 < longest_seconds + BATCH_MARGIN_SECONDS
 
 
 def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
@@ -70,7 +95,8 @@ def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any
 
 
 def worker_handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:
-    return serve_batch(COLD_START.runtime(), event)
+    time_left_ms = getattr(context, "get_remaining_time_in_millis", None)
+    return serve_batch(COLD_START.runtime(), event, time_left_ms)
 
 
 def sweeper_handler(event: dict[str, Any] | None = None, context: object = None) -> dict[str, int]:

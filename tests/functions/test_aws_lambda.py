@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from functions.aws import entry as aws
+from functions.messages import decode_message
 from shared.runtime import Runtime
 from tests.functions.lambda_events import (
     AGENT_TYPE,
@@ -178,3 +179,51 @@ def test_signature_is_checked_over_the_decoded_bytes(stack: Stack, runtime: Runt
     tampered = base64.b64decode(event["body"]).replace(b"Dana", b"Dina")
     event["body"] = base64.b64encode(tampered).decode()
     assert aws.serve_http(runtime, event)["statusCode"] == 401
+
+
+class LambdaContext:
+    """The one method of Lambda's context the worker reads; answers the given times left, then the last one."""
+
+    def __init__(self, *milliseconds: int) -> None:
+        self._left = list(milliseconds)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._left.pop(0) if len(self._left) > 1 else self._left[0]
+
+
+def two_queued_calls(stack: Stack, runtime: Runtime) -> list[dict[str, Any]]:
+    for conversation in ("conv_01bundletest0000000000000", "conv_02bundletest0000000000000"):
+        body = post_call_body().replace(b"conv_01bundletest0000000000000", conversation.encode())
+        assert aws.serve_http(runtime, post_call_event(body))["statusCode"] == 200
+    got = stack.sqs.receive_message(QueueUrl=stack.queue_url, MaxNumberOfMessages=10)["Messages"]
+    template = load_event("sqs_batch.json")["Records"][0]
+    return [{**template, "messageId": m["MessageId"], "body": m["Body"]} for m in got]
+
+
+def test_a_message_is_not_started_without_the_time_to_finish_it(stack: Stack, runtime: Runtime) -> None:
+    """A Lambda that times out returns the whole batch, its finished messages too, as an error: with one second
+    left after the first message the second goes back to the queue unstarted, the first is acknowledged."""
+    records = two_queued_calls(stack, runtime)
+    context = LambdaContext(60_000, 1_000)
+    result = aws.serve_batch(runtime, {"Records": records}, context.get_remaining_time_in_millis)
+    assert result == {"batchItemFailures": [{"itemIdentifier": records[1]["messageId"]}]}
+    assert remembered_events(runtime) == {decode_message(records[0]["body"])}
+
+    assert aws.serve_batch(runtime, {"Records": records[1:]}, LambdaContext(60_000).get_remaining_time_in_millis) == {
+        "batchItemFailures": []
+    }
+    assert remembered_events(runtime) == {decode_message(record["body"]) for record in records}
+
+
+def test_the_lambda_handler_reads_the_time_left_from_its_context(
+    stack: Stack, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = two_queued_calls(stack, runtime)
+    monkeypatch.setattr(aws.COLD_START, "runtime", lambda: runtime)
+    result = aws.worker_handler({"Records": records}, LambdaContext(1_000))
+    assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]} for record in records]}
+    assert remembered_events(runtime) == set()
+
+
+def remembered_events(runtime: Runtime) -> set[str]:
+    return {str(memory.metadata.get("event")) for memory in runtime.store.scan(AGENT_TYPE, now=runtime.clock())}
