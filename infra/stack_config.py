@@ -81,6 +81,7 @@ CLOUD_LOGGING_MAX_RETENTION_DAYS = 3650  # a log bucket's longest retention
 GCP_LONGEST_LOG_RETENTION = max(days for days in LOG_RETENTION_DAYS if days <= CLOUD_LOGGING_MAX_RETENTION_DAYS)
 # Secrets Manager's recovery window: 0 (delete at once) or 7 to 30 days; nothing in between.
 SECRET_RECOVERY_WINDOW_DAYS = (0, *range(7, 31))
+AWS_ONLY_KEYS = ("httpEndpoint", "secretRecoveryWindowDays", "layerZip")  # nothing on gcp reads them
 PLAIN_KEYS = (
     "cloud",
     "agentType",
@@ -295,9 +296,16 @@ class StackConfig(BaseModel):
             )
 
     def _check_gcp_limits(self) -> None:
-        """Values a Cloud Function or a log bucket would refuse only at deploy time, half-way through an update."""
+        """Values a Cloud Function or a log bucket would refuse only at deploy time, half-way through an update; and
+        AWS's own keys, which nothing on gcp reads (set, they would be silently ignored)."""
         if self.cloud != "gcp":
             return
+        given = {type(self).model_fields[name].alias for name in self.model_fields_set}
+        aws_only = sorted(key for key in AWS_ONLY_KEYS if key in given)
+        if aws_only:
+            raise ConfigError(
+                f"stack {self.stack!r}: {', '.join(aws_only)} only apply on aws; nothing reads them on gcp: remove them"
+            )
         if self.warm_instances > MAX_INSTANCES:
             raise ConfigError(
                 f"stack {self.stack!r}: warmInstances {self.warm_instances} is more than the {MAX_INSTANCES} instances "

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.stack_config import PLAIN_KEYS, SECRET_CONFIG_KEYS, TENANT_MARKER, StackConfig, build_stack_config
+from infra.stack_config import (
+    AWS_ONLY_KEYS,
+    PLAIN_KEYS,
+    SECRET_CONFIG_KEYS,
+    TENANT_MARKER,
+    StackConfig,
+    build_stack_config,
+)
 from infra.tenants.errors import TenantsFileError
 from infra.tenants.models import Tenant, TenantsFile
 from shared.config.loader import DEFAULT_CONFIG_PATH
@@ -81,7 +88,10 @@ class TenantStack:
 def tenant_stack(
     tenant: Tenant, *, defaults: Mapping[str, str | int] | None = None, project: str = DEFAULT_PROJECT
 ) -> TenantStack:
-    config = {**(defaults or {}), **tenant.config}
+    shared = dict(defaults or {})
+    if tenant.cloud != "aws":  # the file's defaults serve tenants of both clouds: AWS's own keys go to AWS's only
+        shared = {key: value for key, value in shared.items() if key not in AWS_ONLY_KEYS}
+    config = {**shared, **tenant.config}
     plain = {
         f"{project}:{TENANT_MARKER}": tenant.id,
         f"{project}:cloud": tenant.cloud,

@@ -148,7 +148,7 @@ def test_options_add_warm_instances_and_alert_email(
             cloud,
             warmInstances="2",
             alertEmail="oncall@example.com",
-            httpEndpoint="url",
+            **({"httpEndpoint": "url"} if cloud == "aws" else {}),
         )
     )
     outputs = run_program(config, bundle)

@@ -302,3 +302,13 @@ def test_a_gcp_stack_whose_agent_type_names_a_processor_is_refused(where: str, t
     with pytest.raises(ConfigError, match=f"processor plugin\\(s\\) {plugin}.*on gcp no function could start"):
         build_stack_config(stack_values("generic_voice_agent", "gcp", agent_types_path=path))
     assert build_stack_config(stack_values("generic_voice_agent", "aws", agent_types_path=path)).cloud == "aws"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("httpEndpoint", "url"), ("secretRecoveryWindowDays", 0), ("layerZip", "layer.zip")]
+)
+def test_an_aws_only_key_on_a_gcp_stack_is_refused_by_name(key: str, value: Any) -> None:
+    """docs/deploying.md: a key nothing reads is refused, never silently ignored (a Function URL asked for on gcp)."""
+    with pytest.raises(ConfigError, match=f"{key} only apply on aws"):
+        build_stack_config(stack_values("generic_voice_agent", "gcp", **{key: value}))
+    assert build_stack_config(stack_values("generic_voice_agent", "aws", **{key: value})).cloud == "aws"

@@ -146,3 +146,19 @@ def test_json_is_accepted_too(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text(json.dumps({"tenants": [tenant()]}))
     assert load_tenants(path).tenants[0].id == "acme"
+
+
+def test_aws_only_defaults_reach_the_aws_tenants_only() -> None:
+    """The file's defaults serve both clouds; a gcp tenant's own AWS-only key is still refused by name."""
+    gcp = tenant(id="gcp-one", cloud="gcp", project="am-test-project", region="europe-west1")
+    parsed = parse_tenants(
+        {"defaults": {"config": {"secretRecoveryWindowDays": 0, "logRetentionDays": 14}}, "tenants": [tenant(), gcp]}
+    )
+    aws_stack, gcp_stack = plan_stacks(parsed, parsed.tenants)
+    assert aws_stack.plain["agentic-memory:secretRecoveryWindowDays"] == "0"
+    assert "agentic-memory:secretRecoveryWindowDays" not in gcp_stack.plain
+    assert gcp_stack.plain["agentic-memory:logRetentionDays"] == "14"
+
+    own = parse_tenants({"tenants": [{**gcp, "config": {"httpEndpoint": "url"}}]})
+    with pytest.raises(TenantsFileError, match="httpEndpoint only apply on aws"):
+        plan_stacks(own, own.tenants)
