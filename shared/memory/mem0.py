@@ -98,21 +98,40 @@ class Mem0MemoryStore(MemoryStore):
 
     def _add_for_user(self, user_id: str, group: list[Memory]) -> int:
         listed = self._listed_ids(user_id, [m.id for m in group])
-        in_flight = {e.memory.id for e in self._pending_entries(user_id) if self._fresh(e)}
-        if listed & in_flight:
-            self._forget(user_id, listed & in_flight)
+        ids = {m.id for m in group}
+        fresh = [e for e in self._pending_entries(user_id) if self._fresh(e) and e.memory.id in ids]
+        if listed & {e.memory.id for e in fresh}:
+            self._forget(user_id, listed & {e.memory.id for e in fresh})
+        in_flight = {e.memory.id for e in fresh if e.memory.id not in listed and not self._add_failed(e)}
         waiting = [m for m in group if m.id not in listed]
         posted: list[PendingMemory] = []
         try:
             for memory in (m for m in waiting if m.id not in in_flight):
-                self._http.call("POST", wire.ADD, json=codec.add_body(memory), timeout=self._write_timeout)
-                posted.append(PendingMemory(memory, self._clock()))
+                answer = self._http.call("POST", wire.ADD, json=codec.add_body(memory), timeout=self._write_timeout)
+                posted.append(PendingMemory(memory, self._clock(), _event_id(answer)))
         finally:  # one write for what was posted: a reader sees the whole call at once, a retry posts the rest
             if posted:
                 self._remember(user_id, posted)
         if waiting:
             self._await_listed(user_id, {m.id for m in waiting})
         return len(waiting)
+
+    def _add_failed(self, entry: PendingMemory) -> bool:
+        """Whether Mem0 accepted this add and then failed it (a retry posts it again). Asked only of adds still
+        unlisted when the event is retried; any doubt (no event id, no answer) counts as still in flight, since a
+        second post of an add that is only slow would store the memory twice."""
+        if entry.event_id is None:
+            return False
+        try:
+            answer = self._http.call(
+                "GET", wire.event_path(entry.event_id), timeout=self._read_timeout, missing_ok=True
+            )
+        except (NotFound, StoreUnavailable):
+            return False
+        failed = isinstance(answer, dict) and str(answer.get("status", "")).upper() == "FAILED"
+        if failed:
+            logger.warning("mem0 failed an add it had accepted; posting it again")
+        return failed
 
     def _await_listed(self, user_id: str, memory_ids: set[str]) -> None:
         """Mem0 adds are asynchronous: return once it lists them, or raise so the worker retries later."""
@@ -361,6 +380,12 @@ class Mem0MemoryStore(MemoryStore):
             self._pending.remove(user_id, memory_ids)
         except Exception:
             logger.warning("mem0 pending log entries not removed; they lapse after the pending TTL", exc_info=True)
+
+
+def _event_id(answer: object) -> str | None:
+    """The add's event id (``{"event_id": "...", "status": "PENDING"}``), if Mem0 gave one."""
+    event_id = answer.get("event_id") if isinstance(answer, dict) else None
+    return event_id if isinstance(event_id, str) and event_id else None
 
 
 def _check_user_id(user_id: str) -> None:

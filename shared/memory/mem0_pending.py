@@ -40,6 +40,7 @@ NAME_PURPOSE = "mem0-pending"
 class PendingMemory:
     memory: Memory
     posted_at: datetime
+    event_id: str | None = None  # Mem0's add event: its status says whether an accepted add failed afterwards
 
 
 class PendingLog(ABC):
@@ -142,13 +143,16 @@ class _SerializedLog(PendingLog):
         rows = json.loads(data)
         return {
             row["memory"]["id"]: PendingMemory(
-                memory_from_json(row["memory"]), datetime.fromisoformat(row["posted_at"])
+                memory_from_json(row["memory"]), datetime.fromisoformat(row["posted_at"]), row.get("event_id")
             )
             for row in rows
         }
 
     def _store(self, user_id: str, entries: dict[str, PendingMemory]) -> None:
-        rows = [{"memory": memory_to_json(e.memory), "posted_at": e.posted_at.isoformat()} for e in entries.values()]
+        rows = [
+            {"memory": memory_to_json(e.memory), "posted_at": e.posted_at.isoformat(), "event_id": e.event_id}
+            for e in entries.values()
+        ]
         self._write(self._name(user_id), json.dumps(rows).encode() if rows else None)
 
 

@@ -39,6 +39,11 @@ def memory_path(mem0_id: str) -> str:
     return f"/v1/memories/{quote(mem0_id, safe='')}/"
 
 
+def event_path(event_id: str) -> str:
+    """An add's event: its ``status`` is PENDING, then SUCCEEDED or FAILED."""
+    return f"/v1/event/{quote(event_id, safe='')}/"
+
+
 def entity_path(kind: str, name: str) -> str:
     return f"/v2/entities/{quote(kind, safe='')}/{quote(name, safe='')}/"
 

@@ -79,11 +79,13 @@ class FakeMem0Server:
         self.delay = 0.0
         self.fail_with: int | None = None
         self.hold_adds = False
+        self.fail_adds = False  # accept adds (PENDING), then fail them: nothing is stored, the event says FAILED
         self.add_delay = 0.0
         self.delete_all_limit: int | None = None
         self.entities_page_size = 100
         self._memories: dict[str, _Stored] = {}
         self._entities: dict[tuple[str, str], _Entity] = {}
+        self._events: dict[str, str] = {}  # add event id -> status
         self._lock = threading.RLock()
         self._resume = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -168,6 +170,8 @@ class FakeMem0Server:
             return self._batch_delete(body)
         if route == ("GET", "/v1/entities/"):
             return self._list_entities(query)
+        if (match := re.fullmatch(r"/v1/event/([^/]+)/", path)) and method == "GET":
+            return self._event(unquote(match.group(1)))
         if match := re.fullmatch(r"/v1/memories/([^/]+)/", path):
             return self._one(method, unquote(match.group(1)))
         if (match := re.fullmatch(r"/v2/entities/([^/]+)/([^/]+)/", path)) and method == "DELETE":
@@ -183,8 +187,10 @@ class FakeMem0Server:
         created = body.get("timestamp")
         created_at = datetime.fromtimestamp(created, UTC) if created is not None else datetime.now(UTC)
         visible_at = float("inf") if self.hold_adds else time.monotonic() + self.add_delay
+        event_id = str(uuid.uuid4())
         with self._lock:
-            for message in body["messages"]:
+            self._events[event_id] = "FAILED" if self.fail_adds else "PENDING" if self.hold_adds else "SUCCEEDED"
+            for message in body["messages"] if not self.fail_adds else []:
                 if message.get("role") == "system" or not message.get("content"):
                     continue
                 item = {
@@ -200,7 +206,14 @@ class FakeMem0Server:
                 self._memories[item["id"]] = _Stored(item, visible_at)
                 for key, name in entities.items():
                     self._register(key.removesuffix("_id"), name, visible_at)
-        return 200, {"event_id": str(uuid.uuid4()), "status": "PENDING", "message": "Memory processing queued"}
+        return 200, {"event_id": event_id, "status": "PENDING", "message": "Memory processing queued"}
+
+    def _event(self, event_id: str) -> tuple[int, Any]:
+        with self._lock:
+            status = self._events.get(event_id)
+        if status is None:
+            return 404, {"detail": "Event not found."}
+        return 200, {"id": event_id, "event_type": "ADD", "status": status}
 
     def _search(self, body: Any) -> tuple[int, Any]:
         _reject_top_level_entities(body)

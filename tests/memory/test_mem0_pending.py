@@ -215,7 +215,7 @@ def test_pending_logs_behave_alike(kind: str, tmp_path: Path) -> None:
         "directory": lambda: DirectoryPendingLog(tmp_path, name_key=NAME_KEY),
         "archive": lambda: ArchivePendingLog(archive, agent_type="support", name_key=NAME_KEY, clock=lambda: NOW),
     }[kind]()
-    entries = [PendingMemory(m, NOW) for m in CALL]
+    entries = [PendingMemory(CALL[0], NOW, "evt-0"), PendingMemory(CALL[1], NOW)]  # an event id, and none (older)
     assert log.get(CALLER) == []
     assert log.callers() == []
     log.put(CALLER, entries)
@@ -226,7 +226,7 @@ def test_pending_logs_behave_alike(kind: str, tmp_path: Path) -> None:
     log.remove(other.user_id, [other.id])
     assert log.callers() == [CALLER]
     assert sorted(e.memory.id for e in log.get(CALLER)) == ["ev:0", "ev:1"]
-    assert log.get(CALLER)[0] in entries
+    assert all(entry in entries for entry in log.get(CALLER))  # memory, time and event id read back as written
     assert log.get("+15555550199") == []
     log.remove(CALLER, ["ev:0"])
     assert [e.memory.id for e in log.get(CALLER)] == ["ev:1"]
@@ -300,3 +300,40 @@ def test_an_unreadable_pending_log_leaves_operator_reads_to_mem0(make_store: Cal
     store.add(CALL)
     assert store.users("support", now=NOW) == [CALLER]
     assert sorted(m.id for m in store.scan("support", now=NOW)) == ["ev:0", "ev:1"]
+
+
+def test_an_add_mem0_failed_after_accepting_it_is_posted_again_on_the_retry(
+    server: FakeMem0Server, make_store: Callable[..., Mem0MemoryStore]
+) -> None:
+    """Mem0 answers PENDING, then its event ends FAILED and the memory never appears: the pending entry must not
+    hold the retry back for the pending TTL (the event would dead-letter, and a replay would post nothing)."""
+    log = InMemoryPendingLog()
+    worker = make_store(log, visibility_timeout=0.1)
+    server.fail_adds = True
+    with pytest.raises(StoreUnavailable, match="does not list"):
+        worker.add(CALL)
+    assert all(entry.event_id for entry in log.get(CALLER))
+
+    server.fail_adds = False
+    assert worker.add(CALL) == 2  # the retry asks the events, posts both again, and Mem0 lists them
+    assert len(server.requests_to("POST", "/v3/memories/add/")) == 4
+    assert len([r for r in server.requests if r.path.startswith("/v1/event/")]) == 2  # one per unlisted add
+    assert sorted(m.id for m in make_store().get_all(CALLER, "support", now=NOW)) == ["ev:0", "ev:1"]
+    assert log.get(CALLER) == []
+
+
+def test_an_add_still_pending_or_of_unknown_status_is_not_posted_twice(
+    server: FakeMem0Server, make_store: Callable[..., Mem0MemoryStore]
+) -> None:
+    log = InMemoryPendingLog()
+    worker = make_store(log, visibility_timeout=0.1)
+    server.hold_adds = True
+    with pytest.raises(StoreUnavailable):
+        worker.add(CALL)
+    entries = log.get(CALLER)
+    log.put(CALLER, [PendingMemory(entries[0].memory, entries[0].posted_at, "no-such-event")])  # Mem0 answers 404
+    with pytest.raises(StoreUnavailable):
+        worker.add(CALL)
+    assert len(server.requests_to("POST", "/v3/memories/add/")) == 2
+    server.release_adds()
+    assert worker.add(CALL) == 0
