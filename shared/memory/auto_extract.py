@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from shared.config.models import AutoExtractRule
+from shared.memory.answer_kinds import PERSON_WORDS
 from shared.memory.from_call import says_nothing
 from shared.memory.models import Memory, field_key, field_label
 
@@ -120,30 +121,56 @@ def _from_fields(
 
 
 _SENTENCE = re.compile(r"[^.!?;\n]+")
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")
+_NEAR = 3  # words between a keyword and the attribute's name: "account status is gold", "on the gold tier"
+# whom a clause is about when it is not the caller: "my sister is on the gold tier", "her husband's account is premium"
+_SOMEONE_ELSE = PERSON_WORDS - {"parent", "parents", "guardian", "caregiver"}
 
 
-def _mentions(text: str, labels: Sequence[str]) -> bool:
-    return any(re.search(rf"\b{re.escape(label)}\b", text) for label in labels)
+def _stated_in(text: str, labels: Sequence[str], keywords: Sequence[str]) -> str | None:
+    """The keyword a clause of ``text`` states as the attribute: next to its name (at most ``_NEAR`` words away)
+    and in a clause about the caller, not about someone the caller mentions ("my sister is on the gold tier"). A
+    keyword elsewhere in the sentence is about something else ("a premium text message charge, what tier am I")."""
+    label_words = [label.split() for label in labels]
+    wanted = [keyword.lower() for keyword in keywords]
+    for sentence in _SENTENCE.findall(text.lower()):
+        for clause in re.split(r",|\bbut\b|\bwhile\b|\bwhereas\b|\band\b", sentence):
+            said = [word.removesuffix("'s").removesuffix("\u2019s") for word in _WORD.findall(clause)]
+            if _SOMEONE_ELSE.intersection(said):
+                continue
+            spans = [
+                (start, start + len(label))
+                for label in label_words
+                for start in range(len(said) - len(label) + 1)
+                if said[start : start + len(label)] == label
+            ]
+            for keyword in wanted:
+                for index, word in enumerate(said):
+                    if word == keyword and any(
+                        start - _NEAR <= index < start or end <= index < end + _NEAR for start, end in spans
+                    ):
+                        return keyword
+    return None
 
 
 def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequence[Memory]) -> str | None:
-    """A keyword said about this attribute: in one of its fields' values, or in a sentence naming it ("my account
-    status is gold", "the premium tier"); never a keyword anywhere ("premium" of an insurance premium)."""
+    """A keyword said about this attribute: in one of its fields' values, or next to its name in a clause about
+    the caller ("my account status is gold", "the premium tier"); never a keyword anywhere ("premium" of an
+    insurance premium, "my account status is basic, but my husband's account is premium"), nor one said of
+    someone else ("my sister is on the gold tier")."""
     labels = [field_label(name).lower() for name in names]
     keys = _keys(names)
     for memory in memories:
         field = memory.metadata.get("field")
         value = memory.metadata.get("value")
         if isinstance(field, str) and field_key(field) in keys and isinstance(value, str):
-            places = [value.lower()]
-        elif field is None:
-            places = [s for s in _SENTENCE.findall(memory.text.lower()) if _mentions(s, labels)]
-        else:
-            continue
-        for place in places:
             for keyword in rule.keywords:
-                if re.search(rf"\b{re.escape(keyword.lower())}\b", place):
+                if re.search(rf"\b{re.escape(keyword.lower())}\b", value.lower()):
                     return keyword
+        elif field is None:
+            found = _stated_in(memory.text, labels, [keyword.lower() for keyword in rule.keywords])
+            if found is not None:
+                return next(keyword for keyword in rule.keywords if keyword.lower() == found)
     return None
 
 

@@ -178,3 +178,18 @@ def test_a_placeholder_in_the_name_field_is_no_name_and_never_replaces_a_real_on
 def test_real_names_in_the_name_field_stay_whatever_their_case_or_accents() -> None:
     for name in ("José Álvarez", "dana whitfield", "Zoë", "Will Smith", "Mary-Kate O'Neil"):
         assert extract(RULES, said(caller_name=name))["caller_name"] == name
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        ("My sister is on the gold tier with you lot, is that any better?", ""),
+        ("My account status is basic, but my husband's account is premium, can I get what he has?", "basic"),
+        ("There's a premium text message charge on my bill, what tier of service do I even have?", ""),
+        ("She is currently on the silver tier.", "silver"),
+    ],
+)
+def test_keyword_rule_takes_the_keyword_said_of_the_callers_own_status(sentence: str, status: str) -> None:
+    """account_status comes from the keyword next to its name in a clause about the caller: never from a
+    relative's tier, nor from another keyword elsewhere in the sentence (audit: "gold" from the caller's sister)."""
+    assert extract(RULES, said(sentence))["account_status"] == status
