@@ -21,14 +21,25 @@ class _Blank(dict[str, str]):
 
 
 def first_name(full_name: str) -> str:
-    """A greeting's name: "Dana" of "Dana Whitfield" (a title such as "Dr" keeps the surname: "Dr Okafor")."""
+    """A greeting's name: "Dana" of "Dana Whitfield" (a title such as "Dr" keeps the surname: "Dr Okafor"). A
+    name written surname first, as records and extraction models often write it ("Whitfield, Dana"), is read in
+    speaking order, and one written in one case ("DANA WHITFIELD", "maría ruiz") is greeted as a name is written
+    ("Dana", "María"), not "Hello Whitfield," or "Hello DANA"."""
+    head, comma, tail = full_name.partition(",")
+    if comma and tail.split() and head.split() and tail.split()[0].rstrip(".").lower() not in _SUFFIXES:
+        full_name = f"{tail} {head}"
+    else:
+        full_name = head
     words = full_name.split()
+    if full_name.isupper() or full_name.islower():
+        words = [word.title() for word in words]
     if len(words) > 1 and words[0].rstrip(".").lower() in _TITLES:
         return f"{words[0]} {words[-1]}"
     return words[0] if words else ""
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"})  # "Dana Whitfield, Jr."
 
 
 def greeting(config: AgentType, returning: bool, fields: Mapping[str, str]) -> str:

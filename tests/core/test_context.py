@@ -99,6 +99,16 @@ def test_first_name() -> None:
     assert first_name("") == ""
 
 
+def test_first_name_of_a_name_written_surname_first_or_in_one_case() -> None:
+    """Extraction models and CRMs write "GARCIA-LOPEZ, MARIA": the greeting said "Hello GARCIA-LOPEZ,"."""
+    assert first_name("GARCIA-LOPEZ, MARIA") == "Maria"
+    assert first_name("Whitfield, Dana") == "Dana"
+    assert first_name("Dana Whitfield, Jr.") == "Dana"
+    assert first_name("maría fernanda ruiz") == "María"
+    assert first_name("DR. AMARA OKAFOR") == "Dr. Okafor"
+    assert first_name("Mary-Kate O'Connor") == "Mary-Kate"
+
+
 def test_one_calls_fields_are_listed_the_same_whatever_order_the_store_returned_them() -> None:
     """Memories of one call share its time: SQLite broke the tie by insertion, DynamoDB and Firestore by memory id,
     so the context listed (and, past ``context_fields``, kept) other fields on each store."""
