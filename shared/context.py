@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from shared.config.models import AgentType
+from shared.memory.auto_extract import preferred_name
 from shared.memory.models import Memory, field_key, field_label
 from shared.memory.ranking import past_values
 from shared.memory.subjects import names_subject, subjects
@@ -42,17 +43,18 @@ _TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"})  # "Dana Whitfield, Jr."
 
 
-def greeting(config: AgentType, returning: bool, fields: Mapping[str, str]) -> str:
-    """The first message; templates may use every auto-extracted field and ``{caller_first_name}``."""
+def greeting(config: AgentType, returning: bool, fields: Mapping[str, str], preferred: str | None = None) -> str:
+    """The first message; templates may use every auto-extracted field and ``{caller_first_name}``: the name the
+    caller asked to be called (``preferred``), else the first name of ``caller_name``."""
     messages = config.response.first_message
     if not returning:
         template = messages.new
-    elif fields.get("caller_name"):
+    elif fields.get("caller_name") or preferred:
         template = messages.returning
     else:
         template = messages.returning_unnamed
     values = _Blank(fields)
-    values.setdefault("caller_first_name", first_name(fields.get("caller_name", "")))
+    values.setdefault("caller_first_name", preferred or first_name(fields.get("caller_name", "")))
     return " ".join(template.format_map(values).split())
 
 
@@ -164,7 +166,7 @@ def caller_context(
         call_count=len(calls),
         summary=summary,
         context=describe(config, memories, fields, len(calls)),
-        first_message=greeting(config, returning, fields),
+        first_message=greeting(config, returning, fields, preferred_name(memories, fields.get("caller_name", ""))),
         fields=dict(fields),
         degraded=degraded,
     )

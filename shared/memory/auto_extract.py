@@ -190,6 +190,44 @@ def _from_patterns(rule: AutoExtractRule, memories: Sequence[Memory]) -> str | N
     return None
 
 
+PREFERRED_NAME_FIELDS = frozenset(
+    {"preferred_name", "preferred_first_name", "nickname", "nick_name", "goes_by", "called_name", "name_preference"}
+)
+"""Fields in which a call records what the caller asked to be called ("Aleksandr, call me Sasha")."""
+_OWN_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "name"})
+
+
+def _first_word(value: object) -> str:
+    return value.split()[0].lower() if isinstance(value, str) and value.split() else ""
+
+
+def preferred_name(memories: Sequence[Memory], caller_name: str) -> str | None:
+    """What the caller asked to be called (``PREFERRED_NAME_FIELDS``, the newest call that said it), for the
+    greeting: "Hello Sasha", not "Hello Aleksandr". Not once someone else has called from the number: a preferred
+    name from a call at or before one that named another caller (a spouse, a child) is not this caller's."""
+    current = _first_word(caller_name)
+    named = [
+        (m.created_at, _first_word(m.metadata.get("value")))
+        for m in memories
+        if isinstance(m.metadata.get("field"), str) and field_key(str(m.metadata["field"])) in _OWN_NAME_FIELDS
+    ]
+    given = [
+        m
+        for m in memories
+        if isinstance(m.metadata.get("field"), str)
+        and field_key(str(m.metadata["field"])) in PREFERRED_NAME_FIELDS
+        and isinstance(m.metadata.get("value"), str)
+    ]
+    for memory in sorted(given, key=lambda m: m.created_at, reverse=True):
+        value = " ".join(str(memory.metadata["value"]).split()).strip(" .,;:!?\"'")
+        if not value or stands_for_no_name(value) or len(value.split()) > 3:
+            continue
+        if any(when >= memory.created_at and first and first != current for when, first in named):
+            return None
+        return value
+    return None
+
+
 def extract(rules: Mapping[str, AutoExtractRule], memories: Sequence[Memory]) -> dict[str, str]:
     """Every configured attribute, ``""`` when unknown (platforms need every variable present)."""
     found: dict[str, str] = {}

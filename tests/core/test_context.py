@@ -119,3 +119,20 @@ def test_one_calls_fields_are_listed_the_same_whatever_order_the_store_returned_
     assert one == other
     listed = [line.split(":")[0] for line in one.splitlines() if line.startswith("- field")]
     assert listed == sorted(listed) and len(listed) == CONFIG.memory.context_fields
+
+
+def test_the_greeting_uses_the_name_the_caller_asked_to_be_called() -> None:
+    """ "Aleksandr Petrov, call me Sasha please": the next call said "Hello Aleksandr" (audit)."""
+    memories = call(1, 20, "Card stolen.", caller_name="Aleksandr Petrov", preferred_name="Sasha")
+    memories += call(2, 2, "Card arrived.", caller_name="Aleksandr Petrov")
+    _, greeting, _ = context_for(memories)
+    assert greeting.startswith("Hello Sasha,")
+    _, greeting, _ = context_for(call(1, 5, "Bill question.", caller_name="Beatriz Oliveira", nickname="Not provided"))
+    assert greeting.startswith("Hello Beatriz,")
+
+
+def test_a_preferred_name_is_not_used_once_someone_else_called_from_the_number() -> None:
+    memories = call(1, 20, "Card stolen.", caller_name="Aleksandr Petrov", preferred_name="Sasha")
+    memories += call(2, 2, "His wife called.", caller_name="Irina Petrova")
+    _, greeting, _ = context_for(memories)
+    assert greeting.startswith("Hello Irina,")
