@@ -37,13 +37,38 @@ def _household(field: str) -> bool:
     return not HOUSEHOLD.isdisjoint(field_key(field).split("_"))
 
 
+CALLERS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "name"})
+"""Fields that name whoever was on the line: on a number a household shares, the call is about them."""
+_TITLES = frozenset("mr mrs ms miss mx dr prof sir dame".split())
+
+
+def given_name(value: str) -> str:
+    """The given name of a name as a call records it: "dana" of "Dana Whitfield", "Whitfield, Dana" or "Ms. Dana
+    Whitfield"."""
+    head, comma, tail = value.partition(",")
+    words = [w.strip(".").lower() for w in (f"{tail} {head}" if comma and tail.split() else head).split()]
+    words = [w for w in words if w and w not in _TITLES]
+    return words[0] if words else ""
+
+
 def subjects(memories: Sequence[Memory]) -> dict[str | None, str]:
-    """Each call (its conversation id) -> the first name of whom it is about, for the calls that name one."""
+    """Each call (its conversation id) -> the first name of whom it is about, for the calls that name one: the pet,
+    patient or child its ``<role>_name`` names, else, on a number from which two people have called (a couple, a
+    parent and a teenager), the caller its ``caller_name`` names: Lars's eye exam does not replace Ingrid's hearing
+    test. A number only one person calls from changes nothing."""
     found: dict[str | None, str] = {}
+    callers: dict[str | None, str] = {}
     for memory in memories:
         field, value = memory.metadata.get("field"), memory.metadata.get("value")
-        if isinstance(field, str) and isinstance(value, str) and value.split() and names_subject(field):
+        if not (isinstance(field, str) and isinstance(value, str) and value.split()):
+            continue
+        if names_subject(field):
             found.setdefault(memory.conversation_id, value.split()[0].lower())
+        elif field_key(field) in CALLERS and given_name(value):
+            callers.setdefault(memory.conversation_id, given_name(value))
+    if len(set(callers.values())) > 1:
+        for call, name in callers.items():
+            found.setdefault(call, name)
     return found
 
 
@@ -58,7 +83,7 @@ def same_subject(field: str, earlier: Memory, later: Memory, about: Mapping[str 
     surname corrected); another first name is another pet or child, not a new name for the first."""
     if names_subject(field):
         return _first_name(earlier) == _first_name(later)
-    if not about or _household(field):
+    if not about or _household(field) or field_key(field) in CALLERS or field_key(field) == "last_name":
         return True
     first, second = about.get(earlier.conversation_id), about.get(later.conversation_id)
     return first is None or second is None or first == second

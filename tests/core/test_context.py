@@ -136,3 +136,23 @@ def test_a_preferred_name_is_not_used_once_someone_else_called_from_the_number()
     memories += call(2, 2, "His wife called.", caller_name="Irina Petrova")
     _, greeting, _ = context_for(memories)
     assert greeting.startswith("Hello Irina,")
+
+
+def test_two_people_calling_from_one_number_keep_their_own_values() -> None:
+    """A couple on one line: the husband's eye exam did not replace his wife's hearing test (audit)."""
+    memories = call(1, 28, "Ingrid booked a hearing test.", caller_name="Ingrid Sorensen", reason="hearing test")
+    memories += call(2, 4, "Lars booked an eye exam.", caller_name="Lars Sorensen", reason="eye exam")
+    memories += call(3, 2, "Lars moved house.", caller_name="Lars Sorensen", address="9 Elm Road")
+    memories += call(0, 40, "Ingrid gave her address.", caller_name="Ms. Ingrid Sorensen", address="4 Oak Lane")
+    context, greeting, _ = context_for(memories)
+    lines = context.splitlines()
+    assert "- reason: eye exam (Lars); hearing test (Ingrid)" in lines
+    assert "- address: 9 Elm Road (previously: 4 Oak Lane until 2030-02-27)" in lines  # the household's: replaced
+    assert greeting.startswith("Hello Lars,")
+
+
+def test_one_caller_written_two_ways_is_one_person() -> None:
+    memories = call(1, 28, "Booked.", caller_name="Whitfield, Dana", reason="hearing test")
+    memories += call(2, 4, "Moved it.", caller_name="Ms. Dana Whitfield", reason="eye exam")
+    context, _, _ = context_for(memories)
+    assert "- reason: eye exam (previously: hearing test until 2030-02-25)" in context.splitlines()
