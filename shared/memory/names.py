@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
 from shared.memory.models import Memory, field_key
+from shared.memory.subjects import given_name
 from shared.memory.terms import SELECTORS, STOP_WORDS, words
 
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
@@ -44,7 +45,9 @@ name" at a children's clinic may be."""
 _TOKEN = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?")  # "Tobias's", with a straight or a curly apostrophe
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+")
 _TITLE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St)\.$")  # "Dr. Ferreira": no sentence ends there
-_NOT_A_NAME = CALENDAR | frozenset("may dr mr mrs ms miss okay ok hi hello hey yeah yes no um uh so oh well".split())
+_NOT_A_NAME = CALENDAR | frozenset(
+    "may dr mr mrs ms miss doctor professor okay ok hi hello hey yeah yes no um uh so oh well".split()
+)  # a title spelt out ("this is Doctor Adeyemi") names no one of its own: the name after it does
 
 
 def _value_words(memory: Memory) -> set[str]:
@@ -71,6 +74,30 @@ def is_name_field(memory: Memory, fields: Collection[str]) -> bool:
     return _field(memory) in _keys(fields)
 
 
+_WHO_CALLED = frozenset({"caller_name", "customer_name", "full_name", "first_name", "name"})
+
+
+def _own(memories: Sequence[Memory], keys: frozenset[str]) -> list[Memory]:
+    """The name fields among ``memories`` that are the caller's own name: those of ``keys`` under the given name of
+    the newest call's caller (``caller_name`` and the like), a surname, or any of them when no call said who called.
+    An alias that names another person (``patient_name: Temi`` in Dr. Oluwaseun's call about his daughter) and an
+    earlier caller under another given name (his wife, from the same phone) are someone else: "daughter's name" and
+    "wife's name" find them."""
+    named = [m for m in memories if _field(m) in keys]
+    callers = [m for m in named if _field(m) in _WHO_CALLED and isinstance(m.metadata.get("value"), str)]
+    if not callers:
+        return named
+    current = given_name(str(max(callers, key=lambda m: m.created_at).metadata["value"]))
+    return [
+        m for m in named if _field(m) == "last_name" or given_name(str(m.metadata.get("value", ""))) in ("", current)
+    ]
+
+
+def callers_own_name_fields(memories: Sequence[Memory], fields: Collection[str]) -> set[str]:
+    """Ids of the memories that record the caller's own name (``_own``)."""
+    return {m.id for m in _own(memories, _keys(fields))}
+
+
 def without_callers_name(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> str:
     """``query`` without the caller's own name (the values of ``fields``), when something else is asked ("policy
     number"); else ``query``.
@@ -80,7 +107,7 @@ def without_callers_name(query: str, memories: Sequence[Memory], fields: Collect
     if ASKS_A_NAME.intersection(words(query)):
         return query
     keys = _keys(fields)
-    names = frozenset().union(*(_value_words(m) for m in memories if _field(m) in keys))
+    names = frozenset().union(*(_value_words(m) for m in _own(memories, keys)))
     return _without(query, names) if names else query
 
 
@@ -133,7 +160,7 @@ def asks_the_callers_name(query: str, memories: Sequence[Memory], fields: Collec
     places 66 times without once being the answer."""
     said = set(words(query))
     keys = _keys(fields)
-    names = set().union(*(_value_words(m) for m in memories if _field(m) in keys))
+    names = set().union(*(_value_words(m) for m in _own(memories, keys)))
     if not said & (ASKS_A_NAME | _NAME_PARTS | {"who"} | names):
         return False
     own = names.union(*(k.split("_") for k in keys))
@@ -146,7 +173,7 @@ def asks_the_callers_name(query: str, memories: Sequence[Memory], fields: Collec
 def known_names(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> frozenset[str]:
     """The names a question already knows: its own words and the caller's recorded names."""
     keys = _keys(fields)
-    own = set().union(*(_value_words(m) for m in memories if _field(m) in keys))
+    own = set().union(*(_value_words(m) for m in _own(memories, keys)))
     return frozenset(own.union(words(query)))
 
 

@@ -236,3 +236,37 @@ def test_an_agent_types_own_field_for_the_callers_name_counts(tmp_path: Path, mo
         MemoryManager(store, "support", config).search(CALLER, "Tobias Okafor policy number")[0].memory.id == "policy"
     )
     assert embedded == ["policy number"]
+
+
+def _found(question: str, memories: list[Memory], fields: frozenset[str]) -> list[str]:
+    memories = [replace(m, vector=v) for m, v in zip(memories, embed(m.text for m in memories), strict=True)]
+    vector = embed_query(without_callers_name(question, memories, fields))
+    settings = RankSettings(caller_name_fields=fields)
+    ranked = rank(question, memories, now=NOW, settings=settings, query_vector=vector, word_similarities=similar)
+    return [s.memory.id for s in ranked]
+
+
+def test_an_alias_naming_someone_else_in_the_callers_call_is_not_the_callers_name() -> None:
+    """Audit: a father called about his daughter's braces (``patient_name`` is one of the agent type's caller-name
+    aliases); "daughter's name" answered with his own "this is Doctor Adeyemi-Clarke" and never with Temi."""
+    memories = [
+        field("caller", "caller_name", "Dr. Oluwaseun Adeyemi-Clarke"),
+        field("patient", "patient_name", "Temi Adeyemi-Clarke"),
+        remembered("hello", "Good afternoon, this is Doctor Adeyemi-Clarke, Oluwaseun."),
+        remembered("braces", "It's about braces for my daughter Temi, she's twelve."),
+    ]
+    found = _found("daughter's name", memories, frozenset({"caller_name", "patient_name"}))
+    assert found and found[0] in ("patient", "braces") and "hello" not in found and "caller" not in found
+
+
+def test_someone_else_who_called_from_the_number_is_another_person() -> None:
+    """Audit: a husband calling from his wife's phone; "husband's name" found nothing, since every name ever given
+    in ``caller_name`` counted as the caller's own."""
+    memories = [
+        field("ingrid", "caller_name", "Ingrid Sorensen", days_ago=28),
+        remembered("test", "Ingrid Sorensen booked a hearing test for Tuesday.", days_ago=28),
+        field("lars", "caller_name", "Lars Sorensen", days_ago=4),
+        remembered("exam", "Lars Sorensen, Ingrid's husband, booked his own eye exam on Monday.", days_ago=4),
+    ]
+    assert "exam" in _found("husband's name", memories, frozenset({"caller_name"}))
+    assert "lars" in _found("caller's name", memories, frozenset({"caller_name"}))
