@@ -424,6 +424,10 @@ def rank(
     candidates = _deduplicated(live) if settings.dedupe else live
     if settings.skip_small_talk:  # "Okay, thank you." answers nothing, nor may it pull the caller's median down
         candidates = [m for m in candidates if not _small_talk(m)]
+    # whose each value is (``past_values``) is read from every name field, also those the question already says and
+    # that are no answer: "Biscuit's species" must not lose the call that names Biscuit and read Pepper's "cat" as
+    # replacing Biscuit's "dog"
+    everyone = candidates
     named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
     not_answers: set[str] = set()  # scored with the others, never returned: the caller's name when not asked
     if settings.caller_name_fields:
@@ -476,7 +480,7 @@ def rank(
         general = bool(summaries)
         if general:
             scores = dict.fromkeys((m.id for m in summaries), 1.0)
-    past = past_values(candidates) if settings.supersede else {}
+    past = past_values(everyone) if settings.supersede else {}
     until = dict(past)
     stated_fields: dict[str, list[str]] = {}
     if past:
