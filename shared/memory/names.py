@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
 from shared.memory.models import Memory, field_key
-from shared.memory.subjects import given_name
+from shared.memory.subjects import callers, given_name, same_person
 from shared.memory.terms import SELECTORS, STOP_WORDS, words
 
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
@@ -74,22 +74,24 @@ def is_name_field(memory: Memory, fields: Collection[str]) -> bool:
     return _field(memory) in _keys(fields)
 
 
-_WHO_CALLED = frozenset({"caller_name", "customer_name", "full_name", "first_name", "name"})
-
-
 def _own(memories: Sequence[Memory], keys: frozenset[str]) -> list[Memory]:
     """The name fields among ``memories`` that are the caller's own name: those of ``keys`` under the given name of
-    the newest call's caller (``caller_name`` and the like), a surname, or any of them when no call said who called.
-    An alias that names another person (``patient_name: Temi`` in Dr. Oluwaseun's call about his daughter) and an
-    earlier caller under another given name (his wife, from the same phone) are someone else: "daughter's name" and
-    "wife's name" find them."""
+    the newest call's caller (``subjects.callers``: ``caller_name`` and the like), or a respelling of it, a surname,
+    or any of them when no call said who called. An alias that names another person (``patient_name: Temi`` in Dr.
+    Oluwaseun's call about his daughter) and an earlier caller under another given name (his wife, from the same
+    phone) are someone else: "daughter's name" and "wife's name" find them."""
     named = [m for m in memories if _field(m) in keys]
-    callers = [m for m in named if _field(m) in _WHO_CALLED and isinstance(m.metadata.get("value"), str)]
-    if not callers:
+    on_the_line = callers(named)
+    if not on_the_line:
         return named
-    current = given_name(str(max(callers, key=lambda m: m.created_at).metadata["value"]))
+    newest = max(named, key=lambda m: (m.conversation_id in on_the_line, m.created_at))
+    current = on_the_line[newest.conversation_id]
     return [
-        m for m in named if _field(m) == "last_name" or given_name(str(m.metadata.get("value", ""))) in ("", current)
+        m
+        for m in named
+        if _field(m) == "last_name"
+        or not (name := given_name(str(m.metadata.get("value", ""))))
+        or same_person(name, current)
     ]
 
 

@@ -11,6 +11,8 @@ taken to be about whoever the field's earlier value was about ("his lesson moved
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from shared.memory.models import Memory, field_key
@@ -37,8 +39,9 @@ def _household(field: str) -> bool:
     return not HOUSEHOLD.isdisjoint(field_key(field).split("_"))
 
 
-CALLERS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "name"})
-"""Fields that name whoever was on the line: on a number a household shares, the call is about them."""
+CALLERS = ("caller_name", "full_name", "first_name", "name", "customer_name")
+"""Fields that name whoever was on the line, the first a call gives in this order (a call's ``customer_name`` may be
+the account holder the caller phones for): on a number a household shares, the call is about them."""
 _TITLES = frozenset("mr mrs ms miss mx dr prof sir dame".split())
 
 
@@ -51,23 +54,48 @@ def given_name(value: str) -> str:
     return words[0] if words else ""
 
 
+def same_person(name: str, other: str) -> bool:
+    """Whether two given names are one person's: the same, or one respelt or shortened ("Rosalyn" corrected to
+    "Rosalind", "Shivaun" to "Siobhan", "Lori" for "Lorraine"), not another's ("Lars" and "Ingrid")."""
+    return name == other or SequenceMatcher(None, name, other).ratio() >= SAME_PERSON
+
+
+SAME_PERSON = 0.5
+
+
+def callers(memories: Sequence[Memory]) -> dict[str | None, str]:
+    """Each call -> the given name of whoever was on the line (``CALLERS``), one spelling per person: the first
+    call's ("Rosalyn" then "Rosalind" is "rosalyn" twice)."""
+    said: dict[str | None, tuple[int, datetime, str]] = {}
+    for memory in memories:
+        field, value = memory.metadata.get("field"), memory.metadata.get("value")
+        if not (isinstance(field, str) and isinstance(value, str)) or field_key(field) not in CALLERS:
+            continue
+        rank, name = CALLERS.index(field_key(field)), given_name(value)
+        if name and (memory.conversation_id not in said or rank < said[memory.conversation_id][0]):
+            said[memory.conversation_id] = (rank, memory.created_at, name)
+    people: list[str] = []
+    found: dict[str | None, str] = {}
+    for call, (_, _, name) in sorted(said.items(), key=lambda item: item[1][1]):
+        found[call] = next((person for person in people if same_person(person, name)), name)
+        if found[call] == name and name not in people:
+            people.append(name)
+    return found
+
+
 def subjects(memories: Sequence[Memory]) -> dict[str | None, str]:
     """Each call (its conversation id) -> the first name of whom it is about, for the calls that name one: the pet,
     patient or child its ``<role>_name`` names, else, on a number from which two people have called (a couple, a
     parent and a teenager), the caller its ``caller_name`` names: Lars's eye exam does not replace Ingrid's hearing
     test. A number only one person calls from changes nothing."""
     found: dict[str | None, str] = {}
-    callers: dict[str | None, str] = {}
     for memory in memories:
         field, value = memory.metadata.get("field"), memory.metadata.get("value")
-        if not (isinstance(field, str) and isinstance(value, str) and value.split()):
-            continue
-        if names_subject(field):
+        if isinstance(field, str) and isinstance(value, str) and value.split() and names_subject(field):
             found.setdefault(memory.conversation_id, value.split()[0].lower())
-        elif field_key(field) in CALLERS and given_name(value):
-            callers.setdefault(memory.conversation_id, given_name(value))
-    if len(set(callers.values())) > 1:
-        for call, name in callers.items():
+    on_the_line = callers(memories)
+    if len(set(on_the_line.values())) > 1:
+        for call, name in on_the_line.items():
             found.setdefault(call, name)
     return found
 

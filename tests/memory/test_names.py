@@ -23,6 +23,7 @@ from shared.memory.names import (
 )
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.sqlite import SqliteMemoryStore
+from shared.memory.subjects import same_person
 
 NOW = datetime.now(UTC)
 CALLER = "+15555550123"
@@ -268,5 +269,32 @@ def test_someone_else_who_called_from_the_number_is_another_person() -> None:
         field("lars", "caller_name", "Lars Sorensen", days_ago=4),
         remembered("exam", "Lars Sorensen, Ingrid's husband, booked his own eye exam on Monday.", days_ago=4),
     ]
+    memories = [replace(m, conversation_id=f"call-{m.created_at.isoformat()}") for m in memories]
     assert "exam" in _found("husband's name", memories, frozenset({"caller_name"}))
     assert "lars" in _found("caller's name", memories, frozenset({"caller_name"}))
+    respelt = [
+        replace(m, metadata={**m.metadata, "value": "Ingrid Sorensen"}) if m.id == "lars" else m for m in memories
+    ]
+    assert "exam" not in _found("husband's name", respelt, frozenset({"caller_name"}))  # one person: no one named
+
+
+def test_a_respelt_or_shortened_name_is_still_one_caller() -> None:
+    assert same_person("rosalyn", "rosalind") and same_person("lori", "lorraine") and same_person("shivaun", "siobhan")
+    assert not same_person("lars", "ingrid") and not same_person("mildred", "hezekiah")
+
+
+def test_naming_one_pet_in_the_question_does_not_mark_its_values_as_replaced_by_the_others() -> None:
+    """Audit: "Biscuit species" left out the field naming Biscuit (the question says it) before reading whom each
+    call was about, so Pepper's "species: cat" replaced Biscuit's "dog", returned as "previously: species: dog"."""
+    memories = [
+        field("biscuit", "pet_name", "Biscuit", days_ago=90),
+        field("dog", "species", "dog", days_ago=90),
+        field("pepper", "pet_name", "Pepper", days_ago=10),
+        field("cat", "species", "cat", days_ago=10),
+    ]
+    memories = [replace(m, conversation_id=f"call-{m.created_at.isoformat()}") for m in memories]
+    memories = [replace(m, vector=v) for m, v in zip(memories, embed(m.text for m in memories), strict=True)]
+    for question in ("Biscuit species", "what species is Biscuit"):
+        vector = embed_query(without_callers_name(question, memories))
+        ranked = rank(question, memories, now=NOW, query_vector=vector, word_similarities=similar)
+        assert {s.memory.id: s.until for s in ranked}.get("dog", "missing") is None
