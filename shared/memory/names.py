@@ -109,7 +109,7 @@ def without_callers_name(query: str, memories: Sequence[Memory], fields: Collect
     if ASKS_A_NAME.intersection(words(query)):
         return query
     keys = _keys(fields)
-    names = frozenset().union(*(_value_words(m) for m in _own(memories, keys)))
+    names = frozenset().union(*(_value_words(m) for m in memories if _field(m) in keys))
     return _without(query, names) if names else query
 
 
@@ -162,7 +162,7 @@ def asks_the_callers_name(query: str, memories: Sequence[Memory], fields: Collec
     places 66 times without once being the answer."""
     said = set(words(query))
     keys = _keys(fields)
-    names = set().union(*(_value_words(m) for m in _own(memories, keys)))
+    names = set().union(*(_value_words(m) for m in memories if _field(m) in keys))
     if not said & (ASKS_A_NAME | _NAME_PARTS | {"who"} | names):
         return False
     own = names.union(*(k.split("_") for k in keys))

@@ -56,6 +56,7 @@ from shared.memory.names import (
     asks_another_persons_name,
     asks_the_callers_name,
     callers_own_name_fields,
+    is_name_field,
     known_names,
     name_fields_said,
     names_someone,
@@ -432,11 +433,13 @@ def rank(
     not_answers: set[str] = set()  # scored with the others, never returned: the caller's name when not asked
     if settings.caller_name_fields:
         said = name_fields_said(query, candidates)  # "caller name: Tobias Okafor" answers no "Tobias Okafor policy no."
-        callers_name = callers_own_name_fields(candidates, settings.caller_name_fields)
+        callers_name = {m.id for m in candidates if is_name_field(m, settings.caller_name_fields)}
         if not asks_the_callers_name(query, candidates, settings.caller_name_fields):  # nor "Tobias's job"
             not_answers = callers_name
         if asks_another_persons_name(query):  # nor "Tobias's adjuster's name": a memory naming no one is no answer
-            said |= callers_name
+            # the caller's own: not an alias naming the daughter asked for, nor her mother who called before
+            not_answers = callers_own_name_fields(candidates, settings.caller_name_fields)
+            said |= not_answers
             named = known_names(query, candidates, settings.caller_name_fields)
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
