@@ -21,7 +21,6 @@ from functools import lru_cache
 
 from shared.memory.answer_kinds import CALENDAR, PERSON_WORDS
 from shared.memory.models import Memory, field_key
-from shared.memory.subjects import callers, given_name, same_person
 from shared.memory.terms import SELECTORS, STOP_WORDS, words
 
 CALLER_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "last_name", "name"})
@@ -72,32 +71,6 @@ def _keys_of(fields: frozenset[str]) -> frozenset[str]:
 def is_name_field(memory: Memory, fields: Collection[str]) -> bool:
     """Whether the memory records one of ``fields`` (the caller's name and its aliases), in any spelling."""
     return _field(memory) in _keys(fields)
-
-
-def _own(memories: Sequence[Memory], keys: frozenset[str]) -> list[Memory]:
-    """The name fields among ``memories`` that are the caller's own name: those of ``keys`` under the given name of
-    the newest call's caller (``subjects.callers``: ``caller_name`` and the like), or a respelling of it, a surname,
-    or any of them when no call said who called. An alias that names another person (``patient_name: Temi`` in Dr.
-    Oluwaseun's call about his daughter) and an earlier caller under another given name (his wife, from the same
-    phone) are someone else: "daughter's name" and "wife's name" find them."""
-    named = [m for m in memories if _field(m) in keys]
-    on_the_line = callers(named)
-    if not on_the_line:
-        return named
-    newest = max(named, key=lambda m: (m.conversation_id in on_the_line, m.created_at))
-    current = on_the_line[newest.conversation_id]
-    return [
-        m
-        for m in named
-        if _field(m) == "last_name"
-        or not (name := given_name(str(m.metadata.get("value", ""))))
-        or same_person(name, current)
-    ]
-
-
-def callers_own_name_fields(memories: Sequence[Memory], fields: Collection[str]) -> set[str]:
-    """Ids of the memories that record the caller's own name (``_own``)."""
-    return {m.id for m in _own(memories, _keys(fields))}
 
 
 def without_callers_name(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> str:
@@ -175,7 +148,7 @@ def asks_the_callers_name(query: str, memories: Sequence[Memory], fields: Collec
 def known_names(query: str, memories: Sequence[Memory], fields: Collection[str] = CALLER_NAME_FIELDS) -> frozenset[str]:
     """The names a question already knows: its own words and the caller's recorded names."""
     keys = _keys(fields)
-    own = set().union(*(_value_words(m) for m in _own(memories, keys)))
+    own = set().union(*(_value_words(m) for m in memories if _field(m) in keys))
     return frozenset(own.union(words(query)))
 
 

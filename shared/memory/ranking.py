@@ -55,7 +55,6 @@ from shared.memory.names import (
     CALLER_NAME_FIELDS,
     asks_another_persons_name,
     asks_the_callers_name,
-    callers_own_name_fields,
     is_name_field,
     known_names,
     name_fields_said,
@@ -425,10 +424,6 @@ def rank(
     candidates = _deduplicated(live) if settings.dedupe else live
     if settings.skip_small_talk:  # "Okay, thank you." answers nothing, nor may it pull the caller's median down
         candidates = [m for m in candidates if not _small_talk(m)]
-    # whose each value is (``past_values``) is read from every name field, also those the question already says and
-    # that are no answer: "Biscuit's species" must not lose the call that names Biscuit and read Pepper's "cat" as
-    # replacing Biscuit's "dog"
-    everyone = candidates
     named: frozenset[str] | None = None  # when a relative's or a role's name is asked: the names already known
     not_answers: set[str] = set()  # scored with the others, never returned: the caller's name when not asked
     if settings.caller_name_fields:
@@ -437,9 +432,9 @@ def rank(
         if not asks_the_callers_name(query, candidates, settings.caller_name_fields):  # nor "Tobias's job"
             not_answers = callers_name
         if asks_another_persons_name(query):  # nor "Tobias's adjuster's name": a memory naming no one is no answer
-            # the caller's own: not an alias naming the daughter asked for, nor her mother who called before
-            not_answers = callers_own_name_fields(candidates, settings.caller_name_fields)
-            said |= not_answers
+            said |= callers_name
+            # the names known are the caller's own, not an alias naming the daughter asked for, nor her mother who
+            # called before from the same phone: a memory naming them answers
             named = known_names(query, candidates, settings.caller_name_fields)
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
@@ -483,7 +478,7 @@ def rank(
         general = bool(summaries)
         if general:
             scores = dict.fromkeys((m.id for m in summaries), 1.0)
-    past = past_values(everyone) if settings.supersede else {}
+    past = past_values(candidates) if settings.supersede else {}
     until = dict(past)
     stated_fields: dict[str, list[str]] = {}
     if past:
