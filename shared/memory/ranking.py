@@ -128,16 +128,18 @@ def _value_key(memory: Memory) -> str:
     return " ".join(digit_words(value if isinstance(value, str) else memory.text))  # case, punctuation, "1,000" aside
 
 
-def past_values(memories: Sequence[Memory]) -> dict[str, datetime]:
+def past_values(memories: Sequence[Memory], about: Mapping[str | None, str] | None = None) -> dict[str, datetime]:
     """Field memories replaced by a later, different value of the same field -> when the next value came (a call
-    about another pet or child replaces nothing of the first's: ``subjects.same_subject``)."""
+    about another pet or child replaces nothing of the first's: ``subjects.same_subject``). ``about``: whom each
+    call is about, when read from more memories than these (``rank`` keeps one copy of a repeated text: the
+    caller's name said on every call would otherwise name only the last)."""
     by_field: dict[str, list[Memory]] = {}
     for memory in memories:
         name = field_name(memory)
         if name:
             by_field.setdefault(name, []).append(memory)
     past: dict[str, datetime] = {}
-    about = subjects(memories)
+    about = subjects(memories) if about is None else about
     for name, group in by_field.items():
         group.sort(key=lambda m: m.created_at)
         for index, memory in enumerate(group):
@@ -478,7 +480,7 @@ def rank(
         general = bool(summaries)
         if general:
             scores = dict.fromkeys((m.id for m in summaries), 1.0)
-    past = past_values(candidates) if settings.supersede else {}
+    past = past_values(candidates, subjects(candidates, callers_from=live)) if settings.supersede else {}
     until = dict(past)
     stated_fields: dict[str, list[str]] = {}
     if past:

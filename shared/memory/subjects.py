@@ -83,17 +83,19 @@ def callers(memories: Sequence[Memory]) -> dict[str | None, str]:
     return found
 
 
-def subjects(memories: Sequence[Memory]) -> dict[str | None, str]:
+def subjects(memories: Sequence[Memory], callers_from: Sequence[Memory] | None = None) -> dict[str | None, str]:
     """Each call (its conversation id) -> the first name of whom it is about, for the calls that name one: the pet,
     patient or child its ``<role>_name`` names, else, on a number from which two people have called (a couple, a
     parent and a teenager), the caller its ``caller_name`` names: Lars's eye exam does not replace Ingrid's hearing
-    test. A number only one person calls from changes nothing."""
+    test. A number only one person calls from changes nothing. ``callers_from``: the memories to read who called
+    from, when ``memories`` keep one copy of a repeated text (the same caller_name on every call is one memory
+    there, and the earlier calls would be read from their ``customer_name`` as another person's)."""
     found: dict[str | None, str] = {}
     for memory in memories:
         field, value = memory.metadata.get("field"), memory.metadata.get("value")
         if isinstance(field, str) and isinstance(value, str) and value.split() and names_subject(field):
             found.setdefault(memory.conversation_id, value.split()[0].lower())
-    on_the_line = callers(memories)
+    on_the_line = callers(memories if callers_from is None else callers_from)
     if len(set(on_the_line.values())) > 1:
         for call, name in on_the_line.items():
             found.setdefault(call, name)

@@ -156,3 +156,38 @@ def test_one_caller_written_two_ways_is_one_person() -> None:
     memories += call(2, 4, "Moved it.", caller_name="Ms. Dana Whitfield", reason="eye exam")
     context, _, _ = context_for(memories)
     assert "- reason: eye exam (previously: hearing test until 2030-02-25)" in context.splitlines()
+
+
+def test_search_reads_who_called_from_every_call_though_it_keeps_one_copy_of_a_repeated_name() -> None:
+    """The same caller_name on every call is one text that search keeps once (the newest copy): the earlier calls
+    must not then be read from their customer_name as another person's, which would leave the father's replaced
+    furnace problem current in search while the pre-call context shows it as past."""
+    from shared.memory.manager import MemoryManager
+    from shared.memory.ranking import rank
+
+    memories = call(
+        0,
+        60,
+        "Furnace out at her father's.",
+        caller_name="Mildred Osei",
+        customer_name="Hezekiah Osei",
+        problem="no heat",
+    )
+    memories += call(
+        1,
+        40,
+        "Ignitor replaced.",
+        caller_name="Mildred Osei",
+        customer_name="Hezekiah Osei",
+        problem="failed ignitor (replaced)",
+    )
+    memories += call(
+        2, 5, "Her own AC now.", caller_name="Mildred Osei", customer_name="Mildred Osei", problem="heat pump quote"
+    )
+    context, _, _ = context_for(memories)
+    assert any(line.startswith("- problem: heat pump quote (previously:") for line in context.splitlines())
+    settings = MemoryManager(None, "t", CONFIG.memory).rank_settings()
+    found = rank("ignitor", memories, now=NOW, settings=settings, limit=5)
+    assert found  # the summary of the call
+    current = [s.memory.text for s in found if s.until is None]
+    assert "problem: failed ignitor (replaced)" not in current  # past, as in the pre-call context
