@@ -188,7 +188,9 @@ class MemoryConfig(_Model):
     transcript_type: str = "semantic"
     field_types: dict[str, str] = Field(default_factory=dict)
     default_field_type: str = "factual"
-    retention_days: dict[str, Annotated[int, Field(ge=1, le=36_500)]] = Field(default_factory=lambda: {"default": 365})
+    retention_days: dict[str, Annotated[int, Field(ge=1, le=36_500, strict=True)]] = Field(
+        default_factory=lambda: {"default": 365}
+    )
     search_limit: Annotated[int, Field(ge=1, le=50)] = 3
     context_limit: Annotated[int, Field(ge=0, le=50)] = 5
     context_fields: Annotated[int, Field(ge=0, le=100)] = Field(
@@ -204,7 +206,7 @@ class MemoryConfig(_Model):
         "model when written (docs/recall.md). Off: words, recency and current-facts-first only.",
     )
     ranking: RankingConfig = Field(default_factory=RankingConfig)
-    archive_retention_days: Annotated[int, Field(ge=1, le=36_500)] | None = Field(
+    archive_retention_days: Annotated[int, Field(ge=1, le=36_500, strict=True)] | None = Field(
         default=None,
         description="Days the raw post-call bodies stay in the archive for replay; the sweep deletes older ones. "
         "Default: the longest memory retention of this agent type (a replay could not add anything older).",

@@ -117,3 +117,14 @@ def test_vapi_agent_type_needs_its_assistant(tmp_path: Path) -> None:
     agent = load_agent_types(write(tmp_path, data)).agent_types["v"]
     with pytest.raises(ConfigError, match=r"agent type 'v': response.assistant_id"):
         resolve_profile("v", agent)
+
+
+@pytest.mark.parametrize("value", [True, "30", 30.0])
+def test_a_retention_is_a_whole_number_of_days_not_a_boolean_or_a_string(tmp_path: Path, value: Any) -> None:
+    """JSON ``true`` read as 1 day would expire a caller's memories the next day; ``"30"`` hides a typo'd type."""
+    data = shipped()
+    data["agent_types"]["generic_voice_agent"]["memory"]["retention_days"] = {"default": value}
+    with pytest.raises(ConfigError, match="retention_days"):
+        load_agent_types(write(tmp_path, data))
+    data["agent_types"]["generic_voice_agent"]["memory"]["retention_days"] = {"default": 30}
+    assert load_agent_types(write(tmp_path, data)).agent_types["generic_voice_agent"].memory.retention_for("x") == 30
