@@ -18,6 +18,7 @@ from shared.config.models import AutoExtractRule
 from shared.memory.answer_kinds import PERSON_WORDS
 from shared.memory.from_call import says_nothing
 from shared.memory.models import Memory, field_key, field_label
+from shared.memory.subjects import CALLERS
 
 _NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
 _COMMON_WORDS = (
@@ -194,7 +195,6 @@ PREFERRED_NAME_FIELDS = frozenset(
     {"preferred_name", "preferred_first_name", "nickname", "nick_name", "goes_by", "called_name", "name_preference"}
 )
 """Fields in which a call records what the caller asked to be called ("Aleksandr, call me Sasha")."""
-_OWN_NAME_FIELDS = frozenset({"caller_name", "customer_name", "full_name", "first_name", "name"})
 
 
 def _first_word(value: object) -> str:
@@ -209,7 +209,7 @@ def preferred_name(memories: Sequence[Memory], caller_name: str) -> str | None:
     named = [
         (m.created_at, _first_word(m.metadata.get("value")))
         for m in memories
-        if isinstance(m.metadata.get("field"), str) and field_key(str(m.metadata["field"])) in _OWN_NAME_FIELDS
+        if isinstance(m.metadata.get("field"), str) and field_key(str(m.metadata["field"])) in CALLERS
     ]
     given = [
         m
