@@ -53,6 +53,8 @@ _SIP_SCHEMES = ("sip:", "sips:", "tel:")
 _EXTENSION = re.compile(r"(?i)(?P<number>[+\d\s().\-/]{7,}?)\s*(?:;\s*ext\s*=|,+|(?:ext\.?|extension|x))\s*\d{1,6}")
 _PHONE_CONTEXT = re.compile(r"(?i);\s*phone-context\s*=\s*(?P<context>[^;?>]+)")
 _OPAQUE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+\-]{0,127}$")
+# how every caller id a phone number or a SIP address becomes begins (an opaque id begins with a letter or digit)
+_CALLER_ID_PREFIXES = ("+", "sip:")
 PSEUDONYM_PREFIX = "u_"
 PSEUDONYM_HEX = 40
 _PSEUDONYM = re.compile(f"{PSEUDONYM_PREFIX}[0-9a-f]{{{PSEUDONYM_HEX}}}")
@@ -165,11 +167,13 @@ def normalize_caller(raw: str, *, default_region: str = "US") -> str:
 
 def reads_as_number(value: str) -> bool:
     """Whether ``normalize_caller`` would not keep the value as an id of its own: it reads it as a phone number or a
-    SIP/tel address (in any spelling, with an extension), or refuses it."""
+    SIP/tel address (in any spelling, with an extension, or already written as the caller id it becomes:
+    ``+15555550123``, ``sip:1001@pbx.example.com``), or refuses it."""
     try:
-        return normalize_caller(value) != value.strip()
+        normalized = normalize_caller(value)
     except Unprocessable:
         return True
+    return normalized != value.strip() or normalized.startswith(_CALLER_ID_PREFIXES)
 
 
 def mask(user_id: str) -> str:

@@ -50,3 +50,22 @@ def test_a_web_users_own_id_is_kept_as_it_was() -> None:
     assert client_chosen("+1 555 555 0123") == "web:+15555550123"
     assert client_chosen("sip:+15555550123@pbx.example.com") == "web:sip+15555550123@pbx.example.com"
     assert client_chosen("1001") is None and client_chosen(" ") is None
+
+
+def test_a_web_visitor_typing_the_number_exactly_as_a_caller_id_is_still_kept_apart(local_runtime: Any) -> None:
+    """``+15555550123`` is already the caller id it normalizes to: it must not reach that caller either."""
+    local = local_runtime()
+    post_call(local, elevenlabs_post_call(conversation_id="conv_phone_2", name="Priya Raman"))
+    post_call(local, web_call("conv_web_2", CALLER, "Mallory Stone"))  # the victim's number, in E.164
+    local.drain()
+    visitor = pre_call(local, {"agent_id": "agent_1", "user_id": CALLER})
+    assert visitor["caller_id"] == "web:" + CALLER
+    assert "Priya" not in json.dumps(visitor) and visitor["caller_name"] == "Mallory Stone"
+    victim = pre_call(local, {"caller_id": CALLER, "agent_id": "agent_1", "call_sid": "CA2"})
+    assert victim["caller_name"] == "Priya Raman" and victim["call_count"] == "1"
+    assert "Mallory" not in json.dumps(victim)
+
+
+def test_a_client_chosen_id_written_as_a_caller_id_is_namespaced() -> None:
+    assert client_chosen("+15555550123") == "web:+15555550123"
+    assert client_chosen("sip:1001@pbx.example.com") == "web:sip1001@pbx.example.com"
