@@ -59,7 +59,6 @@ ARGS_AT_ROOT = (
     "custom function sent without its call object ('Payload: args only'); turn that off so the caller comes "
     "from Retell's call, or map field_mappings.retrieve.caller_id"
 )
-_NESTED_KEYS = frozenset({"name", "args", "call"})
 # disconnection reasons of a call in which nobody we remember spoke: a voicemail greeting, a call never answered
 NO_CONVERSATION = frozenset({"voicemail_reached", "dial_no_answer", "dial_busy", "dial_failed"})
 # variables this service sends or Retell's flows keep: never remembered as facts about the caller
@@ -87,8 +86,9 @@ def _customer_number(call: dict[str, Any]) -> str | None:
 
 
 def _nested(body: dict[str, Any]) -> bool:
-    """``{"name", "args", "call"}`` as Retell sends it by default, rather than the args alone."""
-    return isinstance(body.get("call"), dict) and "args" in body and set(body) <= _NESTED_KEYS
+    """``{"name", "args", "call"}`` as Retell sends it by default, rather than the args alone; a field Retell adds
+    beside them does not make its call object the LLM's arguments."""
+    return isinstance(body.get("call"), dict) and "args" in body
 
 
 def _arguments(value: Any) -> dict[str, Any]:

@@ -315,3 +315,13 @@ def test_a_function_call_with_an_empty_question_gets_guidance_not_an_error(local
     body = {"name": "recall_memory", "args": {"query": ""}, "call": {"call_id": "c1", "from_number": "+15555550123"}}
     status, answer = post(local_runtime(AGENT), "/retrieve", body)
     assert status == 200 and NO_QUERY in json.dumps(answer)
+
+
+def test_a_custom_function_with_a_field_beside_name_args_and_call_still_reads_its_call(local_runtime: Any) -> None:
+    """Retell may add a field to its envelope; the call object is still Retell's, not a 422 saying it is missing."""
+    local = local_runtime(AGENT)
+    remember(local)
+    function = {**retell_function("when is the dog's surgery"), "request_sent_at": 1765000000000}
+    status, answer = post(local, "/retrieve", function)
+    assert status == 200
+    assert any(FACT in memory["text"] for memory in answer["memories"])
