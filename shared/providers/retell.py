@@ -53,6 +53,7 @@ from shared.providers.payload import (
 
 CALL_INBOUND = "call_inbound"
 CALL_ANALYZED = "call_analyzed"
+ONE_CALL_EVENTS = frozenset({"call_ended", CALL_ANALYZED})  # one call, delivered twice
 MAX_RESULT_CHARS = 15_000
 MAX_FIELDS = 64
 ARGS_AT_ROOT = (
@@ -169,6 +170,17 @@ def _fit(answer: dict[str, Any]) -> dict[str, Any]:
 
 class RetellProvider(Provider):
     name = "retell"
+
+    @classmethod
+    def check_config(cls, agent: AgentType) -> list[str]:
+        # both events of one call carry the same transcript under two idempotency keys: every turn kept twice
+        events = set(agent.webhooks.ingest_events) if agent.webhooks else set()
+        if events >= ONE_CALL_EVENTS:
+            return [
+                "webhooks.ingest_events: call_ended and call_analyzed are the same call, each would be remembered; "
+                "choose one (call_analyzed, or call_ended without post-call analysis)"
+            ]
+        return []
 
     @classmethod
     def defaults(cls) -> ProviderDefaults:

@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
+from shared.errors import ConfigError
 from shared.fields import FieldMapper
 from shared.ingest.local import FileArchive, SqliteQueue
+from shared.profile import load_profile
 from shared.providers.base import Operation
 from shared.providers.retell import MAX_RESULT_CHARS, RetellProvider, _fit
 from shared.runtime import build_runtime
@@ -145,6 +147,16 @@ def test_ingested_event_is_configurable(tmp_path: Path) -> None:
     finally:
         runtime.store.close()
         queue.close()
+
+
+def test_ingesting_both_events_of_one_call_is_refused_at_start_up(tmp_path: Path) -> None:
+    """call_ended and call_analyzed carry the same transcript under two keys: each turn would be kept twice."""
+    config = json.loads((REPO / "config" / "agent_types.json").read_text())
+    config["agent_types"][AGENT]["webhooks"] = {"ingest_events": ["call_ended", "call_analyzed"]}
+    path = tmp_path / "agent_types.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="call_ended and call_analyzed"):
+        load_profile(AGENT, path)
 
 
 def test_redelivered_event_is_archived_once_under_event_and_call_id(local_runtime: Any) -> None:
