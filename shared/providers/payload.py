@@ -68,13 +68,18 @@ def extracted_fields(value: Any, name: str) -> dict[str, str]:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """Unix seconds or milliseconds (a number, or digits in a string), or an ISO 8601 string; None if it is neither."""
+    """Unix seconds or milliseconds (a number, or digits in a string), or an ISO 8601 string; None if it is neither.
+
+    Zero or less is a placeholder for "not known", never a call in 1970: its memories would be past their retention
+    before they were written, and the call forgotten while the platform was told it was queued."""
     try:
         if isinstance(value, bool):
             return None
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value.strip())
         if isinstance(value, (int, float)):
+            if value <= 0:
+                return None
             seconds = value / 1000 if value > 10**11 else value
             return datetime.fromtimestamp(seconds, UTC)
         if isinstance(value, str) and value:

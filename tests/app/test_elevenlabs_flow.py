@@ -252,6 +252,18 @@ def test_a_replaced_value_comes_back_marked_past_with_the_summary_that_stated_it
     assert current and all("until" not in found[i] for i in current)
 
 
+def test_a_call_with_a_start_time_of_zero_is_remembered(local_runtime: Any) -> None:
+    """``start_time_unix_secs: 0`` stands for no start time: a call in 1970 would expire before it was written."""
+    local = local_runtime()
+    event = elevenlabs_post_call()
+    event["data"]["metadata"]["start_time_unix_secs"] = 0
+    assert json.loads(post_call(local, event).body)["status"] == "queued"
+    local.drain()
+    memories = local.runtime.service.manager.recent(CALLER)
+    assert memories and all(m.created_at.year >= 2000 for m in memories)
+    assert pre_call(local)["dynamic_variables"]["returning_caller"] == "yes"
+
+
 def test_a_call_dated_in_the_future_is_dated_when_it_was_received(local_runtime: Any) -> None:
     """A start time in 2100 would keep the memories past their retention and make them the newest facts."""
     local = local_runtime()
