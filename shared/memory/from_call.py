@@ -27,11 +27,15 @@ _NO_VALUE = re.compile(
     r"answer|value|details?)\b.*)",
     re.IGNORECASE,
 )
+# A template variable the platform left unrendered ("{{ customer.number }}", "{{system__caller_id}}", a Liquid tag):
+# nobody said it, and greeted back it breaks the platform's own template ("Hello {{!").
+_UNRENDERED = re.compile(r"\{\{.*\}\}|\{%.*%\}", re.DOTALL)
 
 
 def says_nothing(value: str) -> bool:
     """Whether an extracted value is a placeholder for "not said" rather than something the caller said."""
-    return _NO_VALUE.fullmatch(value.strip().rstrip(".!")) is not None
+    value = value.strip()
+    return _NO_VALUE.fullmatch(value.rstrip(".!")) is not None or _UNRENDERED.fullmatch(value) is not None
 
 
 def memory_id(agent_type: str, event_key: str, part: str) -> str:

@@ -62,9 +62,23 @@ def test_a_placeholder_for_not_said_is_no_value() -> None:
         "not provided by the caller",
         "-",
         "No information",
+        "{{ customer.number }}",
+        "{{system__caller_id}}",
+        "{% if customer.name %}{{ customer.name }}{% endif %}",
     ):
         assert says_nothing(placeholder), placeholder
-    for value in ("none", "No", "penicillin", "Not sure", "not interested", "no preference", "0", "false", "Nate"):
+    for value in (
+        "none",
+        "No",
+        "penicillin",
+        "Not sure",
+        "not interested",
+        "no preference",
+        "0",
+        "false",
+        "Nate",
+        "{curly} Sue",
+    ):
         assert not says_nothing(value), value
 
 
