@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.wiring.api import PlatformApi
-from functions.wiring.model import QUERY_DESCRIPTION, TOOL_DESCRIPTION, TOOL_NAME, Endpoints, Wired, keep_first
+from functions.wiring.model import QUERY_DESCRIPTION, TOOL_DESCRIPTION, TOOL_NAME, Endpoints, Wired
 from shared.secrets import Secret
 
 API_URL = "https://api.vapi.ai"
@@ -81,6 +81,13 @@ def tool_body(endpoints: Endpoints, secret: Secret, current: dict[str, Any] | No
 
 def top_level_patch(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in desired.items() if current.get(key) != value}
+
+
+def keep_first_fields(before: dict[str, Any], had: dict[str, Any]) -> dict[str, Any]:
+    """The fields as they were before the first run: Vapi fields are replaced whole, so a field already kept is kept
+    whole. A later run's value is ours (our URL, our secret header): merged in, the undo would hand the service's
+    secret to the server that was there before, and the state file would hold it."""
+    return {**had, **before}
 
 
 def _tool(client: PlatformApi, endpoints: Endpoints, target: VapiTarget, state: dict[str, Any], out: Wired) -> str:
@@ -168,7 +175,7 @@ def wire(
         out.notes.append(
             f"{label}: its own assistant/squad/workflow was cleared so that assistant-request reaches the service"
         )
-    before["phone_number"] = keep_first(before.get("phone_number") or {}, had)
+    before["phone_number"] = keep_first_fields(before.get("phone_number") or {}, had)
     if assistant is not None and assistant_path:
         had = _patch(
             client,
@@ -179,7 +186,7 @@ def wire(
             out,
         )
         had.pop("model", None)  # the undo takes our tool id out of the list instead of restoring an old model
-        before["assistant"] = keep_first(before.get("assistant") or {}, had)
+        before["assistant"] = keep_first_fields(before.get("assistant") or {}, had)
     out.state["before"] = before
     return out
 

@@ -3,6 +3,7 @@ and the assistant restored by the undo, the platform's message on an error, the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,3 +161,33 @@ def test_answers_are_sdk_models_and_the_sdk_sends_our_bodies(fake: FakeVapi) -> 
     sent = {(call.method, call.path): call.json for call in fake.writes()}
     assert sent[("POST", "/tool")] == tool
     assert sent[("PATCH", f"/phone-number/{PHONE_NUMBER_ID}")] == {key: number[key] for key in ("provider", "server")}
+
+
+def test_a_second_run_with_a_new_url_keeps_the_earlier_servers_and_no_secret(fake: FakeVapi) -> None:
+    """The number and the assistant had servers of their own (another team's, with its header): after a run with a
+    new URL, the state still holds them as they were, without our secret, and the undo puts them back exactly."""
+    theirs = {"url": "https://crm.example.com/vapi", "headers": {"X-Crm-Token": "crm-token-1"}, "timeoutSeconds": 20}
+    fake.numbers[PHONE_NUMBER_ID]["server"] = dict(theirs)
+    fake.assistants[ASSISTANT_ID]["server"] = {"url": "https://crm.example.com/vapi-assistant"}
+    original_number = dict(fake.numbers[PHONE_NUMBER_ID])
+    original_assistant = dict(fake.assistants[ASSISTANT_ID])
+    first = run(fake)
+    with api(Secret(API_KEY), fake.url) as client:
+        second = wire(
+            client,
+            VapiTarget(PHONE_NUMBER_ID, Secret(SECRET), ASSISTANT_ID),
+            Endpoints("https://new.example.com"),
+            first.state,
+        )
+    assert SECRET not in json.dumps(second.state)
+    assert second.state["before"]["phone_number"]["server"] == theirs
+    with api(Secret(API_KEY), fake.url) as client:
+        unwire(client, second.state)
+    for current, original in (
+        (fake.numbers[PHONE_NUMBER_ID], original_number),
+        (fake.assistants[ASSISTANT_ID], original_assistant),
+    ):
+        assert SECRET not in json.dumps(current)
+        assert {k: v for k, v in current.items() if k != "updatedAt"} == {
+            k: v for k, v in original.items() if k != "updatedAt"
+        }
