@@ -33,6 +33,10 @@ PLATFORM = "elevenlabs"
 HEADER = "X-Workspace-Key"
 TOOL_TIMEOUT_SECONDS = 10
 POST_CALL_EVENT = "transcript"
+# The call's MP3 in base64: over the service's post-call limit, refused with a 413, and ElevenLabs disables a
+# webhook after repeated failures (docs/platforms.md). Kept for another webhook, they must not follow ours.
+AUDIO_EVENTS = ("audio", "unredacted_audio")
+TRANSCRIPT_FORMAT = "json"  # the service reads ElevenLabs' JSON transcript, not the OpenTelemetry one
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def agent_settings(
     """The agent settings the memory service needs, given what the agent has now (its tools and events stay)."""
     platform = agent.get("platform_settings") or {}
     webhooks = (platform.get("workspace_overrides") or {}).get("webhooks") or {}
-    events = list(webhooks.get("events") or [])
+    events = [event for event in webhooks.get("events") or [] if event not in AUDIO_EVENTS]
     tool_ids = list(
         ((agent.get("conversation_config") or {}).get("agent") or {}).get("prompt", {}).get("tool_ids") or []
     )
@@ -112,10 +116,7 @@ def agent_settings(
                     "url": endpoints.client_data,
                     "request_headers": {HEADER: {"secret_id": ids["secret_id"]}},
                 },
-                "webhooks": {
-                    "post_call_webhook_id": ids["webhook_id"],
-                    "events": events if POST_CALL_EVENT in events else [*events, POST_CALL_EVENT],
-                },
+                "webhooks": post_call_settings(webhooks, events, ids["webhook_id"]),
             },
             "overrides": overrides,
         },
@@ -123,6 +124,37 @@ def agent_settings(
             "agent": {"prompt": {"tool_ids": tool_ids if ids["tool_id"] in tool_ids else [*tool_ids, ids["tool_id"]]}}
         },
     }
+
+
+def post_call_settings(current: dict[str, Any], events: list[str], webhook_id: str) -> dict[str, Any]:
+    """Our webhook with the events the service takes (the transcript; no audio) and the whole JSON transcript."""
+    settings: dict[str, Any] = {
+        "post_call_webhook_id": webhook_id,
+        "events": events if POST_CALL_EVENT in events else [*events, POST_CALL_EVENT],
+    }
+    if current.get("transcript_format") not in (None, TRANSCRIPT_FORMAT):
+        settings["transcript_format"] = TRANSCRIPT_FORMAT
+    if current.get("exclude_transcript"):
+        settings["exclude_transcript"] = False  # the caller's own words are what search finds
+    if current.get("send_audio"):
+        settings["send_audio"] = False  # the deprecated switch of the audio event
+    return settings
+
+
+def replaced(agent: dict[str, Any], endpoints: Endpoints, webhook_id: str) -> list[str]:
+    """Notes for the webhooks of the agent's own that the wiring takes over (another service stops getting them)."""
+    overrides = (agent.get("platform_settings") or {}).get("workspace_overrides") or {}
+    notes = []
+    initiation = (overrides.get("conversation_initiation_client_data_webhook") or {}).get("url")
+    if initiation and initiation != endpoints.client_data:
+        notes.append(f"the agent's initiation webhook {initiation} is replaced (--undo puts it back)")
+    previous_hook = (overrides.get("webhooks") or {}).get("post_call_webhook_id")
+    if previous_hook and previous_hook != webhook_id:
+        notes.append(f"the agent's post-call webhook {previous_hook} is replaced (--undo puts it back)")
+    dropped = sorted({e for e in (overrides.get("webhooks") or {}).get("events") or [] if e in AUDIO_EVENTS})
+    if dropped:
+        notes.append(f"post-call events {', '.join(dropped)} are no longer sent: the service refuses audio (413)")
+    return notes
 
 
 def _secret(client: PlatformApi, target: ElevenLabsTarget, state: dict[str, Any], out: Wired) -> str:
@@ -212,6 +244,8 @@ def wire(
     if patch:
         client.call("PATCH", agent_path, patch)
         out.changes.extend(describe(target.label, patch))
+        if not state.get("before"):
+            out.notes.extend(f"{target.label}: {note}" for note in replaced(agent, endpoints, ids["webhook_id"]))
     out.state["before"] = keep_first(out.state["before"], previous(agent, patch))
     return out
 

@@ -207,3 +207,34 @@ def test_a_first_run_failing_part_way_leaves_nothing_behind(fake: FakeElevenLabs
     assert "Override of first_message is not allowed on this plan" in str(caught.value)
     assert fake.tools == {} and fake.secrets == {} and fake.webhooks == {}
     assert fake.agents[AGENT_ID] == original
+
+
+def test_audio_events_and_a_partial_transcript_do_not_follow_our_webhook(fake: FakeElevenLabs) -> None:
+    """The agent sent another team's webhook the audio and an OpenTelemetry transcript without its turns: ours gets
+    the JSON transcript whole and no audio (a 413 each, and ElevenLabs disables the webhook); the undo restores."""
+    webhooks = {
+        "post_call_webhook_id": "wh_crm_0001",
+        "events": ["audio", "transcript", "call_initiation_failure"],
+        "transcript_format": "opentelemetry",
+        "exclude_transcript": True,
+    }
+    fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]["webhooks"] = copy.deepcopy(webhooks)
+    fake.webhooks["wh_crm_0001"] = {
+        "name": "crm",
+        "webhook_id": "wh_crm_0001",
+        "webhook_url": "https://crm.example.com/hook",
+        "is_disabled": False,
+        "is_auto_disabled": False,
+        "created_at_unix": 1767225600,
+        "auth_type": "hmac",
+    }
+    wired = run(fake)
+    ours = fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]["webhooks"]
+    assert ours["events"] == ["transcript", "call_initiation_failure"]
+    assert ours["transcript_format"] == "json" and ours["exclude_transcript"] is False
+    assert any("wh_crm_0001 is replaced" in note for note in wired.notes)
+    assert any("audio" in note and "413" in note for note in wired.notes)
+    assert run(fake, wired.state).changes == []
+    with api(Secret(API_KEY), fake.url) as client:
+        unwire(client, wired.state)
+    assert fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]["webhooks"] == webhooks
