@@ -115,6 +115,9 @@ def wire(
         llm = client.get(f"/get-retell-llm/{llm_id}")
         tools = list(llm.get("general_tools") or [])
         desired_tool, present = custom_tool(endpoints), current_tool(tools)
+        if present is not None and "llm_id" not in state:  # a function of that name from before: the undo's
+            before["llm_tool"] = present
+            out.notes.append(f"retell llm {llm_id}: its own {TOOL_NAME} function is replaced (--undo puts it back)")
         if present is None or changes(present, desired_tool):
             client.call("PATCH", f"/update-retell-llm/{llm_id}", {"general_tools": with_tool(tools, desired_tool)})
             out.changes.append(f"retell llm {llm_id}: {TOOL_NAME} -> {endpoints.retrieve}")
@@ -155,10 +158,11 @@ def unwire(client: PlatformApi, state: dict[str, Any]) -> list[str]:
         llm = client.get(f"/get-retell-llm/{state['llm_id']}", missing_ok=True)
         if llm is not None:
             tools = list(llm.get("general_tools") or [])
-            kept = with_tool(tools, None)
+            earlier = before.get("llm_tool")
+            kept = with_tool(tools, earlier) if earlier and current_tool(tools) else with_tool(tools, None)
             if kept != tools:
                 client.call("PATCH", f"/update-retell-llm/{state['llm_id']}", {"general_tools": kept})
-                done.append(f"retell llm {state['llm_id']}: {TOOL_NAME} removed")
+                done.append(f"retell llm {state['llm_id']}: {TOOL_NAME} " + ("restored" if earlier else "removed"))
     if agent_id and before.get("agent"):
         agent = client.get(f"/get-agent/{agent_id}", missing_ok=True)
         if agent is not None:

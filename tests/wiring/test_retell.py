@@ -98,3 +98,26 @@ def test_answers_are_sdk_models_and_the_sdk_sends_our_bodies(fake: FakeRetell) -
     for key in (("PATCH", f"/update-retell-llm/{LLM_ID}"), ("PATCH", f"/update-agent/{AGENT_ID}")):
         assert sent[key] == ours[key]
     assert sent[("PATCH", f"/update-phone-number/{NUMBER_PATH}")] == {"inbound_webhook_url": f"{BASE}/client-data"}
+
+
+def test_an_earlier_function_of_the_same_name_is_put_back_by_the_undo(fake: FakeRetell) -> None:
+    """The LLM already had a ``memory_search`` of its own (another memory service): it is replaced, said so, and
+    the undo restores it instead of leaving the LLM without it."""
+    theirs = {
+        "type": "custom",
+        "name": "memory_search",
+        "description": "Our previous memory vendor.",
+        "url": "https://old-memory.example.com/search",
+        "method": "POST",
+        "speak_during_execution": False,
+        "speak_after_execution": True,
+    }
+    fake.llm["general_tools"].append(copy.deepcopy(theirs))
+    llm_before = copy.deepcopy(fake.llm)
+    first = run(fake)
+    assert any("memory_search" in note and "replaced" in note for note in first.notes)
+    second = run(fake, first.state)
+    assert second.state == first.state
+    with api(Secret(API_KEY), fake.url) as client:
+        unwire(client, second.state)
+    assert fake.llm == llm_before
