@@ -82,7 +82,10 @@ def _run(
 
     module = PLATFORMS[platform]
     path = state_path(data_dir, platform, target_id)
-    state = load_state(path)
+    try:
+        state = load_state(path)
+    except WiringError as exc:
+        fail(str(exc))
     client = module.api(key, api_url or module.API_URL)
     try:
         with client:

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from functions.wiring.api import WiringError
 from shared.private_files import open_private, private_dir
 
 
@@ -21,10 +22,16 @@ def state_path(data_dir: Path, platform: str, target_id: str) -> Path:
 
 
 def load_state(path: Path) -> dict[str, Any] | None:
+    """The kept state, ``None`` before the first run. Raises ``WiringError`` for a file that is not one (edited by
+    hand, cut short by a full disk): nothing is sent to the platform from a state it cannot trust."""
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
+    except (OSError, ValueError) as exc:
+        raise WiringError(f"{path}: not a readable connect state ({type(exc).__name__}); restore or remove it") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("before", {}), dict):
+        raise WiringError(f"{path}: not a connect state (a JSON object was expected); restore or remove it")
     return data
 
 

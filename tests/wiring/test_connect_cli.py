@@ -156,3 +156,18 @@ def test_a_base_url_is_accepted(url: str, base: str) -> None:
     from functions.wiring.model import base_url
 
     assert base_url(url) == base
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"before": "x"}', "\udcff"])
+def test_a_damaged_state_file_stops_with_its_name_before_any_call(
+    fake: FakeElevenLabs, tmp_path: Path, content: str
+) -> None:
+    state_file = tmp_path / "connect" / f"elevenlabs-{AGENT_ID}.json"
+    state_file.parent.mkdir(parents=True)
+    state_file.write_bytes(content.encode("utf-8", "surrogateescape"))
+    for extra in ((), ("--undo",)):
+        result = connect(fake.url, tmp_path, *extra)
+        assert result.exit_code == 1, result.output
+        assert "not a" in result.output and str(state_file) in result.output.replace("\n", "")
+        assert isinstance(result.exception, SystemExit), result.exception  # fail()'s exit, not a traceback
+    assert fake.calls == []
