@@ -15,7 +15,11 @@ from shared.errors import ConfigError
 from shared.experiments.assignment import bucket, pick_variant, rollout_on
 from shared.secrets import Secret
 
-PRECHECK_LIMIT = 256  # combinations validated at start-up; beyond that, each the first time a caller needs it
+# Combinations validated at start-up, per group of experiments and rollouts that change the same section of the
+# agent type (``memory``, ``response``, ``processors``): sections are separate models, so only experiments that share
+# one can be invalid together. A group with more combinations than this is a config error: left unchecked, a caller
+# drawing a bad combination got a 500 before every call.
+PRECHECK_LIMIT = 4096
 ON, OFF = "on", "off"
 
 
@@ -57,7 +61,7 @@ class ExperimentPlan:
             return
         if not key:
             raise ConfigError(f"agent type {agent_type!r} runs experiments but secret CALLER_REF_KEY is not set")
-        for combination in _prechecked(config):
+        for combination in _prechecked(agent_type, config):
             self._settings(combination)
 
     @property
@@ -107,19 +111,48 @@ def combined(agent_type: str, config: AgentType, combination: tuple[str, ...]) -
 def check_combinations(agent_type: str, config: AgentType) -> None:
     """What the service checks when it starts, without the key: each variant may be valid alone and two together
     not. Raises ``ConfigError``."""
-    for combination in _prechecked(config):
+    for combination in _prechecked(agent_type, config):
         combined(agent_type, config, combination)
 
 
-def _prechecked(config: AgentType) -> list[tuple[str, ...]]:
+def _prechecked(agent_type: str, config: AgentType) -> list[tuple[str, ...]]:
+    """The combinations that decide whether every caller's settings are valid: within each group of experiments
+    and rollouts that change a common section, all of their choices; elsewhere the choice that changes least.
+    Raises ``ConfigError`` for a group too large to check."""
     choices = [list(e.variants) for e in config.experiments.values()] + [[ON, OFF] for _ in config.rollouts]
-    if not choices or _product_size(choices) > PRECHECK_LIMIT:
-        return []
-    return [tuple(combination) for combination in itertools.product(*choices)]
+    patches = [[e.variants[v].overrides for v in e.variants] for e in config.experiments.values()]
+    patches += [[r.overrides, {}] for r in config.rollouts.values()]
+    plain = tuple(
+        options[min(range(len(options)), key=lambda i: len(patches[n][i]))] for n, options in enumerate(choices)
+    )
+    names = [*config.experiments, *config.rollouts]
+    found: dict[tuple[str, ...], None] = {}
+    for group in _groups([{key for patch in options for key in patch} for options in patches]):
+        size = 1
+        for index in group:
+            size *= len(choices[index])
+        if size > PRECHECK_LIMIT:
+            raise ConfigError(
+                f"agent type {agent_type!r}: {', '.join(names[i] for i in group)} change the same settings in "
+                f"{size} combinations of variants, more than the {PRECHECK_LIMIT} that can be checked; end some"
+            )
+        for picked in itertools.product(*(choices[index] for index in group)):
+            combination = list(plain)
+            for index, option in zip(group, picked, strict=True):
+                combination[index] = option
+            found[tuple(combination)] = None
+    return list(found)
 
 
-def _product_size(choices: list[list[str]]) -> int:
-    size = 1
-    for options in choices:
-        size *= len(options)
-    return size
+def _groups(sections: list[set[str]]) -> list[list[int]]:
+    """Indices of the experiments (and rollouts) joined by a section they both change, directly or through others."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for index, keys in enumerate(sections):
+        joined = [group for group in groups if group[0] & keys]
+        merged_keys, members = set(keys), [index]
+        for group in joined:
+            groups.remove(group)
+            merged_keys |= group[0]
+            members = group[1] + members
+        groups.append((merged_keys, sorted(members)))
+    return [members for _, members in groups]
