@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
+from functions.cli.options import (
+    AgentTypeOption,
+    ConfigOption,
+    DataDirOption,
+    console,
+    fail,
+    local_settings,
+    require_data_dir,
+)
 from shared.analytics import Analytics
 from shared.analytics.agent import MAX_DAYS
 from shared.analytics.chart import text_bars, write_png
@@ -52,7 +60,7 @@ def _analytics(
     from functions.local import build_local
 
     try:
-        local = build_local(local_settings(agent_type, config, data_dir))
+        local = build_local(require_data_dir(local_settings(agent_type, config, data_dir)))
     except AgenticMemoryError as exc:
         fail(str(exc))
         raise  # unreachable

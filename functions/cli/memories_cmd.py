@@ -25,6 +25,7 @@ from functions.cli.options import (
     errors,
     fail,
     local_settings,
+    require_data_dir,
     write_failed,
 )
 from shared.admin import erase_caller
@@ -54,7 +55,7 @@ def _local(agent_type: str | None, config: Path | None, data_dir: Path | None) -
     from functions.local import build_local
 
     try:
-        return build_local(local_settings(agent_type, config, data_dir))
+        return build_local(require_data_dir(local_settings(agent_type, config, data_dir)))
     except AgenticMemoryError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits
@@ -230,7 +231,7 @@ def reindex(
 
 
 def _store(
-    backend: str | None, agent_type: str | None, config: Path | None, data_dir: Path | None
+    backend: str | None, agent_type: str | None, config: Path | None, data_dir: Path | None, *, existing: bool = False
 ) -> tuple[Settings, MemoryStore]:
     """The settings and only the memory store (no queue or archive): what export and import touch.
 
@@ -245,6 +246,8 @@ def _store(
     environ = {**os.environ, **({"MEMORY_BACKEND": backend} if backend else {})}
     try:
         settings = local_settings(agent_type, config, data_dir, environ=environ)
+        if existing:  # export reads a store; import may fill a new one
+            require_data_dir(settings)
         env, kept = EnvSecrets(environ), GeneratedSecrets(settings.data_dir / "secrets.json")
         if settings.memory_backend == "mem0" and not env.get(CALLER_REF_KEY) and not kept.get(CALLER_REF_KEY):
             kept.ensure([CALLER_REF_KEY])
@@ -272,7 +275,7 @@ def export(
 
     if out is not None:
         check_output(out, "--out")
-    settings, store = _store(backend, agent_type, config, data_dir)
+    settings, store = _store(backend, agent_type, config, data_dir, existing=True)
     name = settings.agent_type
     try:
         load_agent_type(name, settings.config_path)  # an unknown one (or no config at all) exported "0 memories"

@@ -48,6 +48,18 @@ def local_settings(
         raise  # unreachable
 
 
+def require_data_dir(settings: Settings) -> Settings:
+    """For a command that reads, erases or sweeps what is stored: a data dir that does not exist is a mistyped
+    ``--data-dir`` or another working directory, never a new empty store to report "0 memories" (or an erasure) on.
+    Only for the embedded store, whose memories live there."""
+    if settings.memory_backend == "sqlite" and not settings.data_dir.exists():
+        fail(
+            f"no data dir {settings.data_dir}: nothing is stored there (check --data-dir, $AGENTIC_MEMORY_DATA_DIR "
+            "or the working directory; serve creates it)"
+        )
+    return settings
+
+
 def check_output(path: Path, option: str = "--out") -> None:
     """Stop, before any work, when ``path`` cannot become a file: it is a directory, or its directory is missing."""
     if path.is_dir():

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
+from functions.cli.options import (
+    AgentTypeOption,
+    ConfigOption,
+    DataDirOption,
+    console,
+    fail,
+    local_settings,
+    require_data_dir,
+)
 from shared.errors import AgenticMemoryError
 
 
@@ -21,7 +29,7 @@ def sweep(
     from functions.local import build_local
 
     try:
-        local = build_local(local_settings(agent_type, config, data_dir))
+        local = build_local(require_data_dir(local_settings(agent_type, config, data_dir)))
     except AgenticMemoryError as exc:
         fail(str(exc))
         raise  # unreachable

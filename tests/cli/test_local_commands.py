@@ -239,3 +239,28 @@ def test_replay_leaves_another_agent_types_events_to_it(tmp_path: Path, env: dic
     own = invoke("replay", "--dead", "--agent-type", "elevenlabs_sales_agent", "--data-dir", str(tmp_path))
     assert "re-enqueued 1" in own.output and "processed: 1 done" in own.output
     assert sales.runtime.service.manager.recent(CALLER) != []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["memories", "list", "+15555550123"],
+        ["memories", "search", "+15555550123", "dog"],
+        ["memories", "erase", "+15555550123", "--yes"],
+        ["memories", "export", "-o", "-"],
+        ["replay"],
+        ["reindex"],
+        ["sweep"],
+        ["analytics", "agent"],
+        ["analytics", "user", "+15555550123"],
+    ],
+)
+def test_a_data_dir_that_does_not_exist_is_refused_not_created(
+    env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    """A mistyped --data-dir printed "0 memories" or "erased 0 memories" (exit 0) and left a new empty store."""
+    missing = tmp_path / "typo-data"
+    result = invoke(*command, "--data-dir", str(missing))
+    assert result.exit_code == 1, result.output
+    assert f"no data dir {missing}" in result.output.replace("\n", "")
+    assert not missing.exists()
