@@ -19,7 +19,7 @@ from typing import Any
 from shared.analytics.agent import period_days, utc_day
 from shared.analytics.intervals import mean_difference, mean_interval, newcombe, wilson
 from shared.analytics.outcomes import PRE_CALL, TOOL_CALLS, TOOL_FOUND, VARIANT
-from shared.experiments.plan import parse_label
+from shared.experiments.plan import OFF, ON, parse_label
 from shared.memory.models import Memory
 
 PROPORTIONS = (
@@ -172,6 +172,16 @@ def _per_caller(group: _Group) -> list[int]:
     return list(counts.values())
 
 
+def _in_order(found: list[str], declared: Sequence[str] | None) -> list[str]:
+    """The declared variants in their order, then the others by name: never the order memories happened to be read
+    in, which made an ended experiment's baseline (and every difference's sign) change between two reports. An
+    ended rollout keeps ``on`` as its baseline."""
+    first = list(declared or ())
+    if declared is None and set(found) <= {ON, OFF}:
+        first = [ON, OFF]
+    return [name for name in first if name in found] + sorted(name for name in found if name not in first)
+
+
 def variant_analytics(
     memories: Iterable[Memory],
     *,
@@ -196,7 +206,7 @@ def variant_analytics(
     experiments = []
     for experiment, variants in groups.items():
         figures = {variant: _figures(group) for variant, group in variants.items()}
-        names = list(variants)
+        names = _in_order(list(variants), declared.get(experiment))
         baseline = names[0] if names else ""
         comparisons = [
             row for name in names[1:] for row in _compare(name, baseline, variants[name], variants[baseline], figures)

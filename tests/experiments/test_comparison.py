@@ -60,3 +60,17 @@ def test_calls_outside_the_period_are_left_out() -> None:
     report = variant_analytics(memories, agent_type="t", declared={"recall": ["control"]}, now=NOW, days=2)
     control = report["experiments"][0]["variants"][0]
     assert (control["calls"], control["callers"], control["returning_caller_rate"]["count"]) == (5, 5, 5)
+
+
+def test_an_ended_experiment_keeps_one_baseline_whatever_order_its_memories_come_in() -> None:
+    """Removed from the config, an experiment is compared by variant name (a rollout: ``on`` first), not by which
+    memory was read first: the baseline, and the sign of every difference, no longer flip between reports."""
+    memories = calls("long", 30, 10, prefix="b") + calls("control", 30, 3, prefix="a")
+    for ordered in (memories, memories[::-1]):
+        report = variant_analytics(ordered, agent_type="t", declared={}, now=NOW, days=30)
+        by_name = {e["experiment"]: e for e in report["experiments"]}
+        assert by_name["recall"]["declared"] is False and by_name["recall"]["baseline"] == "control"
+        assert [v["variant"] for v in by_name["recall"]["variants"]] == ["control", "long"]
+        assert by_name["other"]["baseline"] == "on"
+    declared = variant_analytics(memories, agent_type="t", declared={"recall": ["long", "control"]}, now=NOW, days=30)
+    assert next(e for e in declared["experiments"] if e["experiment"] == "recall")["baseline"] == "long"
