@@ -6,12 +6,21 @@ line or a ``repr``. A client is built per wiring (never a global), so the Pulumi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from shared.identity import mask
+
 TIMEOUT_SECONDS = 20.0
+PHONE_NUMBER = re.compile(r"\+\d{7,15}")  # a Retell number in a path (``/get-phone-number/+1...``)
+
+
+def shown(path: str) -> str:
+    """A request path as an error shows it: a phone number in it masked, as every other line of the wiring does."""
+    return PHONE_NUMBER.sub(lambda found: mask(found.group()), path)
 
 
 class WiringError(Exception):
@@ -22,7 +31,7 @@ class PlatformError(WiringError):
     """The platform refused a call: its HTTP status and the message it gave."""
 
     def __init__(self, platform: str, method: str, path: str, status: int, message: str) -> None:
-        super().__init__(f"{platform} {method} {path} failed ({status}): {message}")
+        super().__init__(f"{platform} {method} {shown(path)} failed ({status}): {message}")
         self.platform = platform
         self.status = status
         self.message = message
@@ -74,7 +83,7 @@ class PlatformApi:
         try:
             response = self._client.request(method, path, json=json)
         except httpx.HTTPError as exc:
-            raise WiringError(f"{self.platform} {method} {path}: {type(exc).__name__}") from exc
+            raise WiringError(f"{self.platform} {method} {shown(path)}: {type(exc).__name__}") from exc
         if missing_ok and response.status_code == 404:
             return None
         if response.status_code >= 400:
@@ -99,4 +108,4 @@ class PlatformApi:
         self.close()
 
 
-__all__ = ["PlatformApi", "PlatformError", "WiringError", "platform_message"]
+__all__ = ["PlatformApi", "PlatformError", "WiringError", "platform_message", "shown"]

@@ -121,3 +121,12 @@ def test_an_earlier_function_of_the_same_name_is_put_back_by_the_undo(fake: Fake
     with api(Secret(API_KEY), fake.url) as client:
         unwire(client, second.state)
     assert fake.llm == llm_before
+
+
+def test_an_unknown_number_fails_without_showing_it_whole(fake: FakeRetell) -> None:
+    """The changes name the number masked; the error for a number Retell does not have did not."""
+    with api(Secret(API_KEY), fake.url) as client, pytest.raises(PlatformError) as caught:
+        wire(client, RetellTarget(AGENT_ID, "+15555550199"), ENDPOINTS)
+    assert caught.value.status == 404
+    assert "+15555550199" not in str(caught.value) and "+155***0199" in str(caught.value)
+    assert fake.writes() == []
