@@ -49,6 +49,8 @@ def api_key(platform: str, key_file: Path | None, environ: dict[str, str] | None
             fail(f"--api-key-file {key_file}: cannot be read ({exc.strerror})")
         if not value:
             fail(f"--api-key-file {key_file} is empty")
+        if any(char.isspace() for char in value):  # it goes into a header: one line, the key alone (never shown)
+            fail(f"--api-key-file {key_file} holds more than the key (spaces or several lines): put only the key in it")
         return Secret(value)
     if environ.get(API_KEY_ENV[platform]):
         return Secret(environ[API_KEY_ENV[platform]])

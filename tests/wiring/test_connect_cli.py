@@ -171,3 +171,13 @@ def test_a_damaged_state_file_stops_with_its_name_before_any_call(
         assert "not a" in result.output and str(state_file) in result.output.replace("\n", "")
         assert isinstance(result.exception, SystemExit), result.exception  # fail()'s exit, not a traceback
     assert fake.calls == []
+
+
+def test_a_key_file_with_more_than_the_key_is_refused_clearly(fake: FakeElevenLabs, tmp_path: Path) -> None:
+    """A key file with a second line (an exported env file, a comment) gave ``LocalProtocolError``."""
+    key_file = tmp_path / "key"
+    key_file.write_text(f"{API_KEY}\nELEVENLABS_WORKSPACE_KEY=abc\n")
+    result = connect(fake.url, tmp_path, "--api-key-file", str(key_file), env={"ELEVENLABS_API_KEY": ""})
+    assert result.exit_code == 1
+    assert "holds more than the key" in result.output and API_KEY not in result.output
+    assert fake.calls == []
