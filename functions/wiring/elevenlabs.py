@@ -15,6 +15,7 @@ from typing import Any
 
 from functions.wiring.api import PlatformApi, WiringError
 from functions.wiring.model import (
+    CLIENT_DATA,
     QUERY_DESCRIPTION,
     TOOL_DESCRIPTION,
     TOOL_NAME,
@@ -106,6 +107,10 @@ def agent_settings(
         agent_switches["first_message"] = True
     if target.prompt:
         agent_switches["prompt"] = {"prompt": True}
+    initiation = (platform.get("workspace_overrides") or {}).get("conversation_initiation_client_data_webhook") or {}
+    headers: dict[str, Any] = {HEADER: {"secret_id": ids["secret_id"]}}
+    if not str(initiation.get("url") or "").rstrip("/").endswith(CLIENT_DATA):  # another service's: not its token
+        headers.update({name: None for name in initiation.get("request_headers") or {} if name != HEADER})
     overrides: dict[str, Any] = {"enable_conversation_initiation_client_data_from_webhook": True}
     if agent_switches:
         overrides["conversation_config_override"] = {"agent": agent_switches}
@@ -114,7 +119,7 @@ def agent_settings(
             "workspace_overrides": {
                 "conversation_initiation_client_data_webhook": {
                     "url": endpoints.client_data,
-                    "request_headers": {HEADER: {"secret_id": ids["secret_id"]}},
+                    "request_headers": headers,
                 },
                 "webhooks": post_call_settings(webhooks, events, ids["webhook_id"]),
             },

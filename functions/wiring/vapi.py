@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from functions.wiring.api import PlatformApi
-from functions.wiring.model import QUERY_DESCRIPTION, TOOL_DESCRIPTION, TOOL_NAME, Endpoints, Wired
+from functions.wiring.model import (
+    CLIENT_DATA,
+    POST_CALL,
+    QUERY_DESCRIPTION,
+    RETRIEVE,
+    TOOL_DESCRIPTION,
+    TOOL_NAME,
+    Endpoints,
+    Wired,
+)
 from shared.secrets import Secret
 
 API_URL = "https://api.vapi.ai"
@@ -37,6 +46,7 @@ DEFAULT_SERVER_MESSAGES = (
     "assistant.started",
 )
 ROUTING_FIELDS = ("assistantId", "squadId", "workflowId")
+WEBHOOK_PATHS = (CLIENT_DATA, RETRIEVE, POST_CALL)
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,12 @@ def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
 
 
 def server(current: Any, url: str, secret: Secret) -> dict[str, Any]:
-    """Our URL and header on top of whatever else the server object has (timeout, backoff plan)."""
+    """Our URL and header on top of whatever else the server object has (timeout, backoff plan). Headers added for
+    one of our webhooks (a gateway's) are kept; another service's (its token) are not sent to ours: the undo puts
+    them back with its server."""
     base = dict(current) if isinstance(current, dict) else {}
-    headers = dict(base.get("headers") or {})
+    ours = str(base.get("url") or "").rstrip("/").endswith(WEBHOOK_PATHS)
+    headers = dict(base.get("headers") or {}) if ours else {}
     headers[HEADER] = secret.reveal()
     return {**base, "url": url, "headers": headers}
 

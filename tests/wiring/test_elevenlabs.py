@@ -238,3 +238,24 @@ def test_audio_events_and_a_partial_transcript_do_not_follow_our_webhook(fake: F
     with api(Secret(API_KEY), fake.url) as client:
         unwire(client, wired.state)
     assert fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]["webhooks"] == webhooks
+
+
+def test_another_services_initiation_headers_are_not_sent_to_ours(fake: FakeElevenLabs) -> None:
+    """The agent's initiation webhook was a CRM's with its token: ours does not inherit the token (a PATCH merges
+    headers), and the undo puts the CRM's webhook back with it."""
+    theirs = {"url": "https://crm.example.com/init", "request_headers": {"X-Crm-Token": "crm-token-2"}}
+    fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]["conversation_initiation_client_data_webhook"] = (
+        copy.deepcopy(theirs)
+    )
+    wired = run(fake)
+    overrides = fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]
+    headers = overrides["conversation_initiation_client_data_webhook"]["request_headers"]
+    assert {name: value for name, value in headers.items() if value is not None} == {
+        "X-Workspace-Key": {"secret_id": wired.state["secret_id"]}
+    }
+    assert run(fake, wired.state).changes == []
+    with api(Secret(API_KEY), fake.url) as client:
+        unwire(client, wired.state)
+    restored = fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]
+    webhook = restored["conversation_initiation_client_data_webhook"]
+    assert webhook["url"] == theirs["url"] and webhook["request_headers"]["X-Crm-Token"] == "crm-token-2"

@@ -191,3 +191,17 @@ def test_a_second_run_with_a_new_url_keeps_the_earlier_servers_and_no_secret(fak
         assert {k: v for k, v in current.items() if k != "updatedAt"} == {
             k: v for k, v in original.items() if k != "updatedAt"
         }
+
+
+def test_another_services_headers_are_not_sent_to_ours_but_a_gateways_are_kept(fake: FakeVapi) -> None:
+    """The number's server was a CRM's, with its token: our server does not carry the token (the undo puts the CRM's
+    server back whole). A header an operator added to our own server (a gateway's) stays on a re-run."""
+    fake.numbers[PHONE_NUMBER_ID]["server"] = {"url": "https://crm.example.com/vapi", "headers": {"X-Crm-Token": "t1"}}
+    first = run(fake)
+    assert fake.numbers[PHONE_NUMBER_ID]["server"]["headers"] == {"X-Vapi-Secret": SECRET}
+    fake.numbers[PHONE_NUMBER_ID]["server"]["headers"]["CF-Access-Client-Id"] = "gateway-id"
+    run(fake, first.state)
+    assert fake.numbers[PHONE_NUMBER_ID]["server"]["headers"] == {
+        "X-Vapi-Secret": SECRET,
+        "CF-Access-Client-Id": "gateway-id",
+    }
