@@ -17,7 +17,15 @@ from typing import Annotated, Any
 
 import typer
 
-from functions.cli.options import ConfigOption, DataDirOption, console, errors, fail, local_settings
+from functions.cli.options import (
+    ConfigOption,
+    DataDirOption,
+    check_output,
+    console,
+    errors,
+    fail,
+    local_settings,
+)
 from shared.errors import ConfigError
 from shared.secrets import Secret
 
@@ -102,9 +110,16 @@ def _run(
             wired = wire(client, state)
     except WiringError as exc:
         fail(str(exc))
+    try:  # the platform shows a generated key once: kept first, and a failure to keep it is said, never "up to date"
+        for name, value in wired.generated.items():
+            _store_generated(name, value, data_dir, hmac_file)
+    except OSError as exc:
+        save_state(path, wired.state)
+        fail(
+            f"{name} could not be written ({exc.strerror or type(exc).__name__}): the platform shows it only once; "
+            f"run this command again with --undo, then connect again"
+        )
     save_state(path, wired.state)
-    for name, value in wired.generated.items():
-        _store_generated(name, value, data_dir, hmac_file)
     for line in wired.changes:
         console.print(f"  {line}", highlight=False)
     for note in wired.notes:
@@ -174,6 +189,8 @@ def elevenlabs(
     from functions.wiring.elevenlabs import ElevenLabsTarget
 
     endpoints = _endpoints(url)
+    if hmac_key_file is not None and not undo:
+        check_output(hmac_key_file, "--hmac-key-file")  # before anything is created: the key is shown only once
     directory, agent = _data_dir(data_dir, config, agent_type)
     key = api_key("elevenlabs", api_key_file)
     target = ElevenLabsTarget(

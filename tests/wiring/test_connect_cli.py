@@ -181,3 +181,30 @@ def test_a_key_file_with_more_than_the_key_is_refused_clearly(fake: FakeElevenLa
     assert result.exit_code == 1
     assert "holds more than the key" in result.output and API_KEY not in result.output
     assert fake.calls == []
+
+
+def test_an_hmac_key_file_that_cannot_be_written_is_refused_before_anything_is_created(
+    fake: FakeElevenLabs, tmp_path: Path
+) -> None:
+    """--hmac-key-file naming a directory: a traceback after the webhook was made, its key (shown once) lost, and the
+    next run said "up to date, nothing sent", so no post-call could ever be verified."""
+    target = tmp_path / "keys"
+    target.mkdir()
+    result = connect(fake.url, tmp_path / "data", "--hmac-key-file", str(target))
+    assert result.exit_code == 1 and "--hmac-key-file" in result.output
+    assert isinstance(result.exception, SystemExit)
+    assert fake.calls == [] and not (tmp_path / "data" / "connect").exists()
+
+
+def test_a_generated_key_that_cannot_be_kept_is_said_and_the_undo_still_works(
+    fake: FakeElevenLabs, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "secrets.json").mkdir()  # secrets.json cannot be written
+    result = connect(fake.url, data, env={"ELEVENLABS_WORKSPACE_KEY": "workspace-key-for-this-test-0001"})
+    assert result.exit_code == 1 and "ELEVENLABS_HMAC_KEY could not be written" in result.output
+    assert "--undo" in result.output and fake.webhook_secrets["wh_fake0002"] not in result.output
+    undone = connect(fake.url, data, "--undo", env={"ELEVENLABS_WORKSPACE_KEY": "workspace-key-for-this-test-0001"})
+    assert undone.exit_code == 0, undone.output
+    assert fake.webhooks == {} and fake.tools == {}
