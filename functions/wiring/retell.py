@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from functions.wiring.api import PlatformApi
+from functions.wiring.api import PlatformApi, WiringError
 from functions.wiring.model import QUERY_DESCRIPTION, TOOL_DESCRIPTION, TOOL_NAME, Endpoints, Wired, changes, keep_first
 from shared.identity import mask as mask_phone
 from shared.secrets import Secret
@@ -101,6 +101,12 @@ def wire(
     out: Wired | None = None,
 ) -> Wired:
     state = dict(state or {})
+    if state and state.get("phone_number") != target.phone_number:  # the undo restores the number it recorded
+        wired_with = mask_phone(state["phone_number"]) if state.get("phone_number") else "no number"
+        raise WiringError(
+            f"agent {target.agent_id} was wired with {wired_with}: run with --undo first to wire it with "
+            f"{mask_phone(target.phone_number) if target.phone_number else 'no number'}"
+        )
     before = dict(state.get("before") or {})
     out = out if out is not None else Wired(state={})
     out.state.update(platform=PLATFORM, agent_id=target.agent_id, phone_number=target.phone_number, before=before)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from functions.wiring.api import PlatformApi
+from functions.wiring.api import PlatformApi, WiringError
 from functions.wiring.model import (
     CLIENT_DATA,
     POST_CALL,
@@ -164,6 +164,11 @@ def wire(
     out: Wired | None = None,
 ) -> Wired:
     state = dict(state or {})
+    if state and state.get("assistant_id") != target.assistant_id:  # the undo restores the assistant it recorded
+        raise WiringError(
+            f"phone number {target.phone_number_id} was wired with assistant {state.get('assistant_id') or '(none)'}: "
+            f"run with --undo first to wire it with {target.assistant_id or 'no assistant'}"
+        )
     before = dict(state.get("before") or {})
     out = out if out is not None else Wired(state={})
     out.state.update(

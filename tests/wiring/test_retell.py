@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.wiring import Endpoints, PlatformError
+from functions.wiring import Endpoints, PlatformError, WiringError
 from functions.wiring.retell import RetellTarget, api, custom_tool, unwire, wire
 from shared.secrets import Secret
 from tests.fakes.retell_api import AGENT_ID, EXISTING_TOOL, LLM_ID, PHONE_NUMBER, FakeRetell, sample_agent
@@ -130,3 +130,13 @@ def test_an_unknown_number_fails_without_showing_it_whole(fake: FakeRetell) -> N
     assert caught.value.status == 404
     assert "+15555550199" not in str(caught.value) and "+155***0199" in str(caught.value)
     assert fake.writes() == []
+
+
+def test_a_re_run_with_another_number_or_none_is_refused_before_any_write(fake: FakeRetell) -> None:
+    first = run(fake)
+    fake.calls.clear()
+    for number in (None, "+15555550177"):
+        with pytest.raises(WiringError, match="run with --undo first") as caught:
+            run(fake, first.state, number=number)
+        assert PHONE_NUMBER not in str(caught.value)
+    assert fake.calls == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from functions.wiring import Endpoints, PlatformError
+from functions.wiring import Endpoints, PlatformError, WiringError
 from functions.wiring.vapi import DEFAULT_SERVER_MESSAGES, VapiTarget, api, tool_body, unwire, wire
 from shared.secrets import Secret
 from tests.fakes.vapi_api import (
@@ -205,3 +205,14 @@ def test_another_services_headers_are_not_sent_to_ours_but_a_gateways_are_kept(f
         "X-Vapi-Secret": SECRET,
         "CF-Access-Client-Id": "gateway-id",
     }
+
+
+def test_a_re_run_with_another_assistant_or_none_is_refused_before_any_write(fake: FakeVapi) -> None:
+    """Without the flag, the state forgot the assistant and the undo left it pointed at the service; with another
+    one, the undo would have laid the first assistant's settings on the second."""
+    first = run(fake)
+    fake.calls.clear()
+    for assistant in (None, "11111111-0000-4000-8000-000000000000"):
+        with pytest.raises(WiringError, match="run with --undo first"):
+            run(fake, first.state, assistant=assistant)
+    assert fake.calls == []
