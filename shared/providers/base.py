@@ -117,9 +117,11 @@ class CallerContext:
         """The variables every platform gets; the original system's names are kept for existing prompts.
 
         ``memory_variant`` lets the platform's analytics segment by experiment; ``memory_status`` says whether
-        memory was read (``degraded``: the store did not answer). Both come back in the post-call event.
+        memory was read (``degraded``: the store did not answer). Both come back in the post-call event. A
+        collected field or a processor's variable of one of these names never replaces it (a data collection item
+        called ``caller_id`` is not the caller's number).
         """
-        return {
+        own = {
             "caller_id": self.caller_id,
             "caller_known": "yes" if self.known else "no",
             "memory_count": str(self.memory_count),
@@ -127,10 +129,10 @@ class CallerContext:
             "returning_caller": "yes" if self.returning else "no",
             "memory_summary": self.summary,
             "memory_context": self.context,
-            **self.fields,
             MEMORY_VARIANT: self.variant,
             MEMORY_STATUS: "degraded" if self.degraded else "ok",
         }
+        return {**own, **{name: value for name, value in self.fields.items() if name not in own}}
 
 
 NO_MEMORIES_UNKNOWN_CALLER = (

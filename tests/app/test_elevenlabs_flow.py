@@ -274,3 +274,18 @@ def test_a_call_dated_in_the_future_is_dated_when_it_was_received(local_runtime:
     assert memories and all(m.created_at <= now for m in memories)
     assert all(m.expires_at is not None and (m.expires_at - now).days <= 730 for m in memories)
     assert pre_call(local)["dynamic_variables"]["returning_caller"] == "yes"
+
+
+def test_a_field_named_like_our_variables_never_replaces_them() -> None:
+    """An auto-extracted field or a pre-call processor's variable called ``caller_id`` or ``memory_count`` is not
+    the caller's number or how much we remember."""
+    from shared.providers.base import CallerContext
+
+    fields = {"caller_id": "+15555550199", "memory_count": "99", "memory_status": "ok", "caller_name": "Dana"}
+    context = CallerContext(
+        caller_id=CALLER, user_id=CALLER, returning=True, memory_count=3, call_count=1, summary="s",
+        context="CTX", first_message="Hi", fields=fields, degraded=True,
+    )  # fmt: skip
+    variables = context.variables()
+    assert (variables["caller_id"], variables["memory_count"], variables["memory_status"]) == (CALLER, "3", "degraded")
+    assert variables["caller_name"] == "Dana"
