@@ -1,7 +1,8 @@
 """The embedded backend: standard-library sqlite3, WAL; search is the shared ranking over the caller's memories.
 
-Search loads the caller's live memories (one index range, read backwards: agent type, user id, newest first; no
-sort step) and ranks them with
+Search loads the caller's live memories (one index range, read backwards: agent type, user id, newest first, then
+id descending as DynamoDB's sort key and Firestore's document names order a call's memories; no sort step) and
+ranks them with
 ``shared.memory.ranking``, as every store we run does. The FTS5 index (a scope token per caller) is still kept
 for stores written before; it no longer decides what a search returns.
 ``secure_delete`` is on: erased rows are overwritten, not left readable in free pages.
@@ -38,7 +39,8 @@ CREATE TABLE IF NOT EXISTS memories (
     metadata TEXT NOT NULL DEFAULT '{}',
     vector BLOB
 );
-CREATE INDEX IF NOT EXISTS memories_caller ON memories (agent_type, user_id, created_at);
+CREATE INDEX IF NOT EXISTS memories_caller_order ON memories (agent_type, user_id, created_at, id);
+DROP INDEX IF EXISTS memories_caller;
 DROP INDEX IF EXISTS memories_scope;
 CREATE INDEX IF NOT EXISTS memories_user ON memories (user_id);
 CREATE INDEX IF NOT EXISTS memories_expiry ON memories (expires_at) WHERE expires_at IS NOT NULL;
@@ -225,7 +227,7 @@ class SqliteMemoryStore(MemoryStore):
         if types is not None:
             sql += f" AND type IN ({','.join('?' * len(types))})"
             params.extend(types)
-        sql += " ORDER BY created_at DESC, rowid DESC"
+        sql += " ORDER BY created_at DESC, id DESC"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -311,7 +313,7 @@ class SqliteMemoryStore(MemoryStore):
             return []
         sql = (
             f"SELECT {_CALLER_COLUMNS} FROM memories WHERE agent_type = ? AND user_id = ? "
-            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
         )
         with self._connection() as db:
             rows = db.execute(sql, [agent_type, user_id, _ts(now), limit, max(offset, 0)]).fetchall()

@@ -36,7 +36,8 @@ class MemoryStore(ABC):
         types: Sequence[str] | None = None,
         limit: int | None = None,
     ) -> list[Memory]:
-        """The caller's live memories for this agent type, newest first (by ``created_at``)."""
+        """The caller's live memories for this agent type, newest first (by ``created_at``, then ``id`` descending: a
+        call's memories share its time, and every backend must answer them in one order)."""
 
     def search(
         self,

@@ -46,7 +46,8 @@ def test_a_callers_memories_are_read_from_one_index_range_without_a_sort(tmp_pat
     path = tmp_path / "memories.db"
     SqliteMemoryStore(path).close()
     db = sqlite3.connect(path)
-    db.execute("DROP INDEX memories_caller")  # as stores written before it were indexed
+    db.execute("DROP INDEX memories_caller_order")  # as stores written before it were indexed
+    db.execute("CREATE INDEX memories_caller ON memories (agent_type, user_id, created_at)")
     db.execute("CREATE INDEX memories_scope ON memories (agent_type, user_id, created_at DESC)")
     db.commit()
     db.close()
@@ -54,17 +55,17 @@ def test_a_callers_memories_are_read_from_one_index_range_without_a_sort(tmp_pat
     store.add(
         [Memory(f"m{n}", "+15555550123", "t", "semantic", f"said {n}", NOW - timedelta(days=n % 2)) for n in range(4)]
     )
-    # newest first; among memories of the same moment, the last written first
+    # newest first; among memories of the same moment, by id descending (as DynamoDB and Firestore order them)
     assert [m.id for m in store.get_all("+15555550123", "t", now=NOW)] == ["m2", "m0", "m3", "m1"]
     db = sqlite3.connect(path)
     indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert "memories_caller" in indexes and "memories_scope" not in indexes
+    assert "memories_caller_order" in indexes and not {"memories_caller", "memories_scope"} & indexes
     plan = " ".join(
         str(row[3])
         for row in db.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM memories WHERE agent_type = ? AND user_id = ? "
-            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, rowid DESC",
+            "AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, id DESC",
             ("t", "+15555550123", 0.0),
         )
     )
-    assert "memories_caller" in plan and "TEMP B-TREE" not in plan
+    assert "memories_caller_order" in plan and "TEMP B-TREE" not in plan

@@ -55,6 +55,21 @@ def test_get_all_is_newest_first_and_filters_by_type(store: MemoryStore) -> None
     assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW, limit=1)] == ["m2"]
 
 
+def test_memories_of_one_call_come_back_in_the_same_order_from_every_backend(store: MemoryStore) -> None:
+    """A call's memories share its time. Newest first, then by id descending (DynamoDB's sort key, Firestore's
+    document names), never in the order they were written: SQLite answered in write order, so the pre-call's window of
+    a caller with more than 500 memories and the tool's ties differed between serve and the clouds."""
+    written = ["m_7c", "m_03", "m_f1", "m_5a", "m_b2"]
+    for mid in written:  # one add each: a store that kept write order would answer m_b2, m_5a, m_f1, ...
+        store.add([memory(mid, f"Said {mid}", age_days=1)])
+    store.add([memory("m_00", "A later call", age_days=0.5)])
+    expected = ["m_00", *sorted(written, reverse=True)]
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW)] == expected
+    assert [m.id for m in store.get_all(CALLER, AGENT, now=NOW, limit=3)] == expected[:3]
+    pages = [store.page(CALLER, AGENT, now=NOW, limit=2, offset=offset) for offset in (0, 2, 4)]
+    assert [m.id for page in pages for m in page] == expected
+
+
 def test_add_is_idempotent_by_id(store: MemoryStore) -> None:
     assert store.add([memory("m1", "Prefers afternoon appointments")]) == 1
     assert store.add([memory("m1", "Prefers afternoon appointments")]) == 0
