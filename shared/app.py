@@ -29,7 +29,7 @@ from shared.errors import (
     Unauthorized,
 )
 from shared.http import Request, Response
-from shared.ingest.intake import PostCallIntake
+from shared.ingest.intake import PostCallIntake, check_key
 from shared.profile import AgentProfile
 from shared.providers.base import Operation, PostCallEvent
 from shared.service import MemoryService
@@ -216,9 +216,9 @@ class App:
                 continue
             if operation is not Operation.POST_CALL:
                 raise BadRequest("a batch may hold post-call events only")
-            parsed.append(
-                (item, provider.parse_post_call(item, profile.fields["post_call"], profile.webhooks.ingest_events))
-            )
+            event = provider.parse_post_call(item, profile.fields["post_call"], profile.webhooks.ingest_events)
+            check_key(event)
+            parsed.append((item, event))
         answers = [
             self.intake.accept(event, json.dumps(item).encode()) if event else {"status": "ignored"}
             for item, event in parsed

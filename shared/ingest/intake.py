@@ -14,6 +14,19 @@ from shared.providers.base import PostCallEvent
 
 log = logging.getLogger("agentic_memory.intake")
 
+# The idempotency key names the archived body's object: S3 and Cloud Storage take names of at most 1,024 bytes (with
+# the archive prefix), Cloud Storage none with a carriage return or line feed. A longer key was taken by serve (whose
+# files are named by its hash) and answered 503 on every retry by a deployed stack.
+MAX_KEY_BYTES = 512
+_CONTROL = frozenset(chr(code) for code in (*range(0x20), 0x7F))
+
+
+def check_key(event: PostCallEvent) -> None:
+    """Raises ``Unprocessable`` for an event to remember whose key (its call id) no archive could name an object by."""
+    key = event.idempotency_key
+    if event.ingest and (len(key.encode("utf-8")) > MAX_KEY_BYTES or not _CONTROL.isdisjoint(key)):
+        raise Unprocessable(f"the call id must be at most {MAX_KEY_BYTES} bytes without control characters")
+
 
 class PostCallIntake:
     def __init__(
@@ -33,6 +46,7 @@ class PostCallIntake:
         """
         if not event.ingest:
             return {"status": "ignored", "event_type": event.event_type}
+        check_key(event)
         user_ref = None
         if event.caller:
             try:
