@@ -495,7 +495,9 @@ def rank(
     for memory_id in not_answers:
         scores.pop(memory_id, None)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
-    kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp()))
+    # ties (a call's memories share its time) by text, never by the order the store read them in: ids come from the
+    # platform's event key, so an order by id made the same call ranked differently from another platform's wire
+    kept.sort(key=lambda m: (-scores[m.id], -m.created_at.timestamp(), m.text))
     kept = _newest_first_in_ties(kept[:limit], scores, until, settings.recency_tie) + kept[limit:]
     excluded = {m.id for m, other in zip(candidates, other_kind, strict=True) if other} | set(past) | not_answers
     if not kept and settings.closest_limit > 0:

@@ -959,3 +959,19 @@ def test_every_ranking_setting_of_an_agent_type_reaches_the_ranking() -> None:
     settings = MemoryManager(None, "support", config).rank_settings()  # type: ignore[arg-type]
     assert {name: getattr(settings, name) for name in changed} == changed
     assert settings.semantic is False
+
+
+def test_a_tie_of_score_and_time_is_broken_by_text_not_by_the_order_memories_were_read() -> None:
+    """A call's memories share its time, and a store reads them in id order; ids come from the platform's event key,
+    so the same call from another platform's wire came back in another order and was ranked differently."""
+    when = datetime(2030, 1, 10, tzinfo=UTC)
+    plain = RankSettings(semantic=False, lexical_weight=1, semantic_weight=0, word_weight=0, recency_weight=0)
+    call = [
+        Memory(f"m{n}", "+15555550123", "t", "semantic", text, when)
+        for n, text in enumerate(["Parking at the blue gate", "Parking at the east gate", "Parking at the main gate"])
+    ]
+    answers = {
+        tuple(s.text for s in rank("parking gate", order, now=when, settings=plain, limit=2))
+        for order in (call, call[::-1], [call[1], call[2], call[0]])
+    }
+    assert answers == {("Parking at the blue gate", "Parking at the east gate")}
