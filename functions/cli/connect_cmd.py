@@ -35,7 +35,10 @@ UrlOption = Annotated[
     str,
     typer.Option(
         "--url",
-        help="The memory service's base URL: https://host[:port][/stage], no webhook path (http:// for localhost).",
+        help=(
+            "The memory service's base URL: https://host or https://host:port, with its stage prefix if it has one;"
+            " no webhook path (http:// for localhost)."
+        ),
     ),
 ]
 KeyFileOption = Annotated[
