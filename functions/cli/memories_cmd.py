@@ -262,7 +262,7 @@ def _store(
 
 @app.command("export")
 def export(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here (default: standard output).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write here; '-' or none: standard output.")] = None,
     backend: BackendOption = None,
     agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
@@ -273,6 +273,8 @@ def export(
     from shared.config.loader import load_agent_type
     from shared.memory.transfer import export_lines
 
+    if out is not None and str(out) == "-":  # as every other --out: never a file named "-" in the working dir
+        out = None
     if out is not None:
         check_output(out, "--out")
     settings, store = _store(backend, agent_type, config, data_dir, existing=True)

@@ -351,11 +351,17 @@ def validate(
 
 @app.command()
 def schema(
-    out: Annotated[Path | None, typer.Option("--out", help="Write here (default: config/tenants.schema.json).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write here; '-' for standard output (default: config/tenants.schema.json)."),
+    ] = None,
 ) -> None:
     """Write the tenants file's JSON Schema (generated from the model)."""
     from infra.tenants.models import SCHEMA_PATH, tenants_schema_text
 
+    if out is not None and str(out) == "-":  # as `config schema --out -`
+        typer.echo(tenants_schema_text(), nl=False)
+        return
     path = out or SCHEMA_PATH
     check_output(path)
     try:

@@ -58,6 +58,27 @@ def test_config_schema_to_stdout_is_json() -> None:
     assert "agent_types" in json.loads(result.output)["properties"]
 
 
+def test_dash_is_standard_output_for_export_and_the_tenants_schema_as_for_config_schema(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`memories export -o -` wrote every caller's memories to a file named "-" in the working directory (one was
+    committed at the repository's root), and `tenants schema --out -` its schema, where `config schema --out -`,
+    `config migrate --out -` and `tenants up --json -` print."""
+    data = tmp_path / "data"
+    remembered_store(data).drain()
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    exported = invoke("memories", "export", "-o", "-", "--data-dir", str(data))
+    assert exported.exit_code == 0, exported.output
+    assert all(json.loads(line)["agent_type"] == "elevenlabs_customer_support" for line in exported.stdout.splitlines())
+    assert exported.stdout.strip()
+    schema = invoke("tenants", "schema", "--out", "-")
+    assert schema.exit_code == 0, schema.output
+    assert "tenants" in json.loads(schema.stdout)["properties"]
+    assert list(work.iterdir()) == []
+
+
 def test_memories_list_search_erase(tmp_path: Path, env: dict[str, str]) -> None:
     local = remembered_store(tmp_path)
     local.drain()
