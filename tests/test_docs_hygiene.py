@@ -42,3 +42,32 @@ def test_tenant_secret_files_next_to_the_tenants_file_are_ignored() -> None:
     assert references == ["secrets/globex-admin-api-key"]
     for reference in references:
         assert _ignored(reference), reference
+
+
+def _third_party_imports(script: Path) -> set[str]:
+    import ast
+    import sys
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(script.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    local = {"benchmarks", "shared", "functions", "infra", "tests"}
+    return {name for name in names if name not in sys.stdlib_module_names and name not in local}
+
+
+def test_the_docs_that_run_benchmarks_say_they_need_the_dev_extra() -> None:
+    """After README's `make serve` (the service only), `benchmarks/bench_recall.py` as README writes it died of
+    ``ModuleNotFoundError: No module named 'yaml'``; neither README nor benchmarks.md named the dev extra."""
+    service = {"pydantic", "functions_framework", "typer", "rich", "httpx", "phonenumbers"}
+    needs_more = {
+        script.name for script in (REPO / "benchmarks").glob("bench_*.py") if _third_party_imports(script) - service
+    }
+    assert "bench_recall.py" in needs_more  # yaml: what the docs must say
+    readme = (REPO / "README.md").read_text()
+    recall = readme[readme.index("## Recall") : readme.index("## The memory console")]
+    assert "bench_recall.py" in recall and ".[dev]" in recall
+    intro = (REPO / "docs" / "benchmarks.md").read_text().split("| script |")[0]
+    assert ".[dev]" in intro
