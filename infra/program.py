@@ -137,6 +137,11 @@ def run_program(config: StackConfig, bundle: Bundle | None = None) -> dict[str, 
         "healthUrl": base.apply(lambda url: f"{url}/healthz"),
         "archiveBucket": service.archive_bucket,
     }
+    # what the dead-letter runbook (docs/operations.md) redrives: the SQS queue, or the Pub/Sub topic its hold reads
+    if isinstance(service, AwsMemoryService):
+        outputs["deadLetterQueueUrl"] = service.dead_letter_queue_url
+    else:
+        outputs["deadLetterTopic"] = service.dead_letter_topic
     for output_name, path in DASHBOARD_URLS.items():
         outputs[output_name] = pulumi.Output.concat(base, path)
     if wiring is not None:

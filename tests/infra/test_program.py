@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -356,3 +358,24 @@ def test_a_prebuilt_layer_is_trusted_to_carry_its_plugins(
 
 def _assert_lambdas(mocks: RecordingMocks) -> None:
     assert len(mocks.of_type("aws:lambda/function:Function")) == 3
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+@pulumi.runtime.test
+def test_the_stack_outputs_what_the_dead_letter_runbook_reads(
+    cloud: str, mocks: RecordingMocks, bundle: Bundle
+) -> pulumi.Output[None]:
+    """operations.md redrives dead letters from `pulumi stack output <name>`: the stack exported neither the queue
+    nor the topic, so the runbook stopped at its first line ("current stack does not have output property")."""
+    runbook = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    named = set(re.findall(r"pulumi stack output (\w+)", runbook))
+    assert named == {"deadLetterQueueUrl", "deadLetterTopic"}
+    own = "deadLetterQueueUrl" if cloud == "aws" else "deadLetterTopic"
+    config = build_stack_config(stack_values("elevenlabs_customer_support", cloud))
+    outputs = run_program(config, bundle)
+    assert own in outputs and not (named - {own}) & outputs.keys()
+
+    def check(values: dict[str, Any]) -> None:
+        assert isinstance(values[own], str) and values[own]
+
+    return after_all(outputs).apply(check)
