@@ -179,6 +179,7 @@ def pip_layer_command(
         "install",
         "--quiet",
         "--disable-pip-version-check",
+        "--no-warn-conflicts",  # the target's wheels are checked against the building venv's packages, not Lambda's
         "--no-compile",
         "--platform",
         platform,

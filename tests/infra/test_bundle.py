@@ -177,6 +177,14 @@ def test_pip_argv_targets_the_lambda_runtime(tmp_path: Path, platform: str, pyth
     assert f"--target {tmp_path / 'python'}" in joined
 
 
+def test_pip_does_not_report_the_building_venvs_conflicts_as_errors(tmp_path: Path) -> None:
+    """`agentic-memory bundle` from the dev venv printed "ERROR: pip's dependency resolver ... vapi-server-sdk 3.0.0
+    requires pydantic-core<2.44.0, but you have pydantic-core 2.50.5": pip checked the layer's wheels (--target)
+    against the packages of the venv it ran in, which never reach Lambda; the layer was fine, the ERROR was not."""
+    argv = bundle.pip_layer_command(tmp_path / "python", tmp_path / "r.txt")
+    assert "--no-warn-conflicts" in argv
+
+
 def test_layer_keeps_only_its_bytecode_and_drops_scripts(tmp_path: Path) -> None:
     staging = tmp_path / "staging"
     for name in ("python/pkg/__init__.py", "python/pkg/__pycache__/__init__.cpython-312.pyc", "python/bin/tool"):
