@@ -71,3 +71,13 @@ def test_the_docs_that_run_benchmarks_say_they_need_the_dev_extra() -> None:
     assert "bench_recall.py" in recall and ".[dev]" in recall
     intro = (REPO / "docs" / "benchmarks.md").read_text().split("| script |")[0]
     assert ".[dev]" in intro
+
+
+def test_the_pages_and_sections_repository_files_point_to_exist() -> None:
+    """Pulumi.dev.yaml sent a newcomer to (README, "Deploying with Pulumi"): that section is in docs/deploying.md."""
+    for path in [REPO / "Pulumi.dev.yaml", REPO / "tenants.example.yaml"]:
+        for page, section in re.findall(r'\(([\w./-]+\.md|README), "([^"]+)"\)', path.read_text()):
+            target = REPO / (page if page.endswith(".md") else "README.md")
+            assert target.is_file(), (path.name, page)
+            headings = re.findall(r"^#+ (.+)$", target.read_text(), flags=re.MULTILINE)
+            assert any(heading.startswith(section) for heading in headings), (path.name, page, section)
