@@ -62,7 +62,7 @@ from shared.memory.names import (
     without_callers_name,
 )
 from shared.memory.numbers import NUMBER_WORDS, SPELT_DIGITS, digit_words, spelt_numbers
-from shared.memory.subjects import same_subject, subjects
+from shared.memory.subjects import about_another, same_subject, subjects
 from shared.memory.terms import (
     MIN_PREFIX,
     NEVER_A_KIND,
@@ -440,6 +440,7 @@ def rank(
             named = known_names(query, candidates, settings.caller_name_fields)
         query = without_callers_name(query, candidates, settings.caller_name_fields)  # nor does the caller's name
         candidates = [m for m in candidates if m.id not in said]
+    not_answers |= about_another(query, candidates, live)  # "Otis's weight": not Juniper's, from her call
     texts = [m.text for m in candidates]
     lex = lexical(query, texts)
     similarities = cosines(query_vector if settings.semantic else None, candidates)

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from shared.memory.models import Memory, field_key
+from shared.memory.terms import words
 
 ROLES = frozenset(
     "patient pet dog cat puppy kitten horse animal child kid son daughter baby student camper dependent".split()
@@ -120,3 +121,37 @@ def same_subject(field: str, earlier: Memory, later: Memory, about: Mapping[str 
         return True
     first, second = about.get(earlier.conversation_id), about.get(later.conversation_id)
     return first is None or second is None or first == second
+
+
+def _named_per_call(memories: Sequence[Memory]) -> dict[str | None, set[str]]:
+    """Each call -> the first names of every pet, patient or child its ``<role>_name`` fields name."""
+    named: dict[str | None, set[str]] = {}
+    for memory in memories:
+        field, value = memory.metadata.get("field"), memory.metadata.get("value")
+        said = words(value) if isinstance(field, str) and isinstance(value, str) and names_subject(field) else []
+        if said:
+            named.setdefault(memory.conversation_id, set()).add(said[0])
+    return named
+
+
+def about_another(query: str, memories: Sequence[Memory], every: Sequence[Memory]) -> set[str]:
+    """The memories of a call about another pet, patient or child than the one the question names: asked "Otis's
+    weight", Juniper's ``pet_weight: 4.8 kg`` is no answer, nor "She's allergic to chicken" from Juniper's call to
+    "Otis allergies", nor Otis's ``breed: beagle`` to "Juniper's breed". Only when the caller's calls name two or
+    more of them and the question names exactly one; the household's fields, the names themselves, the memories of
+    a call that names no one and a memory that says the name asked stay. ``every``: the memories to read whom each
+    call is about (all copies of a repeated text)."""
+    named = _named_per_call(every)
+    known = set().union(*named.values())
+    asked = known.intersection(words(query))
+    if len(known) < 2 or len(asked) != 1:
+        return set()
+    out: set[str] = set()
+    for memory in memories:
+        field = memory.metadata.get("field")
+        if isinstance(field, str) and (names_subject(field) or _household(field) or field_key(field) in CALLERS):
+            continue
+        names = named.get(memory.conversation_id)
+        if names and not names & asked and not asked.intersection(words(memory.text)):
+            out.add(memory.id)
+    return out

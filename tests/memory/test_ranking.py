@@ -975,3 +975,29 @@ def test_a_tie_of_score_and_time_is_broken_by_text_not_by_the_order_memories_wer
         for order in (call, call[::-1], [call[1], call[2], call[0]])
     }
     assert answers == {("Parking at the blue gate", "Parking at the east gate")}
+
+
+def test_a_question_naming_one_pet_gets_nothing_from_a_call_about_another() -> None:
+    """Asked "Otis's weight", Juniper's ``pet_weight`` (and her owner's turns about her) is no answer: the agent would
+    read it as Otis's. A memory of that call saying the name asked, the household's fields and a call naming no
+    pet stay answers."""
+
+    def said(mid: str, text: str, call: str, days_ago: float, **meta: str) -> Memory:
+        return replace(memory(mid, text, days_ago=days_ago, **meta), conversation_id=call)
+
+    memories = [
+        said("juniper", "pet name: Juniper", "c1", 40, field="pet_name", value="Juniper"),
+        said("weight", "pet weight: 4.8 kg", "c1", 40, field="pet_weight", value="4.8 kg"),
+        said("allergic", "She's allergic to chicken, so no chicken treats.", "c1", 40, source="caller_turn"),
+        said("address", "home address: 12 Quarry Lane", "c1", 40, field="home_address", value="12 Quarry Lane"),
+        said("otis", "pet name: Otis", "c2", 6, field="pet_name", value="Otis"),
+        said("breed", "breed: beagle", "c2", 6, field="breed", value="beagle"),
+        said("both", "Otis and Juniper both need their weight checked.", "c2", 6, source="caller_turn"),
+    ]
+    found = [s.memory.id for s in rank("Otis's weight", memories, now=NOW, settings=WORDS_ONLY)]
+    assert "weight" not in found and "both" in found
+    assert "allergic" not in [s.memory.id for s in rank("Otis allergies", memories, now=NOW, settings=WORDS_ONLY)]
+    assert "breed" not in [s.memory.id for s in rank("Juniper's breed", memories, now=NOW, settings=WORDS_ONLY)]
+    assert "address" in [s.memory.id for s in rank("Otis's home address", memories, now=NOW, settings=WORDS_ONLY)]
+    assert "weight" in [s.memory.id for s in rank("Juniper's weight", memories, now=NOW, settings=WORDS_ONLY)]
+    assert "weight" in [s.memory.id for s in rank("pet weight", memories, now=NOW, settings=WORDS_ONLY)]
