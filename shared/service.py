@@ -114,7 +114,7 @@ class MemoryService:
         answers = []
         for call in request.calls:
             try:
-                matches = manager.search(user_id, call.query) if call.query.strip() else []
+                matches = manager.search(user_id, call.query) if call.asks else []
             except StoreUnavailable as exc:
                 log.warning("memory store unavailable during a tool call for %s (%s)", self._ref(user_id), exc)
                 answers.append(ToolAnswer(call=call, matches=[], unavailable=True))

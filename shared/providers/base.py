@@ -40,6 +40,12 @@ class ToolCall:
     call_id: str | None = None
     name: str | None = None
 
+    @property
+    def asks(self) -> bool:
+        """Whether the query holds a letter or digit: "?" or "..." asks nothing, as an empty one does, and gets the
+        same guidance rather than the caller's closest memories."""
+        return any(character.isalnum() for character in self.query)
+
 
 @dataclass(frozen=True)
 class ToolRequest:
@@ -160,7 +166,7 @@ class ToolAnswer:
     def as_text(self) -> str:
         if not self.caller_known:
             return NO_MEMORIES_UNKNOWN_CALLER
-        if not self.call.query.strip():
+        if not self.call.asks:
             return NO_QUERY
         if self.unavailable:
             return MEMORY_UNAVAILABLE

@@ -213,7 +213,7 @@ def _outcome(value: Any) -> str | None:
 
 
 def _result(answer: ToolAnswer) -> str:
-    if not answer.caller_known or not answer.call.query.strip() or answer.unavailable:
+    if not answer.caller_known or not answer.call.asks or answer.unavailable:
         return answer.as_text()
     return json.dumps(answer.as_json(), separators=(",", ":"), ensure_ascii=False)
 

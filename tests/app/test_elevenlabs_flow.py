@@ -289,3 +289,15 @@ def test_a_field_named_like_our_variables_never_replaces_them() -> None:
     variables = context.variables()
     assert (variables["caller_id"], variables["memory_count"], variables["memory_status"]) == (CALLER, "3", "degraded")
     assert variables["caller_name"] == "Dana"
+
+
+@pytest.mark.parametrize("query", ["?", "...", " ¿? ", "-"])
+def test_a_question_of_punctuation_alone_gets_the_same_guidance_as_an_empty_one(local_runtime: Any, query: str) -> None:
+    """The caller has memories; "?" asks for none of them, so the agent is told to ask, not handed three."""
+    local = local_runtime()
+    assert post_call(local, elevenlabs_post_call()).status == 200
+    local.drain()
+    answer = json.loads(local.call("POST", "/retrieve", {"query": query, "user_id": CALLER}, WORKSPACE).body)
+    assert answer["result"] == NO_QUERY and answer["memories"] == []
+    found = json.loads(local.call("POST", "/retrieve", {"query": "dog?", "user_id": CALLER}, WORKSPACE).body)
+    assert any("Biscuit" in m["text"] for m in found["memories"])
