@@ -11,17 +11,25 @@ _MISSING = object()
 
 def lookup(payload: Any, path: str) -> Any:
     """The value at ``path`` or None; any null or wrong-typed step on the way gives None."""
+    node = _walk(payload, path)
+    return None if node is _MISSING else node
+
+
+def _walk(payload: Any, path: str) -> Any:
+    """The value at ``path``, None for an explicit null at its end, or ``_MISSING``."""
     node = payload
     for step in path.split("."):
+        if node is None:
+            return _MISSING
         if isinstance(node, Mapping):
             node = node.get(step, _MISSING)
         elif isinstance(node, list) and step.lstrip("-").isdigit():
             index = int(step)
             node = node[index] if -len(node) <= index < len(node) else _MISSING
         else:
-            return None
-        if node is _MISSING or node is None:
-            return None
+            return _MISSING
+        if node is _MISSING:
+            return _MISSING
     return node
 
 
@@ -36,8 +44,9 @@ class FieldMapper:
         return bool(self._paths.get(name))
 
     def present(self, payload: Any, name: str) -> bool:
-        """Whether any of the field's paths holds a value, even an empty one (``"query": ""``, not no ``query``)."""
-        return any(lookup(payload, path) is not None for path in self._paths.get(name, ()))
+        """Whether any of the field's paths is in the payload, even empty or null (``"query": null`` is an LLM's
+        empty argument, no ``query`` a tool set up without it)."""
+        return any(_walk(payload, path) is not _MISSING for path in self._paths.get(name, ()))
 
     def get(self, payload: Any, name: str, default: Any = None) -> Any:
         for path in self._paths.get(name, ()):

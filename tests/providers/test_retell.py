@@ -320,11 +320,12 @@ def test_a_call_that_reached_voicemail_or_nobody_is_not_remembered(
     assert (variables["returning_caller"], variables["caller_name"]) == ("no", "")
 
 
-def test_a_function_call_with_an_empty_question_gets_guidance_not_an_error(local_runtime: Any) -> None:
+@pytest.mark.parametrize("empty", ["", None])
+def test_a_function_call_with_an_empty_question_gets_guidance_not_an_error(local_runtime: Any, empty: Any) -> None:
     """An error makes Retell retry the function twice; the model needs to be told to ask instead."""
     from shared.providers.base import NO_QUERY
 
-    body = {"name": "recall_memory", "args": {"query": ""}, "call": {"call_id": "c1", "from_number": "+15555550123"}}
+    body = {"name": "recall_memory", "args": {"query": empty}, "call": {"call_id": "c1", "from_number": "+15555550123"}}
     status, answer = post(local_runtime(AGENT), "/retrieve", body)
     assert status == 200 and NO_QUERY in json.dumps(answer)
 
