@@ -493,6 +493,8 @@ def rank(
             scores, candidates, past, settings.min_score, about, wanted, earlier, calls, stated_fields
         )
         until = stating | past
+    if settings.supersede and not asks_earlier(query):  # "her previous address": the field named so answers it
+        _below_named_current(scores, candidates, past)
     for memory_id in not_answers:
         scores.pop(memory_id, None)
     kept = [m for m in candidates if scores.get(m.id, 0.0) >= settings.min_score and m.id in scores]
@@ -695,6 +697,36 @@ def _below_current(
             if asked(name) and not any(related(q, stem(w)) for q in wanted for w in changed):
                 scores[memory_id] = min(scores[memory_id], current[name] * 0.98)
     return stated
+
+
+PAST_PREFIXES = frozenset({"previous", "prior", "former", "old"})
+
+
+def _below_named_current(scores: dict[str, float], memories: Sequence[Memory], past: Mapping[str, datetime]) -> None:
+    """A field the schema itself names as past (``previous_address``, ``old_phone``) scores just under the current
+    value of the field it was replaced by (``home_address``, ``phone``), collected in the same or a later call: "where
+    does she live" must not answer the address she moved from first. Its text already says it is past."""
+    current: dict[str, list[Memory]] = {}
+    for memory in memories:
+        name = field_name(memory)
+        if name and name.partition("_")[0] not in PAST_PREFIXES and memory.id not in past:
+            current.setdefault(name, []).append(memory)
+    for memory in memories:
+        prefix, _, replaced = (field_name(memory) or "").partition("_")
+        if prefix not in PAST_PREFIXES or not replaced or memory.id not in scores:
+            continue
+        best = max(
+            (
+                scores.get(m.id, 0.0)
+                for name, group in current.items()
+                if name == replaced or name.endswith("_" + replaced) or replaced.endswith("_" + name)
+                for m in group
+                if m.created_at >= memory.created_at
+            ),
+            default=0.0,
+        )
+        if best > 0:
+            scores[memory.id] = min(scores[memory.id], best * 0.99)
 
 
 def _named_fields(wanted: Sequence[str], names: Collection[str]) -> set[str]:

@@ -1001,3 +1001,62 @@ def test_a_question_naming_one_pet_gets_nothing_from_a_call_about_another() -> N
     assert "address" in [s.memory.id for s in rank("Otis's home address", memories, now=NOW, settings=WORDS_ONLY)]
     assert "weight" in [s.memory.id for s in rank("Juniper's weight", memories, now=NOW, settings=WORDS_ONLY)]
     assert "weight" in [s.memory.id for s in rank("pet weight", memories, now=NOW, settings=WORDS_ONLY)]
+
+
+def _with_old_fields() -> list[Memory]:
+    """A schema that collects the value replaced beside the new one, in the call that changed it."""
+    from shared.memory.embedding import with_vectors
+
+    return with_vectors(
+        [
+            field("limit1", "credit_limit", "6000", days_ago=30),
+            field("prior", "previous_credit_limit", "6000", days_ago=5),
+            field("limit2", "credit_limit", "9000", days_ago=5),
+            field("moved", "previous_address", "12 Oak Street", days_ago=5),
+            field("home", "home_address", "48 Birch Lane", days_ago=5),
+            field("old_phone", "old_phone", "555 0101", days_ago=5),
+            field("phone", "phone", "555 0199", days_ago=5),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "current", "replaced"),
+    [
+        ("current credit limit", "limit2", "prior"),
+        ("credit limit", "limit2", "prior"),
+        ("where does she live", "home", "moved"),
+        ("address", "home", "moved"),
+        ("phone number", "phone", "old_phone"),
+    ],
+)
+def test_a_field_named_as_past_ranks_under_the_value_that_replaced_it(
+    question: str, current: str, replaced: str
+) -> None:
+    """``previous_credit_limit`` read as "credit limit" to the question (``previous`` says nothing to a search) and
+    outranked the current ``credit_limit``; asked for the value as it was, it still answers first."""
+    from shared.memory.embedding import embed_query, word_similarities
+
+    memories = _with_old_fields()
+    found = [
+        s.memory.id
+        for s in rank(
+            question,
+            memories,
+            now=NOW,
+            query_vector=embed_query(question),
+            word_similarities=word_similarities,
+            limit=5,
+        )
+    ]
+    assert current in found and found.index(current) < (found.index(replaced) if replaced in found else 99)
+    asked = question.replace("current ", "").replace("where does she live", "address")
+    before = rank(
+        f"previous {asked}",
+        memories,
+        now=NOW,
+        query_vector=embed_query(f"previous {asked}"),
+        word_similarities=word_similarities,
+        limit=5,
+    )
+    assert replaced in [s.memory.id for s in before[:2]]
