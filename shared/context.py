@@ -9,7 +9,7 @@ from shared.config.models import AgentType
 from shared.memory.auto_extract import preferred_name
 from shared.memory.models import Memory, field_key, field_label
 from shared.memory.ranking import past_values
-from shared.memory.subjects import names_subject, subjects
+from shared.memory.subjects import TITLES, names_subject, subjects
 from shared.providers.base import CallerContext
 
 NEW_CALLER_SUMMARY = "New caller"
@@ -22,7 +22,7 @@ class _Blank(dict[str, str]):
 
 
 def first_name(full_name: str) -> str:
-    """A greeting's name: "Dana" of "Dana Whitfield" (a title such as "Dr" keeps the surname: "Dr Okafor"). A
+    """A greeting's name: "Dana" of "Dana Whitfield" (a title keeps the surname: "Dr Okafor", "Father Doyle"). A
     name written surname first, as records and extraction models often write it ("Whitfield, Dana"), is read in
     speaking order, and one written in one case ("DANA WHITFIELD", "maría ruiz") is greeted as a name is written
     ("Dana", "María"), not "Hello Whitfield," or "Hello DANA"."""
@@ -34,12 +34,11 @@ def first_name(full_name: str) -> str:
     words = full_name.split()
     if full_name.isupper() or full_name.islower():
         words = [word.title() for word in words]
-    if len(words) > 1 and words[0].rstrip(".").lower() in _TITLES:
+    if len(words) > 1 and words[0].rstrip(".").lower() in TITLES:
         return f"{words[0]} {words[-1]}"
     return words[0] if words else ""
 
 
-_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame"})
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"})  # "Dana Whitfield, Jr."
 
 

@@ -42,7 +42,12 @@ def _household(field: str) -> bool:
 CALLERS = ("caller_name", "full_name", "first_name", "name", "customer_name")
 """Fields that name whoever was on the line, the first a call gives in this order (a call's ``customer_name`` may be
 the account holder the caller phones for): on a number a household shares, the call is about them."""
-_TITLES = frozenset("mr mrs ms miss mx dr prof sir dame".split())
+TITLES = frozenset(
+    """mr mrs ms miss mx mister madam dr doctor prof professor sir dame rev revd reverend fr father pastor rabbi imam
+    sister sr brother br deacon bishop capt captain col lt sgt judge hon""".split()
+)
+"""Words that come before a name and are not one: a greeting keeps the title with the surname ("Dr. Okafor",
+"Father Doyle", "Pastor Mbeki"), and a person is told apart by the given name after it."""
 
 
 def given_name(value: str) -> str:
@@ -50,7 +55,7 @@ def given_name(value: str) -> str:
     Whitfield"."""
     head, comma, tail = value.partition(",")
     words = [w.strip(".").lower() for w in (f"{tail} {head}" if comma and tail.split() else head).split()]
-    words = [w for w in words if w and w not in _TITLES]
+    words = [w for w in words if w and w not in TITLES]
     return words[0] if words else ""
 
 

@@ -8,6 +8,7 @@ from shared.config.loader import load_agent_type
 from shared.context import caller_context, first_name
 from shared.memory.auto_extract import extract
 from shared.memory.models import Memory
+from shared.memory.subjects import given_name
 
 CONFIG = load_agent_type("elevenlabs_customer_support")
 NOW = datetime(2030, 3, 1, tzinfo=UTC)
@@ -107,6 +108,25 @@ def test_first_name_of_a_name_written_surname_first_or_in_one_case() -> None:
     assert first_name("maría fernanda ruiz") == "María"
     assert first_name("DR. AMARA OKAFOR") == "Dr. Okafor"
     assert first_name("Mary-Kate O'Connor") == "Mary-Kate"
+
+
+def test_a_title_is_greeted_with_the_surname_never_alone() -> None:
+    """A church office, a law firm, a parish hall: "Rev. Thomas Hale" was greeted "Hello Rev.!", "Father Michael
+    Doyle" "Hello Father!" (outside audit)."""
+    assert first_name("Rev. Thomas Hale") == "Rev. Hale"
+    assert first_name("Reverend Thomas Hale") == "Reverend Hale"
+    assert first_name("Father Michael Doyle") == "Father Doyle"
+    assert first_name("Pastor Grace Mbeki") == "Pastor Mbeki"
+    assert first_name("Doctor Amara Okafor") == "Doctor Okafor"
+    assert first_name("Judge Lena Marsh") == "Judge Marsh"
+    _, greeting, _ = context_for(call(1, 5, "Booked the hall.", caller_name="Rev. Thomas Hale"))
+    assert greeting.startswith("Hello Rev. Hale,")
+
+
+def test_two_people_with_one_title_are_told_apart_by_their_given_names() -> None:
+    assert given_name("Father Michael Doyle") == "michael"
+    assert given_name("Pastor Grace Mbeki") == "grace"
+    assert given_name("Rev. Thomas Hale") == "thomas"
 
 
 def test_one_calls_fields_are_listed_the_same_whatever_order_the_store_returned_them() -> None:
