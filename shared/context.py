@@ -10,6 +10,7 @@ from shared.memory.auto_extract import preferred_name
 from shared.memory.models import Memory, field_key, field_label
 from shared.memory.ranking import past_values
 from shared.memory.subjects import TITLES, names_subject, subjects
+from shared.memory.terms import small_talk
 from shared.providers.base import CallerContext
 
 NEW_CALLER_SUMMARY = "New caller"
@@ -144,6 +145,24 @@ def describe(config: AgentType, memories: Sequence[Memory], fields: Mapping[str,
     return "\n".join(lines)
 
 
+NO_SUMMARY = "No summary of their previous calls was recorded."
+
+
+def last_summary(memories: Sequence[Memory]) -> str:
+    """``memory_summary``: the newest call summary; without one, the newest thing the caller said (the longest turn
+    of that call, small talk aside), quoted and dated as theirs. Never whichever memory the store lists first among
+    one call's (SQLite, DynamoDB and Firestore break that tie by memory id): a collected field's line or "Okay,
+    thanks." read as the summary."""
+    summaries = [m for m in memories if m.metadata.get("source") == "summary"]
+    if summaries:
+        return max(summaries, key=lambda m: m.created_at).text
+    turns = [m for m in memories if m.metadata.get("source") == "caller_turn" and not small_talk(m.text)]
+    if not turns:
+        return NO_SUMMARY
+    said = max(turns, key=lambda m: (m.created_at, len(m.text), m.text))
+    return f'On {_day(said)} the caller said: "{said.text}"'
+
+
 def caller_context(
     config: AgentType,
     *,
@@ -154,8 +173,7 @@ def caller_context(
     degraded: bool = False,
 ) -> CallerContext:
     calls = {m.conversation_id or m.metadata.get("event") or m.id for m in memories}
-    summaries = [m for m in memories if m.metadata.get("source") == "summary"]
-    summary = (summaries or list(memories))[0].text if memories else NEW_CALLER_SUMMARY
+    summary = last_summary(memories) if memories else NEW_CALLER_SUMMARY
     returning = bool(memories)
     return CallerContext(
         caller_id=caller_id,

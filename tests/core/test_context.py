@@ -211,3 +211,53 @@ def test_search_reads_who_called_from_every_call_though_it_keeps_one_copy_of_a_r
     assert found  # the summary of the call
     current = [s.memory.text for s in found if s.until is None]
     assert "problem: failed ignitor (replaced)" not in current  # past, as in the pre-call context
+
+
+def _said(n: int, days_ago: int, *turns: str, **fields: str) -> list[Memory]:
+    """A call without a summary: the caller's turns and the collected fields."""
+    when = NOW - timedelta(days=days_ago)
+    memories = [
+        Memory(
+            f"c{n}-t{i}",
+            "u",
+            "t",
+            "semantic",
+            text,
+            when,
+            conversation_id=f"conv{n}",
+            metadata={"source": "caller_turn"},
+        )
+        for i, text in enumerate(turns)
+    ]
+    for name, value in fields.items():
+        meta = {"source": "extraction", "field": name, "value": value}
+        memories.append(
+            Memory(
+                f"c{n}-{name}", "u", "t", "factual", f"{name}: {value}", when, conversation_id=f"conv{n}", metadata=meta
+            )
+        )
+    return memories
+
+
+def test_without_a_summary_the_summary_is_what_the_caller_said_whatever_order_the_store_gave() -> None:
+    """A platform that sent no summary: ``memory_summary`` was the first memory the store listed of the newest call,
+    which SQLite, DynamoDB and Firestore order by memory id: "caller_name: Hana Kobayashi" or "Okay. Thanks."
+    (outside audit)."""
+    memories = _said(1, 10, "My internet keeps dropping every evening.", "Okay, thanks, bye.")
+    memories += _said(
+        2, 3, "Okay. Thanks.", "Still dropping. The router lights blink orange.", caller_name="Hana Kobayashi"
+    )
+    for order in (memories, list(reversed(memories))):
+        _, _, summary = context_for(order)
+        said = '"Still dropping. The router lights blink orange."'
+        assert summary == f"On {(NOW - timedelta(days=3)).date()} the caller said: {said}"
+
+
+def test_a_hang_up_is_never_the_summary_and_a_call_with_only_fields_says_none_was_recorded() -> None:
+    _, _, summary = context_for(_said(1, 2, "Hello?"))
+    assert summary == "No summary of their previous calls was recorded."
+    _, _, summary = context_for(_said(1, 2, plan="Unlimited 40"))
+    assert summary == "No summary of their previous calls was recorded."
+    memories = call(1, 9, "Hana asked why her bill doubled.") + _said(2, 1, "Hello? Hello?")
+    _, _, summary = context_for(memories)
+    assert summary == "Hana asked why her bill doubled."
