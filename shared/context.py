@@ -67,7 +67,8 @@ def _distinct(lines: Sequence[str]) -> list[str]:
 
 
 def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str, str]] = ()) -> list[str]:
-    """One line per collected field, its current value (latest call) first, past values with their end date. Two
+    """One line per collected field, its current value (latest call) first, the newest past values with their end
+    date (a value that is current again is not also a past one: "side gate (previously: front porch until ...)"). Two
     pets or children may each hold a current value of one field: both are listed, each with whom it is about."""
     past = past_values(memories)
     collected = [
@@ -89,12 +90,24 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
         field = str(current[0].metadata.get("field"))
         if len(current) > 1:  # two pets' or children's values: "pet name: Waffles; Pickles", "species: dog (Waffles)"
             line = _per_subject(field, current, subjects(memories)) or line
-        replaced = _distinct_values([m for m in history if m.id in past])
+        values = {str(m.metadata.get("value")) for m in current}
+        replaced = [
+            m
+            for m in _distinct_values([m for m in history if m.id in past])
+            if str(m.metadata.get("value")) not in values
+        ]
         if replaced:
-            ends = "; ".join(f"{m.metadata.get('value')} until {_day_of(past[m.id])}" for m in replaced)
+            ends = "; ".join(f"{m.metadata.get('value')} until {_day_of(past[m.id])}" for m in replaced[:PAST_VALUES])
+            if len(replaced) > PAST_VALUES:
+                ends += f"; {len(replaced) - PAST_VALUES} earlier"
             line += f" (previously: {ends})"
         lines.append(line)
     return lines
+
+
+PAST_VALUES = 3
+"""Past values shown per field, the newest first: an appointment moved on every one of 40 calls is one line, not 39
+dates (the rest counted: "; 36 earlier")."""
 
 
 def _per_subject(field: str, current: Sequence[Memory], about: Mapping[str | None, str]) -> str | None:

@@ -261,3 +261,24 @@ def test_a_hang_up_is_never_the_summary_and_a_call_with_only_fields_says_none_wa
     memories = call(1, 9, "Hana asked why her bill doubled.") + _said(2, 1, "Hello? Hello?")
     _, _, summary = context_for(memories)
     assert summary == "Hana asked why her bill doubled."
+
+
+def test_a_value_current_again_is_not_also_listed_as_past() -> None:
+    """Side gate, then front porch, then side gate again read "side gate (previously: front porch until ...; side
+    gate until ...)" (outside audit)."""
+    memories = call(1, 30, "Side gate.", delivery_spot="side gate") + call(2, 20, "Porch.", delivery_spot="front porch")
+    memories += call(3, 10, "Side gate again.", delivery_spot="side gate")
+    context, _, _ = context_for(memories)
+    assert "- delivery spot: side gate (previously: front porch until 2030-02-19)" in context.splitlines()
+
+
+def test_a_field_changed_on_every_call_shows_its_newest_past_values_only() -> None:
+    """A tutoring slot moved on each of 14 calls listed 13 dated past values in one line; after a year of calls the
+    context grew by a date a call (outside audit)."""
+    memories = [m for n in range(14) for m in call(n, 60 - 4 * n, f"Moved to slot {n}.", next_session=f"slot {n}")]
+    context, _, _ = context_for(memories)
+    line = next(line for line in context.splitlines() if line.startswith("- next session:"))
+    assert line == (
+        "- next session: slot 13 (previously: slot 12 until 2030-02-21; slot 11 until 2030-02-17; "
+        "slot 10 until 2030-02-13; 10 earlier)"
+    )
