@@ -8,6 +8,7 @@ from datetime import datetime
 from shared.config.models import AgentType
 from shared.memory.auto_extract import preferred_name
 from shared.memory.models import Memory, field_key, field_label
+from shared.memory.names import part_of_name
 from shared.memory.ranking import past_values
 from shared.memory.subjects import TITLES, names_subject, subjects
 from shared.memory.terms import small_talk
@@ -83,6 +84,7 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
     lines = []
     for history in list(by_field.values())[:limit]:
         current = _distinct_values([m for m in history if m.id not in past]) or history[:1]
+        current = [m for m in current if not any(_part_of(m, other) for other in current)] or current
         field_value = (field_key(str(current[0].metadata.get("field"))), str(current[0].metadata.get("value")))
         if len(current) == 1 and field_value in known:  # "full name: Renata ..." under "caller name: Renata ..."
             continue
@@ -108,6 +110,12 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
 PAST_VALUES = 3
 """Past values shown per field, the newest first: an appointment moved on every one of 40 calls is one line, not 39
 dates (the rest counted: "; 36 earlier")."""
+
+
+def _part_of(memory: Memory, other: Memory) -> bool:
+    """Whether ``memory`` holds part of the name ``other`` holds ("Magdalena" of "Magdalena Kowalczyk")."""
+    field = str(memory.metadata.get("field"))
+    return part_of_name(field, str(memory.metadata.get("value")), str(other.metadata.get("value")))
 
 
 def _per_subject(field: str, current: Sequence[Memory], about: Mapping[str | None, str]) -> str | None:

@@ -18,6 +18,7 @@ from shared.config.models import AutoExtractRule
 from shared.memory.answer_kinds import PERSON_WORDS
 from shared.memory.from_call import says_nothing
 from shared.memory.models import Memory, field_key, field_label
+from shared.memory.names import part_of_name
 from shared.memory.subjects import CALLERS
 
 _NAME_WORD = re.compile(r"^[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?$")
@@ -116,6 +117,8 @@ def _from_fields(
                 by_call[call] = (rank, " ".join(value.split()))
     best: tuple[int, str] | None = None
     for _, (rank, value) in sorted(by_call.items()):
+        if best is not None and part_of_name(keys[rank], value, best[1]):
+            continue  # "Magdalena" on a later call keeps "Magdalena Kowalczyk"
         if best is None or rank <= best[0] or _same_person(value.lower(), best[1].lower()):
             best = (rank, value)
     return best[1] if best else None

@@ -164,3 +164,13 @@ def names_someone(text: str, known: Collection[str]) -> bool:
         if word not in _NOT_A_NAME and word not in known:
             return True
     return False
+
+
+def part_of_name(field: str, value: str, fuller: str) -> bool:
+    """Whether ``value`` of a name field says only part of ``fuller`` ("Magdalena" of "Magdalena Kowalczyk"): the
+    same name caught in part on a later call, not a new name. The surname stays known and current, never "previously:
+    caller name: Magdalena Kowalczyk"."""
+    if not field_key(field).endswith("name"):
+        return False
+    said, whole = words(value), words(fuller)
+    return bool(said) and len(said) < len(whole) and said[0] == whole[0] and set(said) <= set(whole)

@@ -59,6 +59,7 @@ from shared.memory.names import (
     known_names,
     name_fields_said,
     names_someone,
+    part_of_name,
     without_callers_name,
 )
 from shared.memory.numbers import NUMBER_WORDS, SPELT_DIGITS, digit_words, spelt_numbers
@@ -151,6 +152,7 @@ def past_values(memories: Sequence[Memory], about: Mapping[str | None, str] | No
                     if m.created_at > memory.created_at
                     and _value_key(m) != key
                     and same_subject(name, memory, m, about)
+                    and not part_of_name(name, str(m.metadata.get("value", "")), str(memory.metadata.get("value", "")))
                 ),
                 None,
             )

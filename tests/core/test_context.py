@@ -8,6 +8,7 @@ from shared.config.loader import load_agent_type
 from shared.context import caller_context, first_name
 from shared.memory.auto_extract import extract
 from shared.memory.models import Memory
+from shared.memory.ranking import past_values
 from shared.memory.subjects import given_name
 
 CONFIG = load_agent_type("elevenlabs_customer_support")
@@ -282,3 +283,19 @@ def test_a_field_changed_on_every_call_shows_its_newest_past_values_only() -> No
         "- next session: slot 13 (previously: slot 12 until 2030-02-21; slot 11 until 2030-02-17; "
         "slot 10 until 2030-02-13; 10 earlier)"
     )
+
+
+def test_a_later_call_that_caught_only_the_first_name_keeps_the_surname() -> None:
+    """ "Magdalena Kowalczyk", then a call whose extraction caught only "Magdalena": the context said "caller name:
+    Magdalena" and the tool "previously: caller name: Magdalena Kowalczyk", as if her name had changed (audit)."""
+    memories = call(1, 20, "Asked about small claims.", caller_name="Magdalena Kowalczyk")
+    memories += call(2, 5, "Asked for an update.", caller_name="Magdalena")
+    context, greeting, _ = context_for(memories)
+    lines = context.splitlines()
+    assert "- caller name: Magdalena Kowalczyk" in lines
+    assert not [line for line in lines if line.startswith("- caller name: Magdalena") and "Kowalczyk" not in line]
+    assert "previously" not in context and greeting.startswith("Hello Magdalena,")
+    assert past_values(memories) == {}
+    # a new surname, or another person, still replaces it
+    memories += call(3, 1, "Married.", caller_name="Magdalena Nowak")
+    assert extract(CONFIG.memory.auto_extract, memories)["caller_name"] == "Magdalena Nowak"
