@@ -29,6 +29,7 @@ from shared.errors import BadRequest, Unprocessable
 from shared.fields import FieldMapper
 from shared.identity import is_withheld
 from shared.memory.auto_extract import plausible_name, stands_for_no_name
+from shared.memory.models import field_key
 from shared.providers.base import (
     CallerContext,
     Operation,
@@ -82,7 +83,9 @@ _CALLER = [
 ]
 # ended reasons of a call in which nobody we remember spoke: a voicemail greeting, a call never answered
 NO_CONVERSATION = frozenset({"voicemail", "customer-did-not-answer", "customer-busy"})
-_NAME_KEY = "name"
+# fields whose name says they name the person on the line ("callerName", "full_name", "contact_name"); "company_name",
+# "guest_name" or "pet_name" name someone or something else, and the caller's own customer.name still counts
+_CALLER_NAME_PARTS = frozenset({"caller", "customer", "full", "first", "last", "given", "family", "user", "contact"})
 _CALLER_ROLES = {"user", "customer"}
 _TRANSCRIPT_PREFIXES = ("user:", "customer:")
 
@@ -180,6 +183,11 @@ def _customer_name(message: dict[str, Any]) -> str | None:
     if name is None or not plausible_name(" ".join(name.split())) or stands_for_no_name(name) or is_withheld(name):
         return None
     return " ".join(name.split())
+
+
+def _names_the_caller(key: str) -> bool:
+    parts = field_key(key).split("_")
+    return parts == ["name"] or (parts[-1] == "name" and parts[-2] in _CALLER_NAME_PARTS)
 
 
 def _caller_turns(message: dict[str, Any]) -> list[str]:
@@ -321,7 +329,7 @@ class VapiProvider(Provider):
         extracted = _structured_outputs(as_dict(message.get("artifact")).get("structuredOutputs"))
         extracted.update(_structured_data_multi(analysis.get("structuredDataMulti")))
         extracted.update(extracted_fields(analysis.get("structuredData"), "structured_data"))
-        if not any(_NAME_KEY in key.lower() for key in extracted) and (name := _customer_name(message)):
+        if not any(_names_the_caller(key) for key in extracted) and (name := _customer_name(message)):
             extracted["customer_name"] = name
         return PostCallEvent(
             idempotency_key=key,

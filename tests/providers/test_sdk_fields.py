@@ -82,6 +82,25 @@ def test_vapi_extraction_wins_over_customer_name(local_runtime: Any) -> None:
     assert vapi_name(local_runtime("vapi_receptionist"), event) == ROBIN
 
 
+@pytest.mark.parametrize("other", [{"company_name": "Greenway Estates"}, {"guest_name": "Leila Haddad"}])
+def test_vapi_customer_name_is_kept_beside_a_field_that_names_someone_or_something_else(
+    local_runtime: Any, other: dict[str, str]
+) -> None:
+    """A hotel's structured data with ``company_name`` or ``guest_name``: any key containing "name" dropped the
+    caller's ``customer.name``, so "Teodora Vasquez" booking for her company was greeted unnamed (outside audit)."""
+    event = vapi_end_of_call(name=None, user_turns=QUIET_TURNS)
+    event["message"]["analysis"]["structuredData"] = other
+    event["message"]["call"]["customer"]["name"] = ROBIN
+    assert vapi_name(local_runtime("vapi_receptionist"), event) == ROBIN
+
+
+def test_vapi_a_first_name_field_is_the_callers_name_and_customer_name_is_not_added(local_runtime: Any) -> None:
+    event = vapi_end_of_call(name=None, user_turns=QUIET_TURNS)
+    event["message"]["analysis"]["structuredData"] = {"firstName": "Robin"}
+    event["message"]["call"]["customer"]["name"] = "Sam Okafor"
+    assert vapi_name(local_runtime("vapi_receptionist"), event) == "Robin"
+
+
 # ElevenLabs: analysis.data_collection_results_list -------------------------------------------------------------
 
 
