@@ -181,17 +181,42 @@ def _from_keywords(rule: AutoExtractRule, names: Sequence[str], memories: Sequen
 _POSSESSIVE = re.compile("['\u2019]s\\b")  # an apostrophe or a typographic one
 
 
+# what a caller says before putting right what they just said: "This is Catherine... no wait, it's Katrin, with a K"
+_CORRECTION = re.compile(
+    r"\b(?:sorry|no|nope|actually|i mean|i meant|wait|correction|rather|misspoke|scratch that)\b", re.IGNORECASE
+)
+
+
+def _matches(rule: AutoExtractRule, text: str) -> list[tuple[bool, str]]:
+    """The names a text gives, in order, each marked when a correction comes before it (since the text's start or the
+    name before); one followed by a possessive names someone else ("this is Biscuit's mom")."""
+    found: list[tuple[bool, str]] = []
+    previous = 0
+    for match in sorted((m for p in rule.patterns for m in _compiled(p).finditer(text)), key=lambda m: m.start()):
+        if _POSSESSIVE.match(text, match.end("value")):
+            continue
+        accepted = _accept(rule, match.group("value") or "")
+        if accepted:
+            found.append((_CORRECTION.search(text, previous, match.start()) is not None, accepted))
+            previous = match.end()
+    return found
+
+
 def _from_patterns(rule: AutoExtractRule, memories: Sequence[Memory]) -> str | None:
-    """The first accepted match; one followed by a possessive names someone else ("this is Biscuit's mom")."""
+    """The first accepted match of the newest call that gives one, unless the caller put a name right in that call:
+    the name after the correction ("This is Catherine... no wait, it's Katrin"; "Sorry, I misspoke, it's John" in a
+    later turn, whichever order the store lists the call's turns in)."""
+    first: str | None = None
+    call: tuple[datetime, str | None] | None = None
     for memory in memories:
-        for pattern in rule.patterns:
-            for match in _compiled(pattern).finditer(memory.text):
-                if _POSSESSIVE.match(memory.text, match.end("value")):
-                    continue
-                accepted = _accept(rule, match.group("value") or "")
-                if accepted:
-                    return accepted
-    return None
+        if call is not None and (memory.created_at, memory.conversation_id) != call:
+            break
+        for corrected, value in _matches(rule, memory.text):
+            if corrected:
+                return value
+            if first is None:
+                first, call = value, (memory.created_at, memory.conversation_id)
+    return first
 
 
 PREFERRED_NAME_FIELDS = frozenset(

@@ -193,3 +193,19 @@ def test_keyword_rule_takes_the_keyword_said_of_the_callers_own_status(sentence:
     """account_status comes from the keyword next to its name in a clause about the caller: never from a
     relative's tier, nor from another keyword elsewhere in the sentence (audit: "gold" from the caller's sister)."""
     assert extract(RULES, said(sentence))["account_status"] == status
+
+
+@pytest.mark.parametrize(
+    ("turns", "name"),
+    [
+        (("This is Catherine... no wait, it's Katrin, with a K. Katrin Albers.",), "Katrin"),
+        (("Hi, my name is Jon Pereira.", "Sorry, I misspoke, it's John, with an H."), "John"),
+        (("Sorry, I misspoke, it's John, with an H.", "Hi, my name is Jon Pereira."), "John"),
+        (("My name is Dana Whitfield, it's Whitfield with two Fs... no, one F.",), "Dana Whitfield"),
+        (("Sorry, this is Dana Whitfield calling back.",), "Dana Whitfield"),
+    ],
+)
+def test_a_name_the_caller_put_right_in_the_call_is_the_one_kept(turns: tuple[str, ...], name: str) -> None:
+    """Without platform extraction, "This is Catherine... no wait, it's Katrin" greeted "Hello Catherine!", and a
+    correction in a later turn lost or won by the store's order of the call's turns (outside audit)."""
+    assert extract(RULES, said(*turns))["caller_name"] == name
