@@ -356,9 +356,10 @@ def import_(
     try:
         config_file = load_agent_types(settings.config_path).agent_types
         types = {name: agent.memory.types for name, agent in config_file.items()}
+        pseudonymized = {name for name, agent in config_file.items() if agent.identity.pseudonymize}
         erased = _erased_callers(settings, environ)
         with sys.stdin if str(source) == "-" else source.open(encoding="utf-8") as lines:
-            report = import_lines(store, lines, now=utc_now(), types=types, erased=erased)
+            report = import_lines(store, lines, now=utc_now(), types=types, erased=erased, pseudonymized=pseudonymized)
     except FileNotFoundError:
         fail(f"no file {source}")
     except OSError as exc:

@@ -113,6 +113,18 @@ def _check_user_id(memory: Memory) -> None:
         raise ValueError("field user_id: not a user id as the service stores it (E.164, an id, or a u_... pseudonym)")
 
 
+def _check_pseudonym(memory: Memory, pseudonymized: Collection[str]) -> None:
+    """An agent type that pseudonymizes callers stores only ``u_...`` ids: a number or an id imported as it is would
+    put the raw number in a store that promises never to hold one, under an id no call, tool or erasure looks up
+    (an erasure by the number hashes it and erases nothing)."""
+    if memory.agent_type in pseudonymized and not is_pseudonym(memory.user_id):
+        raise ValueError(
+            f"field user_id: agent type {memory.agent_type!r} stores callers under pseudonyms "
+            "(identity.pseudonymize), and this is not one (u_ and 40 hex digits): export from a store that "
+            "pseudonymizes with the same PSEUDONYMIZATION_KEY"
+        )
+
+
 def _check_types(memory: Memory, types: Mapping[str, Collection[str]]) -> None:
     """A memory no agent type of the config could read is refused; the message names the config's names only
     (the record's own value may be anything, a caller's words included)."""
@@ -139,12 +151,14 @@ def import_lines(
     now: datetime,
     types: Mapping[str, Collection[str]] | None = None,
     erased: Callable[[Memory], bool] | None = None,
+    pseudonymized: Collection[str] = (),
 ) -> ImportReport:
     """Raises ``ValueError`` naming the line of the first bad record, before anything of a later batch is added.
 
     ``types`` (agent type -> its memory types, from the target's config): a record of another agent type or memory
     type is a bad record, as no agent type could ever read it. ``erased`` (``shared.ingest.erasures.ErasedCallers``)
-    says which memories come from calls their callers have been erased of since: those are skipped.
+    says which memories come from calls their callers have been erased of since: those are skipped. ``pseudonymized``
+    (the agent types with ``identity.pseudonymize``): a record of one whose user id is not a pseudonym is a bad record.
     """
     report = ImportReport()
     batch: list[Memory] = []
@@ -156,6 +170,7 @@ def import_lines(
             _check_user_id(memory)
             if types is not None:
                 _check_types(memory, types)
+            _check_pseudonym(memory, pseudonymized)
         except ValueError as exc:  # json.JSONDecodeError is a ValueError; its message quotes no content
             message = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ValueError(f"line {number}: {message}") from None
