@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -111,6 +111,15 @@ class Erasure:
     queue_entries: int
     queued: tuple[str, ...] = ()
 
+    def __add__(self, other: Erasure) -> Erasure:
+        """Two erasures of one caller (under their pseudonym and under their plain id) as one receipt."""
+        return Erasure(
+            memories=self.memories + other.memories,
+            archived_events=self.archived_events + other.archived_events,
+            queue_entries=self.queue_entries + other.queue_entries,
+            queued=self.queued or other.queued,
+        )
+
     def as_json(self) -> dict[str, Any]:
         if not self.queued:
             return {
@@ -181,6 +190,26 @@ def request_erasure(
     queue.enqueue(key)
     log.info("erased caller %s: %d memories; archived events queued for the worker", ref, memories)
     return Erasure(memories=memories, archived_events=0, queue_entries=0, queued=ERASED_BY_JOB)
+
+
+def erase_ids(
+    user_ids: Sequence[str],
+    erase: Callable[..., Erasure],
+    *,
+    store: MemoryStore,
+    archive: Archive,
+    queue: Queue,
+    identity: CallerIdentity,
+    agent_type: str,
+    clock: Clock = utc_now,
+) -> Erasure:
+    """One caller erased under each of their stored ids (``CallerIdentity.stored_ids``) by ``erase``
+    (``erase_caller`` or ``request_erasure``); one receipt for all."""
+    erased = [
+        erase(user_id, store=store, archive=archive, queue=queue, identity=identity, agent_type=agent_type, clock=clock)
+        for user_id in user_ids
+    ]
+    return sum(erased[1:], erased[0])
 
 
 def int_param(query: Mapping[str, str], name: str, *, default: int, low: int, high: int) -> int:
@@ -313,30 +342,22 @@ class AdminApi:
         )
 
     def erase(self, request: Request, raw_user: str) -> Response:
+        """The caller under every id the store may hold them by (``CallerIdentity.stored_ids``): their pseudonym, and
+        the plain number their memories and events from before pseudonymization was turned on are kept under."""
         self._gate.require(request)
-        user_id = self._user_id(raw_user)
-        store, archive, queue, identity = self._store, self._archive, self._queue, self._identity
-        if archive.lifecycle_managed:
-            erased = request_erasure(
-                user_id,
-                store=store,
-                archive=archive,
-                queue=queue,
-                identity=identity,
-                agent_type=self._profile.name,
-                clock=self._clock,
-            )
-        else:
-            erased = erase_caller(
-                user_id,
-                store=store,
-                archive=archive,
-                queue=queue,
-                identity=identity,
-                agent_type=self._profile.name,
-                clock=self._clock,
-            )
-        return Response.json({"caller": mask(user_id), **erased.as_json()}, status=202 if erased.queued else 200)
+        user_ids = self._identity.stored_ids(unquote(raw_user))
+        erase = request_erasure if self._archive.lifecycle_managed else erase_caller
+        erased = erase_ids(
+            user_ids,
+            erase,
+            store=self._store,
+            archive=self._archive,
+            queue=self._queue,
+            identity=self._identity,
+            agent_type=self._profile.name,
+            clock=self._clock,
+        )
+        return Response.json({"caller": mask(user_ids[0]), **erased.as_json()}, status=202 if erased.queued else 200)
 
     def user_analytics(self, request: Request, raw_user: str) -> Response:
         self._gate.require(request)

@@ -234,6 +234,14 @@ class CallerIdentity:
         digest = hmac.new(self.pseudonym_key.reveal().encode(), caller.encode(), hashlib.sha256).hexdigest()
         return f"{PSEUDONYM_PREFIX}{digest[:PSEUDONYM_HEX]}"
 
+    def stored_ids(self, raw: str) -> tuple[str, ...]:
+        """Every user id a store may hold this caller under, for erasure: ``user_id``, and where callers are
+        pseudonymized but named here by their number or id (not by the pseudonym), that plain id too: memories and
+        archived events written before ``identity.pseudonymize`` was turned on are kept under it."""
+        user_id = self.user_id(raw)
+        caller = self.caller_id(raw)
+        return (user_id,) if caller == user_id else (user_id, caller)
+
     def user_ref(self, user_id: str) -> str:
         """The caller's reference outside the memory store: archive metadata (erasure searches by it), erase jobs,
         log lines. Keyed, so reading the bucket does not give the numbers back. Raises ``ConfigError`` without

@@ -28,7 +28,7 @@ from functions.cli.options import (
     require_data_dir,
     write_failed,
 )
-from shared.admin import erase_caller
+from shared.admin import erase_caller, erase_ids
 from shared.errors import AgenticMemoryError, NotFound
 from shared.identity import mask
 from shared.ingest.erasures import is_event_key
@@ -143,13 +143,15 @@ def erase(
     if not yes:
         typer.confirm(f"Erase every memory of {mask(user_id)}?", abort=True)
     runtime = local.runtime
+    identity = runtime.service.identity.for_operators()
     try:
-        erased = erase_caller(
-            user_id,
+        erased = erase_ids(
+            identity.stored_ids(user),  # with pseudonyms, also the plain number older memories are kept under
+            erase_caller,
             store=runtime.store,
             archive=runtime.archive,
             queue=runtime.queue,
-            identity=runtime.service.identity,
+            identity=identity,
             agent_type=runtime.profile.name,
         )
     except AgenticMemoryError as exc:  # each step is idempotent: running it again finishes the rest
