@@ -74,6 +74,7 @@ def check_tenants(
             problems += str(exc).splitlines()
         else:
             problems += _admin_key_problems(resolved) + _own_key_problems(resolved)
+            problems += _shared_mem0_problems(stacks, resolved, agent_types_path)
     return stacks, problems
 
 
@@ -108,6 +109,41 @@ def _own_key_problems(resolved: Mapping[str, Mapping[str, Secret]]) -> list[str]
             if len(tenants) > 1:
                 found.append(f"tenants {', '.join(map(repr, tenants))} share one {name}: each needs its own")
     return found
+
+
+def _shared_mem0_problems(
+    stacks: Sequence[TenantStack], resolved: Mapping[str, Mapping[str, Secret]], agent_types_path: Path
+) -> list[str]:
+    """Tenants on the mem0 backend with one ``MEM0_API_KEY`` share one Mem0 project, where a caller is the Mem0 user
+    of their user id: unless each tenant stores callers under its own pseudonyms, a caller of two tenants is one
+    user, whose memories either tenant's erasure deletes in both (and a tenant of the same agent type reads the
+    other's). Said, never shown."""
+    holders: dict[Secret, list[str]] = {}
+    plain: set[str] = set()
+    for stack in stacks:
+        key = resolved.get(stack.name, {}).get("MEM0_API_KEY")
+        if key is None:
+            continue
+        try:
+            config = stack.stack_config(
+                {name: secret.reveal() for name, secret in resolved[stack.name].items()},
+                agent_types_path=agent_types_path,
+            )
+        except ConfigError:  # listed already by ``stack_problems``
+            continue
+        if config.memory_backend != "mem0":
+            continue
+        holders.setdefault(key, []).append(stack.name)
+        if not config.agent.identity.pseudonymize:
+            plain.add(stack.name)
+    return [
+        f"tenants {', '.join(map(repr, tenants))} share one MEM0_API_KEY (one Mem0 project) and "
+        f"{', '.join(repr(t) for t in tenants if t in plain)} do not pseudonymize callers: a caller of both would be "
+        "one Mem0 user, erased in both by either's erasure; give each tenant its own Mem0 project's key, or "
+        "identity.pseudonymize with its own PSEUDONYMIZATION_KEY"
+        for tenants in holders.values()
+        if len(tenants) > 1 and plain.intersection(tenants)
+    ]
 
 
 __all__ = ["OWN_KEYS", "check_tenants"]
