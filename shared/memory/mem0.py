@@ -181,6 +181,10 @@ class Mem0MemoryStore(MemoryStore):
         return len(erased)
 
     def delete_expired(self, now: datetime) -> int:
+        try:  # entries past the pending TTL are read by nothing; a local log keeps them until pruned
+            self._pending.prune(lambda entry: entry.posted_at + self._pending_ttl <= now)
+        except Exception:
+            logger.warning("mem0 pending log not pruned; the next sweep tries again", exc_info=True)
         expired: dict[str, list[str]] = {}
         found = list(self._pages(codec.expired_filter(now), self._write_timeout, show_expired=True, pages=SCAN_PAGES))
         for item in found:  # listed in full before deleting: deletes would shift the pages under us

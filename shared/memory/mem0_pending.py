@@ -18,7 +18,7 @@ import json
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +64,11 @@ class PendingLog(ABC):
     def erase(self, user_id: str) -> None:
         """Forget the caller entirely (erasure): every entry, and every stored copy of their record."""
         self.remove(user_id, [entry.memory.id for entry in self.get(user_id)])
+
+    def prune(self, stale: Callable[[PendingMemory], bool]) -> int:
+        """Drop the entries no read uses any more (``stale``: past the pending TTL); returns how many. Deployed, the
+        bucket's lifecycle rule expires records, so only a log nothing else expires (a directory) prunes."""
+        return 0
 
 
 class InMemoryPendingLog(PendingLog):
@@ -149,11 +154,15 @@ class _SerializedLog(PendingLog):
         }
 
     def _store(self, user_id: str, entries: dict[str, PendingMemory]) -> None:
+        self._write(self._name(user_id), self._serialized(entries))
+
+    @staticmethod
+    def _serialized(entries: dict[str, PendingMemory]) -> bytes | None:
         rows = [
             {"memory": memory_to_json(e.memory), "posted_at": e.posted_at.isoformat(), "event_id": e.event_id}
             for e in entries.values()
         ]
-        self._write(self._name(user_id), json.dumps(rows).encode() if rows else None)
+        return json.dumps(rows).encode() if rows else None
 
 
 class DirectoryPendingLog(_SerializedLog):
@@ -179,6 +188,18 @@ class DirectoryPendingLog(_SerializedLog):
 
     def _names(self) -> list[str]:
         return [path.name for path in self._directory.glob(f"{PREFIX}*.json")]
+
+    def prune(self, stale: Callable[[PendingMemory], bool]) -> int:
+        """An add Mem0 never listed (failed for good, its event dead-lettered) left its record here for ever: the
+        caller's words and number outliving the memory's retention. The sweep drops what no read uses any more."""
+        dropped = 0
+        for name in self._names():
+            entries = self._parse(self._read(name))
+            kept = {memory_id: entry for memory_id, entry in entries.items() if not stale(entry)}
+            if len(kept) != len(entries):
+                self._write(name, self._serialized(kept))
+                dropped += len(entries) - len(kept)
+        return dropped
 
 
 class ArchivePendingLog(_SerializedLog):
