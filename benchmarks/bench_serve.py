@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import secrets
 import signal
@@ -234,12 +235,18 @@ class Target:
     detail: str
 
 
+def _ratio(part: float, whole: float) -> float:
+    """``part / whole``; NaN (a failed target, printed "nan") when the baseline answered nothing in the window, as
+    on a machine too loaded for ``/healthz`` to finish one request a second."""
+    return part / whole if whole else math.nan
+
+
 def evaluate(
     open_results: dict[str, Result], closed_results: dict[str, Result], rss_mb: float, *, logged: int = 0
 ) -> list[Target]:
     base_p99 = open_results[BASELINE].percentile(99)
     base_rps = closed_results[BASELINE].throughput
-    p99_ratio = open_results["/client-data"].percentile(99) / base_p99
+    p99_ratio = _ratio(open_results["/client-data"].percentile(99), base_p99)
     targets = [
         Target(
             f"/client-data p99 <= {P99_RATIO_MAX:g}x {BASELINE} p99 (open loop)",
@@ -248,7 +255,7 @@ def evaluate(
         )
     ]
     for name in MEASURED:
-        ratio = closed_results[name].throughput / base_rps
+        ratio = _ratio(closed_results[name].throughput, base_rps)
         targets.append(
             Target(
                 f"{name} throughput >= {THROUGHPUT_RATIO_MIN[name]:.0%} of {BASELINE} (closed loop)",
@@ -278,8 +285,8 @@ def table(open_results: dict[str, Result], closed_results: dict[str, Result], ar
         closed = closed_results[name]
         rows.append(
             f"{name:14}| {opened.percentile(50):7.2f} {opened.percentile(99):7.2f} "
-            f"{opened.percentile(99) / base_open.percentile(99):6.2f}x {opened.late:5d} | "
-            f"{closed.throughput:7.0f} {closed.throughput / base_closed.throughput:5.0%} "
+            f"{_ratio(opened.percentile(99), base_open.percentile(99)):6.2f}x {opened.late:5d} | "
+            f"{closed.throughput:7.0f} {_ratio(closed.throughput, base_closed.throughput):5.0%} "
             f"{closed.percentile(50):7.2f} {closed.percentile(99):7.2f} "
             f"{closed.cpu_share(closed.server_cpu):7.0%} {closed.server_ms_per_request:5.2f}ms "
             f"{closed.cpu_share(closed.client_cpu):7.0%} "

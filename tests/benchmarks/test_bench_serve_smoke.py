@@ -77,6 +77,16 @@ def test_a_failed_request_fails_the_run() -> None:
     assert not verdicts["every request answered 2xx"]
 
 
+def test_a_baseline_that_answered_nothing_fails_the_ratios_instead_of_crashing_the_run() -> None:
+    """On a machine too loaded for /healthz to finish one request in the window, the run still reports."""
+    open_results, closed_results = _runs(p99=1.0, rps=1.0)
+    open_results[BASELINE] = result(BASELINE, [])
+    closed_results[BASELINE] = result(BASELINE, [])
+    verdicts = {t.name: t.passed for t in evaluate(open_results, closed_results, rss_mb=100.0)}
+    assert [name for name, passed in verdicts.items() if not passed][:4] == list(verdicts)[:4]
+    assert verdicts["every request answered 2xx"]
+
+
 def test_rounds_rotate_the_order() -> None:
     names = [Endpoint(n, "GET", n) for n in ("a", "b", "c")]
     assert [[e.name for e in rotated(names, turn)] for turn in range(4)] == [
