@@ -24,6 +24,7 @@ _SCALES = {"thousand": 1_000, "million": 1_000_000}
 _GROUPED = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CURRENCY = re.compile(r"([$€£])\s?(\d[\d.]*)")
 _CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds"}
+_WHOLE_HOUR = re.compile(r"\b(\d{1,2}):00\b")  # "3:00 PM" is said "three", "3 pm": its ":00" is never said
 
 # Words that count rather than describe: "five days" is a number of days, not a kind of day.
 NUMBER_WORDS = frozenset(_SMALL) | frozenset(_TENS) | frozenset(_SCALES) | {"hundred", "dozen", "couple", "half"}
@@ -33,8 +34,9 @@ _SPOKEN = frozenset(_SMALL) | frozenset(_TENS) | frozenset(_SCALES) | {"hundred"
 @lru_cache(maxsize=16_384)
 def digit_words(text: str) -> tuple[str, ...]:
     """The words of ``text`` with every spoken number, and every number written with thousands commas, as digits;
-    an amount in a currency sign reads as said ("$25" is "25 dollars")."""
-    plain = _CURRENCY.sub(lambda m: f"{m.group(2)} {_CURRENCY_WORDS[m.group(1)]}", _GROUPED.sub("", text))
+    an amount in a currency sign reads as said ("$25" is "25 dollars"), and a whole hour as said ("3:00" is "3")."""
+    plain = _WHOLE_HOUR.sub(r"\1", _GROUPED.sub("", text))
+    plain = _CURRENCY.sub(lambda m: f"{m.group(2)} {_CURRENCY_WORDS[m.group(1)]}", plain)
     return tuple(as_digits(words(plain)))
 
 

@@ -33,6 +33,8 @@ from shared.memory.numbers import as_digits, digit_words, spelt_numbers
         ("cats and dogs", ["cats", "and", "dogs"]),
         ("a gift of $25 to the food bank", ["a", "gift", "of", "25", "dollars", "to", "the", "food", "bank"]),
         ("£1,200 or €40.50", ["1200", "pounds", "or", "40", "50", "euros"]),
+        ("Tuesday 3:00 PM", ["tuesday", "3", "pm"]),  # a whole hour as said: "three", "3 pm"
+        ("at 10:30 or 12:00", ["at", "10", "30", "or", "12"]),
         ("", []),
     ],
 )

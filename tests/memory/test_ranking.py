@@ -326,6 +326,21 @@ def test_a_summary_stating_a_replaced_value_ranks_below_the_current_value() -> N
     assert stating_values(memories, past_values(memories)) == ({"summary": ["a1c"]}, {"both": ["a1c"]})
 
 
+def test_a_replaced_whole_hour_said_in_words_is_marked_past() -> None:
+    """``Tuesday 3:00 PM`` is said "Tuesday at three" and "Tuesday at 3 pm": no one says its ":00". Unmarked, the old
+    time came first as current once the appointment moved (from an outside pre-call audit)."""
+    first, second = "c1", "c2"
+    memories = [
+        replace(memory("said", "The consultation, Tuesday at three works.", days_ago=20), conversation_id=first),
+        replace(memory("summary", "Booked a consultation for Tuesday at 3 pm.", days_ago=20), conversation_id=first),
+        replace(field("old", "appointment_time", "Tuesday 3:00 PM", days_ago=20), conversation_id=first),
+        replace(field("new", "appointment_time", "Thursday 10:00 AM", days_ago=3), conversation_id=second),
+    ]
+    found = {s.memory.id: s for s in rank("when is the consultation", memories, now=NOW, settings=WORDS_ONLY)}
+    assert found["said"].until == found["summary"].until == NOW - timedelta(days=3)
+    assert past_values([memories[2], replace(field("again", "appointment_time", "Tuesday 3 pm", days_ago=3))]) == {}
+
+
 def test_a_memory_stating_only_a_replaced_value_is_marked_past_whatever_the_question() -> None:
     memories = [
         memory("turn", "Hello, I would like to give every month, twenty-five dollars.", days_ago=60),
