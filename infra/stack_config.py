@@ -11,7 +11,7 @@ Secret values are kept as given (plain strings or Pulumi secret Outputs); the pr
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -22,9 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from infra.spec import MAX_INSTANCES
 from infra.wiring.checks import PLATFORM_KEY_CONFIG, WIRING_KEYS, generated_secrets, wiring_problems
+from shared.admin import admin_key_problem
 from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.models import ENDPOINTS, AgentType
 from shared.errors import ConfigError
+from shared.keyed_hash import MIN_KEY_CHARS
+from shared.secrets import Secret
 
 Cloud = Literal["aws", "gcp"]
 MemoryBackend = Literal["dynamodb", "firestore", "mem0", "sqlite"]
@@ -370,6 +373,29 @@ def describe_errors(exc: ValidationError, project: str) -> str:
     return "\n".join(lines)
 
 
+def secret_value_problems(config: StackConfig, values: Mapping[str, str], *, project: str) -> list[str]:
+    """What the deployed functions would refuse, or keep shut, in the values of the secrets this stack deploys: a
+    ``pseudonymizationKey`` shorter than ``MIN_KEY_CHARS`` (no function would start), an ``adminApiKey`` equal to
+    another deployed secret (the admin API would stay shut). Names only, never a value."""
+    deployed = {name: Secret(values[name]) for name in config.deployed_secrets if name in values}
+    problems = []
+    key = deployed.get("PSEUDONYMIZATION_KEY")
+    if key is not None and len(key.reveal()) < MIN_KEY_CHARS:
+        config_key = SECRET_CONFIG_KEYS["PSEUDONYMIZATION_KEY"]
+        problems.append(
+            f"stack config {project}:{config_key} must be at least {MIN_KEY_CHARS} characters of random data "
+            f"(openssl rand -hex 32): deployed, no function would start with a shorter one"
+        )
+    others = {name: secret for name, secret in deployed.items() if name != "ADMIN_API_KEY"}
+    problem = admin_key_problem(deployed.get("ADMIN_API_KEY"), others)
+    if problem:
+        problems.append(
+            f"stack config {project}:{SECRET_CONFIG_KEYS['ADMIN_API_KEY']}: {problem} (deployed, the admin API "
+            "would stay shut)"
+        )
+    return problems
+
+
 def build_stack_config(values: dict[str, Any], *, project: str = "agentic-memory") -> StackConfig:
     """Validate plain values (config key names) into a ``StackConfig``; every mistake is a ``ConfigError``."""
     try:
@@ -395,6 +421,7 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
         if value is not None:
             values[f"{namespace}:{key}"] = value
     secrets: dict[str, Any] = {}
+    plain: dict[str, str] = {}  # only to check the values below; the program gets the secret Outputs
     for name, key in SECRET_CONFIG_KEYS.items():
         raw = config.get(key)
         if raw is None:
@@ -406,10 +433,15 @@ def read_stack_config(agent_types_path: Path | None = None) -> StackConfig:
                 f"stack config {project}:{key} is empty: set it (pulumi config set --secret {key}) or remove it"
             )
         secrets[name] = config.require_secret(key)
+        plain[name] = raw
     values["secrets"] = secrets
     if agent_types_path is not None:
         values["agent_types_path"] = agent_types_path
-    return build_stack_config(values, project=project)
+    stack_config = build_stack_config(values, project=project)
+    problems = secret_value_problems(stack_config, plain, project=project)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return stack_config
 
 
 __all__ = [
@@ -426,5 +458,6 @@ __all__ = [
     "known_keys",
     "read_stack_config",
     "required_secrets",
+    "secret_value_problems",
     "unknown_key_problems",
 ]

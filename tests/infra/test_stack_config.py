@@ -312,3 +312,51 @@ def test_an_aws_only_key_on_a_gcp_stack_is_refused_by_name(key: str, value: Any)
     with pytest.raises(ConfigError, match=f"{key} only apply on aws"):
         build_stack_config(stack_values("generic_voice_agent", "gcp", **{key: value}))
     assert build_stack_config(stack_values("generic_voice_agent", "aws", **{key: value})).cloud == "aws"
+
+
+def _pseudonymizing_agent_types(tmp_path: Any) -> Any:
+    """The shipped agent types with ``generic_voice_agent`` pseudonymizing its callers."""
+    from shared.config.loader import DEFAULT_CONFIG_PATH
+
+    data = json.loads(DEFAULT_CONFIG_PATH.read_text())
+    data["agent_types"]["generic_voice_agent"].setdefault("identity", {})["pseudonymize"] = True
+    path = tmp_path / "agent_types.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("short", ["leakcheck-short-pk", "x" * 31])
+@pulumi.runtime.test
+def test_a_short_pseudonymization_key_is_refused_before_any_resource(
+    short: str, use_stack: Any, tmp_path: Any
+) -> pulumi.Output[None]:
+    """The functions refuse to start with a pseudonymization key under 32 characters (every call would fail), so
+    the program refuses it first, naming the key and never showing it."""
+    config_values, secret_keys = _pulumi_config(pseudonymizationKey=short)
+    mocks: RecordingMocks = use_stack("dev", config_values, [*secret_keys, f"{PROJECT}:pseudonymizationKey"])
+    with pytest.raises(ConfigError) as caught:
+        read_stack_config(_pseudonymizing_agent_types(tmp_path))
+    message = str(caught.value)
+    assert f"{PROJECT}:pseudonymizationKey must be at least 32 characters" in message
+    assert short not in message
+    return pulumi.Output.from_input(len(mocks.resources)).apply(lambda count: _assert_equal(count, 0))
+
+
+def test_a_long_enough_pseudonymization_key_is_deployed(use_stack: Any, tmp_path: Any) -> None:
+    config_values, secret_keys = _pulumi_config(pseudonymizationKey="x" * 32)
+    use_stack("dev", config_values, [*secret_keys, f"{PROJECT}:pseudonymizationKey"])
+    config = read_stack_config(_pseudonymizing_agent_types(tmp_path))
+    assert "PSEUDONYMIZATION_KEY" in config.deployed_secrets
+
+
+@pulumi.runtime.test
+def test_an_admin_key_equal_to_another_deployed_secret_is_refused(use_stack: Any) -> pulumi.Output[None]:
+    """Deployed, such an admin key keeps the admin API shut (a platform's key must never open it): refused first."""
+    config_values, secret_keys = _pulumi_config(adminApiKey=TEST_SECRET_VALUES["GENERIC_API_KEY"])
+    mocks: RecordingMocks = use_stack("dev", config_values, secret_keys)
+    with pytest.raises(ConfigError) as caught:
+        read_stack_config()
+    message = str(caught.value)
+    assert f"{PROJECT}:adminApiKey" in message and "must differ from GENERIC_API_KEY" in message
+    assert "leakcheck" not in message
+    return pulumi.Output.from_input(len(mocks.resources)).apply(lambda count: _assert_equal(count, 0))
