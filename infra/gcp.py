@@ -131,7 +131,7 @@ class GcpMemoryService(pulumi.ComponentResource):
                 f"{name}-{role}-sa",
                 project=args.project,
                 account_id=names.name(role, max_len=30),
-                display_name=f"agentic-memory {role} ({names.stack})",
+                display_name=names.title(f"agentic-memory {role}"),
                 opts=self._after_apis,
             )
             for role in ("http", "worker", "sweeper", "invoker")

@@ -152,7 +152,7 @@ def grant_firestore(
             f"{name}-{role}-firestore-role",
             project=project,
             role_id=names.name(f"{role}-memories").replace("-", "_"),
-            title=f"agentic-memory {role} memories ({names.stack})",
+            title=names.title(f"agentic-memory {role} memories"),
             description=f"What the {role} function of stack {names.stack} does with its memory database",
             permissions=list(permissions),
             opts=child,

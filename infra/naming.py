@@ -49,6 +49,16 @@ class StackNames:
             raise ValueError(f"resource name {value!r} is longer than {max_len} characters")
         return value
 
+    def title(self, text: str, *, max_len: int = 100) -> str:
+        """``text (stack)`` for a human-readable field with a length limit (a GCP service account's display name and a
+        custom role's title hold 100 characters at most, a stack name up to 100 itself): the slug stands in for a
+        stack name too long to fit."""
+        for shown in (self.stack, self.slug):
+            value = f"{text} ({shown})"
+            if len(value.encode()) <= max_len:
+                return value
+        raise ValueError(f"title {text!r} is longer than {max_len} characters")
+
     def global_name(self, role: str, scope: str, *, max_len: int = 63) -> str:
         """A name that must be unique across all accounts (S3, Cloud Storage): the account or project is added.
 

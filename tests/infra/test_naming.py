@@ -51,3 +51,32 @@ def test_gcp_buckets_of_a_domain_scoped_project_are_valid(mocks: RecordingMocks,
         assert functions and all(fn.inputs["project"] == DOMAIN_SCOPED for fn in functions)
 
     return after_all(outputs).apply(check)
+
+
+# A valid stack (tenant) name of 100 characters, Pulumi's longest.
+LONGEST_STACK = ("Northwind-Dental-Group.Clinic-Reception-Line.Production-Europe-West.Tenant_0042.Primary-" * 2)[:100]
+
+
+@pulumi.runtime.test
+def test_gcp_display_names_and_titles_fit_for_the_longest_stack_name(
+    mocks: RecordingMocks, bundle: Bundle
+) -> pulumi.Output[None]:
+    """A service account's display name and a custom role's title hold 100 characters at most: past that, GCP
+    refuses them half-way through ``pulumi up``. A stack name too long to fit is shown by its slug."""
+    config = build_stack_config(stack_values("generic_voice_agent", "gcp", stack=LONGEST_STACK))
+    outputs = run_program(config, bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        accounts = mocks.of_type("gcp:serviceaccount/account:Account")
+        roles = mocks.of_type("gcp:projects/iAMCustomRole:IAMCustomRole")
+        assert len(accounts) == 4 and len(roles) == 3
+        for shown in [account.inputs["displayName"] for account in accounts] + [role.inputs["title"] for role in roles]:
+            assert len(shown) <= 100, shown
+            assert shown.endswith(f"({StackNames(LONGEST_STACK).slug})"), shown
+
+    return after_all(outputs).apply(check)
+
+
+def test_a_stack_name_that_fits_is_shown_as_it_is() -> None:
+    assert StackNames("support-prod").title("agentic-memory http") == "agentic-memory http (support-prod)"
+    assert StackNames("Support.Prod_EU").title("agentic-memory http") == "agentic-memory http (Support.Prod_EU)"
