@@ -11,6 +11,7 @@ Secret values are kept as given (plain strings or Pulumi secret Outputs); the pr
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -85,6 +86,11 @@ GCP_LONGEST_LOG_RETENTION = max(days for days in LOG_RETENTION_DAYS if days <= C
 # Secrets Manager's recovery window: 0 (delete at once) or 7 to 30 days; nothing in between.
 SECRET_RECOVERY_WINDOW_DAYS = (0, *range(7, 31))
 AWS_ONLY_KEYS = ("httpEndpoint", "secretRecoveryWindowDays", "layerZip")  # nothing on gcp reads them
+# A Cloud Functions region (europe-west1, us-central1, northamerica-northeast1) and a project id (6 to 30 lowercase
+# letters, digits and hyphens), optionally domain-scoped (example.com:my-proj). Checked here: a typo would otherwise
+# stop `pulumi up` half-way, at the first resource that names them (after the APIs, secrets and accounts).
+GCP_REGION = r"^[a-z]+(?:-[a-z]+)+[0-9]+$"
+GCP_PROJECT = r"^(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$"
 PLAIN_KEYS = (
     "cloud",
     "agentType",
@@ -211,6 +217,23 @@ class StackConfig(BaseModel):
         if days not in SECRET_RECOVERY_WINDOW_DAYS:
             raise ValueError("must be 0 (delete at once) or 7 to 30 days: AWS Secrets Manager accepts nothing else")
         return days
+
+    @field_validator("gcp_region")
+    @classmethod
+    def _gcp_region(cls, region: str | None) -> str | None:
+        if region is not None and not re.match(GCP_REGION, region):
+            raise ValueError("must be a Cloud Functions region such as europe-west1 or us-central1 (not a zone)")
+        return region
+
+    @field_validator("gcp_project")
+    @classmethod
+    def _gcp_project(cls, project: str | None) -> str | None:
+        if project is not None and not re.match(GCP_PROJECT, project):
+            raise ValueError(
+                "must be a project id (6 to 30 lowercase letters, digits and hyphens, starting with a letter; "
+                "domain-scoped: example.com:my-proj), not the project's name or number"
+            )
+        return project
 
     @field_validator("mem0_host")
     @classmethod

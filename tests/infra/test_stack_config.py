@@ -360,3 +360,38 @@ def test_an_admin_key_equal_to_another_deployed_secret_is_refused(use_stack: Any
     assert f"{PROJECT}:adminApiKey" in message and "must differ from GENERIC_API_KEY" in message
     assert "leakcheck" not in message
     return pulumi.Output.from_input(len(mocks.resources)).apply(lambda count: _assert_equal(count, 0))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("gcp:region", "europe-west"),  # no digit: not a region
+        ("gcp:region", "Europe West 1"),
+        ("gcp:region", "us-central1-a"),  # a zone
+        ("gcp:project", "Acme Voice Prod"),  # the project's display name
+        ("gcp:project", "123456789012"),  # its number
+    ],
+)
+@pulumi.runtime.test
+def test_a_malformed_gcp_region_or_project_is_refused_before_any_resource(
+    key: str, value: str, use_stack: Any
+) -> pulumi.Output[None]:
+    """The GCP provider takes any string: a typo would stop `pulumi up` half-way, after the APIs, secrets and service
+    accounts were made, at the first bucket or function that names it."""
+    config_values, secret_keys = _pulumi_config()
+    config_values[key] = value
+    mocks: RecordingMocks = use_stack("dev", config_values, secret_keys)
+    with pytest.raises(ConfigError, match=f"stack config {key}: .*must be a"):
+        read_stack_config()
+    return pulumi.Output.from_input(len(mocks.resources)).apply(lambda count: _assert_equal(count, 0))
+
+
+@pytest.mark.parametrize(
+    ("region", "project"),
+    [("northamerica-northeast1", "acme-voice-prod"), ("me-central2", "example.com:my-proj"), ("us-east5", "p12345")],
+)
+def test_gcp_regions_and_projects_as_gcp_names_them_are_accepted(region: str, project: str) -> None:
+    config = build_stack_config(
+        stack_values("generic_voice_agent", "gcp", **{"gcp:region": region, "gcp:project": project})
+    )
+    assert (config.gcp_region, config.gcp_project) == (region, project)
