@@ -193,6 +193,7 @@ class AwsMemoryService(pulumi.ComponentResource):
             function_name=worker.arn,
             batch_size=5,
             function_response_types=["ReportBatchItemFailures"],
+            scaling_config={"maximum_concurrency": spec.WORKER_MAX_CONCURRENCY},
             opts=self._child,
         )
         self._schedule(sweeper)

@@ -67,6 +67,10 @@ SWEEP_EVERY_HOURS = 24
 NONCURRENT_VERSION_DAYS = 7
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 MAX_INSTANCES = 20  # per Cloud Function; warmInstances (its min instances) may not exceed it
+# The AWS worker's cap, as the Cloud Function's: the SQS event source never runs more at once, so a backlog (after a
+# Mem0 or store outage) neither floods the store nor takes the account's concurrency from the pre-call path
+# (every stack of the account, and so every tenant's HTTP function, draws on the same regional pool).
+WORKER_MAX_CONCURRENCY = MAX_INSTANCES
 
 # Settings every function reads; the memory libraries must write under /tmp (the only writable path).
 STATIC_ENVIRONMENT: dict[str, str] = {
@@ -88,6 +92,7 @@ __all__ = [
     "STATIC_ENVIRONMENT",
     "SWEEPER",
     "WORKER",
+    "WORKER_MAX_CONCURRENCY",
     "FunctionSpec",
     "api_route_key",
 ]
