@@ -54,3 +54,23 @@ def test_dev_stack_with_the_readme_secrets_deploys(use_stack: Any, bundle: Bundl
         assert any(resource.typ.startswith("agentic-memory:") for resource in mocks.resources)
 
     return after_all(outputs).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_example_stack_keeps_memories_in_the_account(use_stack: Any, bundle: Bundle) -> pulumi.Output[None]:
+    """The example stack is what people copy: it deploys the documented default (the memory table in the customer's
+    own AWS account), not Mem0 Platform, and needs no Mem0 key."""
+    from infra.stack_config import DEFAULT_MEMORY_BACKEND
+
+    keys = readme_secret_keys()
+    config = {**dev_stack(), **{f"{PROJECT}:{key}": f"example-{key}" for key in keys}}
+    mocks = use_stack("dev", config, [f"{PROJECT}:{key}" for key in keys])
+    stack = read_stack_config()
+    assert stack.memory_backend == DEFAULT_MEMORY_BACKEND[stack.cloud] == "dynamodb"
+    assert "mem0ApiKey" not in keys and "MEM0_API_KEY" not in stack.required_secret_names
+    outputs = run_program(stack, bundle)
+
+    def check(_: dict[str, Any]) -> None:
+        assert len(mocks.of_type("aws:dynamodb/table:Table")) == 1
+
+    return after_all(outputs).apply(check)
