@@ -11,7 +11,7 @@ from shared.analytics.outcomes import VARIANT, call_outcomes
 from shared.clock import Clock, utc_now
 from shared.config.models import AgentType
 from shared.context import caller_context, unknown_caller_context
-from shared.errors import ConfigError, StoreUnavailable
+from shared.errors import ConfigError, StoreUnavailable, failure
 from shared.experiments.plan import Assignment, ExperimentPlan
 from shared.identity import CallerIdentity
 from shared.memory.auto_extract import extract
@@ -88,20 +88,23 @@ class MemoryService:
         config = assignment.config
         try:
             memories = self.manager.before_call(user_id)
-        except StoreUnavailable as exc:
-            log.warning(
-                "memory store unavailable before a call from %s (%s); answering as a new caller",
-                self._ref(user_id),
-                exc,
-            )
-            fields = {name: "" for name in config.memory.auto_extract}
+            fields = extract(config.memory.auto_extract, memories)
+            context = caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
+        except Exception as exc:  # an outage, or memories no answer can be made from: the call still starts
+            self._unanswered("before a call from", user_id, exc)
+            memories, fields = [], {name: "" for name in config.memory.auto_extract}
             context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
             )
-            return self.processors.pre_call(config, replace(context, variant=assignment.label), [])
-        fields = extract(config.memory.auto_extract, memories)
-        context = caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
         return self.processors.pre_call(config, replace(context, variant=assignment.label), memories)
+
+    def _unanswered(self, when: str, user_id: str, exc: Exception) -> None:
+        """A store outage is a WARNING with its fixed message; anything else is a bug or damaged data: an ERROR
+        naming the type only (its message may quote what it failed on)."""
+        if isinstance(exc, StoreUnavailable):
+            log.warning("memory store unavailable %s %s (%s); answered without memories", when, self._ref(user_id), exc)
+        else:
+            log.error("memories unreadable %s %s (%s); answered without them", when, self._ref(user_id), failure(exc))
 
     def search(self, request: ToolRequest) -> list[ToolAnswer]:
         """One answer per tool call; a caller nothing identifies gets "no memories" for each, never an error."""
@@ -115,8 +118,8 @@ class MemoryService:
         for call in request.calls:
             try:
                 matches = manager.search(user_id, call.query) if call.asks else []
-            except StoreUnavailable as exc:
-                log.warning("memory store unavailable during a tool call for %s (%s)", self._ref(user_id), exc)
+            except Exception as exc:  # the tool still answers, in the platform's format: "unavailable"
+                self._unanswered("during a tool call for", user_id, exc)
                 answers.append(ToolAnswer(call=call, matches=[], unavailable=True))
                 continue
             answers.append(ToolAnswer(call=call, matches=matches))

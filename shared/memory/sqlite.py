@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ from shared.errors import NotFound, StoreUnavailable
 from shared.memory.models import Memory, field_label
 from shared.memory.store import MemoryStore
 from shared.private_files import create_private, private_dir
+
+log = logging.getLogger("agentic_memory.sqlite")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS memories (
@@ -60,6 +63,9 @@ def _scope(user_id: str, agent_type: str) -> str:
     return "s" + hashlib.sha256(f"{agent_type}\x00{user_id}".encode()).hexdigest()[:24] + "0"
 
 
+_metadata = json.JSONDecoder().decode  # ``json.loads`` less its keyword handling: once a row, on every search
+
+
 def _ts(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -68,10 +74,23 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+# What a row edited by hand or damaged on disk raises when it is read: metadata that is not a JSON object, a time
+# that is not a number or out of range. Such a row is skipped (and counted in a log line), never a 500 for the caller.
+DAMAGED_ROW = (ValueError, TypeError, OverflowError, OSError)
+
+
+def _object(text: object) -> dict[str, Any]:
+    value = _metadata(str(text))
+    if not isinstance(value, dict):
+        raise TypeError("metadata is not a JSON object")
+    return value
+
+
 def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
     mid, user_id, agent_type, mtype, text, created, expires, conversation_id, metadata, vector = tuple(row)[:10]
     created_at = _dt(created)
-    assert created_at is not None
+    if created_at is None:
+        raise TypeError("created_at is missing")
     return Memory(
         id=str(mid),
         user_id=str(user_id),
@@ -81,12 +100,9 @@ def _row_to_memory(row: sqlite3.Row | tuple[object, ...]) -> Memory:
         created_at=created_at,
         expires_at=_dt(expires),
         conversation_id=None if conversation_id is None else str(conversation_id),
-        metadata=json.loads(str(metadata)),
+        metadata=_object(metadata),
         vector=bytes(vector) if isinstance(vector, bytes | memoryview) and vector else None,
     )
-
-
-_metadata = json.JSONDecoder().decode  # ``json.loads`` less its keyword handling: once a row, on every search
 
 
 def _caller_memory(user_id: str, agent_type: str, row: tuple[Any, ...]) -> Memory:
@@ -101,9 +117,22 @@ def _caller_memory(user_id: str, agent_type: str, row: tuple[Any, ...]) -> Memor
         datetime.fromtimestamp(created, UTC),
         None if expires is None else datetime.fromtimestamp(expires, UTC),
         conversation_id,
-        _metadata(metadata),
+        _object(metadata),
         vector or None,
     )
+
+
+def _readable(rows: Iterable[tuple[Any, ...]], read: Callable[[tuple[Any, ...]], Memory]) -> list[Memory]:
+    """The rows that read as memories; a damaged one is skipped, so the caller's other memories still answer."""
+    memories, damaged = [], 0
+    for row in rows:
+        try:
+            memories.append(read(row))
+        except DAMAGED_ROW:
+            damaged += 1
+    if damaged:
+        log.warning("skipped %d damaged memory row(s) of the embedded store; the others were read", damaged)
+    return memories
 
 
 def _indexed(memory: Memory) -> tuple[str, str]:
@@ -232,7 +261,7 @@ class SqliteMemoryStore(MemoryStore):
             sql += " LIMIT ?"
             params.append(limit)
         with self._connection() as db:
-            return [_caller_memory(user_id, agent_type, row) for row in db.execute(sql, params)]
+            return _readable(db.execute(sql, params), lambda row: _caller_memory(user_id, agent_type, row))
 
     def set_vectors(self, memories: Sequence[Memory]) -> int:
         with self._transaction() as db:
@@ -306,7 +335,7 @@ class SqliteMemoryStore(MemoryStore):
         sql = f"SELECT {_COLUMNS} FROM memories WHERE agent_type = ? AND (expires_at IS NULL OR expires_at > ?)"
         with self._connection() as db:
             rows = db.execute(sql, [agent_type, _ts(now)]).fetchall()
-        return (_row_to_memory(row) for row in rows)
+        return iter(_readable(rows, _row_to_memory))
 
     def page(self, user_id: str, agent_type: str, *, now: datetime, limit: int, offset: int = 0) -> list[Memory]:
         if limit <= 0:
@@ -317,7 +346,7 @@ class SqliteMemoryStore(MemoryStore):
         )
         with self._connection() as db:
             rows = db.execute(sql, [agent_type, user_id, _ts(now), limit, max(offset, 0)]).fetchall()
-        return [_caller_memory(user_id, agent_type, row) for row in rows]
+        return _readable(rows, lambda row: _caller_memory(user_id, agent_type, row))
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
