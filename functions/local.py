@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from functions.stores import memory_store
 from shared.admin import secret_names
 from shared.errors import ConfigError
+from shared.http import Response
 from shared.ingest.local import Activity, FileArchive, LocalWorker, SqliteQueue
 from shared.private_files import open_private, private_dir
 from shared.profile import load_profile
@@ -142,12 +143,32 @@ class LocalServer:
         return cls.service
 
 
+# How long a request's body may pause before it is refused (408): a sender that stops mid-body (a dropped link, a
+# slow-loris client) held its thread for ever, and with it, on one thread, every pre-call behind it.
+BODY_IDLE_SECONDS = 2.0
+
+
 def http(request: flask.Request) -> flask.Response:
     """The functions-framework target for local serving."""
     from functions.http_edge import to_flask, to_request
 
     service = LocalServer.current()
-    received = to_request(request)  # read before taking a turn: a slow sender holds only its own thread
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:  # for this request only: gunicorn makes the socket blocking again for the next one
+        sock.settimeout(BODY_IDLE_SECONDS)
+    try:
+        received = to_request(request)  # read before taking a turn: a slow sender holds only its own thread
+    except OSError:  # the body stopped arriving (a timeout) or the sender went away: answer, and drop the link
+        return _body_too_slow()
     with service.activity.request(), service.one_at_a_time:
         answer = service.runtime.app.handle(received)
     return to_flask(answer)
+
+
+def _body_too_slow() -> flask.Response:
+    """408, and the connection closed. Streamed: functions-framework reads the rest of a request's body after every
+    other response (``read_request``), which would wait on the stalled sender again."""
+    import flask
+
+    late = Response.error(408, f"the request body did not arrive within {BODY_IDLE_SECONDS:g} s")
+    return flask.Response(iter([late.body]), status=late.status, headers={**late.headers, "connection": "close"})

@@ -1,4 +1,5 @@
-"""``serve`` with its default single request thread: connections that send nothing never hold the pre-call hook.
+"""``serve`` with its default single request thread: connections that send nothing, or stop sending, never hold the
+pre-call hook.
 
 A browser preconnects to the console's host and leaves the socket idle; a tunnel keeps a pool. With gunicorn's sync
 worker one such connection held every route until it closed; the gthread worker waited 5 s for its first bytes.
@@ -63,3 +64,28 @@ def test_a_request_sent_a_moment_after_connecting_is_answered(serve: Callable[..
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_a_body_that_stops_arriving_is_refused_and_frees_the_pre_call_hook(serve: Callable[..., Served]) -> None:
+    """A sender that stops mid-body (a dropped link) held the one request thread, and every call behind it, for as
+    long as it kept the connection open: its body may now pause 2 s at most, then it is answered 408 and closed."""
+    import time
+
+    served = serve(threads=None)
+    address = urlparse(served.url)
+    workspace = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+    with socket.create_connection((address.hostname, address.port)) as stalled:
+        stalled.sendall(
+            b"POST /client-data HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Workspace-Key: "
+            + workspace["X-Workspace-Key"].encode()
+            + b'\r\nContent-Length: 200\r\n\r\n{"caller_id": '
+        )
+        time.sleep(0.3)  # its thread is reading the body now
+        started = time.monotonic()
+        with httpx.Client(base_url=served.url, timeout=10) as http:
+            answer: Any = http.post("/client-data", json={"caller_id": CALLER}, headers=workspace)
+        assert answer.status_code == 200 and time.monotonic() - started < 4
+        stalled.settimeout(5)
+        refused = stalled.recv(4096)
+    assert refused.startswith(b"HTTP/1.1 408") and b"did not arrive" in refused
+    assert CALLER.encode() not in refused
