@@ -7,21 +7,42 @@ pre-call path (``recent``) never loads the model.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from shared.clock import Clock, utc_now
 from shared.config.models import MemoryConfig
-from shared.errors import Unprocessable
+from shared.errors import Unprocessable, failure
 from shared.memory.models import Memory, ScoredMemory
 from shared.memory.names import CALLER_NAME_FIELDS, without_callers_name
 from shared.memory.ranking import RankSettings, rank
 from shared.memory.store import RANK_WINDOW, MemoryStore
 
+log = logging.getLogger("agentic_memory.memory")
+
 CONTEXT_WINDOW = 500  # newest memories read before a call; enough for every figure the greeting uses
 MAX_QUERY_CHARS = 1000  # a question, as an agent's model words it, is a sentence or two
 HISTORY_LIMIT = 5000  # beyond the window, a caller's older summaries and collected fields (one or a few a call)
+
+
+def model_ready() -> bool:
+    """Whether the bundled embedding model loads. A bundle shipped without it (or with it damaged) still answers the
+    tool, by words, and still stores every call, without meaning vectors: they are added on a search once the model
+    is back (``fill_vectors``) or by ``agentic-memory reindex``. Before, every tool call was a 500 and every post-call
+    event was retried into the dead letters."""
+    from shared.memory.embedding import model
+
+    try:
+        model()
+    except (OSError, ValueError) as exc:  # missing or unreadable files; ValueError: files that do not fit together
+        log.error(
+            "the embedding model could not be loaded (%s); searching by words, storing without vectors", failure(exc)
+        )
+        return False
+    return True
 
 
 class MemoryManager:
@@ -64,7 +85,7 @@ class MemoryManager:
             if memory.type not in self.config.types:
                 raise Unprocessable(f"memory type {memory.type!r} is not configured for agent type {self.agent_type!r}")
         live = [m for m in memories if not m.is_expired(now)]
-        if self.embeds:
+        if self.embeds and model_ready():
             from shared.memory.embedding import with_vectors
 
             live = with_vectors(live)
@@ -124,8 +145,8 @@ class MemoryManager:
         query = query[:MAX_QUERY_CHARS]  # a 0.8 MB "question" held a local server for 7 s; none is this long
         wanted = min(limit or self.config.search_limit, self.config.search_limit)
         now = self._clock()
-        if not self.embeds:
-            settings = self.rank_settings()
+        if not self.embeds or not model_ready():  # without the model: words only, as with semantic search off
+            settings = replace(self.rank_settings(), semantic=False)
             return self.store.search(user_id, self.agent_type, query, now=now, limit=wanted, settings=settings)
         from shared.memory.embedding import embed_query, word_similarities
 
