@@ -126,7 +126,8 @@ class App:
             response = Response.error(exc.status, exc.message)
         except HttpError as exc:
             response = Response.error(exc.status, exc.message)
-        except StoreUnavailable:
+        except StoreUnavailable as exc:  # WARNING: deployed, INFO is not logged, and a 503 must be seen; fixed text
+            log.warning("store unavailable on %s %s: %s", request.method, _loggable(request.path), exc)
             response = Response.error(503, "memory store temporarily unavailable; retry")
         except Exception as exc:  # a bug, never the client's fault: log the type only (no data), answer 500
             log.error("unhandled %s on %s %s", type(exc).__name__, request.method, _loggable(request.path))

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from shared.clock import Clock, utc_now
-from shared.errors import Unprocessable
+from shared.errors import StoreUnavailable, Unprocessable
 from shared.identity import CallerIdentity
 from shared.ingest.ports import Archive, ArchivedEvent, Queue
 from shared.profile import AgentProfile
@@ -65,5 +65,13 @@ class PostCallIntake:
         if user_ref is None:
             log.info("post-call event %s archived without a caller id; nothing to remember", event.event_type)
             return {"status": "archived", "reason": "no caller id"}
-        self._queue.enqueue(event.idempotency_key)
+        try:
+            self._queue.enqueue(event.idempotency_key)
+        except StoreUnavailable as exc:  # answered 503; a platform that does not retry would leave it here for good
+            log.error(
+                "post-call event %s archived but not queued (%s); a redelivery queues it, else run replay",
+                event.event_type,
+                exc,
+            )
+            raise
         return {"status": "queued" if stored else "duplicate"}

@@ -106,6 +106,10 @@ CREATE INDEX IF NOT EXISTS queue_ready ON queue (state, available_at);
 """
 DONE_KEPT_SECONDS = 86_400.0  # a finished event's row (its key names the call) is deleted a day after it finished
 SWEEP_EVERY_SECONDS = 3_600.0
+# How long a queue write waits for another process's (a second serve, replay) or this worker's write. Its writes
+# take a millisecond; a lock held longer is a stuck process. The post-call that waited 10 s on SQLite, plus 10 s
+# behind the worker's own wait, held serve's one request turn, and every pre-call behind it, for 20 s.
+BUSY_SECONDS = 2.0
 
 
 class SqliteQueue(Queue):
@@ -139,11 +143,11 @@ class SqliteQueue(Queue):
         try:
             if db is None:
                 create_private(self._path)  # SQLite would create it 0644 (less the umask), and its -wal and -shm alike
-                db = self._local.db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
+                db = self._local.db = sqlite3.connect(self._path, timeout=BUSY_SECONDS, isolation_level=None)
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=NORMAL")  # WAL: a commit survives a process crash without an fsync
                 db.execute("PRAGMA secure_delete=ON")  # a deleted row is overwritten, not left in a free page
-                db.execute("PRAGMA busy_timeout=10000")
+                db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
             yield db
         except sqlite3.Error as exc:
             raise StoreUnavailable("the local queue failed") from exc
