@@ -46,7 +46,9 @@ def _tight_client(session: Any, service: str, seconds: float) -> Any:
     """A client for the pre-call path: botocore's 60 s timeouts would hold a caller for a minute."""
     from botocore.config import Config
 
-    config = Config(connect_timeout=seconds, read_timeout=seconds, retries={"max_attempts": 2, "mode": "standard"})
+    # total_max_attempts counts the first try; botocore's max_attempts counts retries only (2 made three attempts)
+    retries = {"total_max_attempts": 2, "mode": "standard"}
+    config = Config(connect_timeout=seconds, read_timeout=seconds, retries=retries)
     return session.client(service, config=config)
 
 
@@ -58,7 +60,7 @@ def _write_client(session: Any, service: str, seconds: float) -> Any:
     config = Config(
         connect_timeout=min(WRITE_CONNECT_SECONDS, seconds),
         read_timeout=seconds,
-        retries={"max_attempts": 3, "mode": "standard"},
+        retries={"total_max_attempts": 3, "mode": "standard"},
     )
     return session.client(service, config=config)
 
