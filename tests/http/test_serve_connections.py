@@ -89,3 +89,29 @@ def test_a_body_that_stops_arriving_is_refused_and_frees_the_pre_call_hook(serve
         refused = stalled.recv(4096)
     assert refused.startswith(b"HTTP/1.1 408") and b"did not arrive" in refused
     assert CALLER.encode() not in refused
+
+
+def _peak_kib(process_group: int) -> int:
+    """The largest peak resident set (VmHWM) among serve's processes (gunicorn's arbiter and its worker)."""
+    import subprocess
+
+    pids = subprocess.run(["pgrep", "-g", str(process_group)], capture_output=True, text=True).stdout.split()
+    peaks = [0]
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as status:
+            peaks += [int(line.split()[1]) for line in status if line.startswith("VmHWM")]
+    return max(peaks)
+
+
+def test_a_huge_body_is_refused_without_being_buffered(serve: Callable[..., Served]) -> None:
+    """functions-framework read the rest of every body after the answer: a 200 MB pre-call took serve from 47 to
+    257 MB (a 2 GB one, its whole memory) and held its one request thread while the sender sent it all."""
+    served = serve(threads=None)
+    before = _peak_kib(served.process.pid)
+    huge = b'{"caller_id": "' + b"1" * (120 * 1024 * 1024) + b'"}'
+    workspace = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+    with httpx.Client(base_url=served.url, timeout=60) as http:
+        answer = http.post("/client-data", content=huge, headers=workspace)
+        assert answer.status_code == 413 and answer.headers["content-type"] == "application/json"
+        assert _peak_kib(served.process.pid) - before < 60 * 1024
+        assert http.get("/healthz").status_code == 200
