@@ -26,6 +26,16 @@ def _file_name(key: str) -> str:
     return sha256(key.encode()).hexdigest()
 
 
+STALE_CLAIM_SECONDS = 30.0  # an archive write takes milliseconds; a claim this old without its event was abandoned
+
+
+def _stale(claim: Path) -> bool:
+    try:
+        return time.time() - claim.stat().st_mtime > STALE_CLAIM_SECONDS
+    except FileNotFoundError:
+        return True
+
+
 class FileArchive(Archive):
     """One JSON metadata file and one body file per event, written create-only (``O_EXCL``), 0600 in a 0700 dir."""
 
@@ -41,9 +51,7 @@ class FileArchive(Archive):
             "agent_type": event.agent_type,
             "user_ref": event.user_ref,
         }
-        try:  # the claim file makes the first writer win, even across processes
-            os.close(os.open(self._dir / f"{name}.claim", os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-        except FileExistsError:
+        if not self._claim(name):
             return False
         try:
             write_private(self._dir / f"{name}.body", event.body)
@@ -54,6 +62,21 @@ class FileArchive(Archive):
             (self._dir / f"{name}.claim").unlink(missing_ok=True)
             raise StoreUnavailable("could not archive the event") from exc
         return True
+
+    def _claim(self, name: str) -> bool:
+        """The claim file makes the first writer win, even across processes. A claim left without its event by a
+        writer that died mid-write (SIGKILL, power loss) is taken over once it is ``STALE_CLAIM_SECONDS`` old: before,
+        every redelivery of that event was a "duplicate" of nothing, and it was never remembered."""
+        claim = self._dir / f"{name}.claim"
+        for _ in range(2):
+            try:
+                os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+                return True
+            except FileExistsError:
+                if (self._dir / f"{name}.json").exists() or not _stale(claim):
+                    return False
+                claim.unlink(missing_ok=True)
+        return False
 
     def _meta(self, path: Path) -> dict[str, str]:
         data: dict[str, str] = json.loads(path.read_text())
