@@ -379,6 +379,16 @@ class AgentType(_Model):
     rollouts: dict[ExperimentName, Rollout] = Field(default_factory=dict)
 
     @model_validator(mode="after")
+    def _templates_known(self) -> AgentType:
+        """Each greeting names only variables the pre-call fills: auto-extracted fields and the caller's name."""
+        from shared.config.templates import template_problem
+
+        for kind, template in self.response.first_message.model_dump().items():
+            if problem := template_problem(template, self.memory.auto_extract):
+                raise ValueError(f"response.first_message.{kind}: {problem}")
+        return self
+
+    @model_validator(mode="after")
     def _overrides_valid(self) -> AgentType:
         """Each variant's and rollout's overrides, alone and all together, must give a valid agent type."""
         from shared.config.overrides import forbidden, merge
