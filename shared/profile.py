@@ -29,7 +29,7 @@ class AgentProfile:
 
 def resolve_profile(name: str, config: AgentType) -> AgentProfile:
     cls = provider_class(config.provider)
-    problems = cls.check_config(config)
+    problems = cls.check_events(config) + cls.check_config(config)
     if problems:
         raise ConfigError(f"agent type {name!r}: " + "; ".join(problems))
     defaults = cls.defaults()

@@ -225,10 +225,26 @@ class Provider(ABC):
     """One voice platform. Instances are stateless; one is built per agent type at start-up."""
 
     name: ClassVar[str]
+    # The post-call event types this platform sends that can become memories; None: any (a custom platform names
+    # its own). Another name in ``webhooks.ingest_events`` matches no event: every call acknowledged, none remembered.
+    memory_events: ClassVar[frozenset[str] | None] = None
 
     @classmethod
     @abstractmethod
     def defaults(cls) -> ProviderDefaults: ...
+
+    @classmethod
+    def check_events(cls, agent: AgentType) -> list[str]:
+        """``webhooks.ingest_events`` naming an event type this platform never sends (``end_of_call_report``)."""
+        if cls.memory_events is None or agent.webhooks is None:
+            return []
+        unknown = [event for event in agent.webhooks.ingest_events if event not in cls.memory_events]
+        if not unknown:
+            return []
+        return [
+            f"webhooks.ingest_events: {', '.join(map(repr, unknown))}: not a post-call event {cls.name} sends that "
+            f"can be remembered (one of: {', '.join(sorted(cls.memory_events))}); no call would be remembered"
+        ]
 
     @classmethod
     def check_config(cls, agent: AgentType) -> list[str]:

@@ -47,6 +47,7 @@ def _data_collection(analysis: dict[str, Any]) -> dict[str, str]:
 
 class ElevenLabsProvider(Provider):
     name = "elevenlabs"
+    memory_events = frozenset({TRANSCRIPTION})
 
     @classmethod
     def defaults(cls) -> ProviderDefaults:

@@ -170,6 +170,7 @@ def _fit(answer: dict[str, Any]) -> dict[str, Any]:
 
 class RetellProvider(Provider):
     name = "retell"
+    memory_events = ONE_CALL_EVENTS
 
     @classmethod
     def check_config(cls, agent: AgentType) -> list[str]:

@@ -228,6 +228,7 @@ def _result(answer: ToolAnswer) -> str:
 
 class VapiProvider(Provider):
     name = "vapi"
+    memory_events = frozenset({END_OF_CALL_REPORT})
 
     @classmethod
     def check_config(cls, agent: AgentType) -> list[str]:

@@ -117,10 +117,11 @@ def test_erase_job_keys_are_reserved_and_strict() -> None:
 
 def test_an_ingest_event_type_that_could_take_the_erase_prefix_is_refused_at_start_up(tmp_path: Path) -> None:
     config = json.loads(DEFAULT_CONFIG_PATH.read_text())
-    config["agent_types"][AGENT]["webhooks"] = {"ingest_events": ["post_call_transcription", "erase/now"]}
+    # a custom platform names its own event types (ElevenLabs never sends "erase/now": refused before this check)
+    config["agent_types"]["generic_voice_agent"]["webhooks"] = {"ingest_events": ["call_completed", "erase/now"]}
     path = tmp_path / "agent_types.json"
     path.write_text(json.dumps(config))
-    settings = Settings.from_environ({}, agent_type=AGENT, data_dir=tmp_path, config_path=path)
+    settings = Settings.from_environ({}, agent_type="generic_voice_agent", data_dir=tmp_path, config_path=path)
     queue = SqliteQueue(tmp_path / "queue.db")
     try:
         with pytest.raises(ConfigError, match="reserved for erasures"):
