@@ -276,6 +276,17 @@ class IdentityConfig(_Model):
         description="Store memories under a keyed hash of the caller id (secret PSEUDONYMIZATION_KEY).",
     )
 
+    @field_validator("default_region")
+    @classmethod
+    def _region_known(cls, region: str) -> str:
+        """A region phone numbers have: 'UK' (for GB) or 'XX' refused every caller dialling a national number."""
+        import phonenumbers
+
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            hint = " (the United Kingdom is 'GB')" if region == "UK" else ""
+            raise ValueError(f"{region!r} is not a region phone numbers are known for{hint}; use an ISO 3166 code")
+        return region
+
 
 DEFAULT_TOPICS: dict[str, list[str]] = {
     "billing": ["bill", "payment", "charge", "cost", "price", "invoice"],
