@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -25,6 +26,23 @@ def _describe(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members, refusing a name given twice: JSON keeps the last, so a second agent type of the same name
+    silently replaced the first (its provider, secrets and retention with it)."""
+    members: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in members:
+            raise _DuplicateKey(key)
+        members[key] = value
+    return members
+
+
 def load_agent_types(path: str | Path | None = None) -> AgentTypesFile:
     """Parse and validate the whole file."""
     file = Path(path) if path else DEFAULT_CONFIG_PATH
@@ -33,7 +51,12 @@ def load_agent_types(path: str | Path | None = None) -> AgentTypesFile:
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the agent types file ({exc.strerror})") from exc
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, object_pairs_hook=_unique)
+    except _DuplicateKey as exc:
+        raise ConfigError(
+            f"{file}: {exc.key!r} is given twice in one object (JSON would keep only the last): an agent type's name, "
+            "and each key within it, must be unique"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
     try:
