@@ -60,7 +60,8 @@ def load_agent_types(path: str | Path | None = None) -> AgentTypesFile:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from exc
     try:
-        return AgentTypesFile.model_validate(data)
+        # strict: JSON has its types, and a value of another one is a mistake, not a guess ("search_limit": true was 1)
+        return AgentTypesFile.model_validate(data, strict=True)
     except ValidationError as exc:
         raise ConfigError(_describe(file, exc)) from exc
 

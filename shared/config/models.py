@@ -418,7 +418,7 @@ class AgentType(_Model):
             if bad := forbidden(patch):
                 raise ValueError(f"{where}: {', '.join(bad)} cannot vary per caller")
             try:
-                AgentType.model_validate(merge(base, patch))
+                AgentType.model_validate(merge(base, patch), strict=True)  # as strict as the file (loader)
             except ValueError as exc:
                 raise ValueError(f"{where}: {first_error(exc)}") from None
         return self
