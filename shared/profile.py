@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config.loader import load_agent_type
+from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_type
 from shared.config.models import ENDPOINTS, AgentType, EndpointAuth, WebhooksConfig
 from shared.errors import ConfigError
 from shared.fields import FieldMapper
@@ -27,11 +27,13 @@ class AgentProfile:
         return bool(getattr(self.webhooks, endpoint))
 
 
-def resolve_profile(name: str, config: AgentType) -> AgentProfile:
+def resolve_profile(name: str, config: AgentType, source: str | Path | None = None) -> AgentProfile:
+    """``source``: the file the agent type came from, named in an error as every other config error names it."""
     cls = provider_class(config.provider)
     problems = cls.check_events(config) + cls.check_config(config)
     if problems:
-        raise ConfigError(f"agent type {name!r}: " + "; ".join(problems))
+        where = f"{source}: " if source is not None else ""
+        raise ConfigError(f"{where}agent type {name!r}: " + "; ".join(problems))
     defaults = cls.defaults()
     configured_auth = config.auth
     auth: dict[str, EndpointAuth] = {
@@ -58,4 +60,4 @@ def resolve_profile(name: str, config: AgentType) -> AgentProfile:
 
 
 def load_profile(name: str, config_path: str | Path | None = None) -> AgentProfile:
-    return resolve_profile(name, load_agent_type(name, config_path))
+    return resolve_profile(name, load_agent_type(name, config_path), config_path or DEFAULT_CONFIG_PATH)

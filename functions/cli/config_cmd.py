@@ -43,7 +43,7 @@ def validate(
     file = path or DEFAULT_CONFIG_PATH
     try:
         agent_types = load_agent_types(file).agent_types
-        profiles = [resolve_profile(name, agent_type) for name, agent_type in agent_types.items()]
+        profiles = [resolve_profile(name, agent_type, file) for name, agent_type in agent_types.items()]
         for profile in profiles:
             check_combinations(profile.name, profile.config)  # as the service does when it starts
     except ConfigError as exc:

@@ -56,3 +56,14 @@ def test_the_platform_s_own_events_and_any_custom_name_pass(
 ) -> None:
     agent = {"provider": provider, "webhooks": {"ingest_events": events}, **extra}
     assert profile(tmp_path, agent).webhooks.ingest_events == events
+
+
+def test_a_platform_s_own_check_names_the_file_too(tmp_path: Path) -> None:
+    """``config validate`` and the service at start-up name the file, as every other config error does."""
+    from shared.profile import load_profile
+
+    path = tmp_path / "agent_types.json"
+    path.write_text(json.dumps({"version": 1, "agent_types": {"line": {"provider": "vapi"}}}))  # no assistant_id
+    with pytest.raises(ConfigError) as caught:
+        load_profile("line", path)
+    assert str(caught.value).startswith(f"{path}: agent type 'line': response.assistant_id")

@@ -128,3 +128,14 @@ def test_a_retention_is_a_whole_number_of_days_not_a_boolean_or_a_string(tmp_pat
         load_agent_types(write(tmp_path, data))
     data["agent_types"]["generic_voice_agent"]["memory"]["retention_days"] = {"default": 30}
     assert load_agent_types(write(tmp_path, data)).agent_types["generic_voice_agent"].memory.retention_for("x") == 30
+
+
+def test_config_validate_names_the_file_in_a_platform_s_own_check(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from functions.cli import app
+
+    path = write(tmp_path, {"version": 1, "agent_types": {"line": {"provider": "vapi"}}})  # no assistant_id
+    result = CliRunner().invoke(app, ["config", "validate", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}: agent type 'line': response.assistant_id" in " ".join(result.output.split())
