@@ -30,11 +30,17 @@ class AgentProfile:
 def resolve_profile(name: str, config: AgentType, source: str | Path | None = None) -> AgentProfile:
     """``source``: the file the agent type came from, named in an error as every other config error names it."""
     cls = provider_class(config.provider)
+    defaults = cls.defaults()
     problems = cls.check_events(config) + cls.check_config(config)
+    if config.response.format not in (None, defaults.response_format):  # a provider answers in its own format only
+        problems.insert(
+            0,
+            f"response.format: {config.response.format!r} is not the format a {config.provider} agent type answers in "
+            f"({defaults.response_format!r}); leave it out",
+        )
     if problems:
         where = f"{source}: " if source is not None else ""
         raise ConfigError(f"{where}agent type {name!r}: " + "; ".join(problems))
-    defaults = cls.defaults()
     configured_auth = config.auth
     auth: dict[str, EndpointAuth] = {
         endpoint: (getattr(configured_auth, endpoint, None) if configured_auth else None) or defaults.auth[endpoint]
