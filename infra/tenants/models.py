@@ -212,6 +212,36 @@ def parse_tenants(
     return parsed
 
 
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+def _unique_keys_loader() -> Any:
+    """A safe loader that refuses a key given twice in one mapping: YAML keeps the last, so a tenant's second
+    ``config:`` or ``secrets:`` silently replaced the first. Keys a merge (``<<: *base``) brings may be overridden."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    if key in seen:
+                        raise _DuplicateKey(key, key_node.start_mark.line + 1)
+                    seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return UniqueKeyLoader
+
+
 def read_tenants(path: Path) -> Any:
     """The tenants file's YAML (JSON is YAML too), not yet validated."""
     import yaml
@@ -221,7 +251,11 @@ def read_tenants(path: Path) -> Any:
     except OSError as exc:
         raise TenantsFileError(f"{path}: cannot read the tenants file ({exc.strerror})") from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_unique_keys_loader())  # a SafeLoader
+    except _DuplicateKey as exc:
+        raise TenantsFileError(
+            f"{path}: key {exc.key!r} is given twice in one mapping (line {exc.line}; YAML would keep only the last)"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
