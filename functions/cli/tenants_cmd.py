@@ -53,8 +53,24 @@ LogDirOption = Annotated[
 ]
 KeepLogsOption = Annotated[bool, typer.Option("--keep-logs", help="Keep every tenant's log, not only failures'.")]
 AgentTypesOption = Annotated[
-    Path | None, typer.Option("--agent-types", help="agent_types.json (default: config/agent_types.json).")
+    Path | None,
+    typer.Option(
+        "--agent-types", help="agent_types.json: the project's config/agent_types.json, the file the stacks deploy."
+    ),
 ]
+
+
+def _not_deployed(agent_types: Path | None, work_dir: Path) -> list[str]:
+    """``--agent-types`` naming another file than the one the stacks deploy: the program reads, and the bundle
+    carries, the project's own ``config/agent_types.json``, so the tenants would be checked against one file and run
+    with another (an agent type missing there, or the same name with other settings)."""
+    deployed = work_dir / "config" / "agent_types.json"
+    if agent_types is None or agent_types.resolve() == deployed.resolve():
+        return []
+    return [
+        f"--agent-types {agent_types}: the stacks deploy {deployed} (the program reads it and the bundle carries it), "
+        "not this file; put the agent types there"
+    ]
 
 
 def _die(exc: Exception) -> None:
@@ -146,7 +162,7 @@ def _run(
 
     deploys = operation in (Operation.PREVIEW, Operation.UP)
     # Every problem found before anything runs is reported at once: the file, the secrets, the passphrase, the CLI.
-    problems: list[str] = []
+    problems: list[str] = _not_deployed(agent_types, work_dir) if operation is not Operation.DESTROY else []
     planned: tuple[TenantsFile, list[TenantStack]] | None = None
     try:
         planned = _plan(file, only, work_dir, agent_types, validate=deploys, raise_errors=True)
@@ -344,6 +360,7 @@ def validate(
     except ConfigError as exc:
         _die(exc)
         raise  # unreachable
+    problems = _not_deployed(agent_types, work_dir) + problems
     if problems:
         fail("\n".join(problems))
     console.print(f"{file}: {len(stacks)} tenant(s) valid: {', '.join(stack.name for stack in stacks)}")
