@@ -96,12 +96,33 @@ class WebhooksConfig(_Model):
 FieldPaths = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
+# The normalized fields each hook reads (``shared.providers``): a name outside these is mapped for nothing.
+MAPPED_FIELDS: dict[str, frozenset[str]] = {
+    "client_data": frozenset({"caller_id", "client_user_id", "call_id", "agent_id"}),
+    "retrieve": frozenset({"caller_id", "client_user_id", "query", "conversation_id"}),
+    "post_call": frozenset({"caller_id", "client_user_id", "conversation_id", "event", "summary", "started_at"})
+    | {"fields", "transcript", "outcome"},
+}
+
+
 class FieldMappings(_Model):
     """Dot paths (``a.b.0.c``) tried in order for each normalized field, per hook; missing keys keep defaults."""
 
     client_data: dict[str, FieldPaths] = Field(default_factory=dict)
     retrieve: dict[str, FieldPaths] = Field(default_factory=dict)
     post_call: dict[str, FieldPaths] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _fields_known(self) -> FieldMappings:
+        """A misspelt field (``caler_id``) was accepted and mapped nothing: the hook kept reading its default path."""
+        for hook, known in MAPPED_FIELDS.items():
+            unknown = sorted(set(getattr(self, hook)) - known)
+            if unknown:
+                raise ValueError(
+                    f"{hook}: {', '.join(map(repr, unknown))} is not a field this hook reads; known: "
+                    f"{', '.join(sorted(known))}"
+                )
+        return self
 
 
 class AutoExtractRule(_Model):
