@@ -235,14 +235,16 @@ class Provider(ABC):
 
     @classmethod
     def check_events(cls, agent: AgentType) -> list[str]:
-        """``webhooks.ingest_events`` naming an event type this platform never sends (``end_of_call_report``)."""
-        if cls.memory_events is None or agent.webhooks is None:
+        """``webhooks.ingest_events`` of which no event can be remembered (``end_of_call_report``, a misspelling):
+        every call would be answered and none kept. A name beside one that can (``post_call_audio`` beside
+        ``post_call_transcription``) matches nothing and harms nothing: refusing it would stop every pre-call."""
+        if cls.memory_events is None or agent.webhooks is None or not agent.webhooks.ingest_events:
             return []
-        unknown = [event for event in agent.webhooks.ingest_events if event not in cls.memory_events]
-        if not unknown:
+        events = agent.webhooks.ingest_events
+        if any(event in cls.memory_events for event in events):
             return []
         return [
-            f"webhooks.ingest_events: {', '.join(map(repr, unknown))}: not a post-call event {cls.name} sends that "
+            f"webhooks.ingest_events: {', '.join(map(repr, events))}: not a post-call event {cls.name} sends that "
             f"can be remembered (one of: {', '.join(sorted(cls.memory_events))}); no call would be remembered"
         ]
 
