@@ -84,7 +84,8 @@ def _details(memories: Sequence[Memory], limit: int, known: Collection[tuple[str
     lines = []
     for history in list(by_field.values())[:limit]:
         current = _distinct_values([m for m in history if m.id not in past]) or history[:1]
-        current = [m for m in current if not any(_part_of(m, other) for other in current)] or current
+        if len(current) > 1:  # "Magdalena" beside "Magdalena Kowalczyk": one name, not two current values
+            current = [m for m in current if not any(_part_of(m, other) for other in current)] or current
         field_value = (field_key(str(current[0].metadata.get("field"))), str(current[0].metadata.get("value")))
         if len(current) == 1 and field_value in known:  # "full name: Renata ..." under "caller name: Renata ..."
             continue
