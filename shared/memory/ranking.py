@@ -479,7 +479,7 @@ def rank(
                 scores[memory.id] += settings.answer_kind_weight * (ADDRESS_KIND_FACTOR if address else 1.0)
     general = settings.general_summaries and about_the_caller(query)
     if general:  # "caller history", "what happened on the last call": what each call was about, the newest first
-        summaries = [m for m in candidates if m.metadata.get("source") == "summary"]
+        summaries = [m for m in candidates if m.metadata.get("source") == "summary"] or _calls_in_words(candidates)
         general = bool(summaries)
         if general:
             scores = dict.fromkeys((m.id for m in summaries), 1.0)
@@ -547,6 +547,20 @@ def _newest_first_in_ties(
         elif memory is not None:
             run.append(memory)
     return ordered
+
+
+def _calls_in_words(memories: Sequence[Memory]) -> list[Memory]:
+    """Each call's longest turn of the caller, for a platform that sends no summaries: "caller history" answered
+    nothing (small talk is already left out of ``memories``)."""
+    longest: dict[str | None, Memory] = {}
+    for memory in memories:
+        if memory.metadata.get("source") != "caller_turn":
+            continue
+        call = memory.conversation_id or memory.metadata.get("event") or memory.id
+        best = longest.get(call)
+        if best is None or (len(memory.text), memory.text) > (len(best.text), best.text):
+            longest[call] = memory
+    return list(longest.values())
 
 
 def _small_talk(memory: Memory) -> bool:

@@ -633,6 +633,25 @@ def test_a_question_about_the_caller_in_general_gets_the_summaries_newest_first(
     assert [s.memory.id for s in plain] != ["s3", "s2", "s1"]
 
 
+@pytest.mark.parametrize("question", ["caller history", "any notes on this customer", "previous conversations"])
+def test_without_summaries_each_call_is_told_by_the_callers_longest_turn(question: str) -> None:
+    """A platform that sends no summary: "caller history" answered nothing (from an outside pre-call audit)."""
+    memories = [
+        replace(memory("a1", "Hi, this is Dmitri.", days_ago=20, source="caller_turn"), conversation_id="c1"),
+        replace(
+            memory("a2", "My internet keeps dropping since the storm.", days_ago=20, source="caller_turn"),
+            conversation_id="c1",
+        ),
+        replace(memory("a3", "Okay, thanks.", days_ago=20, source="caller_turn"), conversation_id="c1"),
+        replace(
+            memory("b1", "The technician never came on Tuesday.", days_ago=3, source="caller_turn"),
+            conversation_id="c2",
+        ),
+        replace(field("f1", "issue", "internet drops", days_ago=20), conversation_id="c1"),
+    ]
+    assert [s.memory.id for s in rank(question, memories, now=NOW, settings=WORDS_ONLY)] == ["b1", "a2"]
+
+
 @pytest.mark.parametrize("question", ["party size", "will call", "birthday", "why is she calling about parking"])
 def test_a_question_about_a_thing_is_ranked_as_ever(question: str) -> None:
     general = rank(question, _three_calls(), now=NOW, settings=WORDS_ONLY)
