@@ -56,7 +56,7 @@ EXCLUDED_PARTS = frozenset({"__pycache__", ".DS_Store", "Thumbs.db"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swo", "~", ".orig", ".rej")
 LAYER_EXCLUDED_PREFIXES = ("python/bin/",)
 LAYER_MOUNT = "/opt"  # where Lambda extracts layers
-LAYER_FORMAT = "2"  # part of the layer's cache name: bump when the way it is built changes
+LAYER_FORMAT = "3"  # part of the layer's cache name: bump when the way it is built changes
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = stat.S_IFREG | 0o644
@@ -203,8 +203,17 @@ def _layer_files(staging: Path, *, with_bytecode: bool) -> list[tuple[str, bytes
             continue
         bytecode = with_bytecode and name.endswith(".pyc") and PurePosixPath(name).parent.name == "__pycache__"
         if bytecode or not _excluded(name):
-            entries.append((name, path.read_bytes()))
+            data = path.read_bytes()
+            entries.append((name, _without_scripts(data) if name.endswith(".dist-info/RECORD") else data))
     return sorted(entries)
+
+
+def _without_scripts(record: bytes) -> bytes:
+    """A wheel's RECORD less its console scripts (``../../bin/...``): they never ship in the layer, and their hash
+    is of a shebang naming the building interpreter, so the same requirements built from another venv made another
+    layer (and a new layer version at the next ``pulumi up``)."""
+    lines = record.splitlines(keepends=True)
+    return b"".join(line for line in lines if not line.startswith(b"../"))
 
 
 def target_interpreter(python_version: str) -> str | None:

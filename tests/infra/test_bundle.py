@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import shutil
@@ -193,6 +195,27 @@ def test_layer_keeps_only_its_bytecode_and_drops_scripts(tmp_path: Path) -> None
     with_bytecode = [name for name, _ in bundle._layer_files(staging, with_bytecode=True)]
     assert with_bytecode == ["python/pkg/__init__.py", "python/pkg/__pycache__/__init__.cpython-312.pyc"]
     assert [name for name, _ in bundle._layer_files(staging, with_bytecode=False)] == ["python/pkg/__init__.py"]
+
+
+def test_a_layer_built_from_another_venv_is_the_same_layer(tmp_path: Path) -> None:
+    """A console script's RECORD line hashes a shebang naming the building interpreter (``../../bin/httpx``): two
+    venvs made two layers from the same requirements. The script never ships, nor does its line."""
+    layers = []
+    for venv in ("/home/a/.venv/bin/python", "/srv/builds/project-with-a-longer-path/.venv/bin/python3"):
+        staging = tmp_path / str(len(layers))
+        record = staging / "python/httpx-0.28.1.dist-info/RECORD"
+        record.parent.mkdir(parents=True)
+        script = f"#!{venv}\nfrom httpx import main\n".encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(script).digest()).rstrip(b"=")
+        record.write_bytes(
+            b"../../bin/httpx,sha256=" + digest + b",%d\n" % len(script)
+            + b"httpx/__init__.py,sha256=abc,10\nhttpx-0.28.1.dist-info/RECORD,,\n"
+        )  # fmt: skip
+        layers.append(bundle._layer_files(staging, with_bytecode=False))
+    assert layers[0] == layers[1]
+    assert layers[0] == [
+        ("python/httpx-0.28.1.dist-info/RECORD", b"httpx/__init__.py,sha256=abc,10\nhttpx-0.28.1.dist-info/RECORD,,\n")
+    ]
 
 
 def test_bytecode_is_reproducible_and_names_the_lambda_paths(tmp_path: Path) -> None:
