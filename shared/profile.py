@@ -22,6 +22,7 @@ class AgentProfile:
     webhooks: WebhooksConfig
     fields: dict[str, FieldMapper]
     response_format: str
+    pre_call_deadline_ms: int  # the platform's; an agent type's ``response.deadline_ms`` replaces it
 
     def enabled(self, endpoint: str) -> bool:
         return bool(getattr(self.webhooks, endpoint))
@@ -62,6 +63,7 @@ def resolve_profile(name: str, config: AgentType, source: str | Path | None = No
         webhooks=webhooks,
         fields=fields,
         response_format=config.response.format or defaults.response_format,
+        pre_call_deadline_ms=defaults.pre_call_deadline_ms,
     )
 
 

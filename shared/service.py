@@ -11,6 +11,7 @@ from shared.analytics.outcomes import VARIANT, call_outcomes
 from shared.clock import Clock, utc_now
 from shared.config.models import AgentType
 from shared.context import caller_context, unknown_caller_context
+from shared.deadline import within
 from shared.errors import ConfigError, StoreUnavailable, failure
 from shared.experiments.plan import Assignment, ExperimentPlan
 from shared.identity import CallerIdentity
@@ -86,17 +87,29 @@ class MemoryService:
         user_id = self.identity.user_id(caller_id)
         assignment = self.assignment(user_id)
         config = assignment.config
-        try:
+
+        def answer() -> tuple[list[Memory], CallerContext]:
             memories = self.manager.before_call(user_id)
             fields = extract(config.memory.auto_extract, memories)
-            context = caller_context(config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields)
-        except Exception as exc:  # an outage, or memories no answer can be made from: the call still starts
+            return memories, caller_context(
+                config, caller_id=caller_id, user_id=user_id, memories=memories, fields=fields
+            )
+
+        try:
+            memories, context = (
+                within(self.pre_call_deadline(config), answer) if self.manager.store.reads_over_network else answer()
+            )
+        except Exception as exc:  # an outage, a store too slow, or memories no answer can be made from: the call starts
             self._unanswered("before a call from", user_id, exc)
             memories, fields = [], {name: "" for name in config.memory.auto_extract}
             context = caller_context(
                 config, caller_id=caller_id, user_id=user_id, memories=[], fields=fields, degraded=True
             )
         return self.processors.pre_call(config, replace(context, variant=assignment.label), memories)
+
+    def pre_call_deadline(self, config: AgentType) -> float:
+        """Seconds the pre-call's memory work may take before the answer goes out as a degraded new caller's."""
+        return (config.response.deadline_ms or self.profile.pre_call_deadline_ms) / 1000
 
     def _unanswered(self, when: str, user_id: str, exc: Exception) -> None:
         """A store outage is a WARNING with its fixed message; anything else is a bug or damaged data: an ERROR

@@ -288,6 +288,12 @@ class ResponseConfig(_Model):
     )
     assistant_id: str | None = Field(default=None, description="Vapi: the saved assistant to answer with.")
     static_variables: dict[str, str] = Field(default_factory=dict)
+    deadline_ms: Annotated[int, Field(ge=100, le=30_000, strict=True)] | None = Field(
+        default=None,
+        description="Time the pre-call may spend reading and ranking the caller's memories; past it the answer goes "
+        "out as a new caller's (memory_status 'degraded'). Default: the platform's (ElevenLabs 1000, Vapi 5000, "
+        "Retell 8000, generic 3000), under the time each waits for the answer.",
+    )
 
 
 class IdentityConfig(_Model):

@@ -147,6 +147,8 @@ _LIVE = "(expires_at IS NULL OR expires_at > ?)"
 
 
 class SqliteMemoryStore(MemoryStore):
+    reads_over_network = False
+
     def __init__(self, path: str | Path) -> None:
         self._path = Path(path)
         private_dir(self._path.parent)

@@ -21,6 +21,9 @@ RANK_WINDOW = 1000  # newest memories a search ranks; a caller has tens to a few
 
 class MemoryStore(ABC):
     ranks_itself = False  # True for a service with its own ranking (Mem0): no vectors are computed for it
+    # False for a store on local disk: a pre-call read it cannot stall on a network, and is made inline rather than
+    # in a thread the deadline can leave behind (the hand-off costs more than such a read)
+    reads_over_network = True
 
     @abstractmethod
     def add(self, memories: Sequence[Memory]) -> int:

@@ -197,6 +197,8 @@ class ProviderDefaults:
     webhooks: WebhooksConfig
     field_mappings: dict[str, dict[str, list[str]]]
     response_format: str
+    # How long the memory work of a pre-call may take, under the time the platform waits for the answer
+    pre_call_deadline_ms: int = 3000
 
 
 WEB_PREFIX = "web:"

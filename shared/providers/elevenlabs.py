@@ -97,6 +97,7 @@ class ElevenLabsProvider(Provider):
                 },
             },
             response_format="elevenlabs_v1",
+            pre_call_deadline_ms=1000,  # ElevenLabs waits about 1-1.5 s (undocumented)
         )
 
     def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]:

@@ -53,6 +53,7 @@ class GenericProvider(Provider):
                 },
             },
             response_format="generic_v1",
+            pre_call_deadline_ms=3000,  # a platform of one's own: its budget is unknown
         )
 
     def format_pre_call(self, context: CallerContext, *, agent: AgentType) -> dict[str, Any]:

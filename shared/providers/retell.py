@@ -204,6 +204,7 @@ class RetellProvider(Provider):
                 },
             },
             response_format="retell_v1",
+            pre_call_deadline_ms=8000,  # Retell waits 10 s, then retries while the call rings
         )
 
     def operation(self, route: Operation, payload: Any) -> Operation:

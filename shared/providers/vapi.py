@@ -265,6 +265,7 @@ class VapiProvider(Provider):
                 },
             },
             response_format="vapi_v1",
+            pre_call_deadline_ms=5000,  # Vapi's assistant-request has 7.5 s end to end, fixed
         )
 
     def operation(self, route: Operation, payload: Any) -> Operation:
