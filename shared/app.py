@@ -84,6 +84,12 @@ def _loggable(path: str) -> str:
     return re.sub(r"[^/]*[\d@:%][^/]*", "{id}", path)[:200]
 
 
+def _allow(methods: list[str]) -> tuple[str, ...]:
+    """The ``Allow`` header's methods for a path served by ``methods``: HEAD beside GET, and OPTIONS."""
+    listed = [*methods, *(["HEAD"] if "GET" in methods else []), "OPTIONS"]
+    return tuple(dict.fromkeys(listed))
+
+
 def _no_constant(name: str) -> Any:
     """``NaN``/``Infinity`` are not JSON (RFC 8259); Python would accept them and a caller id "nan" would follow."""
     raise ValueError(f"{name} is not JSON")
@@ -125,7 +131,7 @@ class App:
             log.warning("authentication failed on %s %s: %s", request.method, _loggable(request.path), exc.message)
             response = Response.error(exc.status, exc.message)
         except HttpError as exc:
-            response = Response.error(exc.status, exc.message)
+            response = Response.error(exc.status, exc.message, exc.headers)
         except StoreUnavailable as exc:  # WARNING: deployed, INFO is not logged, and a 503 must be seen; fixed text
             log.warning("store unavailable on %s %s: %s", request.method, _loggable(request.path), exc)
             response = Response.error(503, "memory store temporarily unavailable; retry")
@@ -142,23 +148,29 @@ class App:
         return response
 
     def _dispatch(self, request: Request) -> Response:
-        allowed = False
+        # HEAD is a GET without the body (RFC 9110 9.3.2): a load balancer's or an uptime checker's probe
+        method = "GET" if request.method == "HEAD" else request.method
+        allowed: list[str] = []
         for route in ROUTES:
             match = route.pattern.match(request.path)
             if match is None:
                 continue
-            if route.method != request.method:
-                allowed = True
+            if route.method != method:
+                allowed.append(route.method)
                 continue
             if route.method != "POST" and request.body.strip() not in NO_BODY:
                 # an erasure sent with 30 MB or with garbage ran as if it were clean: refuse, change nothing
                 self._check_size(request.body, self.profile.webhooks.max_body_bytes)
                 raise BadRequest(f"{route.method} {route.path} takes no request body")
             handler: Handler = getattr(self, f"_{route.handler}")
-            return handler(request, match.groupdict())
-        if allowed:
-            raise MethodNotAllowed("method not allowed on this route")
-        raise RouteNotFound("no such route")
+            response = handler(request, match.groupdict())
+            return response.without_body() if request.method == "HEAD" else response
+        if not allowed:
+            raise RouteNotFound("no such route")
+        methods = _allow(allowed)
+        if request.method == "OPTIONS":
+            return Response(204, b"", {"allow": ", ".join(methods), "cache-control": "no-store"})
+        raise MethodNotAllowed("method not allowed on this route", methods)
 
     # platform hooks -------------------------------------------------------------------------------------------
 

@@ -55,6 +55,11 @@ class HttpError(AgenticMemoryError):
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the error's answer must carry besides the JSON ones."""
+        return {}
+
 
 class BadRequest(HttpError):
     status = 400
@@ -73,6 +78,14 @@ class RouteNotFound(HttpError):
 
 class MethodNotAllowed(HttpError):
     status = 405
+
+    def __init__(self, message: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"allow": ", ".join(self.allowed)}  # RFC 9110 15.5.6: a 405 names the methods the route takes
 
 
 class PayloadTooLarge(HttpError):

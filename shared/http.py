@@ -56,5 +56,10 @@ class Response:
         return cls(status=status, body=data, headers=dict(JSON_HEADERS))
 
     @classmethod
-    def error(cls, status: int, message: str) -> Response:
-        return cls.json({"error": message}, status=status)
+    def error(cls, status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+        answer = cls.json({"error": message}, status=status)
+        return cls(answer.status, answer.body, {**answer.headers, **(headers or {})})
+
+    def without_body(self) -> Response:
+        """The answer to a HEAD request: the GET's status and headers, no body."""
+        return Response(self.status, b"", self.headers)
