@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from functions.cli.options import AgentTypeOption, ConfigOption, DataDirOption, console, fail, local_settings
 from shared.errors import ConfigError
 from shared.keyed_hash import CALLER_REF_KEY
-
-if TYPE_CHECKING:
-    from werkzeug.exceptions import HTTPException
 
 # Generated secrets no one needs to paste into a platform.
 NOTHING_TO_PASTE = frozenset({CALLER_REF_KEY})
@@ -48,10 +45,6 @@ FIRST_BYTES_WAIT_SECONDS = 0.05
 KEEPALIVE_SECONDS = 2
 
 
-def _json_error(exc: HTTPException) -> tuple[dict[str, str], int, dict[str, str]]:
-    return {"error": (exc.name or "error").lower()}, exc.code or 500, {"cache-control": "no-store"}
-
-
 def _check_free(host: str, port: int) -> None:
     """Before anything is printed or generated: a busy port ended in gunicorn's retries after "serving ..."."""
     import socket
@@ -84,9 +77,9 @@ def serve(
     """Serve every endpoint locally on the embedded store, on the same code path as the cloud functions."""
     import functions_framework
     import gunicorn.workers.gthread
-    import werkzeug.exceptions
     from functions_framework._http import create_server
 
+    from functions.http_edge import answer_errors_in_json
     from functions.local import LocalServer, build_local, needed_secrets, prepare_secrets, unusable_data_dir
 
     settings = local_settings(agent_type, config, data_dir)
@@ -129,8 +122,7 @@ def serve(
     # explicit: functions-framework would otherwise follow an inherited FUNCTION_SIGNATURE_TYPE (it even sets it)
     app = functions_framework.create_app(target="http", source=str(source), signature_type="http")
     app.config["MAX_CONTENT_LENGTH"] = None
-    # a path Flask's own router refuses (%0d%0a) is answered in JSON, as every other error
-    app.register_error_handler(werkzeug.exceptions.HTTPException, _json_error)
+    answer_errors_in_json(app)  # a path Flask's own router refuses (%0d%0a) is answered in JSON, as every other error
     gunicorn.workers.gthread.DEFAULT_WORKER_DATA_TIMEOUT = FIRST_BYTES_WAIT_SECONDS
     create_server(
         app,
