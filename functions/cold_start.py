@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from functions.standalone import Ports
+from shared.http import Response
 from shared.library_logs import quiet_libraries
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
+
+log = logging.getLogger("agentic_memory.functions")
 
 CloudPorts = Callable[..., Ports]  # a cloud's ``cloud_ports(environ, data_dir, *, memory_backend, read_timeout, ...)``
 
@@ -52,3 +56,14 @@ class ColdStart:
                 if self._runtime is None:
                     self._runtime = self._build()
         return self._runtime
+
+    def runtime_or_503(self) -> Runtime | Response:
+        """The runtime, or a JSON 503 when it cannot be built (a missing secret, the secret store or the database out
+        of reach): every cloud's HTTP function answers the same. Left to the platform, the failure was, on Cloud
+        Functions, logged as ``Exception on /admin/users/+15555550123/memories [DELETE]`` (the caller's whole number)
+        with an HTML 500; on Lambda, an invocation error that API Gateway turns into a 500 that is not ours."""
+        try:
+            return self.runtime()
+        except Exception:
+            log.exception("the function could not start; answering 503 until it can (the next request tries again)")
+            return Response.error(503, "service unavailable: the function could not start; retry")

@@ -49,6 +49,11 @@ def serve_http(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any]:
     except ValueError:  # a body marked base64 that is not: the sender's mistake, answered, never a Lambda error
         request = None
     response = runtime.app.handle(request) if request else Response.error(400, "body is not valid base64")
+    return lambda_response(response)
+
+
+def lambda_response(response: Response) -> dict[str, Any]:
+    """The neutral response as payload 2.0's answer; a body that is not UTF-8 travels base64-encoded."""
     try:
         body, encoded = response.body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -91,7 +96,8 @@ def no_time_for_another(time_left_ms: Callable[[], int] | None, longest_seconds:
 
 
 def http_handler(event: dict[str, Any], context: object = None) -> dict[str, Any]:
-    return serve_http(COLD_START.runtime(), event)
+    runtime = COLD_START.runtime_or_503()
+    return serve_http(runtime, event) if isinstance(runtime, Runtime) else lambda_response(runtime)
 
 
 def worker_handler(event: dict[str, Any], context: object = None) -> dict[str, list[dict[str, str]]]:

@@ -52,21 +52,10 @@ def serve_event(runtime: Runtime, event: CloudEvent) -> None:
         raise EventFailed(f"post-call event failed ({type(exc).__name__}); Pub/Sub will redeliver it") from None
 
 
-def runtime_or_503(cold_start: ColdStart) -> Runtime | flask.Response:
-    """The runtime, or a JSON 503 when it cannot be built (a missing secret, Secret Manager or Firestore unreachable).
-    Left to Flask, the failure was logged as ``Exception on /admin/users/+15555550123/memories [DELETE]``: the caller's
-    whole number in the function's log on every request, and an HTML 500 to the platform."""
-    try:
-        return cold_start.runtime()
-    except Exception:
-        log.exception("the function could not start; answering 503 until it can (the next request tries again)")
-        return to_flask(Response.error(503, "service unavailable: the function could not start; retry"))
-
-
 @functions_framework.http
 def http(request: flask.Request) -> flask.Response:
-    runtime = runtime_or_503(COLD_START)
-    return serve_request(runtime, request) if isinstance(runtime, Runtime) else runtime
+    runtime = COLD_START.runtime_or_503()
+    return serve_request(runtime, request) if isinstance(runtime, Runtime) else to_flask(runtime)
 
 
 @functions_framework.cloud_event
