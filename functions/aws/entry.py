@@ -39,7 +39,9 @@ def request_from_event(event: Mapping[str, Any]) -> Request:
     if stage != "$default" and path.startswith(f"/{stage}/"):
         path = path[len(stage) + 1 :]
     body = event.get("body") or ""
-    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+    # a lone surrogate (JSON-decoded "\ud800") kept as the bytes it stands for: refused as invalid JSON, as serve
+    # refuses a body that is not UTF-8, not as "not valid base64" for a body that never claimed to be base64
+    raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "surrogatepass")
     return Request.build(method, path, event.get("headers") or {}, raw, event.get("queryStringParameters") or {})
 
 

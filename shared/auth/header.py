@@ -26,7 +26,11 @@ class HeaderSecret:
         return cls(auth.header or "", secret)
 
     def verify(self, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> None:
-        if not hmac.compare_digest(header_value(headers, self._header).encode(), self._expected):
+        try:
+            matches = hmac.compare_digest(header_value(headers, self._header).encode(), self._expected)
+        except UnicodeError:  # a lone surrogate from a JSON-decoded Lambda event: not our secret (it was a 500)
+            raise Unauthorized("invalid credentials") from None
+        if not matches:
             raise Unauthorized("invalid credentials")
 
 
