@@ -10,6 +10,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 from functions.aws.ports import cloud_ports
 from functions.cold_start import ColdStart, runtime_from_ports
@@ -42,7 +43,23 @@ def request_from_event(event: Mapping[str, Any]) -> Request:
     # a lone surrogate (JSON-decoded "\ud800") kept as the bytes it stands for: refused as invalid JSON, as serve
     # refuses a body that is not UTF-8, not as "not valid base64" for a body that never claimed to be base64
     raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8", "surrogatepass")
-    return Request.build(method, path, event.get("headers") or {}, raw, event.get("queryStringParameters") or {})
+    return Request.build(method, path, event.get("headers") or {}, raw, query_from_event(event))
+
+
+def query_from_event(event: Mapping[str, Any]) -> dict[str, str]:
+    """The first value of each query parameter, as serve and Cloud Functions (Flask) take it. Payload 2.0 joins a
+    repeated parameter's values with commas (``?days=7&days=30``: ``"7,30"``, refused as not a number where serve
+    answered for 7 days); its ``rawQueryString`` keeps them apart. Payload 1.0 keeps the last value only in
+    ``queryStringParameters``, the list in ``multiValueQueryStringParameters``."""
+    single = event.get("queryStringParameters") or {}  # absent when the request has no query string
+    raw = event.get("rawQueryString")
+    if single and isinstance(raw, str):
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(raw, keep_blank_values=True):
+            query.setdefault(name, value)
+        return query
+    multi = event.get("multiValueQueryStringParameters") or {}
+    return {name: (multi.get(name) or [value])[0] for name, value in single.items()}
 
 
 def serve_http(runtime: Runtime, event: Mapping[str, Any]) -> dict[str, Any]:

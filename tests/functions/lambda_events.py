@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from shared.auth.elevenlabs import ElevenLabsSignature
 from shared.secrets import Secret
@@ -45,7 +46,7 @@ def http_event(
     event["requestContext"]["http"].update(method=method, path=path)
     event["headers"] = {**event["headers"], **{k.lower(): v for k, v in headers.items()}}
     event["queryStringParameters"] = query or {}
-    event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
+    event["rawQueryString"] = urlencode(query or {})  # as received: percent-encoded
     event["cookies"] = []
     event["body"] = base64.b64encode(body).decode() if base64_body else body.decode()
     event["isBase64Encoded"] = base64_body
