@@ -138,6 +138,8 @@ class App:
         except Exception as exc:  # a bug, never the client's fault: log the type only (no data), answer 500
             log.error("unhandled %s on %s %s", type(exc).__name__, request.method, _loggable(request.path))
             response = Response.error(500, "internal error")
+        if request.method == "HEAD":  # its errors too: a HEAD answer never has a body
+            response = response.without_body()
         log.info(
             "%s %s -> %d in %.1f ms",
             request.method,
@@ -163,8 +165,7 @@ class App:
                 self._check_size(request.body, self.profile.webhooks.max_body_bytes)
                 raise BadRequest(f"{route.method} {route.path} takes no request body")
             handler: Handler = getattr(self, f"_{route.handler}")
-            response = handler(request, match.groupdict())
-            return response.without_body() if request.method == "HEAD" else response
+            return handler(request, match.groupdict())
         if not allowed:
             raise RouteNotFound("no such route")
         methods = _allow(allowed)
