@@ -262,11 +262,21 @@ class MemoryConfig(_Model):
     def retention_for(self, memory_type: str) -> int:
         return self.retention_days.get(memory_type, self.retention_days.get("default", 365))
 
+    def longest_retention(self) -> int:
+        """Days the longest-kept memory type is kept."""
+        return max([self.retention_for(name) for name in self.types] + list(self.retention_days.values()))
+
     def archive_retention(self) -> int:
         """Days an archived event is kept: configured, else the longest retention of any memory type."""
         if self.archive_retention_days is not None:
             return self.archive_retention_days
-        return max([self.retention_for(name) for name in self.types] + list(self.retention_days.values()))
+        return self.longest_retention()
+
+    def erasure_retention(self) -> int:
+        """Days an erasure record is kept: as long as an archived event, and never shorter than the longest memory
+        retention, since a memory of a call before the erasure (an export read back by ``memories import``) could be
+        live until then, and the record is what keeps it from bringing the caller back."""
+        return max(self.archive_retention(), self.longest_retention())
 
 
 class FirstMessages(_Model):

@@ -5,7 +5,9 @@ Erasure removes a caller's archived events, so a platform resending one of their
 retry, a replay) would otherwise look new and bring the caller back. The worker asks ``forgotten`` before it writes
 and again after (an erasure that ran while it wrote). The record holds the time and hashes of the erased events'
 keys, nothing else: no number, no call id; its key is the caller's ``user_ref``, a keyed hash. It lives in the
-archive, so the archive's retention (or its bucket lifecycle) ends it with the events it outlives.
+archive; the local sweep keeps it at least as long as the longest memory retention (an export written before the
+erasure could hold live memories of the erased calls until then), a deployed bucket's lifecycle rule ends it with
+the events after ``archiveRetentionDays``.
 """
 
 from __future__ import annotations
