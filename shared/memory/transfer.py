@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.errors import Unprocessable
@@ -99,7 +99,7 @@ def _datetime(name: str, value: Any) -> datetime:
         raise ValueError(f"field {name}: not an ISO 8601 date and time") from None
     if parsed.tzinfo is None:
         raise ValueError(f"field {name}: no time zone")
-    return parsed
+    return parsed.astimezone(UTC)
 
 
 def _check_user_id(memory: Memory) -> None:

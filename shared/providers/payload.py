@@ -68,7 +68,8 @@ def extracted_fields(value: Any, name: str) -> dict[str, str]:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """Unix seconds or milliseconds (a number, or digits in a string), or an ISO 8601 string; None if it is neither.
+    """Unix seconds or milliseconds (a number, or digits in a string), or an ISO 8601 string (in UTC, a naive one taken
+    as UTC); None if it is neither.
 
     Zero or less is a placeholder for "not known", never a call in 1970: its memories would be past their retention
     before they were written, and the call forgotten while the platform was told it was queued."""
@@ -84,7 +85,8 @@ def timestamp(value: Any) -> datetime | None:
             return datetime.fromtimestamp(seconds, UTC)
         if isinstance(value, str) and value:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            # in UTC, as every store keeps it: a Mem0 store kept the offset, and showed the agent the call's day there
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         return None
     return None
