@@ -16,7 +16,7 @@ import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.errors import Unprocessable
@@ -25,6 +25,7 @@ from shared.memory.models import Memory
 from shared.memory.store import MemoryStore
 
 IMPORT_BATCH = 100
+CLOCK_SKEW = timedelta(minutes=5)  # another machine's clock, ahead of this one: an export read back at once
 _FIELDS = tuple(dataclasses.fields(Memory))
 _REQUIRED = frozenset(
     f.name for f in _FIELDS if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
@@ -125,6 +126,14 @@ def _check_pseudonym(memory: Memory, pseudonymized: Collection[str]) -> None:
         )
 
 
+def _check_time(memory: Memory, now: datetime) -> None:
+    """A call cannot have taken place after the import: a record of a future call (a machine's clock years ahead, a
+    hand-made file) would be the caller's newest call for years ("the last on 2028-01-11"). The worker takes such a
+    time as the event's arrival; a record has no arrival to take, so it is a bad record."""
+    if memory.created_at > now + CLOCK_SKEW:
+        raise ValueError("field created_at: in the future (a call cannot have taken place after the import)")
+
+
 def _check_types(memory: Memory, types: Mapping[str, Collection[str]]) -> None:
     """A memory no agent type of the config could read is refused; the message names the config's names only
     (the record's own value may be anything, a caller's words included)."""
@@ -171,6 +180,7 @@ def import_lines(
             if types is not None:
                 _check_types(memory, types)
             _check_pseudonym(memory, pseudonymized)
+            _check_time(memory, now)
         except ValueError as exc:  # json.JSONDecodeError is a ValueError; its message quotes no content
             message = "not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ValueError(f"line {number}: {message}") from None
