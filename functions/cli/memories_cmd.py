@@ -318,6 +318,12 @@ def _erased_callers(settings: Settings, environ: Mapping[str, str]) -> ErasedCal
     local: SecretSource = GeneratedSecrets(settings.data_dir / "secrets.json")
     archive: Archive
     ports = CLOUD_STORE_PORTS.get(settings.memory_backend)
+    if ports and not environ.get("ARCHIVE_BUCKET"):  # a stack's erasures are in its bucket: say they go unchecked
+        errors.print(
+            f"warning: ARCHIVE_BUCKET is not set, so the erasures the stack recorded are not checked (only those in "
+            f"{settings.data_dir / 'archive'}): an erased caller in the file would be imported. Set ARCHIVE_BUCKET, "
+            "QUEUE_URL or PUBSUB_TOPIC, and SECRET_ARN on AWS, as the stack's functions have them."
+        )
     if ports and environ.get("ARCHIVE_BUCKET"):
         secrets, archive, _ = importlib.import_module(ports).ports_from_environ(environ, settings.data_dir)
         sources = ChainedSecrets(secrets, EnvSecrets(environ), local)
