@@ -289,7 +289,8 @@ class StackConfig(BaseModel):
         self._check_processors(agent)
         required = required_secrets(agent, self.memory_backend)
         wiring = {key: getattr(self, name) for name, key in _WIRING_FIELDS.items()}
-        problems = wiring_problems(wiring, self.secrets, agent.provider)
+        answer = agent.response.assistant_id
+        problems = wiring_problems(wiring, self.secrets, agent.provider, answer_assistant_id=answer)
         if problems:
             raise ConfigError(f"stack {self.stack!r}: " + "; ".join(problems))
         self._generated = generated_secrets(wiring)

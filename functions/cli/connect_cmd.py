@@ -156,19 +156,51 @@ def _store_generated(name: str, value: Secret, data_dir: Path, target: Path | No
         errors.print(f"[yellow]note:[/yellow] {name} is set in the environment and overrides the new key: unset it")
 
 
-def _data_dir(data_dir: Path | None, config: Path | None, agent_type: str | None) -> tuple[Path, Any]:
+def _data_dir(
+    data_dir: Path | None, config: Path | None, agent_type: str | None, platform: str, undo: bool
+) -> tuple[Path, Any]:
+    """The data dir and the agent type's profile (the provider's defaults filled in), checked against the platform:
+    the wiring must send what the service of that agent type accepts. An undo needs no agent type (``None``)."""
+    from functions.wiring import WiringError
+    from functions.wiring.service import check_agent_type
+    from shared.profile import load_profile
+
     settings = local_settings(agent_type, config, data_dir)
-    from shared.config.loader import load_agent_type
+    if undo:
+        return settings.data_dir, None
+    if not (agent_type or os.environ.get("AGENT_TYPE")):
+        settings = local_settings(_platform_agent_type(platform, settings.config_path), config, data_dir)
+    try:
+        profile = load_profile(settings.agent_type, settings.config_path)
+        check_agent_type(profile, platform)
+    except (ConfigError, WiringError) as exc:
+        fail(str(exc))
+    return settings.data_dir, profile
+
+
+def _platform_agent_type(platform: str, config: Path | None) -> str | None:
+    """Without --agent-type or $AGENT_TYPE: the default agent type when it is this platform's, else the config's one
+    agent type of this platform (``None``: the default, refused by the check with a message naming the option)."""
+    from functions.cli.options import DEFAULT_AGENT_TYPE
+    from shared.config.loader import load_agent_types
 
     try:
-        agent = load_agent_type(settings.agent_type, settings.config_path)
+        types = load_agent_types(config).agent_types
     except ConfigError as exc:
         fail(str(exc))
-    return settings.data_dir, agent
+    mine = [name for name, agent in types.items() if agent.provider == platform]
+    if DEFAULT_AGENT_TYPE in mine or len(mine) != 1:
+        return None
+    return mine[0]
 
 
 AgentTypeOption = Annotated[
-    str | None, typer.Option("--agent-type", "-a", help="Agent type whose answer decides the override switches.")
+    str | None,
+    typer.Option(
+        "--agent-type",
+        "-a",
+        help="The agent type the service runs (default: $AGENT_TYPE, else the config's one of the platform).",
+    ),
 ]
 
 
@@ -194,13 +226,13 @@ def elevenlabs(
     endpoints = _endpoints(url)
     if hmac_key_file is not None and not undo:
         check_output(hmac_key_file, "--hmac-key-file")  # before anything is created: the key is shown only once
-    directory, agent = _data_dir(data_dir, config, agent_type)
+    directory, profile = _data_dir(data_dir, config, agent_type, "elevenlabs", undo)
     key = api_key("elevenlabs", api_key_file)
     target = ElevenLabsTarget(
         agent_id=agent_id,
         workspace_key=_service_secret("ELEVENLABS_WORKSPACE_KEY", directory) if not undo else Secret("-"),
-        first_message=agent.response.send_first_message,
-        prompt=bool(agent.response.prompt_override),
+        first_message=profile.config.response.send_first_message if profile else True,
+        prompt=bool(profile.config.response.prompt_override) if profile else False,
     )
     _run(
         "elevenlabs",
@@ -224,6 +256,7 @@ def vapi(
     api_key_file: KeyFileOption = None,
     undo: UndoOption = False,
     api_url: ApiUrlOption = None,
+    agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -233,10 +266,15 @@ def vapi(
     from functions.wiring.vapi import VapiTarget
 
     endpoints = _endpoints(url)
-    directory = local_settings(None, config, data_dir).data_dir
+    directory, profile = _data_dir(data_dir, config, agent_type, "vapi", undo)
     key = api_key("vapi", api_key_file)
     secret = _service_secret("VAPI_SECRET", directory) if not undo else Secret("-")
-    target = VapiTarget(phone_number_id=phone_number_id, secret=secret, assistant_id=assistant_id)
+    target = VapiTarget(
+        phone_number_id=phone_number_id,
+        secret=secret,
+        assistant_id=assistant_id,
+        answer_assistant_id=profile.config.response.assistant_id if profile else None,
+    )
     _run(
         "vapi",
         phone_number_id,
@@ -258,6 +296,7 @@ def retell(
     api_key_file: KeyFileOption = None,
     undo: UndoOption = False,
     api_url: ApiUrlOption = None,
+    agent_type: AgentTypeOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -267,7 +306,7 @@ def retell(
     from functions.wiring.retell import RetellTarget
 
     endpoints = _endpoints(url)
-    directory = local_settings(None, config, data_dir).data_dir
+    directory, _ = _data_dir(data_dir, config, agent_type, "retell", undo)
     key = api_key("retell", api_key_file)
     target = RetellTarget(agent_id=agent_id, phone_number=phone_number)
     _run(

@@ -51,13 +51,42 @@ WEBHOOK_PATHS = (CLIENT_DATA, RETRIEVE, POST_CALL)
 
 @dataclass(frozen=True)
 class VapiTarget:
+    """The number (and assistant) to wire; ``answer_assistant_id`` is the assistant the service's pre-call answer
+    names (the agent type's ``response.assistant_id``), which the calls of the number will run, checked when given."""
+
     phone_number_id: str
     secret: Secret
     assistant_id: str | None = None
+    answer_assistant_id: str | None = None
 
 
 def target_from_props(props: dict[str, Any]) -> VapiTarget:
-    return VapiTarget(props["phone_number_id"], Secret(props["secret"]), props.get("assistant_id") or None)
+    return VapiTarget(
+        props["phone_number_id"],
+        Secret(props["secret"]),
+        props.get("assistant_id") or None,
+        props.get("answer_assistant_id") or None,
+    )
+
+
+def check_answer(client: PlatformApi, target: VapiTarget) -> None:
+    """The number's own assistant is cleared, so its calls run the assistant the pre-call answer names: it must be the
+    one wired (``--assistant-id``) and exist, else every call to the number fails or runs without the memory tool."""
+    answer = target.answer_assistant_id
+    if answer is None:
+        return
+    if target.assistant_id and target.assistant_id != answer:
+        raise WiringError(
+            f"the service answers assistant-request with assistant {answer} (the agent type's response.assistant_id), "
+            f"so calls would never run assistant {target.assistant_id}: wire {answer}, or set response.assistant_id "
+            f"to {target.assistant_id} first"
+        )
+    if not target.assistant_id and client.get(f"/assistant/{answer}", missing_ok=True) is None:
+        raise WiringError(
+            f"the service answers assistant-request with assistant {answer} (the agent type's response.assistant_id), "
+            "which this Vapi account does not have: every call to the number would fail; put your saved assistant's "
+            "id in response.assistant_id first"
+        )
 
 
 def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
@@ -176,8 +205,9 @@ def wire(
     )
     number_path = f"/phone-number/{target.phone_number_id}"
     number = client.get(number_path)
+    check_answer(client, target)
     assistant_path = f"/assistant/{target.assistant_id}" if target.assistant_id else None
-    assistant = client.get(assistant_path) if assistant_path else None
+    assistant = client.get(assistant_path) if assistant_path else None  # a missing one: the platform's 404
     tool_id = _tool(client, endpoints, target, state, out)
     label = f"phone number {target.phone_number_id}"
     had = _patch(
@@ -245,6 +275,7 @@ __all__ = [
     "VapiTarget",
     "api",
     "assistant_settings",
+    "check_answer",
     "phone_settings",
     "target_from_props",
     "tool_body",

@@ -25,9 +25,18 @@ WIRING_KEYS = (*WIRING_IDS, *WIRING_EXTRAS)
 GENERATED_SECRETS: dict[str, str] = {"elevenlabs": "ELEVENLABS_HMAC_KEY"}
 
 
-def wiring_problems(ids: Mapping[str, Any], secrets: Mapping[str, Any], provider: str) -> list[str]:
-    """What is wrong with the wiring keys; ``ids`` maps the config keys above to their values (or ``None``)."""
+def wiring_problems(
+    ids: Mapping[str, Any], secrets: Mapping[str, Any], provider: str, *, answer_assistant_id: str | None = None
+) -> list[str]:
+    """What is wrong with the wiring keys; ``ids`` maps the config keys above to their values (or ``None``);
+    ``answer_assistant_id`` is the assistant the service's Vapi pre-call answer names."""
     problems: list[str] = []
+    assistant = ids.get("vapiAssistantId")
+    if assistant and answer_assistant_id and assistant != answer_assistant_id:
+        problems.append(
+            f"vapiAssistantId {assistant} is not the assistant the service answers with (the agent type's "
+            f"response.assistant_id, {answer_assistant_id}): calls would never run it; make them the same"
+        )
     for key, (platform, key_secret) in WIRING_IDS.items():
         config_key = PLATFORM_KEY_CONFIG.get(key_secret, "retellApiKey")
         if ids.get(key):

@@ -62,6 +62,7 @@ def _inputs(config: StackConfig, base_url: pulumi.Input[str]) -> dict[str, dict[
         out["vapi"] = {
             "phone_number_id": config.vapi_phone_number_id,
             "assistant_id": config.vapi_assistant_id,
+            "answer_assistant_id": config.agent.response.assistant_id,
             "api_key": secret("VAPI_API_KEY"),
             "secret": secret("VAPI_SECRET"),
         }

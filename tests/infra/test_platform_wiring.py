@@ -19,6 +19,7 @@ from tests.infra.mocks import GCP_PROJECT_NUMBER, GCP_REGION, GENERATED_HMAC_KEY
 
 ELEVENLABS_API_KEY = "leakcheck-elevenlabs-api-key-5e21"
 VAPI_API_KEY = "leakcheck-vapi-api-key-a0c4"
+EXAMPLE_ASSISTANT = "00000000-0000-4000-8000-000000000000"  # vapi_receptionist's response.assistant_id
 DYNAMIC = "pulumi-python:dynamic/"
 AWS_BASE = "https://memory-api-abc123.execute-api.us-east-1.amazonaws.com"
 GCP_BASE = "https://am-dev-http-x7k2p9q4aa-ew.a.run.app"
@@ -104,7 +105,7 @@ def test_without_the_config_nothing_of_it_is_declared(
 
 @pulumi.runtime.test
 def test_vapi_wiring_with_number_assistant_and_key(mocks: RecordingMocks, bundle: Bundle) -> pulumi.Output[None]:
-    values = stack_values("vapi_receptionist", "gcp", vapiPhoneNumberId="pn_1", vapiAssistantId="as_1")
+    values = stack_values("vapi_receptionist", "gcp", vapiPhoneNumberId="pn_1", vapiAssistantId=EXAMPLE_ASSISTANT)
     values["secrets"]["VAPI_API_KEY"] = VAPI_API_KEY
     outputs = run_program(build_stack_config(values), bundle)
 
@@ -112,7 +113,8 @@ def test_vapi_wiring_with_number_assistant_and_key(mocks: RecordingMocks, bundle
         (wiring,) = wiring_resources(mocks)
         assert wiring.typ == f"{DYNAMIC}vapi:Wiring"
         assert wiring.inputs["base_url"] == GCP_WIRING
-        assert (wiring.inputs["phone_number_id"], wiring.inputs["assistant_id"]) == ("pn_1", "as_1")
+        assert (wiring.inputs["phone_number_id"], wiring.inputs["assistant_id"]) == ("pn_1", EXAMPLE_ASSISTANT)
+        assert wiring.inputs["answer_assistant_id"] == EXAMPLE_ASSISTANT  # the provider checks Vapi has it
         assert is_secret(wiring.inputs["api_key"]) and unwrap(wiring.inputs["api_key"]) == VAPI_API_KEY
         assert (
             is_secret(wiring.inputs["secret"]) and unwrap(wiring.inputs["secret"]) == TEST_SECRET_VALUES["VAPI_SECRET"]
@@ -148,6 +150,10 @@ def test_retell_wiring_uses_the_existing_key(mocks: RecordingMocks, bundle: Bund
             "needs the secret elevenlabsApiKey",
         ),
         (stack_values("vapi_receptionist", "aws", vapiAssistantId="as_1"), "vapiAssistantId needs vapiPhoneNumberId"),
+        (
+            stack_values("vapi_receptionist", "aws", vapiPhoneNumberId="pn_1", vapiAssistantId="as_1"),
+            "vapiAssistantId as_1 is not the assistant the service answers with",
+        ),
     ],
 )
 def test_wiring_config_mistakes_are_named(values: dict[str, Any], message: str) -> None:
