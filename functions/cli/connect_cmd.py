@@ -156,6 +156,30 @@ def _store_generated(name: str, value: Secret, data_dir: Path, target: Path | No
         errors.print(f"[yellow]note:[/yellow] {name} is set in the environment and overrides the new key: unset it")
 
 
+def _keep_signing_key(name: str, key: Secret, data_dir: Path) -> None:
+    """Retell signs every request with the API key ``connect`` called it with: ``serve`` must verify with that key,
+    not one it generated (each request refused 401), so it goes into the secrets ``serve`` reads (never printed)."""
+    from functions.local import GeneratedSecrets
+
+    secrets = GeneratedSecrets(data_dir / "secrets.json")
+    stored = secrets.get(name)
+    if stored is None or stored.reveal() != key.reveal():
+        try:
+            secrets.store(name, key.reveal())
+        except OSError as exc:
+            fail(
+                f"{name} could not be written to {data_dir / 'secrets.json'} ({exc.strerror or type(exc).__name__}): "
+                f"give serve the key Retell signs with in the environment ({name})"
+            )
+        console.print(f"  {name} written to {data_dir / 'secrets.json'} (read by serve: restart it)", highlight=False)
+    if os.environ.get(name) and os.environ[name] != key.reveal():
+        errors.print(
+            f"[yellow]note:[/yellow] {name} is set in the environment to another key, which serve would verify "
+            "Retell's signatures with: unset it",
+            highlight=False,
+        )
+
+
 def _data_dir(
     data_dir: Path | None, config: Path | None, agent_type: str | None, platform: str, undo: bool
 ) -> tuple[Path, Any]:
@@ -306,7 +330,7 @@ def retell(
     from functions.wiring.retell import RetellTarget
 
     endpoints = _endpoints(url)
-    directory, _ = _data_dir(data_dir, config, agent_type, "retell", undo)
+    directory, profile = _data_dir(data_dir, config, agent_type, "retell", undo)
     key = api_key("retell", api_key_file)
     target = RetellTarget(agent_id=agent_id, phone_number=phone_number)
     _run(
@@ -318,3 +342,6 @@ def retell(
         lambda client, state: apply(module, client, target, endpoints, state),
         api_url,
     )
+    signing = profile.auth["post_call"] if profile else None
+    if signing is not None and signing.scheme == "retell_signature":
+        _keep_signing_key(signing.secret, key, directory)
