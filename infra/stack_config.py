@@ -22,7 +22,7 @@ import pulumi.runtime.config
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from infra.spec import MAX_INSTANCES
-from infra.wiring.checks import PLATFORM_KEY_CONFIG, WIRING_KEYS, generated_secrets, wiring_problems
+from infra.wiring.checks import PLATFORM_KEY_CONFIG, WIRING_IDS, WIRING_KEYS, generated_secrets, wiring_problems
 from shared.admin import admin_key_problem
 from shared.config.loader import DEFAULT_CONFIG_PATH, load_agent_types
 from shared.config.models import ENDPOINTS, AgentType
@@ -203,6 +203,7 @@ class StackConfig(BaseModel):
     _agent: AgentType | None = PrivateAttr(default=None)
     _required: tuple[str, ...] = PrivateAttr(default=())
     _generated: frozenset[str] = PrivateAttr(default=frozenset())
+    _wiring_auth: Any = PrivateAttr(default=None)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -291,6 +292,8 @@ class StackConfig(BaseModel):
         wiring = {key: getattr(self, name) for name, key in _WIRING_FIELDS.items()}
         answer = agent.response.assistant_id
         problems = wiring_problems(wiring, self.secrets, agent.provider, answer_assistant_id=answer)
+        if not problems and any(wiring.get(key) for key in WIRING_IDS):
+            problems = self._check_wiring_auth(agent)
         if problems:
             raise ConfigError(f"stack {self.stack!r}: " + "; ".join(problems))
         self._generated = generated_secrets(wiring)
@@ -358,6 +361,25 @@ class StackConfig(BaseModel):
                 f"{', '.join(plugins)}, which reach AWS Lambda only (in its layer): on gcp no function could start. "
                 "Deploy this agent type on aws, or take the processors out of its config"
             )
+
+    def _check_wiring_auth(self, agent: AgentType) -> list[str]:
+        """The credential the wired platform must send, as the agent type checks it (``functions.wiring.service``)."""
+        from functions.wiring import WiringError
+        from functions.wiring.service import check_agent_type, expected_auth
+        from shared.profile import resolve_profile
+
+        try:
+            profile = resolve_profile(self.agent_type, agent)
+            check_agent_type(profile, agent.provider)
+            self._wiring_auth = expected_auth(profile, agent.provider)
+        except (ConfigError, WiringError) as exc:
+            return [str(exc)]
+        return []
+
+    @property
+    def wiring_auth(self) -> Any:
+        """The ``ServiceAuth`` of the wired platform (``None`` when the stack wires nothing)."""
+        return self._wiring_auth
 
     @property
     def agent(self) -> AgentType:

@@ -182,24 +182,25 @@ def _keep_signing_key(name: str, key: Secret, data_dir: Path) -> None:
 
 def _data_dir(
     data_dir: Path | None, config: Path | None, agent_type: str | None, platform: str, undo: bool
-) -> tuple[Path, Any]:
-    """The data dir and the agent type's profile (the provider's defaults filled in), checked against the platform:
-    the wiring must send what the service of that agent type accepts. An undo needs no agent type (``None``)."""
+) -> tuple[Path, Any, Any]:
+    """The data dir, the agent type's profile (the provider's defaults filled in) and the credential it checks, for
+    the platform: the wiring must send what the service of that agent type accepts. An undo needs neither."""
     from functions.wiring import WiringError
-    from functions.wiring.service import check_agent_type
+    from functions.wiring.service import check_agent_type, expected_auth
     from shared.profile import load_profile
 
     settings = local_settings(agent_type, config, data_dir)
     if undo:
-        return settings.data_dir, None
+        return settings.data_dir, None, None
     if not (agent_type or os.environ.get("AGENT_TYPE")):
         settings = local_settings(_platform_agent_type(platform, settings.config_path), config, data_dir)
     try:
         profile = load_profile(settings.agent_type, settings.config_path)
         check_agent_type(profile, platform)
+        auth = expected_auth(profile, platform)
     except (ConfigError, WiringError) as exc:
         fail(str(exc))
-    return settings.data_dir, profile
+    return settings.data_dir, profile, auth
 
 
 def _platform_agent_type(platform: str, config: Path | None) -> str | None:
@@ -250,24 +251,23 @@ def elevenlabs(
     endpoints = _endpoints(url)
     if hmac_key_file is not None and not undo:
         check_output(hmac_key_file, "--hmac-key-file")  # before anything is created: the key is shown only once
-    directory, profile = _data_dir(data_dir, config, agent_type, "elevenlabs", undo)
+    directory, profile, auth = _data_dir(data_dir, config, agent_type, "elevenlabs", undo)
     key = api_key("elevenlabs", api_key_file)
     target = ElevenLabsTarget(
         agent_id=agent_id,
-        workspace_key=_service_secret("ELEVENLABS_WORKSPACE_KEY", directory) if not undo else Secret("-"),
+        workspace_key=_service_secret(auth.secret, directory) if not undo else Secret("-"),
         first_message=profile.config.response.send_first_message if profile else True,
         prompt=bool(profile.config.response.prompt_override) if profile else False,
+        header=auth.header if auth else module.HEADER,
     )
-    _run(
-        "elevenlabs",
-        agent_id,
-        directory,
-        key,
-        undo,
-        lambda client, state: apply(module, client, target, endpoints, state),
-        api_url,
-        hmac_key_file,
-    )
+
+    def wire(client: Any, state: dict[str, Any] | None) -> Any:
+        wired = apply(module, client, target, endpoints, state)
+        if auth and "ELEVENLABS_HMAC_KEY" in wired.generated:  # kept under the name the agent type checks it with
+            wired.generated = {auth.signing_secret: wired.generated["ELEVENLABS_HMAC_KEY"]}
+        return wired
+
+    _run("elevenlabs", agent_id, directory, key, undo, wire, api_url, hmac_key_file)
 
 
 @app.command("vapi")
@@ -290,14 +290,14 @@ def vapi(
     from functions.wiring.vapi import VapiTarget
 
     endpoints = _endpoints(url)
-    directory, profile = _data_dir(data_dir, config, agent_type, "vapi", undo)
+    directory, profile, auth = _data_dir(data_dir, config, agent_type, "vapi", undo)
     key = api_key("vapi", api_key_file)
-    secret = _service_secret("VAPI_SECRET", directory) if not undo else Secret("-")
     target = VapiTarget(
         phone_number_id=phone_number_id,
-        secret=secret,
+        secret=_service_secret(auth.secret, directory) if not undo else Secret("-"),
         assistant_id=assistant_id,
         answer_assistant_id=profile.config.response.assistant_id if profile else None,
+        header=auth.header if auth else module.HEADER,
     )
     _run(
         "vapi",
@@ -330,7 +330,7 @@ def retell(
     from functions.wiring.retell import RetellTarget
 
     endpoints = _endpoints(url)
-    directory, profile = _data_dir(data_dir, config, agent_type, "retell", undo)
+    directory, _, auth = _data_dir(data_dir, config, agent_type, "retell", undo)
     key = api_key("retell", api_key_file)
     target = RetellTarget(agent_id=agent_id, phone_number=phone_number)
     _run(
@@ -342,6 +342,5 @@ def retell(
         lambda client, state: apply(module, client, target, endpoints, state),
         api_url,
     )
-    signing = profile.auth["post_call"] if profile else None
-    if signing is not None and signing.scheme == "retell_signature":
-        _keep_signing_key(signing.secret, key, directory)
+    if auth is not None:
+        _keep_signing_key(auth.signing_secret, key, directory)

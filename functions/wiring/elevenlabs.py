@@ -48,6 +48,7 @@ class ElevenLabsTarget:
     workspace_key: Secret
     first_message: bool = True
     prompt: bool = False
+    header: str = HEADER  # the secret header the agent type's client_data and retrieve check
 
     @property
     def label(self) -> str:
@@ -61,6 +62,7 @@ def target_from_props(props: dict[str, Any]) -> ElevenLabsTarget:
         workspace_key=Secret(props["workspace_key"]),
         first_message=bool(props.get("first_message", True)),
         prompt=bool(props.get("prompt", False)),
+        header=props.get("header") or HEADER,
     )
 
 
@@ -68,7 +70,7 @@ def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
     return PlatformApi(PLATFORM, api_url, {"xi-api-key": api_key.reveal()}, **kwargs)
 
 
-def tool_config(endpoints: Endpoints, secret_id: str) -> dict[str, Any]:
+def tool_config(endpoints: Endpoints, secret_id: str, header: str = HEADER) -> dict[str, Any]:
     """The server tool: the model fills ``query``; the caller and the conversation come from system variables."""
     return {
         "type": "webhook",
@@ -78,7 +80,7 @@ def tool_config(endpoints: Endpoints, secret_id: str) -> dict[str, Any]:
         "api_schema": {
             "url": endpoints.retrieve,
             "method": "POST",
-            "request_headers": {HEADER: {"secret_id": secret_id}},
+            "request_headers": {header: {"secret_id": secret_id}},
             "request_body_schema": {
                 "type": "object",
                 "required": ["query", "caller_id"],
@@ -108,9 +110,9 @@ def agent_settings(
     if target.prompt:
         agent_switches["prompt"] = {"prompt": True}
     initiation = (platform.get("workspace_overrides") or {}).get("conversation_initiation_client_data_webhook") or {}
-    headers: dict[str, Any] = {HEADER: {"secret_id": ids["secret_id"]}}
+    headers: dict[str, Any] = {target.header: {"secret_id": ids["secret_id"]}}
     if not str(initiation.get("url") or "").rstrip("/").endswith(CLIENT_DATA):  # another service's: not its token
-        headers.update({name: None for name in initiation.get("request_headers") or {} if name != HEADER})
+        headers.update({name: None for name in initiation.get("request_headers") or {} if name != target.header})
     overrides: dict[str, Any] = {"enable_conversation_initiation_client_data_from_webhook": True}
     if agent_switches:
         overrides["conversation_config_override"] = {"agent": agent_switches}
@@ -211,8 +213,10 @@ def _webhook(
     return str(made["webhook_id"])
 
 
-def _tool(client: PlatformApi, endpoints: Endpoints, secret_id: str, state: dict[str, Any], out: Wired) -> str:
-    desired = tool_config(endpoints, secret_id)
+def _tool(
+    client: PlatformApi, endpoints: Endpoints, secret_id: str, header: str, state: dict[str, Any], out: Wired
+) -> str:
+    desired = tool_config(endpoints, secret_id, header)
     tool_id = state.get("tool_id")
     current = client.get(f"/v1/convai/tools/{tool_id}", missing_ok=True) if tool_id else None
     if current is None:
@@ -244,7 +248,7 @@ def wire(
         "secret_id": _secret(client, target, state, out),
         "webhook_id": _webhook(client, target, endpoints, state, out),
     }
-    ids["tool_id"] = _tool(client, endpoints, ids["secret_id"], state, out)
+    ids["tool_id"] = _tool(client, endpoints, ids["secret_id"], target.header, state, out)
     patch = changes(agent, agent_settings(agent, target, endpoints, ids))
     if patch:
         client.call("PATCH", agent_path, patch)

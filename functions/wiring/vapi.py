@@ -58,6 +58,7 @@ class VapiTarget:
     secret: Secret
     assistant_id: str | None = None
     answer_assistant_id: str | None = None
+    header: str = HEADER  # the header the agent type's credential is read from
 
 
 def target_from_props(props: dict[str, Any]) -> VapiTarget:
@@ -66,6 +67,7 @@ def target_from_props(props: dict[str, Any]) -> VapiTarget:
         Secret(props["secret"]),
         props.get("assistant_id") or None,
         props.get("answer_assistant_id") or None,
+        props.get("header") or HEADER,
     )
 
 
@@ -93,18 +95,20 @@ def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
     return PlatformApi(PLATFORM, api_url, {"Authorization": f"Bearer {api_key.reveal()}"}, **kwargs)
 
 
-def server(current: Any, url: str, secret: Secret) -> dict[str, Any]:
+def server(current: Any, url: str, secret: Secret, header: str = HEADER) -> dict[str, Any]:
     """Our URL and header on top of whatever else the server object has (timeout, backoff plan). Headers added for
     one of our webhooks (a gateway's) are kept; another service's (its token) are not sent to ours: the undo puts
     them back with its server."""
     base = dict(current) if isinstance(current, dict) else {}
     ours = str(base.get("url") or "").rstrip("/").endswith(WEBHOOK_PATHS)
     headers = dict(base.get("headers") or {}) if ours else {}
-    headers[HEADER] = secret.reveal()
+    headers[header] = secret.reveal()
     return {**base, "url": url, "headers": headers}
 
 
-def tool_body(endpoints: Endpoints, secret: Secret, current: dict[str, Any] | None = None) -> dict[str, Any]:
+def tool_body(
+    endpoints: Endpoints, secret: Secret, current: dict[str, Any] | None = None, header: str = HEADER
+) -> dict[str, Any]:
     function = {
         "name": TOOL_NAME,
         "description": TOOL_DESCRIPTION,
@@ -117,7 +121,7 @@ def tool_body(endpoints: Endpoints, secret: Secret, current: dict[str, Any] | No
     return {
         "type": "function",
         "function": function,
-        "server": server((current or {}).get("server"), endpoints.retrieve, secret),
+        "server": server((current or {}).get("server"), endpoints.retrieve, secret, header),
     }
 
 
@@ -136,11 +140,11 @@ def _tool(client: PlatformApi, endpoints: Endpoints, target: VapiTarget, state: 
     tool_id = state.get("tool_id")
     current = client.get(f"/tool/{tool_id}", missing_ok=True) if tool_id else None
     if current is None:
-        made = client.call("POST", "/tool", tool_body(endpoints, target.secret))
+        made = client.call("POST", "/tool", tool_body(endpoints, target.secret, header=target.header))
         tool_id = made["id"]
         out.changes.append(f"tool {tool_id}: created ({TOOL_NAME} -> {endpoints.retrieve})")
     else:
-        patch = top_level_patch(current, tool_body(endpoints, target.secret, current))
+        patch = top_level_patch(current, tool_body(endpoints, target.secret, current, target.header))
         if patch:
             client.call("PATCH", f"/tool/{tool_id}", {"type": current.get("type", "function"), **patch})
             out.changes.extend(f"tool {tool_id}: set {key}" for key in patch if key != "type")
@@ -165,7 +169,8 @@ def _patch(
 
 
 def phone_settings(number: dict[str, Any], endpoints: Endpoints, target: VapiTarget) -> dict[str, Any]:
-    desired: dict[str, Any] = {"server": server(number.get("server"), endpoints.client_data, target.secret)}
+    ours = server(number.get("server"), endpoints.client_data, target.secret, target.header)
+    desired: dict[str, Any] = {"server": ours}
     desired.update({field: None for field in ROUTING_FIELDS if number.get(field)})
     return desired
 
@@ -175,7 +180,7 @@ def assistant_settings(
 ) -> dict[str, Any]:
     messages = list(assistant.get("serverMessages") or DEFAULT_SERVER_MESSAGES)
     desired: dict[str, Any] = {
-        "server": server(assistant.get("server"), endpoints.post_call, target.secret),
+        "server": server(assistant.get("server"), endpoints.post_call, target.secret, target.header),
         "serverMessages": messages if END_OF_CALL in messages else [*messages, END_OF_CALL],
     }
     model = assistant.get("model")

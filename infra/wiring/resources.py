@@ -49,12 +49,14 @@ RESOURCES: dict[str, type[Resource]] = {"elevenlabs": ElevenLabsWiring, "vapi": 
 def _inputs(config: StackConfig, base_url: pulumi.Input[str]) -> dict[str, dict[str, Any]]:
     """Platform -> the resource's inputs, for each platform the config names (at most the agent type's one)."""
     secret = config.secrets.get
+    auth = config.wiring_auth  # the header and secret the agent type checks (infra.stack_config)
     out: dict[str, dict[str, Any]] = {}
     if config.elevenlabs_agent_id:
         out["elevenlabs"] = {
             "agent_id": config.elevenlabs_agent_id,
             "api_key": secret("ELEVENLABS_API_KEY"),
-            "workspace_key": secret("ELEVENLABS_WORKSPACE_KEY"),
+            "workspace_key": secret(auth.secret),
+            "header": auth.header,
             "first_message": config.agent.response.send_first_message,
             "prompt": bool(config.agent.response.prompt_override),
         }
@@ -64,7 +66,8 @@ def _inputs(config: StackConfig, base_url: pulumi.Input[str]) -> dict[str, dict[
             "assistant_id": config.vapi_assistant_id,
             "answer_assistant_id": config.agent.response.assistant_id,
             "api_key": secret("VAPI_API_KEY"),
-            "secret": secret("VAPI_SECRET"),
+            "secret": secret(auth.secret),
+            "header": auth.header,
         }
     if config.retell_agent_id:
         out["retell"] = {

@@ -115,6 +115,7 @@ def test_vapi_wiring_with_number_assistant_and_key(mocks: RecordingMocks, bundle
         assert wiring.inputs["base_url"] == GCP_WIRING
         assert (wiring.inputs["phone_number_id"], wiring.inputs["assistant_id"]) == ("pn_1", EXAMPLE_ASSISTANT)
         assert wiring.inputs["answer_assistant_id"] == EXAMPLE_ASSISTANT  # the provider checks Vapi has it
+        assert wiring.inputs["header"] == "X-Vapi-Secret"  # the header the agent type checks
         assert is_secret(wiring.inputs["api_key"]) and unwrap(wiring.inputs["api_key"]) == VAPI_API_KEY
         assert (
             is_secret(wiring.inputs["secret"]) and unwrap(wiring.inputs["secret"]) == TEST_SECRET_VALUES["VAPI_SECRET"]
