@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from functions.wiring.api import PlatformApi, WiringError
 from functions.wiring.model import (
@@ -47,6 +48,9 @@ DEFAULT_SERVER_MESSAGES = (
 )
 ROUTING_FIELDS = ("assistantId", "squadId", "workflowId")
 WEBHOOK_PATHS = (CLIENT_DATA, RETRIEVE, POST_CALL)
+# Another service's credential on its server (Vapi sends it as that credential's token or signature) and the body
+# paths that credential encrypts: neither goes to ours (the undo puts the whole server back).
+FOREIGN_SERVER_FIELDS = ("credentialId", "encryptedPaths")
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,23 @@ def server(current: Any, url: str, secret: Secret, header: str = HEADER) -> dict
     them back with its server."""
     base = dict(current) if isinstance(current, dict) else {}
     ours = str(base.get("url") or "").rstrip("/").endswith(WEBHOOK_PATHS)
+    if not ours:
+        base = {key: value for key, value in base.items() if key not in FOREIGN_SERVER_FIELDS}
     headers = dict(base.get("headers") or {}) if ours else {}
     headers[header] = secret.reveal()
     return {**base, "url": url, "headers": headers}
+
+
+def foreign_host(current: Any) -> str | None:
+    """The host of a server URL that is another service's (not one of our webhooks), for a note; else ``None``."""
+    url = str((current or {}).get("url") or "") if isinstance(current, dict) else ""
+    if not url or url.rstrip("/").endswith(WEBHOOK_PATHS):
+        return None
+    return urlsplit(url).hostname or "another service"
+
+
+def replaced_note(host: str) -> str:
+    return f"its server on {host} is replaced: that service gets no more messages (--undo puts it back)"
 
 
 def tool_body(
@@ -228,6 +246,10 @@ def wire(
         out.notes.append(
             f"{label}: its own assistant/squad/workflow was cleared so that assistant-request reaches the service"
         )
+    if "server" in had and (host := foreign_host(number.get("server"))):
+        out.notes.append(
+            f"{label}: its server on {host} is replaced, that service gets no more messages (--undo puts it back)"
+        )
     before["phone_number"] = keep_first_fields(before.get("phone_number") or {}, had)
     if assistant is not None and assistant_path:
         had = _patch(
@@ -238,6 +260,8 @@ def wire(
             assistant_settings(assistant, endpoints, target, tool_id),
             out,
         )
+        if "server" in had and (host := foreign_host(assistant.get("server"))):
+            out.notes.append(f"assistant {target.assistant_id}: {replaced_note(host)}")
         had.pop("model", None)  # the undo takes our tool id out of the list instead of restoring an old model
         before["assistant"] = keep_first_fields(before.get("assistant") or {}, had)
     out.state["before"] = before

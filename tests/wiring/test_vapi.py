@@ -216,3 +216,28 @@ def test_a_re_run_with_another_assistant_or_none_is_refused_before_any_write(fak
         with pytest.raises(WiringError, match="run with --undo first"):
             run(fake, first.state, assistant=assistant)
     assert fake.calls == []
+
+
+def test_another_services_credential_is_not_carried_to_our_server_and_its_loss_is_said(fake: FakeVapi) -> None:
+    """A CRM's server on the number and the assistant: its credentialId (Vapi sends that credential's token or
+    signature) and the body paths it encrypts were kept on ours, so the CRM's credential reached the memory service
+    and its encrypted fields could not be read; and the CRM losing its messages was not said."""
+    crm = {
+        "url": "https://crm.example.com/vapi-events",
+        "credentialId": "cred-crm-0001",
+        "encryptedPaths": ["customer.number"],
+        "headers": {"Authorization": "Bearer crm-token-5150"},
+        "timeoutSeconds": 15,
+    }
+    fake.numbers[PHONE_NUMBER_ID]["server"] = dict(crm)
+    fake.assistants[ASSISTANT_ID]["server"] = dict(crm)
+    wired = run(fake)
+    for server in (fake.numbers[PHONE_NUMBER_ID]["server"], fake.assistants[ASSISTANT_ID]["server"]):
+        assert "credentialId" not in server and "encryptedPaths" not in server
+        assert server["headers"] == {"X-Vapi-Secret": SECRET} and server["timeoutSeconds"] == 15
+    notes = [note for note in wired.notes if "crm.example.com" in note]
+    assert len(notes) == 2 and all("--undo" in note for note in notes)
+    assert not any("crm-token" in note or "/vapi-events" in note for note in wired.notes)
+    with api(Secret(API_KEY), fake.url) as client:
+        unwire(client, wired.state)
+    assert fake.numbers[PHONE_NUMBER_ID]["server"] == crm and fake.assistants[ASSISTANT_ID]["server"] == crm
