@@ -39,13 +39,15 @@ def api(api_key: Secret, api_url: str = API_URL, **kwargs: Any) -> PlatformApi:
 
 
 def custom_tool(endpoints: Endpoints) -> dict[str, Any]:
-    """The custom function: the model fills ``query``; the caller comes in the signed ``call`` object."""
+    """The custom function: the model fills ``query``; the caller comes in the signed ``call`` object, which "Payload:
+    args only" (``args_at_root``) leaves out (the service then refuses every call, 422): so it is set off."""
     return {
         "type": "custom",
         "name": TOOL_NAME,
         "description": TOOL_DESCRIPTION,
         "url": endpoints.retrieve,
         "method": "POST",
+        "args_at_root": False,
         "parameters": {
             "type": "object",
             "properties": {"query": {"type": "string", "description": QUERY_DESCRIPTION}},

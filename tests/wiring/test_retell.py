@@ -140,3 +140,17 @@ def test_a_re_run_with_another_number_or_none_is_refused_before_any_write(fake: 
             run(fake, first.state, number=number)
         assert PHONE_NUMBER not in str(caught.value)
     assert fake.calls == []
+
+
+def test_a_function_switched_to_args_only_is_put_back(fake: FakeRetell) -> None:
+    """ "Payload: args only" (args_at_root) sends no call object, so /retrieve knows no caller and answers 422: a
+    memory_search switched to it in the dashboard was called up to date ("nothing sent")."""
+    first = run(fake)
+    tools = fake.llm["general_tools"]
+    (ours,) = [tool for tool in tools if tool["name"] == "memory_search"]
+    ours["args_at_root"] = True
+    fake.calls.clear()
+    second = run(fake, first.state)
+    assert second.changes and fake.writes()
+    (ours,) = [tool for tool in fake.llm["general_tools"] if tool["name"] == "memory_search"]
+    assert ours["args_at_root"] is False
