@@ -264,6 +264,11 @@ def wire(
             out.notes.append(f"assistant {target.assistant_id}: {replaced_note(host)}")
         had.pop("model", None)  # the undo takes our tool id out of the list instead of restoring an old model
         before["assistant"] = keep_first_fields(before.get("assistant") or {}, had)
+    elif not state:
+        out.notes.append(
+            f"tool {tool_id}: on no assistant yet, so no call can search memories: add it to the assistant's tools, "
+            "or connect again with --assistant-id"
+        )
     out.state["before"] = before
     return out
 

@@ -241,3 +241,10 @@ def test_another_services_credential_is_not_carried_to_our_server_and_its_loss_i
     with api(Secret(API_KEY), fake.url) as client:
         unwire(client, wired.state)
     assert fake.numbers[PHONE_NUMBER_ID]["server"] == crm and fake.assistants[ASSISTANT_ID]["server"] == crm
+
+
+def test_without_an_assistant_the_unattached_tool_is_said(fake: FakeVapi) -> None:
+    """Without --assistant-id the memory tool was created on no assistant's model: the calls never had it, silently."""
+    wired = run(fake, assistant=None)
+    assert any("on no assistant" in note and "--assistant-id" in note for note in wired.notes)
+    assert not any("on no assistant" in note for note in run(fake).notes)
