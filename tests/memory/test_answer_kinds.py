@@ -164,6 +164,11 @@ def test_what_kind_of_value_a_question_asks_for(question: str, kinds: set[str]) 
         ("I need the car for work.", set()),
         ("Can the tech come to my work? Alder Freight, out by the port.", {WORKPLACE, BUSINESS}),
         ("I'm with you on that.", set()),  # agreeing, not an employer
+        ("January eleventh would work for starting.", {DATE}),  # a date that suits, not an employer
+        ("Thursday works for me.", {DATE}),
+        ("That worked for us last time.", set()),
+        ("She works for Hartwell County.", {WORKPLACE}),
+        ("I've been working for Alder Freight since May.", {WORKPLACE, BUSINESS, DATE}),
         ("Once a month is plenty for us.", {FREQUENCY}),
         ("They mow every other week now.", {FREQUENCY}),
         ("She moved to every-other-week sessions.", {FREQUENCY}),
