@@ -177,10 +177,12 @@ def reads_as_number(value: str) -> bool:
 
 
 def mask(user_id: str) -> str:
-    """For logs: ``+1555***0123``; never the whole number or id."""
+    """For logs: ``+155***0123``; never the whole number or id: at most a third of it shows at each end, so a short
+    number (Niue's ``+6834002``) or web id (``alice12``) is not shown whole around the stars (``+6***02``)."""
     if len(user_id) <= 6:
         return "***"
-    return f"{user_id[:4]}***{user_id[-4:]}"
+    shown = min(4, len(user_id) // 3)
+    return f"{user_id[:shown]}***{user_id[-shown:]}"
 
 
 @dataclass(frozen=True)
