@@ -79,7 +79,8 @@
     return { status: response.status, body };
   }
 
-  const callerPath = (typed, what) => `admin/users/${encodeURIComponent(typed)}/${what}`;
+  // A "/" between digits ("030/1234567") separates like "-" does; no path segment can carry one, even encoded.
+  const callerPath = (typed, what) => `admin/users/${encodeURIComponent(typed.replace(/\//g, " "))}/${what}`;
 
   function failed(id, error) {
     if (!(error instanceof SignedOut)) say(id, `Error: ${error.message}`, "error");
@@ -337,6 +338,12 @@
     $("analytics-result").hidden = false;
   }
 
+  function mean(figure) {
+    if (!figure || figure.value === null || figure.value === undefined) return "no data";
+    const n = (x) => Number(x).toFixed(2);
+    return `${n(figure.value)} (${figure.count} calls of ${figure.of} callers; 95%: ${n(figure.low)}–${n(figure.high)})`;
+  }
+
   function share(figure) {
     if (!figure || figure.value === null || figure.value === undefined) return "no data";
     const pct = (x) => `${Math.round(x * 100)}%`;
@@ -347,19 +354,20 @@
     const blocks = experiments.map((experiment, index) => {
       const titleId = `variants-${index}-title`;
       const variants = experiment.variants;
-      const perCaller = (v) => (v.calls_per_caller.value === null ? "no data" : String(v.calls_per_caller.value));
       return el("div", { class: "experiment" },
         el("h3", { id: titleId }, `${experiment.experiment}: returning-caller rate by variant (%, with its 95% interval)`),
         el("p", {}, experiment.summary),
         el("div", { class: "chart" }, barChart(
-          variants.map((v) => [v.variant, ...["value", "low", "high"].map((k) => Math.round((v.returning_caller_rate[k] || 0) * 100))]),
+          // a variant without callers has no rate: said in words, never drawn as 0%
+          variants.map((v) => (v.returning_caller_rate.value === null ? [v.variant, null]
+            : [v.variant, ...["value", "low", "high"].map((k) => Math.round(v.returning_caller_rate[k] * 100))])),
           titleId, "% returning", { labelEvery: true, peak: 100 })),
         el("div", { class: "scroll" }, table(
           ["Variant", "Callers", "Calls", "Calls per caller", "Returning-caller rate", "Tool calls that found something",
             "Degraded pre-calls"],
           variants.map((v) => [
             v.variant + (v.variant === experiment.baseline ? " (baseline)" : ""), String(v.callers), String(v.calls),
-            perCaller(v), share(v.returning_caller_rate), share(v.tool_calls_found), share(v.degraded_pre_calls),
+            mean(v.calls_per_caller), share(v.returning_caller_rate), share(v.tool_calls_found), share(v.degraded_pre_calls),
           ]), `Variants of ${experiment.experiment}`)));
     });
     $("variants-body").replaceChildren(...blocks);
@@ -368,7 +376,8 @@
 
   // A bar chart as SVG: one bar per point, its value written above it, the axis labelled in text, so nothing
   // depends on colour. Long series show every label only where there is room. A point may carry a 95% interval
-  // ([name, value, low, high]), drawn as a whisker; ``peak`` fixes the scale (100 for percentages).
+  // ([name, value, low, high]), drawn as a whisker; ``peak`` fixes the scale (100 for percentages). A point whose
+  // value is null has no data: no bar, the words "no data" instead.
   function barChart(series, labelledBy, unit, { labelEvery = false, peak = null } = {}) {
     const width = 760;
     const height = 220;
@@ -381,7 +390,7 @@
     const y = (value) => top + plot - Math.round((Math.min(value, top_) / top_) * plot);
     const chart = svg("svg", {
       viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": labelledBy, class: "bars",
-      "data-points": series.length, "data-total": series.reduce((sum, [, n]) => sum + n, 0),
+      "data-points": series.length, "data-total": series.reduce((sum, [, n]) => sum + (n ?? 0), 0),
     });
     chart.append(svg("line", { x1: left, y1: top + plot, x2: width - 8, y2: top + plot, class: "axis" }));
     chart.append(svg("text", { x: left - 6, y: top + 4, class: "tick end" }, String(top_)));
@@ -391,6 +400,13 @@
     series.forEach(([name, n, low, high], index) => {
       const x = left + index * slot + Math.min(2, slot * 0.1);
       const w = Math.max(1, slot - Math.min(4, slot * 0.2));
+      if ((last - index) % every === 0) {
+        chart.append(svg("text", { x: x + w / 2, y: height - 10, class: "tick" }, labelEvery ? name : name.slice(5)));
+      }
+      if (n === null) {
+        chart.append(svg("text", { x: x + w / 2, y: top + plot - 4, class: "value no-data" }, "no data"));
+        return;
+      }
       const interval = low !== undefined && high !== undefined;
       const label = `${name}: ${n} ${unit}${interval ? ` (95% interval ${low} to ${high})` : ""}`;
       const bar = { x, y: y(n), width: w, height: top + plot - y(n), class: interval ? "bar light" : "bar" };
@@ -405,9 +421,6 @@
       if (n > 0 && slot >= 14) {
         const at = interval ? { x: x + w - 6, y: y(n) + 14, class: "value end" } : { x: x + w / 2, y: y(n) - 4, class: "value" };
         chart.append(svg("text", at, String(n)));
-      }
-      if ((last - index) % every === 0) {
-        chart.append(svg("text", { x: x + w / 2, y: height - 10, class: "tick" }, labelEvery ? name : name.slice(5)));
       }
     });
     if (!series.some(([, n]) => n > 0)) {
