@@ -22,6 +22,7 @@ from shared.analytics.outcomes import PRE_CALL, TOOL_CALLS, TOOL_FOUND, VARIANT
 from shared.experiments.plan import OFF, ON, parse_label
 from shared.memory.models import Memory
 
+MIN_CALLS_PER_CALLER = 1.0  # a caller of a variant made at least one call in it
 PROPORTIONS = (
     ("returning_caller_rate", "returning-caller rate"),
     ("tool_calls_found", "tool calls that found something"),
@@ -77,6 +78,7 @@ def _figures(group: _Group) -> dict[str, Any]:
     tool_found = sum(int(call.metadata.get(TOOL_FOUND) or 0) for call in group.calls)
     known = [call.metadata.get(PRE_CALL) for call in group.calls if call.metadata.get(PRE_CALL) in ("ok", "degraded")]
     mean, low, high = mean_interval([float(per_caller[user]) for user in callers])
+    low = max(low, MIN_CALLS_PER_CALLER) if callers else low  # the normal interval runs below 1, even below 0
     return {
         "callers": len(callers),
         "calls": len(group.calls),

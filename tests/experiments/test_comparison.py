@@ -74,3 +74,19 @@ def test_an_ended_experiment_keeps_one_baseline_whatever_order_its_memories_come
         assert by_name["other"]["baseline"] == "on"
     declared = variant_analytics(memories, agent_type="t", declared={"recall": ["long", "control"]}, now=NOW, days=30)
     assert next(e for e in declared["experiments"] if e["experiment"] == "recall")["baseline"] == "long"
+
+
+def test_calls_per_caller_interval_never_runs_below_one_call() -> None:
+    """Three callers with 1, 1 and 10 calls: the normal interval's lower end was -1.88 calls per caller, a figure
+    no variant can have (each of its callers made at least one call)."""
+    memories = [
+        Memory(f"m-{caller}-{n}", caller, "t", "factual", "summary", NOW - timedelta(hours=n + 1),
+               conversation_id=f"c-{caller}-{n}", metadata={"variant": "recall:control"})
+        for caller, count in (("a", 1), ("b", 1), ("c", 10))
+        for n in range(count)
+    ]  # fmt: skip
+    report = variant_analytics(memories, agent_type="t", declared={"recall": ["control"]}, now=NOW, days=30)
+    [control] = report["experiments"][0]["variants"]
+    figure = control["calls_per_caller"]
+    assert (figure["value"], figure["count"], figure["of"]) == (4.0, 12, 3)
+    assert figure["low"] == 1.0 and figure["high"] == round(4.0 + 5.8799, 4)
