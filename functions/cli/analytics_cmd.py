@@ -188,6 +188,8 @@ def agent(
     """The agent type's analytics: callers, memories, calls per day, returning callers, topics; or by variant."""
     if by not in (None, "variant"):
         fail("--by must be 'variant'")
+    if by == "variant" and png is not None:  # it wrote nothing and said nothing
+        fail("--png draws calls per day; it does not go with --by variant")
     if by == "variant":
         with _analytics(agent_type, config, data_dir) as (_, analytics):
             compared = analytics.variants(days)

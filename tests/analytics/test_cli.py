@@ -61,3 +61,14 @@ def test_user_tables(data_dir: Path) -> None:
 def test_bad_days_is_refused(data_dir: Path) -> None:
     result = CliRunner().invoke(app, ["analytics", "agent", "--days", "0", "--data-dir", str(data_dir)])
     assert result.exit_code != 0
+
+
+def test_png_with_by_variant_is_refused_not_silently_skipped(data_dir: Path) -> None:
+    png = data_dir / "variants.png"
+    result = CliRunner().invoke(
+        app,
+        ["analytics", "agent", "--by", "variant", "--png", str(png), "--data-dir", str(data_dir)],
+        env={"AGENTIC_MEMORY_DATA_DIR": "", "AGENT_TYPE": AGENT},
+    )
+    assert result.exit_code != 0 and "--png" in result.output and "--by variant" in result.output
+    assert not png.exists()
