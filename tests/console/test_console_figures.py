@@ -66,3 +66,18 @@ def test_a_variant_without_callers_has_no_data_not_zero(serve: Any, browser_cont
     }
     assert rows[empty["variant"]][3:5] == ["no data", "no data"]
     assert rows[with_calls["variant"]][3] == "1.00 (1 calls of 1 callers; 95%: 1.00\u20131.00)"  # en dash
+
+
+def test_a_key_with_a_character_no_header_carries_is_refused_as_a_key(serve: Any, browser_context: Any) -> None:
+    """A key pasted with a typographic quote (or typed with an emoji) was answered 'The service could not be
+    reached': fetch refuses the header before sending, and the operator looked for an outage."""
+    served = serve()
+    console = Console(browser_context, served.url).open()
+    for typed in ("admin\u2019s-key", "key \U0001f511"):
+        console.sign_in(typed)
+        message = console.page.locator("#sign-in-message")
+        message.wait_for(state="visible")
+        assert message.inner_text().startswith("The admin key was not accepted")
+        assert console.page.locator("#nav").is_hidden()
+    console.sign_in()
+    console.signed_in()

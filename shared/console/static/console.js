@@ -132,6 +132,11 @@
       signOut("Type the admin key.");
       return;
     }
+    if (/[^\u0000-\u00ff]/.test(typed)) { // fetch refuses such a header: it was "The service could not be reached."
+      signOut("The admin key was not accepted: it holds a character no header can carry (a typographic quote, an " +
+        "emoji?). Type it again.");
+      return;
+    }
     adminKey = typed;
     try {
       config = (await api("GET", "admin/config")).body;
