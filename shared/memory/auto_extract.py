@@ -67,11 +67,22 @@ def plausible_name(value: str) -> bool:
     )
 
 
+# Characters no one's name is written with: markup or code in a name field ("<img src=x onerror=...>") would be
+# greeted ("Hello <Img, welcome back!") and handed to the agent's prompt as the caller's name.
+_NOT_IN_NAMES = re.compile(r"[<>{}\[\]=@#$%^*_|~\\/]")
+
+
 def stands_for_no_name(value: str) -> bool:
     """Whether a name field's value is a placeholder rather than a name: every word a placeholder's, "not said"
-    (``says_nothing``), or a sentence (more than five words)."""
+    (``says_nothing``), a sentence (more than five words), or markup (a character no name is written with)."""
     words = [word.strip(".,;:!?\"'()").lower() for word in value.split()]
-    return not words or len(words) > 5 or all(word in _PLACEHOLDER_WORDS for word in words) or says_nothing(value)
+    return (
+        not words
+        or len(words) > 5
+        or all(word in _PLACEHOLDER_WORDS for word in words)
+        or says_nothing(value)
+        or _NOT_IN_NAMES.search(value) is not None
+    )
 
 
 def _clean(value: str) -> str | None:

@@ -302,3 +302,18 @@ def test_a_question_of_punctuation_alone_gets_the_same_guidance_as_an_empty_one(
     assert answer["result"] == NO_QUERY and answer["memories"] == []
     found = json.loads(local.call("POST", "/retrieve", {"query": "dog?", "user_id": CALLER}, WORKSPACE).body)
     assert any("Biscuit" in m["text"] for m in found["memories"])
+
+
+def test_markup_in_the_name_field_is_never_greeted_nor_sent_as_the_name(local_runtime: Any) -> None:
+    """A name field holding markup ("<img src=x onerror=alert(1)>") was greeted "Hello <Img, welcome back!" and
+    handed to the agent's prompt as ``caller_name``: it is no name."""
+    local = local_runtime()
+    body = json.dumps(elevenlabs_post_call(name="<img src=x onerror=alert(1)>")).encode()
+    headers = {"elevenlabs-signature": sign_elevenlabs(body)}
+    assert local.call("POST", "/post-call", body, headers).status == 200
+    local.drain()
+    pre = local.call("POST", "/client-data", {"caller_id": CALLER}, WORKSPACE)
+    variables = json.loads(pre.body)["dynamic_variables"]
+    assert variables["returning_caller"] == "yes" and variables["caller_name"] == ""
+    first = json.loads(pre.body)["conversation_config_override"]["agent"]["first_message"]
+    assert "<" not in first and "img" not in first.lower()

@@ -167,7 +167,8 @@ def test_a_state_a_people_or_a_company_after_im_is_not_a_name(sentence: str) -> 
 @pytest.mark.parametrize(
     "value",
     ["None", "none", "The caller did not provide a name", "Unknown caller", "Caller", "Customer", "Spam Likely",
-     "Unknown Name", "N/A", "Not provided"],
+     "Unknown Name", "N/A", "Not provided", "<img src=x onerror=alert(1)>", "{{caller_name}}", "dana@example.com",
+     "Dana_Whitfield"],
 )  # fmt: skip
 def test_a_placeholder_in_the_name_field_is_no_name_and_never_replaces_a_real_one(value: str) -> None:
     assert extract(RULES, said(caller_name=value))["caller_name"] == ""
