@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from functions.wiring.api import PlatformApi, WiringError
 from functions.wiring.model import (
@@ -154,7 +155,9 @@ def replaced(agent: dict[str, Any], endpoints: Endpoints, webhook_id: str) -> li
     notes = []
     initiation = (overrides.get("conversation_initiation_client_data_webhook") or {}).get("url")
     if initiation and initiation != endpoints.client_data:
-        notes.append(f"the agent's initiation webhook {initiation} is replaced (--undo puts it back)")
+        # its host only: a webhook URL may carry a token in its path or query, and notes are printed
+        host = urlsplit(str(initiation)).hostname or "another service"
+        notes.append(f"the agent's initiation webhook on {host} is replaced (--undo puts it back)")
     previous_hook = (overrides.get("webhooks") or {}).get("post_call_webhook_id")
     if previous_hook and previous_hook != webhook_id:
         notes.append(f"the agent's post-call webhook {previous_hook} is replaced (--undo puts it back)")

@@ -243,11 +243,16 @@ def test_audio_events_and_a_partial_transcript_do_not_follow_our_webhook(fake: F
 def test_another_services_initiation_headers_are_not_sent_to_ours(fake: FakeElevenLabs) -> None:
     """The agent's initiation webhook was a CRM's with its token: ours does not inherit the token (a PATCH merges
     headers), and the undo puts the CRM's webhook back with it."""
-    theirs = {"url": "https://crm.example.com/init", "request_headers": {"X-Crm-Token": "crm-token-2"}}
+    theirs = {
+        "url": "https://crm.example.com/init?token=crm-url-token-7",
+        "request_headers": {"X-Crm-Token": "crm-token-2"},
+    }
     fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]["conversation_initiation_client_data_webhook"] = (
         copy.deepcopy(theirs)
     )
     wired = run(fake)
+    assert any("initiation webhook on crm.example.com is replaced" in note for note in wired.notes)
+    assert not any("crm-url-token-7" in note for note in wired.notes)  # a URL's token is not printed
     overrides = fake.agents[AGENT_ID]["platform_settings"]["workspace_overrides"]
     headers = overrides["conversation_initiation_client_data_webhook"]["request_headers"]
     assert {name: value for name, value in headers.items() if value is not None} == {
