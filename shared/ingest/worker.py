@@ -46,7 +46,7 @@ class IngestWorker:
         try:
             archived = self._archive.get(key)
         except NotFound:
-            log.info("archived event no longer exists (erased); skipping")
+            log.info("archived event no longer exists (erased, or past the archive's retention); skipping")
             return 0
         payload = json.loads(archived.body)
         profile = self._profile
