@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,6 +43,25 @@ def request_threads(memory_backend: str) -> int:
 FIRST_BYTES_WAIT_SECONDS = 0.05
 # gunicorn's default; never 0, which also closes a connection whose first bytes came after that wait at once
 KEEPALIVE_SECONDS = 2
+# How long a request's headers may pause once they have begun: gunicorn reads them with no timeout, so a sender that
+# stopped half-way (a slow-loris client, a dropped link) held the one request thread, and every pre-call behind it,
+# for as long as it kept the connection open. The body has its own limit (``functions.local.BODY_IDLE_SECONDS``).
+HEADERS_IDLE_SECONDS = 2.0
+
+
+def _bound_header_reads(gthread: Any, seconds: float) -> None:
+    """Every request's socket gets a timeout once gunicorn has made it blocking (``TConn.init`` runs right after,
+    before the headers are parsed); a read that waits longer fails, and gunicorn closes the connection."""
+    init = gthread.TConn.init
+    if getattr(init, "bounded", False):
+        return
+
+    def bounded(conn: Any) -> None:
+        init(conn)
+        conn.sock.settimeout(seconds)
+
+    bounded.bounded = True  # type: ignore[attr-defined]
+    gthread.TConn.init = bounded
 
 
 def _check_free(host: str, port: int) -> None:
@@ -124,6 +143,7 @@ def serve(
     app.config["MAX_CONTENT_LENGTH"] = None
     answer_errors_in_json(app)  # a path Flask's own router refuses (%0d%0a) is answered in JSON, as every other error
     gunicorn.workers.gthread.DEFAULT_WORKER_DATA_TIMEOUT = FIRST_BYTES_WAIT_SECONDS
+    _bound_header_reads(gunicorn.workers.gthread, HEADERS_IDLE_SECONDS)
     create_server(
         app,
         False,

@@ -91,6 +91,25 @@ def test_a_body_that_stops_arriving_is_refused_and_frees_the_pre_call_hook(serve
     assert CALLER.encode() not in refused
 
 
+def test_headers_that_stop_arriving_free_the_pre_call_hook(serve: Callable[..., Served]) -> None:
+    """A sender that stops half-way through its headers (a slow-loris client, a dropped link) held the one request
+    thread, and every pre-call behind it, for as long as it kept the connection open: it is closed after 2 s."""
+    import time
+
+    served = serve(threads=None)
+    address = urlparse(served.url)
+    workspace = {"X-Workspace-Key": TEST_SECRETS["ELEVENLABS_WORKSPACE_KEY"]}
+    with socket.create_connection((address.hostname, address.port)) as stalled:
+        stalled.sendall(b"POST /client-data HTTP/1.1\r\nHost: x\r\nContent-Type: application/js")
+        time.sleep(0.3)  # its thread is reading the headers now
+        started = time.monotonic()
+        with httpx.Client(base_url=served.url, timeout=10) as http:
+            answer: Any = http.post("/client-data", json={"caller_id": CALLER}, headers=workspace)
+        assert answer.status_code == 200 and time.monotonic() - started < 4
+        stalled.settimeout(5)
+        assert stalled.recv(4096) == b""  # closed, nothing said to a request that never was one
+
+
 def _peak_kib(process_group: int) -> int:
     """The largest peak resident set (VmHWM) among serve's processes (gunicorn's arbiter and its worker)."""
     import subprocess
