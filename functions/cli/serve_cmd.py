@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,6 +63,27 @@ def _bound_header_reads(gthread: Any, seconds: float) -> None:
 
     bounded.bounded = True  # type: ignore[attr-defined]
     gthread.TConn.init = bounded
+    logging.getLogger("gunicorn.error").addFilter(_StalledHeaders(seconds))
+
+
+class _StalledHeaders(logging.Filter):
+    """gunicorn logs the timeout of a stalled sender as an ERROR with a traceback ("Socket error processing
+    request."): it is the client's doing, so one WARNING line says what happened."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self._seconds = seconds
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], TimeoutError):
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "a request's headers stopped arriving for %g s; connection closed",
+                (self._seconds,),
+                None,
+                None,
+            )
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 def _check_free(host: str, port: int) -> None:

@@ -108,6 +108,8 @@ def test_headers_that_stop_arriving_free_the_pre_call_hook(serve: Callable[..., 
         assert answer.status_code == 200 and time.monotonic() - started < 4
         stalled.settimeout(5)
         assert stalled.recv(4096) == b""  # closed, nothing said to a request that never was one
+    logged = served.log.read_text()
+    assert "headers stopped arriving for 2 s" in logged and "Traceback" not in logged
 
 
 def _peak_kib(process_group: int) -> int:
